@@ -1,0 +1,62 @@
+/* Matrix products: OpenBLAS for speed, plain loops as the reference the
+ * tests hold it to.  Both take the same row-major arguments. */
+#include "cnn-private.h"
+
+#include <cblas.h>
+
+void
+cnn_blas_init (void)
+{
+  static gsize done = 0;
+
+  /* Parallelism is decided by libcnn (batch splits, worker threads),
+   * so OpenBLAS must not start threads of its own inside ours. */
+  if (g_once_init_enter (&done)) {
+    openblas_set_num_threads (1);
+    g_once_init_leave (&done, 1);
+  }
+}
+
+gchar *
+cnn_blas_describe (void)
+{
+  g_autofree gchar *config = NULL;
+
+  cnn_blas_init ();
+  config = g_strstrip (g_strdup (openblas_get_config ()));
+  return g_strdup_printf ("OpenBLAS %s, core %s, %d BLAS thread(s)", config,
+      openblas_get_corename (), openblas_get_num_threads ());
+}
+
+/* A (m×k, or k×m when trans_a) · B (k×n, or n×k when trans_b) → C (m×n) */
+void
+cnn_sgemm (gboolean trans_a, gboolean trans_b, guint m, guint n, guint k,
+    gfloat alpha, const gfloat * a, guint lda, const gfloat * b, guint ldb,
+    gfloat beta, gfloat * c, guint ldc)
+{
+  cblas_sgemm (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+      trans_b ? CblasTrans : CblasNoTrans, (blasint) m, (blasint) n,
+      (blasint) k, alpha, a, (blasint) lda, b, (blasint) ldb, beta, c,
+      (blasint) ldc);
+}
+
+/* A (m×k, or k×m when trans_a) · B (k×n, or n×k when trans_b) → C (m×n) */
+void
+cnn_sgemm_reference (gboolean trans_a, gboolean trans_b, guint m, guint n,
+    guint k, gfloat alpha, const gfloat * a, guint lda, const gfloat * b,
+    guint ldb, gfloat beta, gfloat * c, guint ldc)
+{
+  for (guint i = 0; i < m; i++) {
+    for (guint j = 0; j < n; j++) {
+      gdouble sum = 0.0;
+
+      for (guint p = 0; p < k; p++) {
+        gfloat av = trans_a ? a[(gsize) p * lda + i] : a[(gsize) i * lda + p];
+        gfloat bv = trans_b ? b[(gsize) j * ldb + p] : b[(gsize) p * ldb + j];
+        sum += (gdouble) av * bv;
+      }
+      c[(gsize) i * ldc + j] = (gfloat) (alpha * sum
+          + (beta == 0.0f ? 0.0 : (gdouble) beta * c[(gsize) i * ldc + j]));
+    }
+  }
+}

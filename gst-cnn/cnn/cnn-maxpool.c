@@ -1,0 +1,78 @@
+/* maxpool: the largest value of each k×k window, channel by channel
+ * (windows that do not fit whole are dropped, as in Keras "valid"). */
+#include "cnn-private.h"
+
+static gboolean
+maxpool_setup (CnnLayer * l, GError ** error)
+{
+  const CnnLayerSpec *s = &l->spec;
+  guint oh = cnn_window_output (l->in.h, s->kernel, s->stride, 0);
+  guint ow = cnn_window_output (l->in.w, s->kernel, s->stride, 0);
+
+  if (oh == 0 || ow == 0) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_ARCH,
+        "input %ux%ux%u is smaller than the %ux%u pooling window",
+        l->in.c, l->in.h, l->in.w, s->kernel, s->kernel);
+    return FALSE;
+  }
+  l->out = (CnnShape) { l->in.c, oh, ow };
+  return TRUE;
+}
+
+static gfloat
+window_max (const gfloat * plane, guint width, guint y0, guint x0, guint k)
+{
+  gfloat best = plane[(gsize) y0 * width + x0];
+
+  for (guint ky = 0; ky < k; ky++)
+    for (guint kx = 0; kx < k; kx++) {
+      gfloat v = plane[(gsize) (y0 + ky) * width + x0 + kx];
+      if (v > best)
+        best = v;
+    }
+  return best;
+}
+
+/* x (batch × C×H×W) → y (batch × C×oh×ow) */
+static void
+maxpool_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
+    CnnScratch * scratch)
+{
+  const CnnLayerSpec *s = &l->spec;
+  guint planes = batch * l->in.c;
+
+  for (guint p = 0; p < planes; p++) {
+    const gfloat *src = in + (gsize) p * l->in.h * l->in.w;
+    gfloat *dst = out + (gsize) p * l->out.h * l->out.w;
+
+    for (guint oy = 0; oy < l->out.h; oy++)
+      for (guint ox = 0; ox < l->out.w; ox++)
+        dst[(gsize) oy * l->out.w + ox] = window_max (src, l->in.w,
+            oy * s->stride, ox * s->stride, s->kernel);
+  }
+}
+
+static gchar *
+maxpool_describe (const CnnLayer * l)
+{
+  return g_strdup_printf ("%ux%u stride %u", l->spec.kernel, l->spec.kernel,
+      l->spec.stride);
+}
+
+static gchar *
+maxpool_to_text (const CnnLayer * l)
+{
+  if (l->spec.stride == l->spec.kernel)
+    return g_strdup_printf ("maxpool %u", l->spec.kernel);
+  return g_strdup_printf ("maxpool %u stride=%u", l->spec.kernel,
+      l->spec.stride);
+}
+
+const CnnLayerOps cnn_maxpool_ops = {
+  .name = "maxpool",
+  .keyword = "maxpool",
+  .setup = maxpool_setup,
+  .forward = maxpool_forward,
+  .describe = maxpool_describe,
+  .to_text = maxpool_to_text,
+};

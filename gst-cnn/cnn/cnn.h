@@ -1,0 +1,211 @@
+/* libcnn — a small convolutional network engine (GLib only).
+ *
+ * The one public header: networks built from an architecture text
+ * (DESIGN §2), their forward and backward passes, model files
+ * (safetensors, DESIGN §3) and frame preprocessing.
+ *
+ * Tensors are float32, batch-major, channels-first (N×C×H×W), the
+ * layout PyTorch uses, so model files load in PyTorch unchanged.
+ */
+#ifndef CNN_H
+#define CNN_H
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* ---- errors -------------------------------------------------------- */
+
+#define CNN_ERROR (cnn_error_quark ())
+GQuark cnn_error_quark (void);
+
+typedef enum
+{
+  CNN_ERROR_ARCH,               /* architecture text or shapes do not work out */
+  CNN_ERROR_MODEL,              /* model file is malformed or inconsistent */
+  CNN_ERROR_IO,                 /* a file could not be read or written */
+  CNN_ERROR_DATASET,            /* a dataset file is malformed or inconsistent */
+  CNN_ERROR_INVALID,            /* an argument or setting is out of range */
+} CnnError;
+
+/* ---- shapes -------------------------------------------------------- */
+
+/* A single sample's shape; a flat vector of n values is n×1×1. */
+typedef struct
+{
+  guint c, h, w;
+} CnnShape;
+
+static inline gsize
+cnn_shape_size (CnnShape s)
+{
+  return (gsize) s.c * s.h * s.w;
+}
+
+/* Parses "CxHxW" (e.g. "1x28x28"); every dimension in 1..65535. */
+gboolean cnn_shape_parse (const gchar * text, CnnShape * shape, GError ** error);
+/* Formats as "CxHxW"; returns a newly allocated string. */
+gchar *cnn_shape_to_string (CnnShape shape);
+
+/* ---- the network --------------------------------------------------- */
+
+typedef struct _CnnNetwork CnnNetwork;
+
+/* The reference digit network of DESIGN §2. */
+#define CNN_DEFAULT_ARCHITECTURE \
+  "conv 32 3, relu, conv 64 3, relu, maxpool 2, dropout 0.25, flatten, " \
+  "dense 128, relu, dropout 0.5, dense 10, softmax"
+
+/* Builds a network from architecture text for inputs of @input shape.
+ * Parameters start at zero (see cnn_network_init_params()).  Fails with
+ * CNN_ERROR_ARCH naming the layer when the text or a shape is wrong. */
+CnnNetwork *cnn_network_new (const gchar * architecture, CnnShape input,
+    GError ** error);
+void cnn_network_free (CnnNetwork * net);
+
+/* Canonical architecture text, e.g. "conv 32 3, relu, ...". */
+const gchar *cnn_network_architecture (const CnnNetwork * net);
+CnnShape cnn_network_input_shape (const CnnNetwork * net);
+CnnShape cnn_network_output_shape (const CnnNetwork * net);
+
+guint cnn_network_n_layers (const CnnNetwork * net);
+/* Kind name of a layer: "conv2d", "relu", "maxpool", "dropout",
+ * "flatten", "dense" or "softmax". */
+const gchar *cnn_network_layer_kind (const CnnNetwork * net, guint layer);
+/* Human description, e.g. "conv2d 32 3x3 stride 1 pad 0". */
+gchar *cnn_network_layer_describe (const CnnNetwork * net, guint layer);
+CnnShape cnn_network_layer_output_shape (const CnnNetwork * net, guint layer);
+/* Learnable values (weights + biases) of one layer, and of all. */
+gsize cnn_network_layer_param_count (const CnnNetwork * net, guint layer);
+gsize cnn_network_param_count (const CnnNetwork * net);
+
+/* The learnable tensors of a layer: 0 (weight, bias) for parameter-free
+ * layers.  Weight shapes follow PyTorch: conv (out, in, k, k), dense
+ * (out, in).  Pointers stay valid for the network's life. */
+guint cnn_network_layer_n_tensors (const CnnNetwork * net, guint layer);
+/* Fills @name ("weight"/"bias"), @dims (up to 4) and returns the data. */
+gfloat *cnn_network_layer_tensor (CnnNetwork * net, guint layer,
+    guint tensor, const gchar ** name, guint * n_dims, gsize dims[4]);
+
+/* All learnable values as one contiguous array, in layer order, each
+ * layer's weight before its bias. */
+gfloat *cnn_network_params (CnnNetwork * net);
+
+/* He-uniform weights, zero biases, from a seeded generator. */
+void cnn_network_init_params (CnnNetwork * net, guint64 seed);
+
+/* Makes room for forward/backward passes of up to @max_batch samples.
+ * All working memory is allocated here, never during a pass. */
+gboolean cnn_network_reserve (CnnNetwork * net, guint max_batch,
+    GError ** error);
+guint cnn_network_max_batch (const CnnNetwork * net);
+
+/* Forward pass (inference: dropout is the identity).  @input holds
+ * @batch samples of the input shape; returns @batch outputs of the
+ * output shape, owned by the network until the next pass.
+ * @batch must be ≤ cnn_network_max_batch(). */
+const gfloat *cnn_network_forward (CnnNetwork * net, const gfloat * input,
+    guint batch);
+
+/* Threads used by one pass (default 1).  Work is split between this
+ * thread and @n_threads - 1 workers owned by the network. */
+void cnn_network_set_threads (CnnNetwork * net, guint n_threads);
+guint cnn_network_get_threads (const CnnNetwork * net);
+
+/* ---- model files (safetensors, DESIGN §3) ------------------------- */
+
+typedef struct _CnnModel CnnModel;
+
+/* A fresh model: the network with zero parameters, labels "0".."n-1",
+ * preprocess "resize", format metadata filled in. */
+CnnModel *cnn_model_new (const gchar * architecture, CnnShape input,
+    GError ** error);
+/* Reads and validates a model file; every failure is a GError that
+ * names the file and what is wrong (CNN_ERROR_MODEL or CNN_ERROR_IO). */
+CnnModel *cnn_model_load (const gchar * path, GError ** error);
+/* Writes atomically: a temporary file beside @path, fsync, rename. */
+gboolean cnn_model_save (CnnModel * model, const gchar * path,
+    GError ** error);
+void cnn_model_free (CnnModel * model);
+
+CnnNetwork *cnn_model_network (CnnModel * model);
+/* A short name: the metadata "name" if set, else the file's basename. */
+const gchar *cnn_model_name (const CnnModel * model);
+
+guint cnn_model_n_labels (const CnnModel * model);
+const gchar *cnn_model_label (const CnnModel * model, guint index);
+/* Replaces the labels; their count must equal the output size. */
+gboolean cnn_model_set_labels (CnnModel * model, const gchar * const *labels,
+    GError ** error);
+
+/* String metadata of the file's "__metadata__".  "format",
+ * "format-version", "architecture", "input", "labels" and "sha256" are
+ * maintained by the library and cannot be set. */
+const gchar *cnn_model_get_metadata (const CnnModel * model, const gchar * key);
+void cnn_model_set_metadata (CnnModel * model, const gchar * key,
+    const gchar * value);
+/* Sorted, NULL-terminated; free with g_strfreev(). */
+gchar **cnn_model_metadata_keys (const CnnModel * model);
+
+/* Reads a labels file: one label per line, blank lines and surrounding
+ * white space ignored.  NULL-terminated; free with g_strfreev(). */
+gchar **cnn_labels_read (const gchar * path, GError ** error);
+
+/* ---- frame preprocessing ------------------------------------------- */
+
+/* One plane of a picture, addressed in its own samples. */
+typedef struct
+{
+  const guint8 *data;           /* the sample of plane pixel (0, 0) */
+  gint row_stride;              /* bytes from one row to the next */
+  guint pixel_stride;           /* bytes from one sample to the next */
+  guint x_shift, y_shift;       /* subsampling: plane = frame >> shift */
+} CnnPlane;
+
+typedef enum
+{
+  CNN_COLOR_GREY,               /* planes[0] = luma, full range */
+  CNN_COLOR_RGB,                /* planes = R, G, B, full range */
+  CNN_COLOR_YUV,                /* planes = Y, U (Cb), V (Cr) */
+} CnnColorModel;
+
+/* A video frame as libcnn sees it; no copy is made. */
+typedef struct
+{
+  guint width, height;          /* in frame pixels */
+  CnnColorModel color;
+  CnnPlane planes[3];
+  gboolean limited_range;       /* YUV: luma 16..235, chroma 16..240 */
+  gfloat kr, kb;                /* YUV matrix: 0.299/0.114 (BT.601) ... */
+} CnnImage;
+
+typedef struct
+{
+  guint x, y, width, height;
+} CnnRect;
+
+typedef struct _CnnPreprocessor CnnPreprocessor;
+
+/* @spec is the model's "preprocess" text: "resize" (area-average
+ * scaling of the region to the input size) optionally followed by
+ * "mean=A[,B,C] std=A[,B,C]" applied to values in 0..1. */
+CnnPreprocessor *cnn_preprocessor_new (const gchar * spec, CnnShape input,
+    GError ** error);
+void cnn_preprocessor_free (CnnPreprocessor * pre);
+/* Canonical text of the spec. */
+const gchar *cnn_preprocessor_spec (const CnnPreprocessor * pre);
+
+/* Prepares @roi (clipped to the frame) of @image as one model input in
+ * @out (C×H×W floats).  Allocates nothing.  Returns FALSE when there is
+ * nothing to classify (an empty region, or no ink in "mnist" mode). */
+gboolean cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
+    CnnRect roi, gfloat * out);
+
+/* ---- BLAS ---------------------------------------------------------- */
+
+/* One-line description of the BLAS in use (core, threads). */
+gchar *cnn_blas_describe (void);
+
+G_END_DECLS
+
+#endif /* CNN_H */
