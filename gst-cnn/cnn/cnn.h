@@ -201,6 +201,85 @@ const gchar *cnn_preprocessor_spec (const CnnPreprocessor * pre);
 gboolean cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
     CnnRect roi, gfloat * out);
 
+/* ---- training ------------------------------------------------------ */
+
+/* Makes room for training passes of up to @max_batch samples: gradients,
+ * each layer's input gradient, dropout masks, pooling switches.  Also
+ * reserves the forward workspace (cnn_network_reserve). */
+gboolean cnn_network_reserve_training (CnnNetwork * net, guint max_batch,
+    GError ** error);
+
+/* Gradient of the last training step's mean loss with respect to every
+ * parameter, laid out like cnn_network_params(). */
+gfloat *cnn_network_gradients (CnnNetwork * net);
+
+/* One training pass over @batch samples: forward with dropout active
+ * (masks drawn from @seed, so a step is reproducible), softmax
+ * cross-entropy against @labels (class indices < output size), backward.
+ * The last layer must be softmax.  Overwrites the gradients; returns
+ * the batch's mean loss and, in @n_correct, how many argmax outputs
+ * matched their label.  Results do not depend on the thread count
+ * beyond float summation order, which is fixed for a given count. */
+gdouble cnn_network_train_step (CnnNetwork * net, const gfloat * input,
+    const guint * labels, guint batch, guint64 seed, guint * n_correct);
+
+typedef enum
+{
+  CNN_OPTIMIZER_SGD,            /* with momentum (0 = plain SGD) */
+  CNN_OPTIMIZER_ADAM,
+  CNN_OPTIMIZER_ADADELTA,
+} CnnOptimizerKind;
+
+typedef struct
+{
+  CnnOptimizerKind kind;
+  gdouble learning_rate;        /* sgd 0.01, adam 0.001, adadelta 1.0 */
+  gdouble momentum;             /* sgd: 0.9 */
+  gdouble beta1, beta2;         /* adam: 0.9, 0.999 */
+  gdouble rho;                  /* adadelta: 0.95 */
+  gdouble epsilon;              /* adam 1e-8, adadelta 1e-6 */
+  gdouble weight_decay;         /* L2, 0 = none */
+} CnnOptimizerSettings;
+
+typedef struct _CnnOptimizer CnnOptimizer;
+
+/* Fills @settings with the defaults above for @kind. */
+void cnn_optimizer_settings_init (CnnOptimizerSettings * settings,
+    CnnOptimizerKind kind);
+gboolean cnn_optimizer_kind_from_string (const gchar * name,
+    CnnOptimizerKind * kind);
+const gchar *cnn_optimizer_kind_to_string (CnnOptimizerKind kind);
+CnnOptimizer *cnn_optimizer_new (const CnnOptimizerSettings * settings,
+    gsize n_params);
+void cnn_optimizer_free (CnnOptimizer * opt);
+/* params -= update (grads); @learning_rate overrides the settings' rate
+ * for this step (for schedules). */
+void cnn_optimizer_step (CnnOptimizer * opt, gfloat * params,
+    const gfloat * grads, gdouble learning_rate);
+/* The optimizer's state (moments, step count) as one float array, for
+ * checkpoints: read it, or write it back before resuming. */
+gfloat *cnn_optimizer_state (CnnOptimizer * opt, gsize * n_floats);
+guint64 cnn_optimizer_steps (const CnnOptimizer * opt);
+void cnn_optimizer_set_steps (CnnOptimizer * opt, guint64 steps);
+
+/* ---- datasets (IDX, gzip or plain) --------------------------------- */
+
+typedef struct
+{
+  guint n;                      /* samples */
+  CnnShape shape;               /* each sample: C×H×W (IDX N×H×W or N×H×W×C) */
+  guint8 *pixels;               /* n × C×H×W bytes, channels first */
+  guint *labels;                /* n class indices, or NULL */
+} CnnDataset;
+
+/* Reads images (and labels, if @labels_path is not NULL) in IDX format,
+ * gzip-compressed or plain.  Checks magic, type, dimensions, sizes and
+ * that the counts agree; errors (CNN_ERROR_DATASET) name the file and
+ * the byte offset or field at fault. */
+CnnDataset *cnn_dataset_load_idx (const gchar * images_path,
+    const gchar * labels_path, GError ** error);
+void cnn_dataset_free (CnnDataset * dataset);
+
 /* ---- BLAS ---------------------------------------------------------- */
 
 /* One-line description of the BLAS in use (core, threads). */
