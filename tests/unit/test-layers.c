@@ -1,0 +1,454 @@
+/* libcnn forward pass: each layer kind against a naive loop written here
+ * (direct convolution, not im2col), the reference network's shapes and
+ * parameter counts, a hand-computed tiny network, architecture errors. */
+#include "cnn-private.h"
+
+#include <math.h>
+#include <string.h>
+
+#define REL_TOL 1e-5
+
+static void
+fill_random (gfloat * x, gsize n, guint32 seed)
+{
+  GRand *rand = g_rand_new_with_seed (seed);
+
+  for (gsize i = 0; i < n; i++)
+    x[i] = (gfloat) g_rand_double_range (rand, -1.0, 1.0);
+  g_rand_free (rand);
+}
+
+static void
+assert_close (const gfloat * got, const gdouble * want, gsize n)
+{
+  for (gsize i = 0; i < n; i++) {
+    gdouble tol = REL_TOL * MAX (1.0, fabs (want[i]));
+
+    if (fabs (got[i] - want[i]) > tol)
+      g_error ("value %" G_GSIZE_FORMAT ": got %.9g, want %.9g", i, got[i],
+          want[i]);
+  }
+}
+
+static CnnNetwork *
+network_or_die (const gchar * arch, CnnShape input)
+{
+  GError *error = NULL;
+  CnnNetwork *net = cnn_network_new (arch, input, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (net);
+  return net;
+}
+
+/* Direct convolution: y[f][oy][ox] = b[f] + Σ w[f][c][ky][kx] · x[c][iy][ix] */
+static void
+naive_conv (const gfloat * x, CnnShape in, const gfloat * w, const gfloat * b,
+    guint filters, guint k, guint stride, guint pad, gdouble * y, guint oh,
+    guint ow)
+{
+  for (guint f = 0; f < filters; f++)
+    for (guint oy = 0; oy < oh; oy++)
+      for (guint ox = 0; ox < ow; ox++) {
+        gdouble sum = b[f];
+
+        for (guint c = 0; c < in.c; c++)
+          for (guint ky = 0; ky < k; ky++)
+            for (guint kx = 0; kx < k; kx++) {
+              gint iy = (gint) (oy * stride + ky) - (gint) pad;
+              gint ix = (gint) (ox * stride + kx) - (gint) pad;
+
+              if (iy < 0 || ix < 0 || iy >= (gint) in.h || ix >= (gint) in.w)
+                continue;
+              sum += (gdouble) w[((f * in.c + c) * k + ky) * k + kx]
+                  * x[((gsize) c * in.h + iy) * in.w + ix];
+            }
+        y[((gsize) f * oh + oy) * ow + ox] = sum;
+      }
+}
+
+typedef struct
+{
+  CnnShape in;
+  guint filters, kernel, stride, pad;
+} ConvCase;
+
+static void
+check_conv_case (const ConvCase * cc, guint batch)
+{
+  g_autofree gchar *arch = g_strdup_printf ("conv %u %u stride=%u pad=%u",
+      cc->filters, cc->kernel, cc->stride, cc->pad);
+  CnnNetwork *net = network_or_die (arch, cc->in);
+  CnnShape out = cnn_network_output_shape (net);
+  gsize in_size = cnn_shape_size (cc->in), out_size = cnn_shape_size (out);
+  g_autofree gfloat *x = g_new (gfloat, in_size * batch);
+  g_autofree gdouble *want = g_new (gdouble, out_size);
+  const gfloat *w, *b, *y;
+  const gchar *name;
+  guint n_dims;
+  gsize dims[4];
+
+  g_assert_cmpuint (out.c, ==, cc->filters);
+  g_assert_cmpuint (out.h, ==, (cc->in.h + 2 * cc->pad - cc->kernel)
+      / cc->stride + 1);
+  cnn_network_init_params (net, 7);
+  w = cnn_network_layer_tensor (net, 0, 0, &name, &n_dims, dims);
+  g_assert_cmpstr (name, ==, "weight");
+  g_assert_cmpuint (n_dims, ==, 4);
+  g_assert_cmpuint (dims[1], ==, cc->in.c);
+  b = cnn_network_layer_tensor (net, 0, 1, &name, &n_dims, dims);
+  /* Biases start at zero; make them matter. */
+  fill_random ((gfloat *) b, cc->filters, 3);
+  fill_random (x, in_size * batch, 11);
+
+  g_assert_true (cnn_network_reserve (net, batch, NULL));
+  y = cnn_network_forward (net, x, batch);
+  for (guint i = 0; i < batch; i++) {
+    naive_conv (x + i * in_size, cc->in, w, b, cc->filters, cc->kernel,
+        cc->stride, cc->pad, want, out.h, out.w);
+    assert_close (y + i * out_size, want, out_size);
+  }
+  cnn_network_free (net);
+}
+
+static void
+test_conv2d (void)
+{
+  static const ConvCase cases[] = {
+    {{1, 28, 28}, 32, 3, 1, 0},
+    {{32, 26, 26}, 64, 3, 1, 0},
+    {{3, 17, 13}, 5, 3, 2, 1},
+    {{2, 7, 6}, 4, 5, 1, 2},
+    {{3, 9, 9}, 8, 1, 1, 0},
+    {{1, 4, 4}, 2, 4, 3, 3},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    check_conv_case (&cases[i], 3);
+}
+
+static void
+test_dense (void)
+{
+  CnnNetwork *net = network_or_die ("dense 13", (CnnShape) { 37, 1, 1 });
+  gfloat x[4 * 37];
+  gdouble want[13];
+  const gfloat *w, *b, *y;
+  const gchar *name;
+  guint n_dims;
+  gsize dims[4];
+
+  cnn_network_init_params (net, 5);
+  w = cnn_network_layer_tensor (net, 0, 0, &name, &n_dims, dims);
+  g_assert_cmpuint (dims[0], ==, 13);
+  g_assert_cmpuint (dims[1], ==, 37);
+  b = cnn_network_layer_tensor (net, 0, 1, &name, &n_dims, dims);
+  fill_random ((gfloat *) b, 13, 9);
+  fill_random (x, G_N_ELEMENTS (x), 1);
+  g_assert_true (cnn_network_reserve (net, 4, NULL));
+  y = cnn_network_forward (net, x, 4);
+  for (guint s = 0; s < 4; s++) {
+    for (guint j = 0; j < 13; j++) {
+      want[j] = b[j];
+      for (guint i = 0; i < 37; i++)
+        want[j] += (gdouble) w[j * 37 + i] * x[s * 37 + i];
+    }
+    assert_close (y + s * 13, want, 13);
+  }
+  cnn_network_free (net);
+}
+
+static void
+check_maxpool (CnnShape in, guint k, guint stride)
+{
+  g_autofree gchar *arch = g_strdup_printf ("maxpool %u stride=%u", k, stride);
+  CnnNetwork *net = network_or_die (arch, in);
+  CnnShape out = cnn_network_output_shape (net);
+  g_autofree gfloat *x = g_new (gfloat, cnn_shape_size (in));
+  g_autofree gdouble *want = g_new (gdouble, cnn_shape_size (out));
+  const gfloat *y;
+
+  g_assert_cmpuint (out.h, ==, (in.h - k) / stride + 1);
+  fill_random (x, cnn_shape_size (in), 21);
+  for (guint c = 0; c < in.c; c++)
+    for (guint oy = 0; oy < out.h; oy++)
+      for (guint ox = 0; ox < out.w; ox++) {
+        gdouble best = -INFINITY;
+
+        for (guint i = oy * stride; i < oy * stride + k; i++)
+          for (guint j = ox * stride; j < ox * stride + k; j++)
+            best = MAX (best, x[(c * in.h + i) * in.w + j]);
+        want[(c * out.h + oy) * out.w + ox] = best;
+      }
+  y = cnn_network_forward (net, x, 1);
+  assert_close (y, want, cnn_shape_size (out));
+  cnn_network_free (net);
+}
+
+static void
+test_maxpool (void)
+{
+  check_maxpool ((CnnShape) { 64, 24, 24 }, 2, 2);
+  check_maxpool ((CnnShape) { 3, 7, 9 }, 2, 2);  /* odd: last row dropped */
+  check_maxpool ((CnnShape) { 2, 9, 8 }, 3, 2);  /* overlapping windows */
+  check_maxpool ((CnnShape) { 1, 3, 3 }, 3, 3);
+}
+
+static void
+test_elementwise (void)
+{
+  CnnNetwork *net = network_or_die ("relu, dropout 0.5, flatten, softmax",
+      (CnnShape) { 2, 3, 2 });
+  gfloat x[12];
+  gdouble relu[12], want[12], sum = 0.0;
+  const gfloat *y;
+
+  fill_random (x, 12, 4);
+  for (guint i = 0; i < 12; i++) {
+    relu[i] = MAX (0.0, x[i]);
+    sum += exp (relu[i]);
+  }
+  for (guint i = 0; i < 12; i++)
+    want[i] = exp (relu[i]) / sum;
+  y = cnn_network_forward (net, x, 1);
+  assert_close (y, want, 12);
+  g_assert_cmpuint (cnn_network_output_shape (net).c, ==, 12);
+  g_assert_cmpuint (cnn_network_param_count (net), ==, 0);
+  cnn_network_free (net);
+}
+
+static void
+test_softmax_extreme (void)
+{
+  CnnNetwork *net = network_or_die ("softmax", (CnnShape) { 3, 1, 1 });
+  gfloat x[3] = { 1000.0f, 0.0f, -1000.0f };
+  const gfloat *y = cnn_network_forward (net, x, 1);
+
+  /* No overflow: exp is taken of x - max. */
+  g_assert_cmpfloat_with_epsilon (y[0], 1.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (y[1], 0.0, 1e-6);
+  g_assert_false (isnan (y[2]));
+  cnn_network_free (net);
+}
+
+/* The reference network of DESIGN §2, layer by layer. */
+static void
+test_reference_shapes (void)
+{
+  static const struct
+  {
+    const gchar *kind;
+    CnnShape out;
+    gsize params;
+  } want[] = {
+    {"conv2d", {32, 26, 26}, 320},
+    {"relu", {32, 26, 26}, 0},
+    {"conv2d", {64, 24, 24}, 18496},
+    {"relu", {64, 24, 24}, 0},
+    {"maxpool", {64, 12, 12}, 0},
+    {"dropout", {64, 12, 12}, 0},
+    {"flatten", {9216, 1, 1}, 0},
+    {"dense", {128, 1, 1}, 1179776},
+    {"relu", {128, 1, 1}, 0},
+    {"dropout", {128, 1, 1}, 0},
+    {"dense", {10, 1, 1}, 1290},
+    {"softmax", {10, 1, 1}, 0},
+  };
+  CnnNetwork *net = network_or_die (CNN_DEFAULT_ARCHITECTURE,
+      (CnnShape) { 1, 28, 28 });
+
+  g_assert_cmpuint (cnn_network_n_layers (net), ==, G_N_ELEMENTS (want));
+  for (guint i = 0; i < G_N_ELEMENTS (want); i++) {
+    CnnShape s = cnn_network_layer_output_shape (net, i);
+
+    g_assert_cmpstr (cnn_network_layer_kind (net, i), ==, want[i].kind);
+    g_assert_cmpuint (s.c, ==, want[i].out.c);
+    g_assert_cmpuint (s.h, ==, want[i].out.h);
+    g_assert_cmpuint (s.w, ==, want[i].out.w);
+    g_assert_cmpuint (cnn_network_layer_param_count (net, i), ==,
+        want[i].params);
+  }
+  g_assert_cmpuint (cnn_network_param_count (net), ==, 1199882);
+  g_assert_cmpstr (cnn_network_architecture (net), ==,
+      CNN_DEFAULT_ARCHITECTURE);
+  cnn_network_free (net);
+}
+
+/* 1×3×3 input, one 2×2 filter, relu, 2×2 pool, dense 2, softmax, worked
+ * out by hand:
+ *   x = 1 2 3 / 4 5 6 / 7 8 9, w = 0 1 / 1 0, b = -10
+ *   conv: 2+4-10 = -4, 3+5-10 = -2, 5+7-10 = 2, 6+8-10 = 4
+ *   relu: 0 0 2 4; maxpool 2 → 4; dense W = (1, -1), b = (0, 1) → 4, -3
+ *   softmax: e^4 / (e^4 + e^-3) = 1 / (1 + e^-7) */
+static void
+test_tiny_network_by_hand (void)
+{
+  CnnNetwork *net = network_or_die ("conv 1 2, relu, maxpool 2, flatten, "
+      "dense 2, softmax", (CnnShape) { 1, 3, 3 });
+  gfloat *p = cnn_network_params (net);
+  gfloat x[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+  const gfloat params[] = { 0, 1, 1, 0, -10, 1, -1, 0, 1 };
+  const gfloat *y;
+  gdouble p0 = 1.0 / (1.0 + exp (-7.0));
+
+  g_assert_cmpuint (cnn_network_param_count (net), ==, G_N_ELEMENTS (params));
+  memcpy (p, params, sizeof params);
+  y = cnn_network_forward (net, x, 1);
+  g_assert_cmpfloat_with_epsilon (y[0], p0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (y[1], 1.0 - p0, 1e-6);
+  cnn_network_free (net);
+}
+
+static void
+test_threads_same_result (void)
+{
+  CnnShape in = { 3, 16, 16 };
+  CnnNetwork *net = network_or_die ("conv 8 3 pad=1, relu, maxpool 2, "
+      "flatten, dense 10, softmax", in);
+  gsize n = cnn_shape_size (in) * 5;
+  g_autofree gfloat *x = g_new (gfloat, n);
+  gfloat one[50];
+  const gfloat *y;
+
+  cnn_network_init_params (net, 1);
+  fill_random (x, n, 8);
+  g_assert_true (cnn_network_reserve (net, 5, NULL));
+  memcpy (one, cnn_network_forward (net, x, 5), sizeof one);
+  cnn_network_set_threads (net, 2);
+  g_assert_cmpuint (cnn_network_get_threads (net), ==, 2);
+  g_assert_cmpuint (cnn_network_max_batch (net), ==, 5);
+  y = cnn_network_forward (net, x, 5);
+  /* BLAS may order sums differently for a 3-sample and a 5-sample
+   * product, so equal to rounding, not bit for bit. */
+  for (guint i = 0; i < G_N_ELEMENTS (one); i++)
+    g_assert_cmpfloat_with_epsilon (y[i], one[i], 1e-6);
+  cnn_network_free (net);
+}
+
+static void
+check_arch_error (const gchar * arch, CnnShape in, const gchar * fragment)
+{
+  GError *error = NULL;
+  CnnNetwork *net = cnn_network_new (arch, in, &error);
+
+  g_assert_null (net);
+  g_assert_error (error, CNN_ERROR, CNN_ERROR_ARCH);
+  if (!strstr (error->message, fragment))
+    g_error ("'%s': message '%s' lacks '%s'", arch, error->message, fragment);
+  g_error_free (error);
+}
+
+static void
+test_arch_errors (void)
+{
+  CnnShape mnist = { 1, 28, 28 };
+
+  check_arch_error ("", mnist, "empty");
+  check_arch_error ("conv 32 3, , relu", mnist, "layer 1 is empty");
+  check_arch_error ("conv 32 3, lstm 5", mnist, "layer 1 ('lstm 5'): unknown");
+  check_arch_error ("conv 32", mnist, "layer 0 ('conv'): missing a number");
+  check_arch_error ("conv 32 3 4", mnist, "cannot use '4'");
+  check_arch_error ("conv 0 3", mnist, "cannot use '0'");
+  check_arch_error ("conv 32 x", mnist, "cannot use 'x'");
+  check_arch_error ("dropout 1.5", mnist, "cannot use '1.5'");
+  check_arch_error ("dense 10 stride=2", mnist, "cannot use 'stride=2'");
+  check_arch_error ("relu 3", mnist, "cannot use '3'");
+  check_arch_error ("conv 8 3, dense 10", mnist,
+      "layer 1 (dense): input 8x26x26 is not flat");
+  check_arch_error ("conv 8 3, maxpool 2, conv 8 5, conv 8 11", mnist,
+      "layer 3 (conv2d): input 8x9x9 is smaller than the 11x11 kernel");
+  check_arch_error ("maxpool 4", (CnnShape) { 1, 3, 3 }, "layer 0 (maxpool)");
+  check_arch_error ("conv 99999999999 3", mnist, "cannot use");
+}
+
+/* Keywords are exact: a near miss is an error, not a guess. */
+static void
+test_arch_keywords_exact (void)
+{
+  check_arch_error ("conv 8 3, RELU", (CnnShape) { 1, 8, 8 },
+      "layer 1 ('RELU'): unknown layer kind 'RELU'");
+}
+
+static void
+test_arch_text_round_trip (void)
+{
+  const gchar *text = " conv2d 8   3 stride=2 pad=1,relu,pool 2 stride=1, "
+      "flatten, dropout 0.25, dense 4 ,softmax ";
+  CnnNetwork *a = network_or_die (text, (CnnShape) { 3, 9, 9 });
+  CnnNetwork *b = network_or_die (cnn_network_architecture (a),
+      (CnnShape) { 3, 9, 9 });
+
+  g_assert_cmpstr (cnn_network_architecture (a), ==,
+      "conv 8 3 stride=2 pad=1, relu, maxpool 2 stride=1, flatten, "
+      "dropout 0.25, dense 4, softmax");
+  g_assert_cmpstr (cnn_network_architecture (b), ==,
+      cnn_network_architecture (a));
+  g_assert_cmpuint (cnn_network_param_count (b), ==,
+      cnn_network_param_count (a));
+  cnn_network_free (a);
+  cnn_network_free (b);
+}
+
+static void
+test_sgemm_matches_reference (void)
+{
+  const guint m = 7, n = 11, k = 5;
+
+  for (guint t = 0; t < 4; t++) {
+    gboolean ta = t & 1, tb = t & 2;
+    gfloat a[77], b[77], c1[77], c2[77];
+
+    fill_random (a, G_N_ELEMENTS (a), t + 1);
+    fill_random (b, G_N_ELEMENTS (b), t + 10);
+    fill_random (c1, G_N_ELEMENTS (c1), t + 20);
+    memcpy (c2, c1, sizeof c1);
+    cnn_sgemm (ta, tb, m, n, k, 0.5f, a, ta ? m : k, b, tb ? k : n, 2.0f,
+        c1, n);
+    cnn_sgemm_reference (ta, tb, m, n, k, 0.5f, a, ta ? m : k, b,
+        tb ? k : n, 2.0f, c2, n);
+    for (guint i = 0; i < m * n; i++)
+      g_assert_cmpfloat_with_epsilon (c1[i], c2[i], 1e-5);
+  }
+}
+
+static void
+test_shape_text (void)
+{
+  CnnShape s;
+  GError *error = NULL;
+  g_autofree gchar *text = NULL;
+
+  g_assert_true (cnn_shape_parse ("3x32x16", &s, NULL));
+  g_assert_cmpuint (s.c, ==, 3);
+  g_assert_cmpuint (s.h, ==, 32);
+  g_assert_cmpuint (s.w, ==, 16);
+  text = cnn_shape_to_string (s);
+  g_assert_cmpstr (text, ==, "3x32x16");
+  g_assert_false (cnn_shape_parse ("3x32", &s, &error));
+  g_assert_error (error, CNN_ERROR, CNN_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (cnn_shape_parse ("0x28x28", &s, NULL));
+  g_assert_false (cnn_shape_parse ("1x28x28x", &s, NULL));
+  g_assert_false (cnn_shape_parse ("1x-28x28", &s, NULL));
+  g_assert_false (cnn_shape_parse ("1x99999999999999999999x2", &s, NULL));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/layers/conv2d", test_conv2d);
+  g_test_add_func ("/layers/dense", test_dense);
+  g_test_add_func ("/layers/maxpool", test_maxpool);
+  g_test_add_func ("/layers/elementwise", test_elementwise);
+  g_test_add_func ("/layers/softmax-extreme", test_softmax_extreme);
+  g_test_add_func ("/network/reference-shapes", test_reference_shapes);
+  g_test_add_func ("/network/tiny-by-hand", test_tiny_network_by_hand);
+  g_test_add_func ("/network/threads-same-result", test_threads_same_result);
+  g_test_add_func ("/arch/errors", test_arch_errors);
+  g_test_add_func ("/arch/keywords-exact", test_arch_keywords_exact);
+  g_test_add_func ("/arch/text-round-trip", test_arch_text_round_trip);
+  g_test_add_func ("/gemm/matches-reference", test_sgemm_matches_reference);
+  g_test_add_func ("/shape/text", test_shape_text);
+  return g_test_run ();
+}
