@@ -24,7 +24,7 @@ cnn_blas_describe (void)
 
   cnn_blas_init ();
   config = g_strstrip (g_strdup (openblas_get_config ()));
-  return g_strdup_printf ("OpenBLAS %s, core %s, %d BLAS thread(s)", config,
+  return g_strdup_printf ("%s, core %s, %d BLAS thread(s)", config,
       openblas_get_corename (), openblas_get_num_threads ());
 }
 

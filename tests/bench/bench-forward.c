@@ -1,0 +1,120 @@
+/* Forward-pass benchmark of the reference digit network (DESIGN §2).
+ *
+ *   bench-forward [--json] [--seconds S]
+ *
+ * Prints the median and p99 time of one batch-1 forward pass on one
+ * thread, and images/s at batch 64 on 1 and 2 threads.  A benchmark, not
+ * a test: it asserts nothing and reports what this machine does. */
+#include "cnn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct
+{
+  gdouble median_us, p99_us;
+  guint runs;
+} Timing;
+
+static gint
+compare_doubles (gconstpointer a, gconstpointer b)
+{
+  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* Times forward passes of @batch samples for about @seconds. */
+static Timing
+time_forward (CnnNetwork * net, const gfloat * input, guint batch,
+    gdouble seconds)
+{
+  GArray *samples = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  gint64 end;
+  Timing t;
+
+  for (guint i = 0; i < 20; i++)        /* warm caches and workers */
+    cnn_network_forward (net, input, batch);
+  end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+  while (g_get_monotonic_time () < end || samples->len < 10) {
+    gint64 start = g_get_monotonic_time ();
+    gdouble us;
+
+    cnn_network_forward (net, input, batch);
+    us = (gdouble) (g_get_monotonic_time () - start);
+    g_array_append_val (samples, us);
+  }
+  g_array_sort (samples, compare_doubles);
+  t.runs = samples->len;
+  t.median_us = g_array_index (samples, gdouble, samples->len / 2);
+  t.p99_us = g_array_index (samples, gdouble, samples->len * 99 / 100);
+  g_array_free (samples, TRUE);
+  return t;
+}
+
+int
+main (int argc, char **argv)
+{
+  gboolean json = FALSE;
+  gdouble seconds = 3.0;
+  GError *error = NULL;
+  CnnShape input = { 1, 28, 28 };
+  CnnNetwork *net;
+  gfloat *x;
+  Timing b1, b64_1, b64_2;
+  g_autofree gchar *blas = NULL;
+  GRand *rand;
+
+  for (gint i = 1; i < argc; i++) {
+    if (g_str_equal (argv[i], "--json"))
+      json = TRUE;
+    else if (g_str_equal (argv[i], "--seconds") && i + 1 < argc)
+      seconds = g_ascii_strtod (argv[++i], NULL);
+    else {
+      fprintf (stderr, "usage: %s [--json] [--seconds S]\n", argv[0]);
+      return 2;
+    }
+  }
+
+  net = cnn_network_new (CNN_DEFAULT_ARCHITECTURE, input, &error);
+  if (!net || !cnn_network_reserve (net, 64, &error)) {
+    fprintf (stderr, "bench-forward: %s\n", error->message);
+    return 1;
+  }
+  cnn_network_init_params (net, 1);
+  x = g_new (gfloat, cnn_shape_size (input) * 64);
+  rand = g_rand_new_with_seed (1);
+  for (gsize i = 0; i < cnn_shape_size (input) * 64; i++)
+    x[i] = (gfloat) g_rand_double (rand);
+  g_rand_free (rand);
+
+  b1 = time_forward (net, x, 1, seconds);
+  b64_1 = time_forward (net, x, 64, seconds);
+  cnn_network_set_threads (net, 2);
+  b64_2 = time_forward (net, x, 64, seconds);
+  blas = cnn_blas_describe ();
+
+  if (json) {
+    printf ("{\"network\": \"%s\", \"input\": \"1x28x28\", \"blas\": \"%s\", "
+        "\"batch1_threads1_median_us\": %.1f, \"batch1_threads1_p99_us\": "
+        "%.1f, \"batch64_threads1_images_per_s\": %.0f, "
+        "\"batch64_threads2_images_per_s\": %.0f}\n",
+        cnn_network_architecture (net), blas, b1.median_us, b1.p99_us,
+        64e6 / b64_1.median_us, 64e6 / b64_2.median_us);
+  } else {
+    printf ("network: %s on 1x28x28 (%" G_GSIZE_FORMAT " params)\n",
+        cnn_network_architecture (net), cnn_network_param_count (net));
+    printf ("blas:    %s\n\n", blas);
+    printf ("%-34s %12s %12s %8s\n", "case", "median", "p99", "runs");
+    printf ("%-34s %9.1f us %9.1f us %8u\n", "forward, batch 1, 1 thread",
+        b1.median_us, b1.p99_us, b1.runs);
+    printf ("%-34s %7.0f img/s %12s %8u\n", "forward, batch 64, 1 thread",
+        64e6 / b64_1.median_us, "", b64_1.runs);
+    printf ("%-34s %7.0f img/s %12s %8u\n", "forward, batch 64, 2 threads",
+        64e6 / b64_2.median_us, "", b64_2.runs);
+  }
+  g_free (x);
+  cnn_network_free (net);
+  return 0;
+}
