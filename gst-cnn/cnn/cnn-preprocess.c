@@ -1,0 +1,462 @@
+/* Frame preprocessing (DESIGN §4): a region of a video frame → one
+ * model input, as the model's "preprocess" text says.
+ *
+ *   resize [mean=A[,B,C]] [std=A[,B,C]]
+ *
+ * "resize" area-averages the region to the input's H×W (cnn-resize.c),
+ * converts colour to what the model takes (grey or RGB) in 0..1, then
+ * applies (v - mean[c]) / std[c].  mean and std take one value for all
+ * channels or one per channel; they default to 0 and 1.
+ *
+ * Per frame the work is: clip the region, scale each source plane to
+ * H×W sample means, convert colour, normalise; everything it writes to
+ * was allocated by cnn_preprocessor_new().
+ */
+#include "cnn-resize.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#define KNOWN_MODES "resize"
+
+struct _CnnPreprocessor
+{
+  gchar *spec;                  /* canonical text */
+  CnnShape input;
+  gfloat mean[3];
+  gfloat std[3];
+  gfloat inv_std[3];            /* 1 / std: no division per value */
+  gboolean normalises;          /* some mean != 0 or std != 1 */
+
+  CnnResizer *resizer;
+  /* Mean sample value (0..255) of each source plane over each output
+   * cell: 3 planes × H × W. */
+  gfloat *means[3];
+};
+
+/* ---- the spec text ------------------------------------------------- */
+
+/* "A" or "A,B,C" (one per channel) → @values for every channel. */
+static gboolean
+parse_values (const gchar * text, guint n_channels, gboolean positive,
+    gfloat values[3])
+{
+  gchar **parts = g_strsplit (text, ",", -1);
+  guint n = g_strv_length (parts);
+  gboolean ok = n == 1 || n == n_channels;
+
+  for (guint i = 0; ok && i < n; i++) {
+    gchar *end;
+    gdouble v;
+
+    /* Plain decimal only: strtod would also take hex and "inf". */
+    errno = 0;
+    v = g_ascii_strtod (parts[i], &end);
+    ok = *parts[i] && *end == '\0'
+        && strspn (parts[i], "0123456789+-.eE") == strlen (parts[i])
+        && errno == 0 && isfinite (v) && fabs (v) <= G_MAXFLOAT
+        && (!positive || v > 0.0);
+    values[i] = (gfloat) v;
+    /* A tiny std can underflow to a float zero or have no finite
+     * inverse. */
+    ok = ok && (!positive || isfinite (1.0f / values[i]));
+  }
+  for (guint i = n; ok && i < n_channels; i++)
+    values[i] = values[0];
+  g_strfreev (parts);
+  return ok;
+}
+
+/* The shortest text that reads back as the same float. */
+static void
+append_float (GString * text, gfloat value)
+{
+  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (gint digits = 6; digits <= 9; digits++) {
+    gchar format[8];
+
+    g_snprintf (format, sizeof format, "%%.%dg", digits);
+    g_ascii_formatd (buf, sizeof buf, format, value);
+    if ((gfloat) g_ascii_strtod (buf, NULL) == value)
+      break;
+  }
+  g_string_append (text, buf);
+}
+
+static void
+append_values (GString * text, const gchar * key, const gfloat * values,
+    guint n)
+{
+  g_string_append_printf (text, " %s=", key);
+  for (guint i = 0; i < n; i++) {
+    if (i > 0)
+      g_string_append_c (text, ',');
+    append_float (text, values[i]);
+  }
+}
+
+static gchar *
+canonical_spec (const CnnPreprocessor * pre)
+{
+  GString *text = g_string_new ("resize");
+
+  if (pre->normalises) {
+    append_values (text, "mean", pre->mean, pre->input.c);
+    append_values (text, "std", pre->std, pre->input.c);
+  }
+  return g_string_free (text, FALSE);
+}
+
+/* Words of @spec, without the empty ones runs of white space leave. */
+static gchar **
+split_words (const gchar * spec)
+{
+  gchar **words = g_strsplit_set (spec, " \t\r\n", -1);
+  guint n = 0;
+
+  for (guint i = 0; words[i]; i++)
+    if (*words[i])
+      words[n++] = words[i];
+    else
+      g_free (words[i]);
+  words[n] = NULL;
+  return words;
+}
+
+static gboolean
+parse_option (CnnPreprocessor * pre, const gchar * spec, const gchar * word,
+    gboolean * mean_seen, gboolean * std_seen, GError ** error)
+{
+  const guint nc = pre->input.c;
+  const gchar *expected = nc == 1 ? "one number" : "one number or 3";
+
+  if (g_str_has_prefix (word, "mean=")) {
+    if (*mean_seen)
+      goto repeated;
+    *mean_seen = TRUE;
+    if (!parse_values (word + 5, nc, FALSE, pre->mean)) {
+      g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+          "preprocess '%s': cannot use '%s'; mean= takes %s, separated by "
+          "commas, for a model of %u channel%s", spec, word, expected, nc,
+          nc == 1 ? "" : "s");
+      return FALSE;
+    }
+  } else if (g_str_has_prefix (word, "std=")) {
+    if (*std_seen)
+      goto repeated;
+    *std_seen = TRUE;
+    if (!parse_values (word + 4, nc, TRUE, pre->std)) {
+      g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+          "preprocess '%s': cannot use '%s'; std= takes %s (> 0), "
+          "separated by commas, for a model of %u channel%s", spec, word,
+          expected, nc, nc == 1 ? "" : "s");
+      return FALSE;
+    }
+    for (guint c = 0; c < nc; c++)
+      pre->inv_std[c] = 1.0f / pre->std[c];
+  } else {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "preprocess '%s': unknown word '%s' (after the mode: mean=A[,B,C] "
+        "and std=A[,B,C])", spec, word);
+    return FALSE;
+  }
+  return TRUE;
+
+  /* ERRORS */
+repeated:
+  g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+      "preprocess '%s': '%s' repeats a setting given before", spec, word);
+  return FALSE;
+}
+
+static gboolean
+parse_spec (CnnPreprocessor * pre, const gchar * spec, GError ** error)
+{
+  gchar **words = split_words (spec);
+  gboolean mean_seen = FALSE, std_seen = FALSE, ok = TRUE;
+
+  for (guint c = 0; c < 3; c++) {
+    pre->mean[c] = 0.0f;
+    pre->std[c] = pre->inv_std[c] = 1.0f;
+  }
+  if (!words[0]) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "preprocess '%s' is empty; expected a mode (" KNOWN_MODES ")", spec);
+    ok = FALSE;
+  } else if (!g_str_equal (words[0], "resize")) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "preprocess '%s': unknown mode '%s' (modes: " KNOWN_MODES ")", spec,
+        words[0]);
+    ok = FALSE;
+  }
+  for (guint i = 1; ok && words[i]; i++)
+    ok = parse_option (pre, spec, words[i], &mean_seen, &std_seen, error);
+
+  for (guint c = 0; ok && c < pre->input.c; c++)
+    pre->normalises |= pre->mean[c] != 0.0f || pre->std[c] != 1.0f;
+  g_strfreev (words);
+  return ok;
+}
+
+/* ---- life cycle ---------------------------------------------------- */
+
+CnnPreprocessor *
+cnn_preprocessor_new (const gchar * spec, CnnShape input, GError ** error)
+{
+  CnnPreprocessor *pre;
+  gsize plane_size = (gsize) input.h * input.w;
+
+  g_return_val_if_fail (spec != NULL, NULL);
+
+  if (input.c != 1 && input.c != 3) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "preprocess '%s': the model input %ux%ux%u has %u channels; only 1 "
+        "(grey) or 3 (RGB) can be prepared from a frame", spec, input.c,
+        input.h, input.w, input.c);
+    return NULL;
+  }
+  if (input.h == 0 || input.w == 0) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "preprocess '%s': the model input %ux%ux%u is empty", spec, input.c,
+        input.h, input.w);
+    return NULL;
+  }
+
+  pre = g_new0 (CnnPreprocessor, 1);
+  pre->input = input;
+  if (!parse_spec (pre, spec, error))
+    goto failed;
+  pre->spec = canonical_spec (pre);
+
+  pre->resizer = cnn_resizer_new (input.w, input.h, error);
+  if (!pre->resizer)
+    goto failed;
+  pre->means[0] = g_try_new (gfloat, 3 * plane_size);
+  if (!pre->means[0]) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "preprocess '%s': cannot allocate room for a %ux%u model input",
+        spec, input.h, input.w);
+    goto failed;
+  }
+  pre->means[1] = pre->means[0] + plane_size;
+  pre->means[2] = pre->means[1] + plane_size;
+  return pre;
+
+  /* ERRORS */
+failed:
+  cnn_preprocessor_free (pre);
+  return NULL;
+}
+
+void
+cnn_preprocessor_free (CnnPreprocessor * pre)
+{
+  if (!pre)
+    return;
+  cnn_resizer_free (pre->resizer);
+  g_free (pre->means[0]);
+  g_free (pre->spec);
+  g_free (pre);
+}
+
+const gchar *
+cnn_preprocessor_spec (const CnnPreprocessor * pre)
+{
+  return pre->spec;
+}
+
+/* ---- per frame ----------------------------------------------------- */
+
+/* Source planes the conversion to the model's channels reads. */
+static guint
+n_source_planes (const CnnPreprocessor * pre, const CnnImage * image)
+{
+  if (pre->input.c == 1)
+    return image->color == CNN_COLOR_RGB ? 3 : 1;
+  return image->color == CNN_COLOR_GREY ? 1 : 3;
+}
+
+/* Whether the conversion needs the image's kr/kb matrix. */
+static gboolean
+needs_matrix (const CnnPreprocessor * pre, const CnnImage * image)
+{
+  return (pre->input.c == 1 && image->color == CNN_COLOR_RGB)
+      || (pre->input.c == 3 && image->color == CNN_COLOR_YUV);
+}
+
+/* The caller's description of the frame is checked, not trusted: a
+ * mistake there is a programming error, reported and refused. */
+static gboolean
+image_is_valid (const CnnPreprocessor * pre, const CnnImage * image,
+    guint n_planes)
+{
+  g_return_val_if_fail (image->color <= CNN_COLOR_YUV, FALSE);
+  for (guint k = 0; k < n_planes; k++) {
+    const CnnPlane *p = &image->planes[k];
+
+    g_return_val_if_fail (p->data != NULL, FALSE);
+    g_return_val_if_fail (p->pixel_stride > 0, FALSE);
+    g_return_val_if_fail (p->x_shift <= CNN_RESIZE_MAX_SHIFT
+        && p->y_shift <= CNN_RESIZE_MAX_SHIFT, FALSE);
+  }
+  if (needs_matrix (pre, image))
+    g_return_val_if_fail (image->kr > 0.0f && image->kb > 0.0f
+        && image->kr + image->kb < 1.0f, FALSE);
+  return TRUE;
+}
+
+/* @roi ∩ frame → @rect; FALSE when that is empty. */
+static gboolean
+clip_roi (const CnnImage * image, CnnRect roi, CnnRect * rect)
+{
+  if (roi.width == 0 || roi.height == 0 || roi.x >= image->width
+      || roi.y >= image->height)
+    return FALSE;
+  rect->x = roi.x;
+  rect->y = roi.y;
+  rect->width = MIN (roi.width, image->width - roi.x);
+  rect->height = MIN (roi.height, image->height - roi.y);
+  return TRUE;
+}
+
+static gboolean
+planes_match (const CnnPlane * a, const CnnPlane * b)
+{
+  return a->x_shift == b->x_shift && a->y_shift == b->y_shift
+      && a->pixel_stride == b->pixel_stride;
+}
+
+/* Scales the first @n_planes planes into pre->means; planes laid out
+ * alike go in one sweep, which reads interleaved planes (packed RGB,
+ * NV12's UV) in one pass over their pixels. */
+static void
+average_planes (CnnPreprocessor * pre, const CnnImage * image,
+    guint n_planes, CnnRect rect)
+{
+  gboolean done[3] = { FALSE, FALSE, FALSE };
+
+  for (guint k = 0; k < n_planes; k++) {
+    const CnnPlane *group[3];
+    gfloat *dest[3];
+    guint n = 0;
+
+    if (done[k])
+      continue;
+    for (guint j = k; j < n_planes; j++) {
+      if (done[j] || !planes_match (&image->planes[j], &image->planes[k]))
+        continue;
+      group[n] = &image->planes[j];
+      dest[n++] = pre->means[j];
+      done[j] = TRUE;
+    }
+    cnn_resizer_run (pre->resizer, group, n, rect, dest);
+  }
+}
+
+/* in (n) → out (n) = clamp (in · scale + offset, 0, 1) */
+static void
+scale_clamp (const gfloat * in, gsize n, gfloat scale, gfloat offset,
+    gfloat * out)
+{
+  for (gsize i = 0; i < n; i++)
+    out[i] = CLAMP (in[i] * scale + offset, 0.0f, 1.0f);
+}
+
+/* R, G, B means (n each, 0..255) → luma (n) in 0..1 */
+static void
+rgb_to_grey (gfloat * const *rgb, gsize n, gfloat kr, gfloat kb, gfloat * out)
+{
+  const gfloat r = kr / 255.0f, g = (1.0f - kr - kb) / 255.0f,
+      b = kb / 255.0f;
+
+  for (gsize i = 0; i < n; i++)
+    out[i] = CLAMP (r * rgb[0][i] + g * rgb[1][i] + b * rgb[2][i], 0.0f,
+        1.0f);
+}
+
+/* Y, U, V means (n each) → R, G, B planes (3 × n) in 0..1 */
+static void
+yuv_to_rgb (gfloat * const *yuv, gsize n, const CnnImage * image,
+    gfloat * out)
+{
+  const gfloat kr = image->kr, kb = image->kb, kg = 1.0f - kr - kb;
+  const gfloat y_scale = image->limited_range ? 1.0f / 219 : 1.0f / 255;
+  const gfloat y_offset = image->limited_range ? -16.0f / 219 : 0.0f;
+  const gfloat c_scale = image->limited_range ? 1.0f / 224 : 1.0f / 255;
+  const gfloat c_offset = -128.0f * c_scale;
+  const gfloat r_cr = 2 * (1 - kr), b_cb = 2 * (1 - kb);
+  const gfloat g_cb = 2 * kb * (1 - kb) / kg, g_cr = 2 * kr * (1 - kr) / kg;
+
+  for (gsize i = 0; i < n; i++) {
+    gfloat y = yuv[0][i] * y_scale + y_offset;
+    gfloat cb = yuv[1][i] * c_scale + c_offset;
+    gfloat cr = yuv[2][i] * c_scale + c_offset;
+
+    out[i] = CLAMP (y + r_cr * cr, 0.0f, 1.0f);
+    out[n + i] = CLAMP (y - g_cb * cb - g_cr * cr, 0.0f, 1.0f);
+    out[2 * n + i] = CLAMP (y + b_cb * cb, 0.0f, 1.0f);
+  }
+}
+
+/* Sample means → the model's channels (C × H × W) in 0..1. */
+static void
+convert_colour (CnnPreprocessor * pre, const CnnImage * image, gfloat * out)
+{
+  const gsize n = (gsize) pre->input.h * pre->input.w;
+  const gboolean limited = image->limited_range;
+
+  if (pre->input.c == 1) {
+    if (image->color == CNN_COLOR_RGB)
+      rgb_to_grey (pre->means, n, image->kr, image->kb, out);
+    else if (image->color == CNN_COLOR_YUV && limited)
+      scale_clamp (pre->means[0], n, 1.0f / 219, -16.0f / 219, out);
+    else
+      scale_clamp (pre->means[0], n, 1.0f / 255, 0.0f, out);
+    return;
+  }
+  if (image->color == CNN_COLOR_YUV) {
+    yuv_to_rgb (pre->means, n, image, out);
+    return;
+  }
+  for (guint c = 0; c < 3; c++)
+    scale_clamp (pre->means[image->color == CNN_COLOR_GREY ? 0 : c], n,
+        1.0f / 255, 0.0f, out + c * n);
+}
+
+/* out (C × n) = (out - mean[c]) / std[c] */
+static void
+normalise (const CnnPreprocessor * pre, gfloat * out)
+{
+  const gsize n = (gsize) pre->input.h * pre->input.w;
+
+  for (guint c = 0; c < pre->input.c; c++) {
+    gfloat *v = out + c * n;
+
+    for (gsize i = 0; i < n; i++)
+      v[i] = (v[i] - pre->mean[c]) * pre->inv_std[c];
+  }
+}
+
+gboolean
+cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
+    CnnRect roi, gfloat * out)
+{
+  CnnRect rect;
+  guint n_planes;
+
+  g_return_val_if_fail (pre != NULL && image != NULL && out != NULL, FALSE);
+
+  n_planes = n_source_planes (pre, image);
+  if (!image_is_valid (pre, image, n_planes))
+    return FALSE;
+  if (!clip_roi (image, roi, &rect))
+    return FALSE;
+
+  average_planes (pre, image, n_planes, rect);
+  convert_colour (pre, image, out);
+  if (pre->normalises)
+    normalise (pre, out);
+  return TRUE;
+}
