@@ -1,0 +1,86 @@
+/* GStreamer CNN classification meta
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+#ifndef __GST_CNN_META_H__
+#define __GST_CNN_META_H__
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/**
+ * GST_CNN_CLASSIFICATION_META_API_TYPE:
+ *
+ * The #GType of the classification meta's API, for gst_buffer_get_meta()
+ * and allocation queries.
+ */
+#define GST_CNN_CLASSIFICATION_META_API_TYPE \
+  (gst_cnn_classification_meta_api_get_type ())
+
+/**
+ * GST_CNN_CLASSIFICATION_META_INFO:
+ *
+ * The #GstMetaInfo of the classification meta.
+ */
+#define GST_CNN_CLASSIFICATION_META_INFO \
+  (gst_cnn_classification_meta_get_info ())
+
+typedef struct _GstCnnClassificationMeta GstCnnClassificationMeta;
+
+/**
+ * GstCnnClassificationMeta:
+ * @meta: the parent #GstMeta
+ * @class_id: index of the winning class in label order, or -1 when there
+ *   is no class (confidence below the threshold, nothing to classify)
+ * @label: (nullable): label of @class_id; %NULL when @class_id is -1
+ * @confidence: probability of the most probable class, 0..1, also when
+ *   it fell below the threshold; 0 when there was nothing to classify
+ * @n_classes: number of classes, the length of @probabilities
+ * @probabilities: (array length=n_classes): the probability of every
+ *   class, in label order; all zero when there was nothing to classify
+ * @roi_x: left edge of the region classified, in frame pixels
+ * @roi_y: top edge of the region classified, in frame pixels
+ * @roi_width: width of the region classified, in frame pixels
+ * @roi_height: height of the region classified, in frame pixels
+ * @model: (nullable): name of the model that produced the result
+ *
+ * The result of classifying one video frame (or a region of it) with a
+ * convolutional network, attached by the `cnnclassify` element.  The
+ * strings and the array belong to the meta.
+ *
+ * The meta survives buffer copies; when a frame is scaled (for example
+ * by `videoscale`) the region is scaled with it; any other transform
+ * drops it.
+ */
+struct _GstCnnClassificationMeta
+{
+  GstMeta meta;
+
+  gint class_id;
+  gchar *label;
+  gfloat confidence;
+  guint n_classes;
+  gfloat *probabilities;
+  guint roi_x, roi_y, roi_width, roi_height;
+  gchar *model;
+};
+
+GType gst_cnn_classification_meta_api_get_type (void);
+
+const GstMetaInfo *gst_cnn_classification_meta_get_info (void);
+
+GstCnnClassificationMeta *gst_buffer_add_cnn_classification_meta (GstBuffer *
+    buffer, gint class_id, const gchar * label, gfloat confidence,
+    guint n_classes, const gfloat * probabilities, guint roi_x, guint roi_y,
+    guint roi_width, guint roi_height, const gchar * model);
+
+GstCnnClassificationMeta *gst_buffer_get_cnn_classification_meta (GstBuffer *
+    buffer);
+
+G_END_DECLS
+
+#endif /* __GST_CNN_META_H__ */

@@ -1,0 +1,822 @@
+/* GStreamer CNN plugin: the cnnclassify element.
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/**
+ * SECTION:element-cnnclassify
+ * @title: cnnclassify
+ * @see_also: #GstCnnClassificationMeta
+ *
+ * Classifies video frames with a small convolutional network stored in a
+ * gst-cnn model file (safetensors) and attaches the result to each
+ * frame.  The frames themselves pass through untouched: the element
+ * only reads pixels.
+ *
+ * Grey, packed RGB (with or without alpha or padding), planar and
+ * semi-planar YUV and packed 4:2:2 YUV are read directly, so no
+ * `videoconvert` is needed in front.  A grey model reads the luma of
+ * YUV frames straight from the Y plane.  Per frame the region of
+ * interest (#GstCnnClassify:roi) is prepared as the model's
+ * `preprocess` metadata says (or as #GstCnnClassify:preprocess
+ * overrides it), the network runs, and the result is attached.
+ *
+ * ## The meta
+ *
+ * Every classified buffer carries a #GstCnnClassificationMeta: the
+ * class index, its label, the confidence, the probability of every
+ * class, the region classified and the model's name.  Applications
+ * include `<gst/cnn/cnnmeta.h>` (pkg-config module
+ * `gstreamer-cnn-meta-1.0`) and call
+ * gst_buffer_get_cnn_classification_meta().  Buffers skipped because of
+ * #GstCnnClassify:interval carry no meta.
+ *
+ * ## The message
+ *
+ * When #GstCnnClassify:post-messages is %TRUE, every classified frame
+ * also posts an element message whose structure is named
+ * `cnn-classification`, with these fields:
+ *
+ * * `class-id` (#gint): index of the most probable class in label
+ *   order, or -1 for no class (its probability is below
+ *   #GstCnnClassify:threshold, or there was nothing to classify).
+ * * `label` (#gchararray): the label of `class-id`; the empty string ""
+ *   when `class-id` is -1 (the meta's label is %NULL then).
+ * * `confidence` (#gdouble): probability of the most probable class,
+ *   0..1 (also when it is below the threshold; 0 when there was nothing
+ *   to classify).
+ * * `probabilities` (#GstValueArray of #gdouble): the probability of
+ *   every class, in label order.
+ * * `timestamp` (#guint64): the buffer's presentation timestamp, in
+ *   nanoseconds.
+ * * `stream-time` (#guint64): the timestamp as stream time.
+ * * `running-time` (#guint64): the timestamp as running time; to be
+ *   compared with the pipeline clock's time minus its base time.
+ * * `roi-x`, `roi-y`, `roi-width`, `roi-height` (#guint): the region
+ *   classified, in frame pixels, after clipping to the frame.
+ *
+ * The three times are -1 (#GST_CLOCK_TIME_NONE) when unknown, as in the
+ * `level` element's messages.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 -m v4l2src ! cnnclassify interval=3 threshold=0.5 ! videoconvert ! autovideosink
+ * ]| Classifies every third webcam frame with the bundled digit model and
+ * prints the `cnn-classification` messages.
+ * |[
+ * gst-launch-1.0 -m filesrc location=digits.mp4 ! decodebin ! cnnclassify model=my.safetensors roi=160,80,320,320 ! fakesink
+ * ]| Classifies a 320×320 square of a video file with another model.
+ */
+
+#include "gstcnnclassify.h"
+#include "gstcnnengine.h"
+#include "gstcnnframe.h"
+
+#include <gst/cnn/cnnmeta.h>
+
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_cnn_classify_debug);
+#define GST_CAT_DEFAULT gst_cnn_classify_debug
+
+#define DEFAULT_INTERVAL 1
+#define DEFAULT_THRESHOLD 0.0
+#define DEFAULT_POST_MESSAGES TRUE
+#define DEFAULT_THREADS 1
+#define MAX_THREADS 64
+
+enum
+{
+  PROP_0,
+  PROP_MODEL,
+  PROP_LABELS,
+  PROP_ROI,
+  PROP_PREPROCESS,
+  PROP_INTERVAL,
+  PROP_THRESHOLD,
+  PROP_POST_MESSAGES,
+  PROP_THREADS,
+  PROP_FRAMES_CLASSIFIED,
+  PROP_LAST_INFERENCE_TIME,
+  PROP_MEAN_INFERENCE_TIME,
+};
+
+#define CNN_CLASSIFY_FORMATS "{ GRAY8, RGB, BGR, RGBx, BGRx, xRGB, xBGR, " \
+  "RGBA, BGRA, ARGB, ABGR, I420, YV12, NV12, NV21, YUY2, UYVY }"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (CNN_CLASSIFY_FORMATS)));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (CNN_CLASSIFY_FORMATS)));
+
+/* What the streaming thread copies under the object lock per buffer. */
+typedef struct
+{
+  CnnRect roi;
+  gboolean roi_set;             /* else the whole frame */
+  guint interval;
+  gdouble threshold;
+  gboolean post_messages;
+  guint threads;
+} GstCnnClassifySettings;
+
+typedef struct
+{
+  gint class_id;                /* after the threshold */
+  const gchar *label;           /* NULL when class_id is -1 */
+  gfloat confidence;
+  CnnRect roi;                  /* clipped to the frame */
+} GstCnnClassifyResult;
+
+struct _GstCnnClassify
+{
+  GstVideoFilter parent;
+
+  /* Under the object lock. */
+  GstCnnClassifySettings settings;
+  gchar *model_path;            /* NULL: the bundled digit model */
+  gchar *labels_path;
+  gchar *preprocess;
+  gboolean started;
+  GstCnnEngine *pending;        /* loaded while running, not yet in use */
+  guint64 frames_classified;
+  gdouble last_time_us, total_time_us;
+
+  /* Held for a whole model load, so that the engine in use always
+   * follows the latest model/labels/preprocess settings. */
+  GMutex load_lock;
+
+  /* The streaming thread's (and start()/stop()'s, when it is idle). */
+  GstCnnEngine *engine;
+  GstCnnFrameLayout layout;
+  guint64 frame_count;
+};
+
+#define gst_cnn_classify_parent_class parent_class
+G_DEFINE_TYPE (GstCnnClassify, gst_cnn_classify, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE (cnnclassify, "cnnclassify", GST_RANK_NONE,
+    GST_TYPE_CNN_CLASSIFY);
+
+static void gst_cnn_classify_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_cnn_classify_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static void gst_cnn_classify_finalize (GObject * object);
+static gboolean gst_cnn_classify_start (GstBaseTransform * trans);
+static gboolean gst_cnn_classify_stop (GstBaseTransform * trans);
+static GstFlowReturn gst_cnn_classify_prepare_output_buffer (GstBaseTransform *
+    trans, GstBuffer * input, GstBuffer ** output);
+static gboolean gst_cnn_classify_set_info (GstVideoFilter * filter,
+    GstCaps * incaps, GstVideoInfo * in_info, GstCaps * outcaps,
+    GstVideoInfo * out_info);
+static GstFlowReturn gst_cnn_classify_transform_frame_ip (GstVideoFilter *
+    filter, GstVideoFrame * frame);
+
+static void
+gst_cnn_classify_install_properties (GObjectClass * gobject_class)
+{
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Model",
+          "Path of the model file (gst-cnn safetensors). Default: unset, "
+          "the bundled digit model. Changing it while playing loads the new "
+          "model and switches to it between two frames",
+          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_LABELS,
+      g_param_spec_string ("labels", "Labels",
+          "Path of a labels file (one label per line) replacing the model's "
+          "labels; it must hold one label per class. Default: unset, the "
+          "model's own labels", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_ROI,
+      g_param_spec_string ("roi", "Region of interest",
+          "Region to classify as \"x,y,width,height\" in frame pixels "
+          "(width and height at least 1), clipped to the frame. Default: "
+          "unset (or empty), the whole frame", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_PREPROCESS,
+      g_param_spec_string ("preprocess", "Preprocess",
+          "How frames are prepared for the network, e.g. \"resize\" or "
+          "\"resize mean=0.5 std=0.25\" (area-average scaling to the model's "
+          "input, then (value - mean) / std on values in 0..1). Default: unset "
+          "(or empty), what the model's \"preprocess\" metadata says", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_INTERVAL,
+      g_param_spec_uint ("interval", "Interval",
+          "Classify one frame in every N (1 or more; "
+          "default 1: every frame); the others pass without a result",
+          1, G_MAXUINT, DEFAULT_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_THRESHOLD,
+      g_param_spec_double ("threshold", "Threshold",
+          "Probability the most probable class needs to be reported, 0 to 1; "
+          "below it the result is no class (class-id -1). Default 0: always "
+          "report the most probable class",
+          0.0, 1.0, DEFAULT_THRESHOLD,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean ("post-messages", "Post messages",
+          "Post a \"cnn-classification\" element message for every "
+          "classified frame (default true)", DEFAULT_POST_MESSAGES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_uint ("threads", "Threads",
+          "Threads one network pass uses, including the streaming thread, "
+          "1 to 64 (default 1)",
+          1, MAX_THREADS, DEFAULT_THREADS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_FRAMES_CLASSIFIED,
+      g_param_spec_uint64 ("frames-classified", "Frames classified",
+          "Number of frames classified since the element last started "
+          "(read-only)", 0,
+          G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_LAST_INFERENCE_TIME,
+      g_param_spec_double ("last-inference-time", "Last inference time",
+          "Time the last classification took (preprocessing and network "
+          "pass), in microseconds; 0 before the first (read-only)", 0.0,
+          G_MAXDOUBLE,
+          0.0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_MEAN_INFERENCE_TIME,
+      g_param_spec_double ("mean-inference-time", "Mean inference time",
+          "Mean time of the classifications since the element last started "
+          "(preprocessing and network pass), in microseconds; 0 before the "
+          "first (read-only)", 0.0, G_MAXDOUBLE, 0.0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+}
+
+static void
+gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_cnn_classify_debug, "cnnclassify", 0,
+      "CNN video frame classifier");
+
+  gobject_class->set_property = gst_cnn_classify_set_property;
+  gobject_class->get_property = gst_cnn_classify_get_property;
+  gobject_class->finalize = gst_cnn_classify_finalize;
+  gst_cnn_classify_install_properties (gobject_class);
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "CNN frame classifier", "Filter/Analyzer/Video",
+      "Classifies video frames with a convolutional network and attaches "
+      "the result as meta and bus messages", "gst-cnn developers");
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_cnn_classify_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_cnn_classify_stop);
+  trans_class->prepare_output_buffer =
+      GST_DEBUG_FUNCPTR (gst_cnn_classify_prepare_output_buffer);
+  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_cnn_classify_set_info);
+  filter_class->transform_frame_ip =
+      GST_DEBUG_FUNCPTR (gst_cnn_classify_transform_frame_ip);
+
+  /* Register the meta's API with the type system before any app asks. */
+  gst_cnn_classification_meta_get_info ();
+}
+
+static void
+gst_cnn_classify_init (GstCnnClassify * self)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+
+  self->settings.interval = DEFAULT_INTERVAL;
+  self->settings.threshold = DEFAULT_THRESHOLD;
+  self->settings.post_messages = DEFAULT_POST_MESSAGES;
+  self->settings.threads = DEFAULT_THREADS;
+  g_mutex_init (&self->load_lock);
+
+  /* Passthrough: frames are mapped read-only and never copied; see
+   * prepare_output_buffer for how the meta still gets on them. */
+  gst_base_transform_set_passthrough (trans, TRUE);
+  gst_base_transform_set_in_place (trans, TRUE);
+}
+
+static void
+gst_cnn_classify_finalize (GObject * object)
+{
+  GstCnnClassify *self = GST_CNN_CLASSIFY (object);
+
+  gst_cnn_engine_free (self->engine);
+  gst_cnn_engine_free (self->pending);
+  g_free (self->model_path);
+  g_free (self->labels_path);
+  g_free (self->preprocess);
+  g_mutex_clear (&self->load_lock);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* ---- settings ------------------------------------------------------ */
+
+/* "x,y,width,height", non-negative integers, width and height ≥ 1. */
+static gboolean
+gst_cnn_classify_parse_roi (const gchar * text, CnnRect * roi)
+{
+  gchar **parts = g_strsplit (text, ",", -1);
+  guint64 v[4];
+  gboolean ok = g_strv_length (parts) == 4;
+
+  for (guint i = 0; ok && i < 4; i++) {
+    gchar *field = g_strstrip (parts[i]);
+
+    ok = g_ascii_string_to_unsigned (field, 10, i < 2 ? 0 : 1, G_MAXINT,
+        &v[i], NULL);
+  }
+  g_strfreev (parts);
+  if (ok) {
+    roi->x = v[0];
+    roi->y = v[1];
+    roi->width = v[2];
+    roi->height = v[3];
+  }
+  return ok;
+}
+
+/* A bad region keeps the previous one, with a warning on the bus that
+ * gst-launch users see. */
+static void
+gst_cnn_classify_set_roi (GstCnnClassify * self, const gchar * text)
+{
+  gboolean whole = text == NULL || text[0] == '\0';
+  CnnRect roi = { 0, 0, 0, 0 };
+
+  if (!whole && !gst_cnn_classify_parse_roi (text, &roi)) {
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("Invalid roi \"%s\": expected \"x,y,width,height\" in pixels, "
+            "width and height at least 1", text), (NULL));
+    return;
+  }
+  GST_OBJECT_LOCK (self);
+  self->settings.roi = roi;
+  self->settings.roi_set = !whole;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gchar *
+gst_cnn_classify_roi_to_string (const GstCnnClassifySettings * settings)
+{
+  const CnnRect *r = &settings->roi;
+
+  if (!settings->roi_set)
+    return NULL;
+  return g_strdup_printf ("%u,%u,%u,%u", r->x, r->y, r->width, r->height);
+}
+
+static const gchar *
+gst_cnn_classify_default_model (void)
+{
+  if (g_file_test (GST_CNN_INSTALLED_MODEL, G_FILE_TEST_IS_REGULAR))
+    return GST_CNN_INSTALLED_MODEL;
+  return GST_CNN_SOURCE_MODEL;
+}
+
+/* ---- model loading -------------------------------------------------- */
+
+static void
+gst_cnn_classify_post_load_error (GstCnnClassify * self, const gchar * model,
+    const gchar * labels, const gchar * preprocess, const GError * err)
+{
+  gboolean bad_settings = err->domain == CNN_ERROR
+      && (err->code == CNN_ERROR_INVALID || err->code == CNN_ERROR_ARCH);
+
+  if (bad_settings)
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Could not use the model: %s", err->message),
+        ("model \"%s\", labels \"%s\", preprocess \"%s\"", model,
+            GST_STR_NULL (labels), GST_STR_NULL (preprocess)));
+  else
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not load the model: %s", err->message),
+        ("model \"%s\", labels \"%s\"", model, GST_STR_NULL (labels)));
+}
+
+/* Loads what the properties say; posts an error and returns NULL when
+ * that fails.  Call with load_lock held. */
+static GstCnnEngine *
+gst_cnn_classify_load_engine (GstCnnClassify * self)
+{
+  const gchar *bundled = gst_cnn_classify_default_model ();
+  gchar *model, *labels, *preprocess;
+  GstCnnEngine *engine;
+  GError *err = NULL;
+  guint threads;
+
+  GST_OBJECT_LOCK (self);
+  model = g_strdup (self->model_path ? self->model_path : bundled);
+  labels = g_strdup (self->labels_path);
+  preprocess = g_strdup (self->preprocess);
+  threads = self->settings.threads;
+  GST_OBJECT_UNLOCK (self);
+
+  engine = gst_cnn_engine_new (model, labels, preprocess, &err);
+  if (engine != NULL) {
+    cnn_network_set_threads (engine->network, threads);
+    GST_INFO_OBJECT (self, "loaded model %s (%s), %u classes, preprocess %s",
+        model, gst_cnn_engine_name (engine), engine->n_classes,
+        cnn_preprocessor_spec (engine->preprocessor));
+  } else {
+    gst_cnn_classify_post_load_error (self, model, labels, preprocess, err);
+    g_error_free (err);
+  }
+  g_free (model);
+  g_free (labels);
+  g_free (preprocess);
+  return engine;
+}
+
+/* The model, labels or preprocess setting changed.  While stopped the
+ * next start() loads; while running the new engine is loaded here, off
+ * the streaming thread, and taken into use at the next frame.  If it
+ * cannot be loaded an error is posted and the old one stays in use. */
+static void
+gst_cnn_classify_reload (GstCnnClassify * self)
+{
+  GstCnnEngine *engine, *unused = NULL;
+  gboolean started;
+
+  g_mutex_lock (&self->load_lock);
+  GST_OBJECT_LOCK (self);
+  started = self->started;
+  GST_OBJECT_UNLOCK (self);
+
+  if (started && (engine = gst_cnn_classify_load_engine (self)) != NULL) {
+    GST_OBJECT_LOCK (self);
+    unused = self->pending;
+    self->pending = engine;
+    GST_OBJECT_UNLOCK (self);
+  }
+  g_mutex_unlock (&self->load_lock);
+  gst_cnn_engine_free (unused);
+}
+
+static gboolean
+gst_cnn_classify_start (GstBaseTransform * trans)
+{
+  GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
+  GstCnnEngine *engine, *unused = NULL;
+
+  g_mutex_lock (&self->load_lock);
+  engine = gst_cnn_classify_load_engine (self);
+  if (engine != NULL) {
+    GST_OBJECT_LOCK (self);
+    unused = self->pending;
+    self->pending = NULL;
+    self->engine = engine;
+    self->started = TRUE;
+    self->frames_classified = 0;
+    self->last_time_us = self->total_time_us = 0.0;
+    GST_OBJECT_UNLOCK (self);
+  }
+  g_mutex_unlock (&self->load_lock);
+  gst_cnn_engine_free (unused);
+
+  self->frame_count = 0;
+  return engine != NULL;
+}
+
+static gboolean
+gst_cnn_classify_stop (GstBaseTransform * trans)
+{
+  GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
+  GstCnnEngine *engine, *pending;
+
+  g_mutex_lock (&self->load_lock);
+  GST_OBJECT_LOCK (self);
+  self->started = FALSE;
+  engine = self->engine;
+  pending = self->pending;
+  self->engine = self->pending = NULL;
+  GST_OBJECT_UNLOCK (self);
+  g_mutex_unlock (&self->load_lock);
+
+  gst_cnn_engine_free (engine);
+  gst_cnn_engine_free (pending);
+  return TRUE;
+}
+
+/* ---- properties ----------------------------------------------------- */
+
+static void
+gst_cnn_classify_replace_string (GstCnnClassify * self, gchar ** field,
+    const GValue * value)
+{
+  GST_OBJECT_LOCK (self);
+  g_free (*field);
+  *field = g_value_dup_string (value);
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_cnn_classify_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstCnnClassify *self = GST_CNN_CLASSIFY (object);
+
+  switch (prop_id) {
+    case PROP_MODEL:
+      gst_cnn_classify_replace_string (self, &self->model_path, value);
+      gst_cnn_classify_reload (self);
+      break;
+    case PROP_LABELS:
+      gst_cnn_classify_replace_string (self, &self->labels_path, value);
+      gst_cnn_classify_reload (self);
+      break;
+    case PROP_PREPROCESS:
+      gst_cnn_classify_replace_string (self, &self->preprocess, value);
+      gst_cnn_classify_reload (self);
+      break;
+    case PROP_ROI:
+      gst_cnn_classify_set_roi (self, g_value_get_string (value));
+      break;
+    case PROP_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      self->settings.interval = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_THRESHOLD:
+      GST_OBJECT_LOCK (self);
+      self->settings.threshold = g_value_get_double (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_POST_MESSAGES:
+      GST_OBJECT_LOCK (self);
+      self->settings.post_messages = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_THREADS:
+      GST_OBJECT_LOCK (self);
+      self->settings.threads = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_cnn_classify_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstCnnClassify *self = GST_CNN_CLASSIFY (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string (value, self->model_path);
+      break;
+    case PROP_LABELS:
+      g_value_set_string (value, self->labels_path);
+      break;
+    case PROP_ROI:
+      g_value_take_string (value,
+          gst_cnn_classify_roi_to_string (&self->settings));
+      break;
+    case PROP_PREPROCESS:
+      g_value_set_string (value, self->preprocess);
+      break;
+    case PROP_INTERVAL:
+      g_value_set_uint (value, self->settings.interval);
+      break;
+    case PROP_THRESHOLD:
+      g_value_set_double (value, self->settings.threshold);
+      break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean (value, self->settings.post_messages);
+      break;
+    case PROP_THREADS:
+      g_value_set_uint (value, self->settings.threads);
+      break;
+    case PROP_FRAMES_CLASSIFIED:
+      g_value_set_uint64 (value, self->frames_classified);
+      break;
+    case PROP_LAST_INFERENCE_TIME:
+      g_value_set_double (value, self->last_time_us);
+      break;
+    case PROP_MEAN_INFERENCE_TIME:
+      g_value_set_double (value, self->frames_classified ?
+          self->total_time_us / self->frames_classified : 0.0);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* ---- streaming ------------------------------------------------------ */
+
+/* Passthrough hands us the input buffer as is, possibly shared with
+ * upstream.  The meta needs a writable buffer; a shallow copy shares the
+ * memory, so pixels are never copied. */
+static GstFlowReturn
+gst_cnn_classify_prepare_output_buffer (GstBaseTransform * trans,
+    GstBuffer * input, GstBuffer ** output)
+{
+  *output = gst_buffer_is_writable (input) ? input : gst_buffer_copy (input);
+  return GST_FLOW_OK;
+}
+
+static gboolean
+gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
+    GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
+{
+  GstCnnClassify *self = GST_CNN_CLASSIFY (filter);
+
+  if (!gst_cnn_frame_layout_init (&self->layout, in_info)) {
+    GST_ERROR_OBJECT (self, "cannot read frames of %" GST_PTR_FORMAT, incaps);
+    return FALSE;
+  }
+  GST_DEBUG_OBJECT (self, "reading %s %dx%d frames",
+      GST_VIDEO_INFO_NAME (in_info), GST_VIDEO_INFO_WIDTH (in_info),
+      GST_VIDEO_INFO_HEIGHT (in_info));
+  return TRUE;
+}
+
+/* The one lock of a frame: copies the settings and takes a newly loaded
+ * engine into use, handing the old one back for freeing outside the
+ * lock.  Returns whether this frame is to be classified. */
+static gboolean
+gst_cnn_classify_begin_frame (GstCnnClassify * self,
+    GstCnnClassifySettings * settings, GstCnnEngine ** retired)
+{
+  gboolean due;
+
+  GST_OBJECT_LOCK (self);
+  if (self->pending != NULL) {
+    *retired = self->engine;
+    self->engine = self->pending;
+    self->pending = NULL;
+  }
+  *settings = self->settings;
+  GST_OBJECT_UNLOCK (self);
+
+  due = self->frame_count % settings->interval == 0;
+  self->frame_count++;
+  return due;
+}
+
+static CnnRect
+gst_cnn_classify_clip_roi (const GstCnnClassifySettings * settings,
+    guint width, guint height)
+{
+  CnnRect roi = { 0, 0, width, height };
+
+  if (settings->roi_set) {
+    roi.x = MIN (settings->roi.x, width);
+    roi.y = MIN (settings->roi.y, height);
+    roi.width = MIN (settings->roi.width, width - roi.x);
+    roi.height = MIN (settings->roi.height, height - roi.y);
+  }
+  return roi;
+}
+
+/* Returns the time taken, in microseconds. */
+static gdouble
+gst_cnn_classify_run (GstCnnClassify * self, const GstVideoFrame * frame,
+    const GstCnnClassifySettings * settings, GstCnnClassifyResult * result)
+{
+  GstCnnEngine *engine = self->engine;
+  const CnnImage *image;
+  GstClockTime start;
+
+  if (cnn_network_get_threads (engine->network) != settings->threads)
+    cnn_network_set_threads (engine->network, settings->threads);
+
+  start = gst_util_get_timestamp ();
+  image = gst_cnn_frame_layout_apply (&self->layout, frame);
+  result->roi = gst_cnn_classify_clip_roi (settings, image->width,
+      image->height);
+  result->class_id = gst_cnn_engine_classify (engine, image, result->roi);
+  result->confidence = result->class_id < 0 ? 0.0f :
+      engine->probabilities[result->class_id];
+  if (result->confidence < settings->threshold)
+    result->class_id = -1;
+  result->label = gst_cnn_engine_label (engine, result->class_id);
+
+  return (gst_util_get_timestamp () - start) / 1000.0;
+}
+
+static void
+gst_cnn_classify_attach_meta (GstCnnClassify * self, GstBuffer * buffer,
+    const GstCnnClassifyResult * r)
+{
+  GstCnnEngine *engine = self->engine;
+
+  gst_buffer_add_cnn_classification_meta (buffer, r->class_id, r->label,
+      r->confidence, engine->n_classes, engine->probabilities, r->roi.x,
+      r->roi.y, r->roi.width, r->roi.height, gst_cnn_engine_name (engine));
+}
+
+static void
+gst_cnn_classify_record_time (GstCnnClassify * self, gdouble time_us)
+{
+  GST_OBJECT_LOCK (self);
+  self->frames_classified++;
+  self->last_time_us = time_us;
+  self->total_time_us += time_us;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_cnn_classify_post_message (GstCnnClassify * self, GstBuffer * buffer,
+    const GstCnnClassifyResult * r)
+{
+  const GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+  GstCnnEngine *engine = self->engine;
+  GstClockTime timestamp = GST_BUFFER_PTS (buffer);
+  GstClockTime stream_time = GST_CLOCK_TIME_NONE;
+  GstClockTime running_time = GST_CLOCK_TIME_NONE;
+  GValue probabilities = G_VALUE_INIT;
+  GstStructure *s;
+
+  if (segment->format == GST_FORMAT_TIME) {
+    stream_time = gst_segment_to_stream_time (segment, GST_FORMAT_TIME,
+        timestamp);
+    running_time = gst_segment_to_running_time (segment, GST_FORMAT_TIME,
+        timestamp);
+  }
+
+  g_value_init (&probabilities, GST_TYPE_ARRAY);
+  for (guint i = 0; i < engine->n_classes; i++) {
+    GValue p = G_VALUE_INIT;
+
+    g_value_init (&p, G_TYPE_DOUBLE);
+    g_value_set_double (&p, engine->probabilities[i]);
+    gst_value_array_append_and_take_value (&probabilities, &p);
+  }
+
+  s = gst_structure_new ("cnn-classification",
+      "class-id", G_TYPE_INT, r->class_id,
+      "label", G_TYPE_STRING, r->label ? r->label : "",
+      "confidence", G_TYPE_DOUBLE, (gdouble) r->confidence, NULL);
+  gst_structure_take_value (s, "probabilities", &probabilities);
+  gst_structure_set (s,
+      "timestamp", G_TYPE_UINT64, timestamp,
+      "stream-time", G_TYPE_UINT64, stream_time,
+      "running-time", G_TYPE_UINT64, running_time,
+      "roi-x", G_TYPE_UINT, r->roi.x,
+      "roi-y", G_TYPE_UINT, r->roi.y,
+      "roi-width", G_TYPE_UINT, r->roi.width,
+      "roi-height", G_TYPE_UINT, r->roi.height, NULL);
+
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static GstFlowReturn
+gst_cnn_classify_transform_frame_ip (GstVideoFilter * filter,
+    GstVideoFrame * frame)
+{
+  GstCnnClassify *self = GST_CNN_CLASSIFY (filter);
+  GstCnnClassifySettings settings;
+  GstCnnClassifyResult result;
+  GstCnnEngine *retired = NULL;
+  gboolean due;
+  gdouble time_us;
+
+  due = gst_cnn_classify_begin_frame (self, &settings, &retired);
+  gst_cnn_engine_free (retired);
+  if (!due)
+    return GST_FLOW_OK;
+  if (G_UNLIKELY (self->engine == NULL))
+    goto no_model;
+
+  time_us = gst_cnn_classify_run (self, frame, &settings, &result);
+  gst_cnn_classify_attach_meta (self, frame->buffer, &result);
+  gst_cnn_classify_record_time (self, time_us);
+  if (settings.post_messages)
+    gst_cnn_classify_post_message (self, frame->buffer, &result);
+
+  GST_LOG_OBJECT (self, "class %d (%s) confidence %.3f in %.0f us",
+      result.class_id, GST_STR_NULL (result.label), result.confidence,
+      time_us);
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+no_model:
+  {
+    GST_ELEMENT_ERROR (self, CORE, FAILED, ("No model loaded"), (NULL));
+    return GST_FLOW_ERROR;
+  }
+}

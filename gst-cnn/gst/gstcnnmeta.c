@@ -1,0 +1,231 @@
+/* GStreamer CNN classification meta
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/**
+ * SECTION:gstcnnmeta
+ * @title: GstCnnClassificationMeta
+ * @short_description: the result of classifying a video frame
+ *
+ * `cnnclassify` attaches a #GstCnnClassificationMeta to every frame it
+ * classifies.  Applications include `<gst/cnn/cnnmeta.h>`, link the
+ * `gstreamer-cnn-meta-1.0` pkg-config module and read the result with
+ * gst_buffer_get_cnn_classification_meta(), e.g. from a pad probe:
+ *
+ * |[<!-- language="C" -->
+ * GstCnnClassificationMeta *meta =
+ *     gst_buffer_get_cnn_classification_meta (buffer);
+ * if (meta && meta->class_id >= 0)
+ *   g_print ("%s (%.0f%%)\n", meta->label, 100 * meta->confidence);
+ * ]|
+ */
+
+#include <gst/cnn/cnnmeta.h>
+#include <gst/video/video.h>
+
+#include <string.h>
+
+/**
+ * gst_cnn_classification_meta_api_get_type:
+ *
+ * Returns: the #GType of the classification meta's API.
+ */
+GType
+gst_cnn_classification_meta_api_get_type (void)
+{
+  static GType type = 0;
+  static const gchar *tags[] = { GST_META_TAG_VIDEO_STR, NULL };
+
+  if (g_once_init_enter (&type)) {
+    GType api = gst_meta_api_type_register ("GstCnnClassificationMetaAPI",
+        tags);
+
+    g_once_init_leave (&type, api);
+  }
+  return type;
+}
+
+static gboolean
+gst_cnn_classification_meta_init (GstMeta * meta, gpointer params,
+    GstBuffer * buffer)
+{
+  GstCnnClassificationMeta *cmeta = (GstCnnClassificationMeta *) meta;
+
+  cmeta->class_id = -1;
+  cmeta->label = NULL;
+  cmeta->confidence = 0.0f;
+  cmeta->n_classes = 0;
+  cmeta->probabilities = NULL;
+  cmeta->roi_x = cmeta->roi_y = 0;
+  cmeta->roi_width = cmeta->roi_height = 0;
+  cmeta->model = NULL;
+  return TRUE;
+}
+
+static void
+gst_cnn_classification_meta_free (GstMeta * meta, GstBuffer * buffer)
+{
+  GstCnnClassificationMeta *cmeta = (GstCnnClassificationMeta *) meta;
+
+  g_free (cmeta->label);
+  g_free (cmeta->probabilities);
+  g_free (cmeta->model);
+}
+
+/* Maps the span [start, start + size) of @in pixels onto @out pixels,
+ * widening to whole pixels so a non-empty span stays non-empty. */
+static void
+gst_cnn_classification_meta_scale_span (guint start, guint size, gint in,
+    gint out, guint * new_start, guint * new_size)
+{
+  guint64 first, end;
+
+  if (in <= 0 || out <= 0) {
+    *new_start = *new_size = 0;
+    return;
+  }
+  first = (guint64) start * out / in;
+  end = ((guint64) start + size) * out + in - 1;
+  end /= in;
+  if (size > 0 && end <= first)
+    end = first + 1;
+  first = MIN (first, (guint64) out);
+  end = CLAMP (end, first, (guint64) out);
+  *new_start = first;
+  *new_size = end - first;
+}
+
+static gboolean
+gst_cnn_classification_meta_transform (GstBuffer * dest, GstMeta * meta,
+    GstBuffer * buffer, GQuark type, gpointer data)
+{
+  GstCnnClassificationMeta *src = (GstCnnClassificationMeta *) meta;
+  guint x = src->roi_x, y = src->roi_y;
+  guint width = src->roi_width, height = src->roi_height;
+
+  if (GST_META_TRANSFORM_IS_COPY (type)) {
+    GstMetaTransformCopy *copy = data;
+
+    /* A part of the buffer's memory is no longer the frame we classified. */
+    if (copy->region)
+      return TRUE;
+  } else if (GST_VIDEO_META_TRANSFORM_IS_SCALE (type)) {
+    GstVideoMetaTransform *trans = data;
+
+    gst_cnn_classification_meta_scale_span (src->roi_x, src->roi_width,
+        GST_VIDEO_INFO_WIDTH (trans->in_info),
+        GST_VIDEO_INFO_WIDTH (trans->out_info), &x, &width);
+    gst_cnn_classification_meta_scale_span (src->roi_y, src->roi_height,
+        GST_VIDEO_INFO_HEIGHT (trans->in_info),
+        GST_VIDEO_INFO_HEIGHT (trans->out_info), &y, &height);
+  } else {
+    /* Crops, rotations, ...: the region would no longer mean anything. */
+    return FALSE;
+  }
+
+  return gst_buffer_add_cnn_classification_meta (dest, src->class_id,
+      src->label, src->confidence, src->n_classes, src->probabilities,
+      x, y, width, height, src->model) != NULL;
+}
+
+/**
+ * gst_cnn_classification_meta_get_info:
+ *
+ * Returns: the #GstMetaInfo of the classification meta, registering it
+ *   on first use.
+ */
+const GstMetaInfo *
+gst_cnn_classification_meta_get_info (void)
+{
+  static const GstMetaInfo *info = NULL;
+
+  if (g_once_init_enter ((GstMetaInfo **) & info)) {
+    const GstMetaInfo *registered =
+        gst_meta_register (GST_CNN_CLASSIFICATION_META_API_TYPE,
+        "GstCnnClassificationMeta", sizeof (GstCnnClassificationMeta),
+        gst_cnn_classification_meta_init, gst_cnn_classification_meta_free,
+        gst_cnn_classification_meta_transform);
+
+    g_once_init_leave ((GstMetaInfo **) & info, (GstMetaInfo *) registered);
+  }
+  return info;
+}
+
+/**
+ * gst_buffer_add_cnn_classification_meta:
+ * @buffer: a writable #GstBuffer
+ * @class_id: index of the winning class, or -1 for no class
+ * @label: (nullable): label of @class_id, %NULL when @class_id is -1
+ * @confidence: probability of the winning class, 0..1
+ * @n_classes: number of values in @probabilities
+ * @probabilities: (array length=n_classes) (nullable): the probability of
+ *   every class, in label order; %NULL stores @n_classes zeros
+ * @roi_x: left edge of the region classified, in frame pixels
+ * @roi_y: top edge of the region classified, in frame pixels
+ * @roi_width: width of the region classified, in frame pixels
+ * @roi_height: height of the region classified, in frame pixels
+ * @model: (nullable): name of the model that produced the result
+ *
+ * Attaches a classification result to @buffer.  The strings and the
+ * probabilities are copied.
+ *
+ * Returns: (transfer none) (nullable): the meta, owned by @buffer.
+ */
+GstCnnClassificationMeta *
+gst_buffer_add_cnn_classification_meta (GstBuffer * buffer, gint class_id,
+    const gchar * label, gfloat confidence, guint n_classes,
+    const gfloat * probabilities, guint roi_x, guint roi_y, guint roi_width,
+    guint roi_height, const gchar * model)
+{
+  GstCnnClassificationMeta *meta;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  g_return_val_if_fail (gst_buffer_is_writable (buffer), NULL);
+  g_return_val_if_fail (class_id >= -1, NULL);
+  g_return_val_if_fail (class_id < 0 || (guint) class_id < n_classes, NULL);
+
+  meta = (GstCnnClassificationMeta *) gst_buffer_add_meta (buffer,
+      GST_CNN_CLASSIFICATION_META_INFO, NULL);
+  if (meta == NULL)
+    return NULL;
+
+  meta->class_id = class_id;
+  meta->label = g_strdup (label);
+  meta->confidence = confidence;
+  meta->n_classes = n_classes;
+  if (n_classes > 0) {
+    meta->probabilities = g_new0 (gfloat, n_classes);
+    if (probabilities != NULL)
+      memcpy (meta->probabilities, probabilities, n_classes * sizeof (gfloat));
+  }
+  meta->roi_x = roi_x;
+  meta->roi_y = roi_y;
+  meta->roi_width = roi_width;
+  meta->roi_height = roi_height;
+  meta->model = g_strdup (model);
+  return meta;
+}
+
+/**
+ * gst_buffer_get_cnn_classification_meta:
+ * @buffer: a #GstBuffer
+ *
+ * Finds the classification meta of @buffer.  When several classifiers
+ * ran on the frame this is the first; iterate with
+ * gst_buffer_iterate_meta_filtered() to see them all.
+ *
+ * Returns: (transfer none) (nullable): the meta, or %NULL when the frame
+ *   was not classified.
+ */
+GstCnnClassificationMeta *
+gst_buffer_get_cnn_classification_meta (GstBuffer * buffer)
+{
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+
+  return (GstCnnClassificationMeta *) gst_buffer_get_meta (buffer,
+      GST_CNN_CLASSIFICATION_META_API_TYPE);
+}
