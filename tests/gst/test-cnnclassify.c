@@ -1046,48 +1046,71 @@ GST_START_TEST (test_model_change_while_playing)
 
 GST_END_TEST;
 
+typedef struct
+{
+  GstElement *element;
+  gint done;
+} Toggler;
+
 static gpointer
 toggle_models (gpointer data)
 {
-  GstElement *element = data;
+  Toggler *t = data;
 
   for (guint i = 0; i < 40; i++)
-    g_object_set (element, "model", i % 2 ? grey_model : rgb_model, NULL);
+    g_object_set (t->element, "model", i % 2 ? grey_model : rgb_model, NULL);
+  g_atomic_int_set (&t->done, 1);
   return NULL;
 }
 
-/* Models replaced from another thread while frames stream: every
- * result comes wholly from one model (its name, class count, labels
- * and probabilities agree). */
+/* The model of a classified frame, after checking that its whole result
+ * comes from that one model (name, class count, labels, probabilities). */
+static gboolean
+result_is_rgb (GstBuffer * out)
+{
+  const GstCnnClassificationMeta *meta =
+      gst_buffer_get_cnn_classification_meta (out);
+  gboolean rgb;
+
+  fail_unless (meta != NULL);
+  rgb = g_strcmp0 (meta->model, RGB_NAME) == 0;
+  fail_unless (rgb || g_strcmp0 (meta->model, "grey") == 0);
+  check_meta (out, rgb ? RGB_CLASSES : GREY_CLASSES);
+  if (rgb) {
+    fail_unless_equals_string (meta->label, rgb_labels[meta->class_id]);
+  } else {
+    fail_unless (strlen (meta->label) == 1 && g_ascii_isdigit (*meta->label));
+  }
+  return rgb;
+}
+
+/* Models replaced from another thread while frames stream: no frame
+ * mixes two models, and the last model set is the one left in use. */
 GST_START_TEST (test_model_swap_race)
 {
   GstVideoInfo info;
   GstHarness *h;
   GThread *thread;
+  Toggler toggler = { NULL, 0 };
   guint seen[2] = { 0, 0 };
+  GstBuffer *out;
 
   video_info_packed (&info, "GRAY8", 28, 28);
   h = harness_new (grey_model, &info);
   g_object_set (h->element, "post-messages", FALSE, NULL);
-  thread = g_thread_new ("toggle", toggle_models, h->element);
-  for (guint i = 0; i < 200; i++) {
-    GstBuffer *out = push_picture (h, &info, i * GST_MSECOND);
-    const GstCnnClassificationMeta *meta =
-        gst_buffer_get_cnn_classification_meta (out);
-    gboolean rgb;
-
-    fail_unless (meta != NULL);
-    rgb = g_strcmp0 (meta->model, RGB_NAME) == 0;
-    fail_unless (rgb || g_strcmp0 (meta->model, "grey") == 0);
-    check_meta (out, rgb ? RGB_CLASSES : GREY_CLASSES);
-    if (rgb)
-      fail_unless_equals_string (meta->label, rgb_labels[meta->class_id]);
-    seen[rgb]++;
+  toggler.element = h->element;
+  thread = g_thread_new ("toggle", toggle_models, &toggler);
+  for (guint i = 0; i < 100 || !g_atomic_int_get (&toggler.done); i++) {
+    out = push_picture (h, &info, i * GST_MSECOND);
+    seen[result_is_rgb (out)]++;
     gst_buffer_unref (out);
   }
   g_thread_join (thread);
   GST_INFO ("grey %u, rgb %u frames", seen[0], seen[1]);
-  fail_unless (seen[0] > 0);
+
+  out = push_picture (h, &info, GST_SECOND);
+  fail_if (result_is_rgb (out), "the last model set was the grey one");
+  gst_buffer_unref (out);
   harness_teardown (h);
 }
 
