@@ -24,6 +24,8 @@ conv2d_setup (CnnLayer * l, GError ** error)
   l->n_weight = (gsize) s->units * l->in.c * s->kernel * s->kernel;
   l->n_bias = s->units;
   l->scratch_floats = (gsize) l->in.c * s->kernel * s->kernel * oh * ow;
+  /* Backward holds a sample's columns and their gradient at once. */
+  l->train_scratch_floats = 2 * l->scratch_floats;
   return TRUE;
 }
 
@@ -47,6 +49,59 @@ conv2d_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
         y[(gsize) f * n_cols + j] = l->bias[f];
     cnn_sgemm (FALSE, FALSE, s->units, n_cols, depth, 1.0f, l->weight, depth,
         scratch->floats, n_cols, 1.0f, y, n_cols);
+  }
+}
+
+/* Σ x (n), in 8 running sums: a float sum in one is a chain of
+ * dependent adds, and 8 independent ones vectorize. */
+static gfloat
+row_sum (const gfloat * x, guint n)
+{
+  gfloat part[8] = { 0 }, sum = 0.0f;
+  guint i = 0;
+
+  for (; i + 8 <= n; i += 8)
+    for (guint j = 0; j < 8; j++)
+      part[j] += x[i + j];
+  for (guint j = 0; j < 8; j++)
+    sum += part[j];
+  for (; i < n; i++)
+    sum += x[i];
+  return sum;
+}
+
+/* Per sample, with cols = im2col (x):
+ *   dW (filters × C·k·k) += dy (filters × oh·ow) · colsᵀ (oh·ow × C·k·k)
+ *   db (filters)         += Σ over oh·ow of dy
+ *   dcols (C·k·k × oh·ow) = Wᵀ (C·k·k × filters) · dy, then col2im → dx
+ * The columns are recomputed rather than kept from forward: one sample's
+ * columns stay in cache, a batch's would not. */
+static void
+conv2d_backward (CnnLayer * l, const gfloat * in, const gfloat * out,
+    const gfloat * dout, gfloat * din, guint batch, CnnTrainPass * pass)
+{
+  const CnnLayerSpec *s = &l->spec;
+  gsize in_size = cnn_shape_size (l->in), out_size = cnn_shape_size (l->out);
+  guint n_cols = l->out.h * l->out.w;
+  guint depth = l->in.c * s->kernel * s->kernel;
+  gfloat *cols = pass->scratch->floats;
+  gfloat *dcols = cols + (gsize) depth * n_cols;
+
+  for (guint b = 0; b < batch; b++) {
+    const gfloat *dy = dout + b * out_size;
+
+    cnn_im2col (in + b * in_size, l->in.c, l->in.h, l->in.w, s->kernel,
+        s->stride, s->pad, cols);
+    cnn_sgemm (FALSE, TRUE, s->units, depth, n_cols, 1.0f, dy, n_cols, cols,
+        n_cols, 1.0f, pass->dweight, depth);
+    for (guint f = 0; f < s->units; f++)
+      pass->dbias[f] += row_sum (dy + (gsize) f * n_cols, n_cols);
+    if (!din)
+      continue;
+    cnn_sgemm (TRUE, FALSE, depth, n_cols, s->units, 1.0f, l->weight, depth,
+        dy, n_cols, 0.0f, dcols, n_cols);
+    cnn_col2im (dcols, l->in.c, l->in.h, l->in.w, s->kernel, s->stride,
+        s->pad, din + b * in_size);
   }
 }
 
@@ -75,6 +130,7 @@ const CnnLayerOps cnn_conv2d_ops = {
   .keyword = "conv",
   .setup = conv2d_setup,
   .forward = conv2d_forward,
+  .backward = conv2d_backward,
   .describe = conv2d_describe,
   .to_text = conv2d_to_text,
 };

@@ -36,6 +36,26 @@ dense_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
       n_in, 1.0f, out, n_out);
 }
 
+/* Over the whole pass at once:
+ *   dW (out × in) += dyᵀ (out × batch) · x (batch × in)
+ *   db (out)      += Σ over batch of dy
+ *   dx (batch × in) = dy (batch × out) · W (out × in) */
+static void
+dense_backward (CnnLayer * l, const gfloat * in, const gfloat * out,
+    const gfloat * dout, gfloat * din, guint batch, CnnTrainPass * pass)
+{
+  guint n_in = l->in.c, n_out = l->out.c;
+
+  cnn_sgemm (TRUE, FALSE, n_out, n_in, batch, 1.0f, dout, n_out, in, n_in,
+      1.0f, pass->dweight, n_in);
+  for (guint b = 0; b < batch; b++)
+    for (guint j = 0; j < n_out; j++)
+      pass->dbias[j] += dout[(gsize) b * n_out + j];
+  if (din)
+    cnn_sgemm (FALSE, FALSE, batch, n_in, n_out, 1.0f, dout, n_out,
+        l->weight, n_in, 0.0f, din, n_in);
+}
+
 static gchar *
 dense_describe (const CnnLayer * l)
 {
@@ -53,6 +73,7 @@ const CnnLayerOps cnn_dense_ops = {
   .keyword = "dense",
   .setup = dense_setup,
   .forward = dense_forward,
+  .backward = dense_backward,
   .describe = dense_describe,
   .to_text = dense_to_text,
 };

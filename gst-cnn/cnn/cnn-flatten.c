@@ -25,11 +25,21 @@ flatten_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
     memcpy (out, in, (gsize) batch * cnn_shape_size (l->in) * sizeof (gfloat));
 }
 
+static void
+flatten_backward (CnnLayer * l, const gfloat * in, const gfloat * out,
+    const gfloat * dout, gfloat * din, guint batch, CnnTrainPass * pass)
+{
+  if (din && din != dout)
+    memcpy (din, dout, (gsize) batch * cnn_shape_size (l->in)
+        * sizeof (gfloat));
+}
+
 const CnnLayerOps cnn_flatten_ops = {
   .name = "flatten",
   .keyword = "flatten",
   .setup = flatten_setup,
   .forward = flatten_forward,
+  .backward = flatten_backward,
   .describe = cnn_layer_describe_nothing,
   .to_text = cnn_layer_text_keyword,
 };

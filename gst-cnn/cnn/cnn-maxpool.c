@@ -2,6 +2,8 @@
  * (windows that do not fit whole are dropped, as in Keras "valid"). */
 #include "cnn-private.h"
 
+#include <string.h>
+
 static gboolean
 maxpool_setup (CnnLayer * l, GError ** error)
 {
@@ -16,6 +18,8 @@ maxpool_setup (CnnLayer * l, GError ** error)
     return FALSE;
   }
   l->out = (CnnShape) { l->in.c, oh, ow };
+  /* Training records each window's winner: its offset in the plane. */
+  l->train_state_bytes = cnn_shape_size (l->out) * sizeof (guint32);
   return TRUE;
 }
 
@@ -52,6 +56,71 @@ maxpool_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
   }
 }
 
+/* The same maximum as window_max (first of equals wins), and where. */
+static guint32
+window_argmax (const gfloat * plane, guint width, guint y0, guint x0, guint k)
+{
+  guint32 best = (guint32) y0 * width + x0;
+
+  for (guint ky = 0; ky < k; ky++)
+    for (guint kx = 0; kx < k; kx++) {
+      guint32 at = (guint32) (y0 + ky) * width + x0 + kx;
+      if (plane[at] > plane[best])
+        best = at;
+    }
+  return best;
+}
+
+/* x (batch × C×H×W) → y (batch × C×oh×ow), switches (batch × C×oh×ow) */
+static void
+maxpool_forward_train (CnnLayer * l, const gfloat * in, gfloat * out,
+    guint batch, CnnTrainPass * pass)
+{
+  const CnnLayerSpec *s = &l->spec;
+  guint planes = batch * l->in.c;
+  gsize out_plane = (gsize) l->out.h * l->out.w;
+  guint32 *switches = pass->state;
+
+  for (guint p = 0; p < planes; p++) {
+    const gfloat *src = in + (gsize) p * l->in.h * l->in.w;
+    gfloat *dst = out + p * out_plane;
+    guint32 *sw = switches + p * out_plane;
+
+    for (guint oy = 0; oy < l->out.h; oy++)
+      for (guint ox = 0; ox < l->out.w; ox++) {
+        gsize o = (gsize) oy * l->out.w + ox;
+
+        sw[o] = window_argmax (src, l->in.w, oy * s->stride, ox * s->stride,
+            s->kernel);
+        dst[o] = src[sw[o]];
+      }
+  }
+}
+
+/* dx (batch × C×H×W): each dy goes to its window's winner; overlapping
+ * windows (stride < k) may send several to one input. */
+static void
+maxpool_backward (CnnLayer * l, const gfloat * in, const gfloat * out,
+    const gfloat * dout, gfloat * din, guint batch, CnnTrainPass * pass)
+{
+  guint planes = batch * l->in.c;
+  gsize in_plane = (gsize) l->in.h * l->in.w;
+  gsize out_plane = (gsize) l->out.h * l->out.w;
+  const guint32 *switches = pass->state;
+
+  if (!din)
+    return;
+  memset (din, 0, planes * in_plane * sizeof (gfloat));
+  for (guint p = 0; p < planes; p++) {
+    gfloat *dx = din + p * in_plane;
+    const gfloat *dy = dout + p * out_plane;
+    const guint32 *sw = switches + p * out_plane;
+
+    for (gsize o = 0; o < out_plane; o++)
+      dx[sw[o]] += dy[o];
+  }
+}
+
 static gchar *
 maxpool_describe (const CnnLayer * l)
 {
@@ -73,6 +142,8 @@ const CnnLayerOps cnn_maxpool_ops = {
   .keyword = "maxpool",
   .setup = maxpool_setup,
   .forward = maxpool_forward,
+  .forward_train = maxpool_forward_train,
+  .backward = maxpool_backward,
   .describe = maxpool_describe,
   .to_text = maxpool_to_text,
 };

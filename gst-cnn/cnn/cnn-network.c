@@ -9,6 +9,49 @@
 /* Working memory beyond this is refused rather than attempted. */
 #define MAX_WORKSPACE_BYTES ((gsize) 16 << 30)
 
+/* A training step is memory-bound unless each layer finds its input in
+ * cache.  So a thread carries TRAIN_CHUNK samples at a time through the
+ * network: the dense layers take the whole chunk at once (their products
+ * are then matrix-matrix, and their weights are read once per chunk),
+ * while the layers below the first dense one, which work sample by
+ * sample anyway, run TRAIN_SUB samples at a time through all of them, so
+ * that a convolution's output is still in cache when the ReLU reads it. */
+#define TRAIN_CHUNK 32
+#define TRAIN_SUB 1
+
+/* One thread's part of a training step: its own activations, recorded
+ * state, activation gradients and parameter gradients, so threads share
+ * nothing until the gradients are summed. */
+typedef struct
+{
+  gfloat *grads;                /* n_params; thread 0 uses the network's */
+  gfloat **outputs;             /* per layer: chunk × output */
+  gpointer *states;             /* per layer: chunk × train_state_bytes */
+  gfloat *dact[2];              /* dL/d(activation), in turn: chunk × largest */
+  gfloat *dsub[2];              /* the same for TRAIN_SUB samples */
+  CnnScratch scratch;
+  gpointer block;               /* the allocation all of the above live in */
+} CnnTrainThread;
+
+typedef struct
+{
+  guint max_batch;
+  guint chunk;
+  guint split;                  /* first layer run on whole chunks */
+  guint first_param_layer;      /* backward stops here: nothing below learns */
+  gfloat *gradients;            /* n_params: the last step's, summed */
+  gdouble *losses;              /* max_batch: each sample's loss */
+  gboolean *correct;            /* max_batch: argmax == label */
+  CnnTrainThread *threads;
+  guint n_threads;
+
+  /* The step being run, read by the worker threads. */
+  const gfloat *input;
+  const guint *labels;
+  guint batch;
+  guint64 seed;
+} CnnTraining;
+
 struct _CnnNetwork
 {
   gchar *architecture;
@@ -32,7 +75,13 @@ struct _CnnNetwork
   /* The pass being run, read by the worker threads. */
   const gfloat *pass_input;
   guint pass_batch;
+
+  /* NULL until cnn_network_reserve_training(). */
+  CnnTraining *training;
 };
+
+static void free_training (CnnNetwork * net);
+static gboolean reserve_train_threads (CnnNetwork * net, GError ** error);
 
 GQuark
 cnn_error_quark (void)
@@ -162,6 +211,7 @@ cnn_network_free (CnnNetwork * net)
   if (!net)
     return;
   cnn_workers_free (net->workers);
+  free_training (net);
   g_free (net->workspace);
   g_free (net->outputs);
   g_free (net->scratch);
@@ -427,10 +477,13 @@ cnn_network_set_threads (CnnNetwork * net, guint n_threads)
   cnn_workers_free (net->workers);
   net->workers = cnn_workers_new (n_threads);
   /* Each thread needs its own scratch: re-reserve for the new count. */
-  if (!cnn_network_reserve (net, net->max_batch, NULL)) {
+  if (!cnn_network_reserve (net, net->max_batch, NULL)
+      || (net->training && !reserve_train_threads (net, NULL))) {
     cnn_workers_free (net->workers);
     net->workers = cnn_workers_new (1);
     cnn_network_reserve (net, net->max_batch, NULL);
+    if (net->training)
+      reserve_train_threads (net, NULL);
   }
 }
 
@@ -438,4 +491,403 @@ guint
 cnn_network_get_threads (const CnnNetwork * net)
 {
   return cnn_workers_n_threads (net->workers);
+}
+
+/* ---- training ------------------------------------------------------ */
+
+#define TRAIN_ALIGN 64
+
+static void
+free_train_threads (CnnTraining * tr)
+{
+  for (guint t = 0; t < tr->n_threads; t++) {
+    CnnTrainThread *th = &tr->threads[t];
+
+    g_free (th->outputs);
+    g_free (th->states);
+    g_free (th->block);
+  }
+  g_free (tr->threads);
+  tr->threads = NULL;
+  tr->n_threads = 0;
+}
+
+static void
+free_training (CnnNetwork * net)
+{
+  CnnTraining *tr = net->training;
+
+  if (!tr)
+    return;
+  free_train_threads (tr);
+  g_free (tr->gradients);
+  g_free (tr->losses);
+  g_free (tr->correct);
+  g_free (tr);
+  net->training = NULL;
+}
+
+static gsize
+align_up (gsize bytes)
+{
+  return (bytes + TRAIN_ALIGN - 1) / TRAIN_ALIGN * TRAIN_ALIGN;
+}
+
+/* Bytes one thread needs for a chunk of @chunk samples (plus its own
+ * gradient array unless @shared_grads), laid out by carve_thread(). */
+static gsize
+thread_bytes (const CnnNetwork * net, guint chunk, gboolean shared_grads,
+    gsize * largest, gsize * scratch)
+{
+  gsize total = TRAIN_ALIGN;    /* room to align the block's start */
+
+  *largest = cnn_shape_size (net->input);
+  *scratch = 0;
+  for (guint i = 0; i < net->n_layers; i++) {
+    const CnnLayer *l = &net->layers[i];
+
+    total += align_up (cnn_shape_size (l->out) * chunk * sizeof (gfloat));
+    total += align_up (l->train_state_bytes * chunk);
+    *largest = MAX (*largest, cnn_shape_size (l->out));
+    *scratch = MAX (*scratch, MAX (l->scratch_floats,
+            l->train_scratch_floats));
+  }
+  total += 2 * align_up (*largest * chunk * sizeof (gfloat));
+  total += 2 * align_up (*largest * TRAIN_SUB * sizeof (gfloat));
+  total += align_up (*scratch * sizeof (gfloat));
+  if (!shared_grads)
+    total += align_up (net->n_params * sizeof (gfloat));
+  return total;
+}
+
+static gpointer
+carve (guint8 ** p, gsize bytes)
+{
+  gpointer at = *p;
+
+  *p += align_up (bytes);
+  return at;
+}
+
+static gboolean
+alloc_train_thread (CnnNetwork * net, CnnTrainThread * th, guint chunk,
+    gfloat * shared_grads)
+{
+  gsize largest, scratch;
+  gsize bytes = thread_bytes (net, chunk, shared_grads != NULL, &largest,
+      &scratch);
+  guint8 *p;
+
+  if (bytes > MAX_WORKSPACE_BYTES)
+    return FALSE;
+  th->block = g_try_malloc (bytes);
+  if (!th->block)
+    return FALSE;
+  p = (guint8 *) align_up ((gsize) th->block);
+  th->outputs = g_new (gfloat *, net->n_layers);
+  th->states = g_new (gpointer, net->n_layers);
+  for (guint i = 0; i < net->n_layers; i++) {
+    const CnnLayer *l = &net->layers[i];
+
+    th->outputs[i] = carve (&p, cnn_shape_size (l->out) * chunk
+        * sizeof (gfloat));
+    th->states[i] = l->train_state_bytes ? carve (&p,
+        l->train_state_bytes * chunk) : NULL;
+  }
+  th->dact[0] = carve (&p, largest * chunk * sizeof (gfloat));
+  th->dact[1] = carve (&p, largest * chunk * sizeof (gfloat));
+  th->dsub[0] = carve (&p, largest * TRAIN_SUB * sizeof (gfloat));
+  th->dsub[1] = carve (&p, largest * TRAIN_SUB * sizeof (gfloat));
+  th->scratch.floats = carve (&p, scratch * sizeof (gfloat));
+  th->scratch.n_floats = scratch;
+  th->grads = shared_grads ? shared_grads
+      : carve (&p, net->n_params * sizeof (gfloat));
+  return TRUE;
+}
+
+/* (Re)allocates each worker thread's training memory for the current
+ * thread count; on failure the previous memory is kept. */
+static gboolean
+reserve_train_threads (CnnNetwork * net, GError ** error)
+{
+  CnnTraining *tr = net->training;
+  guint n = cnn_workers_n_threads (net->workers);
+  CnnTrainThread *threads = g_new0 (CnnTrainThread, n);
+
+  for (guint t = 0; t < n; t++) {
+    if (!alloc_train_thread (net, &threads[t], tr->chunk,
+            t == 0 ? tr->gradients : NULL)) {
+      for (guint u = 0; u <= t; u++) {
+        g_free (threads[u].outputs);
+        g_free (threads[u].states);
+        g_free (threads[u].block);
+      }
+      g_free (threads);
+      g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+          "training memory for %u thread(s) does not fit (limit %"
+          G_GSIZE_FORMAT " MiB per thread)", n, MAX_WORKSPACE_BYTES >> 20);
+      return FALSE;
+    }
+  }
+  free_train_threads (tr);
+  tr->threads = threads;
+  tr->n_threads = n;
+  return TRUE;
+}
+
+static guint
+first_learning_layer (const CnnNetwork * net)
+{
+  for (guint i = 0; i < net->n_layers; i++)
+    if (net->layers[i].n_weight + net->layers[i].n_bias > 0)
+      return i;
+  return net->n_layers;
+}
+
+/* The first dense layer (at most the softmax at the top): below it every
+ * layer works sample by sample. */
+static guint
+first_dense_layer (const CnnNetwork * net)
+{
+  for (guint i = 0; i < net->n_layers; i++)
+    if (net->layers[i].spec.ops == &cnn_dense_ops)
+      return i;
+  return net->n_layers - 1;
+}
+
+gboolean
+cnn_network_reserve_training (CnnNetwork * net, guint max_batch,
+    GError ** error)
+{
+  CnnTraining *tr;
+  guint old_chunk;
+
+  g_return_val_if_fail (net != NULL, FALSE);
+  g_return_val_if_fail (max_batch > 0, FALSE);
+
+  if (net->layers[net->n_layers - 1].spec.ops != &cnn_softmax_ops) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_ARCH,
+        "layer %u (%s): training needs softmax as the last layer, whose "
+        "cross-entropy is the loss", net->n_layers - 1,
+        net->layers[net->n_layers - 1].spec.ops->name);
+    return FALSE;
+  }
+  if (!cnn_network_reserve (net, max_batch, error))
+    return FALSE;
+  if (!net->training) {
+    tr = net->training = g_new0 (CnnTraining, 1);
+    tr->gradients = g_try_new0 (gfloat, MAX (net->n_params, 1));
+    if (!tr->gradients) {
+      free_training (net);
+      g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+          "cannot allocate gradients for %" G_GSIZE_FORMAT " parameters",
+          net->n_params);
+      return FALSE;
+    }
+    tr->first_param_layer = first_learning_layer (net);
+    tr->split = first_dense_layer (net);
+  }
+  tr = net->training;
+  old_chunk = tr->chunk;
+  tr->chunk = MIN (max_batch, TRAIN_CHUNK);
+  if (tr->chunk != old_chunk && !reserve_train_threads (net, error)) {
+    tr->chunk = old_chunk;
+    if (!tr->threads)
+      free_training (net);
+    return FALSE;
+  }
+  tr->losses = g_renew (gdouble, tr->losses, max_batch);
+  tr->correct = g_renew (gboolean, tr->correct, max_batch);
+  tr->max_batch = max_batch;
+  return TRUE;
+}
+
+gfloat *
+cnn_network_gradients (CnnNetwork * net)
+{
+  g_return_val_if_fail (net != NULL, NULL);
+  return net->training ? net->training->gradients : NULL;
+}
+
+guint64
+cnn_train_layer_seed (guint64 seed, guint layer)
+{
+  guint64 state = seed ^ ((guint64) layer
+      * G_GUINT64_CONSTANT (0xD6E8FEB86659FD93));
+
+  return splitmix64 (&state);
+}
+
+/* Where one layer's state and gradients sit for thread @th, for a pass
+ * over the samples from @offset in the chunk that starts at @first. */
+static void
+prepare_pass (CnnNetwork * net, CnnTrainThread * th, guint layer,
+    guint first, guint offset, CnnTrainPass * pass)
+{
+  CnnLayer *l = &net->layers[layer];
+
+  pass->seed = cnn_train_layer_seed (net->training->seed, layer);
+  pass->first = first + offset;
+  pass->state = th->states[layer] ? (guint8 *) th->states[layer]
+      + (gsize) offset * l->train_state_bytes : NULL;
+  pass->dweight = l->weight ? th->grads + (l->weight - net->params) : NULL;
+  pass->dbias = l->bias ? th->grads + (l->bias - net->params) : NULL;
+  pass->scratch = &th->scratch;
+}
+
+/* Training forward of layers [from, to) over @count samples from
+ * @offset in the chunk; @x is the chunk's input. */
+static void
+forward_layers (CnnNetwork * net, CnnTrainThread * th, guint from, guint to,
+    const gfloat * x, guint first, guint offset, guint count)
+{
+  for (guint i = from; i < to; i++) {
+    CnnLayer *l = &net->layers[i];
+    const gfloat *in = (i ? th->outputs[i - 1] : x)
+        + offset * cnn_shape_size (l->in);
+    gfloat *out = th->outputs[i] + offset * cnn_shape_size (l->out);
+    CnnTrainPass pass;
+
+    prepare_pass (net, th, i, first, offset, &pass);
+    if (l->spec.ops->forward_train)
+      l->spec.ops->forward_train (l, in, out, count, &pass);
+    else
+      l->spec.ops->forward (l, in, out, count, &th->scratch);
+  }
+}
+
+/* Backward of layers @top down to @bottom over @count samples from
+ * @offset in the chunk, starting from @dout = dL/d(output of @top) and
+ * taking turns in @bufs.  Returns dL/d(input of @bottom), or NULL when
+ * nothing below needs it. */
+static const gfloat *
+backward_layers (CnnNetwork * net, CnnTrainThread * th, guint top,
+    guint bottom, const gfloat * x, guint first, guint offset, guint count,
+    const gfloat * dout, gfloat * bufs[2])
+{
+  guint stop = net->training->first_param_layer;
+
+  for (guint i = top + 1; i-- > bottom;) {
+    CnnLayer *l = &net->layers[i];
+    const gfloat *in = (i ? th->outputs[i - 1] : x)
+        + offset * cnn_shape_size (l->in);
+    const gfloat *out = th->outputs[i] + offset * cnn_shape_size (l->out);
+    gfloat *din = i > stop ? (dout == bufs[0] ? bufs[1] : bufs[0]) : NULL;
+    CnnTrainPass pass;
+
+    prepare_pass (net, th, i, first, offset, &pass);
+    l->spec.ops->backward (l, in, out, dout, din, count, &pass);
+    dout = din;
+  }
+  return dout;
+}
+
+/* Forward, loss and backward of samples [first, first + count), which
+ * fit in one chunk; gradients are added to the thread's. */
+static void
+train_chunk (CnnNetwork * net, CnnTrainThread * th, guint first,
+    guint count)
+{
+  CnnTraining *tr = net->training;
+  guint last = net->n_layers - 1, split = tr->split;
+  guint bottom = MAX (split, tr->first_param_layer);
+  const gfloat *x = tr->input + first * cnn_shape_size (net->input);
+  const gfloat *dsplit;
+  gsize split_in;
+
+  for (guint at = 0; at < count; at += TRAIN_SUB)
+    forward_layers (net, th, 0, split, x, first, at, MIN (TRAIN_SUB,
+            count - at));
+  forward_layers (net, th, split, net->n_layers, x, first, 0, count);
+
+  /* The last layer is softmax: its gradient and the loss's are fused. */
+  cnn_softmax_cross_entropy (last > 0 ? th->outputs[last - 1] : x,
+      th->outputs[last], tr->labels + first, count,
+      (guint) cnn_shape_size (net->layers[last].out), 1.0f / tr->batch,
+      th->dact[0], tr->losses + first, tr->correct + first);
+
+  dsplit = th->dact[0];
+  if (last > bottom)
+    dsplit = backward_layers (net, th, last - 1, bottom, x, first, 0, count,
+        th->dact[0], th->dact);
+  if (tr->first_param_layer >= split)
+    return;
+  split_in = cnn_shape_size (net->layers[split].in);
+  for (guint at = 0; at < count; at += TRAIN_SUB)
+    backward_layers (net, th, split - 1, tr->first_param_layer, x, first, at,
+        MIN (TRAIN_SUB, count - at), dsplit + at * split_in, th->dsub);
+}
+
+/* Each thread takes a contiguous share of the batch, chunk by chunk. */
+static void
+train_job (guint index, guint n, gpointer data)
+{
+  CnnNetwork *net = data;
+  CnnTraining *tr = net->training;
+  CnnTrainThread *th = &tr->threads[index];
+  guint share = (tr->batch + n - 1) / n;
+  guint first = index * share;
+  guint end = MIN (first + share, tr->batch);
+
+  memset (th->grads, 0, net->n_params * sizeof (gfloat));
+  for (guint at = first; at < end; at += tr->chunk)
+    train_chunk (net, th, at, MIN (tr->chunk, end - at));
+}
+
+/* gradients = thread 0's + thread 1's + ..., always in that order, each
+ * thread summing its own slice of the parameters. */
+static void
+sum_gradients_job (guint index, guint n, gpointer data)
+{
+  CnnNetwork *net = data;
+  CnnTraining *tr = net->training;
+  gsize share = (net->n_params + n - 1) / n;
+  gsize lo = MIN ((gsize) index * share, net->n_params);
+  gsize hi = MIN (lo + share, net->n_params);
+  gfloat *sum = tr->threads[0].grads;
+
+  for (guint t = 1; t < n; t++) {
+    const gfloat *g = tr->threads[t].grads;
+
+    for (gsize i = lo; i < hi; i++)
+      sum[i] += g[i];
+  }
+}
+
+gdouble
+cnn_network_train_step (CnnNetwork * net, const gfloat * input,
+    const guint * labels, guint batch, guint64 seed, guint * n_correct)
+{
+  CnnTraining *tr;
+  const CnnLayer *top;
+  guint n_classes, correct = 0;
+  gdouble loss = 0.0;
+
+  g_return_val_if_fail (net != NULL && input != NULL && labels != NULL, NAN);
+  tr = net->training;
+  top = &net->layers[net->n_layers - 1];
+  g_return_val_if_fail (tr != NULL && tr->threads != NULL, NAN);
+  g_return_val_if_fail (batch > 0 && batch <= tr->max_batch, NAN);
+  g_return_val_if_fail (top->spec.ops == &cnn_softmax_ops, NAN);
+  g_return_val_if_fail (tr->n_threads == cnn_workers_n_threads (net->workers),
+      NAN);
+  n_classes = (guint) cnn_shape_size (top->out);
+  for (guint b = 0; b < batch; b++)
+    g_return_val_if_fail (labels[b] < n_classes, NAN);
+
+  tr->input = input;
+  tr->labels = labels;
+  tr->batch = batch;
+  tr->seed = seed;
+  cnn_workers_run (net->workers, train_job, net);
+  if (tr->n_threads > 1)
+    cnn_workers_run (net->workers, sum_gradients_job, net);
+
+  for (guint b = 0; b < batch; b++) {
+    loss += tr->losses[b];
+    correct += tr->correct[b] ? 1 : 0;
+  }
+  if (n_correct)
+    *n_correct = correct;
+  return loss / batch;
 }

@@ -28,6 +28,17 @@ typedef struct
   gsize n_floats;
 } CnnScratch;
 
+/* What a training pass hands a layer besides its tensors: where its
+ * samples sit in the batch, its recorded state and its gradients. */
+typedef struct
+{
+  guint64 seed;                 /* this step's seed mixed with the layer index */
+  guint first;                  /* batch index of the pass's first sample */
+  gpointer state;               /* train_state_bytes per sample: masks, switches */
+  gfloat *dweight, *dbias;      /* gradients, added to (not overwritten) */
+  CnnScratch *scratch;          /* train_scratch_floats per pass */
+} CnnTrainPass;
+
 /* One layer kind: each cnn-<kind>.c defines one of these. */
 typedef struct _CnnLayerOps
 {
@@ -40,6 +51,15 @@ typedef struct _CnnLayerOps
   /* in (batch × in) → out (batch × out) */
   void (*forward) (CnnLayer * layer, const gfloat * in, gfloat * out,
       guint batch, CnnScratch * scratch);
+  /* Training forward: like forward, but dropout is active and what
+   * backward needs is recorded in pass->state.  NULL: forward does. */
+  void (*forward_train) (CnnLayer * layer, const gfloat * in, gfloat * out,
+      guint batch, CnnTrainPass * pass);
+  /* Given the pass's in, out and dL/dout (batch × out): adds dL/dweight
+   * and dL/dbias into pass->dweight/dbias and writes dL/din (batch × in),
+   * unless @din is NULL (nothing below needs it). */
+  void (*backward) (CnnLayer * layer, const gfloat * in, const gfloat * out,
+      const gfloat * dout, gfloat * din, guint batch, CnnTrainPass * pass);
   /* Description after the kind name, e.g. "32 3x3 stride 1 pad 0". */
   gchar *(*describe) (const CnnLayer * layer);
   /* Canonical architecture text of the layer, e.g. "conv 32 3". */
@@ -57,6 +77,11 @@ struct _CnnLayer
   guint weight_n_dims;
   /* Floats of scratch one forward pass of one sample needs. */
   gsize scratch_floats;
+  /* Training: bytes of state per sample that forward_train records for
+   * backward, and floats of scratch a training pass needs (0: the
+   * forward's scratch_floats). */
+  gsize train_state_bytes;
+  gsize train_scratch_floats;
 };
 
 extern const CnnLayerOps cnn_conv2d_ops;
@@ -90,6 +115,29 @@ void cnn_blas_init (void);
 /* cnn-im2col.c: one C×H×W image → (C·k·k) × (oh·ow) column matrix. */
 void cnn_im2col (const gfloat * image, guint channels, guint height,
     guint width, guint kernel, guint stride, guint pad, gfloat * columns);
+
+/* The adjoint of cnn_im2col: adds each column entry back into the image
+ * pixel it was copied from.  @image is overwritten, not accumulated. */
+void cnn_col2im (const gfloat * columns, guint channels, guint height,
+    guint width, guint kernel, guint stride, guint pad, gfloat * image);
+
+/* cnn-softmax.c: the loss of training.  From softmax outputs @probs and
+ * the logits @logits before it (batch × n), writes each sample's
+ * cross-entropy -log p[label] to @losses, whether its argmax is right to
+ * @correct, and dL/dlogits = (p - onehot (label)) · @scale to @dlogits. */
+void cnn_softmax_cross_entropy (const gfloat * logits, const gfloat * probs,
+    const guint * labels, guint batch, guint n, gfloat scale,
+    gfloat * dlogits, gdouble * losses, gboolean * correct);
+
+/* cnn-network.c: the seed a training step with @seed gives layer @layer
+ * (so that two dropout layers draw different masks). */
+guint64 cnn_train_layer_seed (guint64 seed, guint layer);
+
+/* cnn-dropout.c: whether dropout at @rate keeps value @position of
+ * sample @sample, a pure function of its arguments (counter-based), so
+ * masks do not depend on how a batch is split between threads. */
+gboolean cnn_dropout_keeps (guint64 seed, guint sample, gsize position,
+    gfloat rate);
 
 /* Output size of a window sliding over @size with @pad on both sides;
  * 0 when the window does not fit. */

@@ -27,11 +27,63 @@ softmax_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
   }
 }
 
+/* The softmax Jacobian applied to dy, per sample:
+ *   dx (n) = y ⊙ (dy - Σ dy·y)
+ * (training fuses softmax with its loss instead, see below). */
+static void
+softmax_backward (CnnLayer * l, const gfloat * in, const gfloat * out,
+    const gfloat * dout, gfloat * din, guint batch, CnnTrainPass * pass)
+{
+  gsize n = cnn_shape_size (l->in);
+
+  if (!din)
+    return;
+  for (guint b = 0; b < batch; b++) {
+    const gfloat *y = out + b * n, *dy = dout + b * n;
+    gdouble dot = 0.0;
+
+    for (gsize i = 0; i < n; i++)
+      dot += (gdouble) dy[i] * y[i];
+    for (gsize i = 0; i < n; i++)
+      din[b * n + i] = (gfloat) (y[i] * (dy[i] - dot));
+  }
+}
+
+/* logits, probs (batch × n), labels (batch) → dlogits (batch × n), losses.
+ * The loss is computed from the logits, log Σ exp (x - max) - (x[label]
+ * - max), so that a confident wrong answer costs a large finite loss
+ * rather than -log 0. */
+void
+cnn_softmax_cross_entropy (const gfloat * logits, const gfloat * probs,
+    const guint * labels, guint batch, guint n, gfloat scale,
+    gfloat * dlogits, gdouble * losses, gboolean * correct)
+{
+  for (guint b = 0; b < batch; b++) {
+    const gfloat *x = logits + (gsize) b * n, *p = probs + (gsize) b * n;
+    gfloat *dx = dlogits + (gsize) b * n;
+    guint label = labels[b], best = 0;
+    gdouble max = x[0], sum = 0.0;
+
+    for (guint i = 1; i < n; i++) {
+      max = MAX (max, x[i]);
+      if (p[i] > p[best])
+        best = i;
+    }
+    for (guint i = 0; i < n; i++)
+      sum += exp (x[i] - max);
+    losses[b] = log (sum) - (x[label] - max);
+    correct[b] = best == label;
+    for (guint i = 0; i < n; i++)
+      dx[i] = (p[i] - (i == label ? 1.0f : 0.0f)) * scale;
+  }
+}
+
 const CnnLayerOps cnn_softmax_ops = {
   .name = "softmax",
   .keyword = "softmax",
   .setup = cnn_layer_setup_same_shape,
   .forward = softmax_forward,
+  .backward = softmax_backward,
   .describe = cnn_layer_describe_nothing,
   .to_text = cnn_layer_text_keyword,
 };
