@@ -1,0 +1,563 @@
+/* cnn train: trains a model on IDX datasets and writes it.
+ *
+ * Everything that can be wrong with the arguments or the data is found
+ * before the first batch: unreadable or inconsistent files, a bad
+ * architecture, labels beyond the classes, an output that cannot be
+ * written.  Nothing is written until then; afterwards only whole files
+ * appear (checkpoints, log and plot after each epoch, the model at the
+ * end), each by temporary file and rename. */
+#include "trainer.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Options that set a training setting, in the order of the help text. */
+static const struct
+{
+  const gchar *long_name;
+  gchar short_name;
+  const gchar *key;
+  const gchar *arg;
+  const gchar *help;
+} setting_options[] = {
+  {"arch", 'a', "architecture", "TEXT",
+      "Network architecture (default: the reference digit network)"},
+  {"input", 'i', "input", "CxHxW", "Input shape (default: the images')"},
+  {"epochs", 'e', "epochs", "N", "Epochs to train (default 10)"},
+  {"batch", 'b', "batch", "N", "Mini-batch size (default 128)"},
+  {"optimizer", 0, "optimizer", "sgd|adam|adadelta",
+      "Optimizer (default adam)"},
+  {"lr", 0, "learning-rate", "X",
+      "Learning rate (default: sgd 0.01, adam 0.001, adadelta 1)"},
+  {"lr-schedule", 0, "lr-schedule", "SCHEDULE",
+        "constant, cosine or step[,every=EPOCHS][,gamma=FACTOR] "
+      "(default constant; step: every=5,gamma=0.5)"},
+  {"momentum", 0, "momentum", "X", "SGD momentum (default 0.9)"},
+  {"weight-decay", 0, "weight-decay", "X", "L2 weight decay (default 0)"},
+  {"seed", 's', "seed", "N",
+      "Seed of the initial weights, order, augmentation, dropout (default 1)"},
+  {"threads", 't', "threads", "N", "Threads (default: the number of cores)"},
+  {"limit", 'n', "limit", "N", "Use only the first N training images"},
+  {"validation", 0, "validation", "FRACTION",
+      "Part of the training set held out from its end to pick the best "
+        "epoch (default 0.1; 0: none, keep the last)"},
+  {"augment", 0, "augment", "LIST",
+        "Random warps: shift=PIXELS,rotate=DEGREES,scale=FRACTION,"
+      "elastic=ALPHA,sigma=PIXELS,noise=STDDEV (default none)"},
+  {"preprocess", 0, "preprocess", "TEXT",
+      "How inputs are prepared, stored in the model (default resize)"},
+};
+
+#define N_SETTING_OPTIONS G_N_ELEMENTS (setting_options)
+
+typedef struct
+{
+  gchar *train_images, *train_labels, *test_images, *test_labels;
+  gchar *output, *checkpoint, *resume, *log, *plot, *labels_file;
+  gchar *values[N_SETTING_OPTIONS];
+} TrainArgs;
+
+static void
+train_args_clear (TrainArgs * a)
+{
+  g_free (a->train_images);
+  g_free (a->train_labels);
+  g_free (a->test_images);
+  g_free (a->test_labels);
+  g_free (a->output);
+  g_free (a->checkpoint);
+  g_free (a->resume);
+  g_free (a->log);
+  g_free (a->plot);
+  g_free (a->labels_file);
+  for (guint i = 0; i < N_SETTING_OPTIONS; i++)
+    g_free (a->values[i]);
+}
+
+static GOptionContext *
+train_options (TrainArgs * a)
+{
+  GOptionContext *context = g_option_context_new (NULL);
+  GOptionEntry files[] = {
+    {"train-images", 0, 0, G_OPTION_ARG_FILENAME, &a->train_images,
+        "Training images (IDX, gzip or plain)", "FILE"},
+    {"train-labels", 0, 0, G_OPTION_ARG_FILENAME, &a->train_labels,
+        "Training labels (IDX)", "FILE"},
+    {"test-images", 0, 0, G_OPTION_ARG_FILENAME, &a->test_images,
+        "Test images, scored for information only", "FILE"},
+    {"test-labels", 0, 0, G_OPTION_ARG_FILENAME, &a->test_labels,
+        "Test labels", "FILE"},
+    {"labels-file", 0, 0, G_OPTION_ARG_FILENAME, &a->labels_file,
+        "Class names, one per line (default 0..N-1)", "FILE"},
+    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &a->output,
+        "The model file to write", "MODEL"},
+    {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &a->checkpoint,
+        "Checkpoint written after every epoch and on Ctrl-C "
+          "(default MODEL.ckpt)", "FILE"},
+    {"resume", 0, 0, G_OPTION_ARG_FILENAME, &a->resume,
+        "Continue from a checkpoint (its settings apply)", "CHECKPOINT"},
+    {"log", 0, 0, G_OPTION_ARG_FILENAME, &a->log,
+        "Per-epoch metrics as CSV", "FILE.csv"},
+    {"plot", 0, 0, G_OPTION_ARG_FILENAME, &a->plot,
+        "Loss and accuracy curves as PNG", "FILE.png"},
+    {NULL}
+  };
+  GOptionEntry settings[N_SETTING_OPTIONS + 1];
+
+  for (guint i = 0; i < N_SETTING_OPTIONS; i++)
+    settings[i] = (GOptionEntry) {
+    setting_options[i].long_name, setting_options[i].short_name, 0,
+          G_OPTION_ARG_STRING, &a->values[i], setting_options[i].help,
+          setting_options[i].arg};
+  settings[N_SETTING_OPTIONS] = (GOptionEntry) {
+  NULL};
+
+  g_option_context_set_summary (context, "Trains a model on IDX datasets "
+      "and writes it (safetensors).  The test set, if given, is only scored "
+      "and reported; the kept weights are those of the epoch with the best "
+      "validation accuracy.  With --resume, settings come from the "
+      "checkpoint; options repeated on the command line must agree with it, "
+      "except --epochs (the new total) and --threads.");
+  g_option_context_add_main_entries (context, files, NULL);
+  g_option_context_add_main_entries (context, settings, NULL);
+  return context;
+}
+
+/* ---- settings ------------------------------------------------------ */
+
+static gchar *
+labels_json (const gchar * path, GError ** error)
+{
+  g_auto (GStrv) labels = cnn_labels_read (path, error);
+  g_autoptr (JsonBuilder) b = NULL;
+  g_autoptr (JsonNode) root = NULL;
+
+  if (!labels)
+    return NULL;
+  b = json_builder_new ();
+  json_builder_begin_array (b);
+  for (guint i = 0; labels[i]; i++)
+    json_builder_add_string_value (b, labels[i]);
+  json_builder_end_array (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+static gchar **
+labels_from_json (const gchar * text)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonArray *array;
+  gchar **labels;
+
+  json_parser_load_from_data (parser, text, -1, NULL);
+  array = json_node_get_array (json_parser_get_root (parser));
+  labels = g_new0 (gchar *, json_array_get_length (array) + 1);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    labels[i] = g_strdup (json_array_get_string_element (array, i));
+  return labels;
+}
+
+/* What the command line sets, as (key, text) pairs in application order. */
+static GPtrArray *
+given_settings (const TrainArgs * a, GError ** error)
+{
+  GPtrArray *given = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint k = 0; train_setting_keys[k]; k++) {
+    const gchar *key = train_setting_keys[k];
+    gchar *value = NULL;
+
+    for (guint i = 0; i < N_SETTING_OPTIONS; i++)
+      if (g_str_equal (setting_options[i].key, key) && a->values[i])
+        value = g_strdup (a->values[i]);
+    if (g_str_equal (key, "labels") && a->labels_file) {
+      value = labels_json (a->labels_file, error);
+      if (!value) {
+        g_ptr_array_unref (given);
+        return NULL;
+      }
+    }
+    if (value) {
+      g_ptr_array_add (given, g_strdup (key));
+      g_ptr_array_add (given, value);
+    }
+  }
+  return given;
+}
+
+static gchar *
+canonical_architecture (const gchar * text, CnnShape input)
+{
+  CnnNetwork *net = cnn_network_new (text, input, NULL);
+  gchar *canonical = net ? g_strdup (cnn_network_architecture (net))
+      : g_strdup (text);
+
+  cnn_network_free (net);
+  return canonical;
+}
+
+/* Settings with --resume: the checkpoint's; the command line may repeat
+ * them but not change them (except the epoch total and threads). */
+static gboolean
+resumed_settings (const Checkpoint * ckpt, GPtrArray * given,
+    TrainSettings * s, GError ** error)
+{
+  if (!trainer_checkpoint_settings (ckpt, s, error))
+    return FALSE;
+
+  for (guint i = 0; i < given->len; i += 2) {
+    const gchar *key = given->pdata[i], *value = given->pdata[i + 1];
+    TrainSettings scratch;
+    g_autofree gchar *mine = NULL, *theirs = NULL;
+    gboolean ok;
+
+    if (g_str_equal (key, "epochs") || g_str_equal (key, "threads")) {
+      if (!train_settings_set (s, key, value, error))
+        return FALSE;
+      continue;
+    }
+    train_settings_copy (&scratch, s);
+    ok = train_settings_set (&scratch, key, value, error);
+    if (ok) {
+      mine = train_settings_get (&scratch, key);
+      theirs = train_settings_get (s, key);
+      if (g_str_equal (key, "architecture")) {
+        g_free (mine);
+        mine = canonical_architecture (scratch.architecture, s->input);
+      }
+    }
+    train_settings_clear (&scratch);
+    if (!ok)
+      return FALSE;
+    if (g_strcmp0 (mine, theirs) != 0) {
+      g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+          "%s %s differs from the checkpoint's %s (%s); leave it out to "
+          "continue the same run", train_setting_option (key), value, key,
+          theirs);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+fresh_settings (GPtrArray * given, TrainSettings * s, GError ** error)
+{
+  train_settings_init (s);
+  for (guint i = 0; i < given->len; i += 2)
+    if (!train_settings_set (s, given->pdata[i], given->pdata[i + 1], error))
+      return FALSE;
+  return TRUE;
+}
+
+/* ---- data ---------------------------------------------------------- */
+
+typedef struct
+{
+  CnnDataset *train;            /* after --limit */
+  CnnDataset *test;
+} TrainData;
+
+static gboolean
+load_data (const TrainArgs * a, const TrainSettings * s, TrainData * d,
+    GError ** error)
+{
+  d->train = cnn_dataset_load_idx (a->train_images, a->train_labels, error);
+  if (!d->train)
+    return FALSE;
+  if (s->limit && s->limit < d->train->n) {
+    CnnDataset *head = tool_dataset_head (d->train, s->limit);
+
+    cnn_dataset_free (d->train);
+    d->train = head;
+  }
+  if (a->test_images) {
+    d->test = cnn_dataset_load_idx (a->test_images, a->test_labels, error);
+    if (!d->test)
+      return FALSE;
+    if (!tool_shape_equal (d->test->shape, d->train->shape)) {
+      g_autofree gchar *test = cnn_shape_to_string (d->test->shape);
+      g_autofree gchar *train = cnn_shape_to_string (d->train->shape);
+
+      g_set_error (error, CNN_ERROR, CNN_ERROR_DATASET,
+          "%s: test images are %s but the training images (%s) are %s",
+          a->test_images, test, a->train_images, train);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* Builds the model the settings describe for the data, and checks that
+ * data, labels and preprocessing fit it. */
+static CnnModel *
+prepare_model (const TrainArgs * a, TrainSettings * s, const TrainData * d,
+    ToolNormalisation * norm, GError ** error)
+{
+  CnnModel *model;
+  CnnNetwork *net;
+  CnnPreprocessor *pre;
+  guint n_classes, n_layers;
+
+  if (!s->input.c)
+    s->input = d->train->shape;
+  if (!tool_shape_equal (s->input, d->train->shape)) {
+    g_autofree gchar *want = cnn_shape_to_string (s->input);
+    g_autofree gchar *have = cnn_shape_to_string (d->train->shape);
+
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "--input %s does not match the training images (%s), which are %s",
+        want, a->train_images, have);
+    return NULL;
+  }
+  model = cnn_model_new (s->architecture, s->input, error);
+  if (!model)
+    return NULL;
+  net = cnn_model_network (model);
+  g_free (s->architecture);
+  s->architecture = g_strdup (cnn_network_architecture (net));
+  n_layers = cnn_network_n_layers (net);
+  n_classes = (guint) cnn_shape_size (cnn_network_output_shape (net));
+  if (!g_str_equal (cnn_network_layer_kind (net, n_layers - 1), "softmax")) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_ARCH,
+        "--arch: layer %u (%s) is the last; training needs a softmax there",
+        n_layers - 1, cnn_network_layer_kind (net, n_layers - 1));
+    goto failed;
+  }
+  if (s->labels) {
+    g_auto (GStrv) labels = labels_from_json (s->labels);
+
+    if (!cnn_model_set_labels (model, (const gchar * const *) labels, error)) {
+      g_prefix_error (error, "%s: ", a->labels_file ? a->labels_file
+          : "the checkpoint's labels");
+      goto failed;
+    }
+  }
+  if (!tool_check_labels (d->train, a->train_labels, n_classes, error)
+      || (d->test && !tool_check_labels (d->test, a->test_labels, n_classes,
+              error)))
+    goto failed;
+
+  pre = cnn_preprocessor_new (s->preprocess, s->input, error);
+  if (!pre)
+    goto failed;
+  g_free (s->preprocess);
+  s->preprocess = g_strdup (cnn_preprocessor_spec (pre));
+  cnn_preprocessor_free (pre);
+  if (!tool_normalisation_parse (s->preprocess, s->input.c, norm, error))
+    goto failed;
+  return model;
+
+failed:
+  cnn_model_free (model);
+  return NULL;
+}
+
+static gboolean
+check_outputs (const TrainArgs * a, GError ** error)
+{
+  const gchar *paths[] = { a->output, a->checkpoint, a->log, a->plot };
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    if (paths[i] && !tool_check_writable (paths[i], error))
+      return FALSE;
+  return TRUE;
+}
+
+/* ---- the result ---------------------------------------------------- */
+
+static void
+describe_data (const TrainArgs * a, const TrainData * d, guint n_val)
+{
+  g_autofree gchar *shape = cnn_shape_to_string (d->train->shape);
+
+  printf ("training data: %u images %s from %s: %u for training, %u held "
+      "out for validation\n", d->train->n, shape, a->train_images,
+      d->train->n - n_val, n_val);
+  if (d->test)
+    printf ("test data: %u images from %s (scored for information only)\n",
+        d->test->n, a->test_images);
+}
+
+static gchar *
+dataset_text (const TrainArgs * a, const TrainData * d, guint n_val)
+{
+  g_autofree gchar *base = g_path_get_basename (a->train_images);
+
+  return g_strdup_printf ("%s: first %u images, %u for training, %u held "
+      "out for validation", base, d->train->n, d->train->n - n_val, n_val);
+}
+
+static gboolean
+save_model (CnnModel * model, const TrainArgs * a, const TrainSettings * s,
+    const TrainData * d, Trainer * t, const gchar * command,
+    const gchar * first_command, GError ** error)
+{
+  CnnNetwork *net = cnn_model_network (model);
+  guint kept = trainer_use_best (t), n;
+  const EpochRecord *history = trainer_history (t, &n);
+  g_autofree gchar *dataset = dataset_text (a, d, trainer_n_validation (t));
+  g_autofree gchar *epochs = g_strdup_printf ("%u", s->epochs);
+  g_autofree gchar *seed = g_strdup_printf ("%" G_GUINT64_FORMAT, s->seed);
+  g_autofree gchar *provenance = first_command
+      && g_strcmp0 (first_command, command) != 0
+      ? g_strdup_printf ("%s; resumed with: %s", first_command, command)
+      : g_strdup (command);
+  ToolNormalisation norm;
+
+  cnn_model_set_metadata (model, "preprocess", s->preprocess);
+  cnn_model_set_metadata (model, "dataset", dataset);
+  cnn_model_set_metadata (model, "epochs", epochs);
+  cnn_model_set_metadata (model, "seed", seed);
+  cnn_model_set_metadata (model, "trained-with", provenance);
+  if (kept && kept <= n && isfinite (history[kept - 1].val_accuracy)) {
+    g_autofree gchar *val = g_strdup_printf ("%.2f%% (epoch %u)",
+        100.0 * history[kept - 1].val_accuracy, kept);
+
+    cnn_model_set_metadata (model, "validation-accuracy", val);
+  }
+  if (d->test) {
+    ToolScores scores;
+    g_autofree gchar *acc = NULL;
+
+    tool_normalisation_parse (s->preprocess, s->input.c, &norm, NULL);
+    tool_evaluate (net, d->test, 0, d->test->n, &norm, NULL, &scores);
+    acc = g_strdup_printf ("%.2f%%", 100.0 * scores.correct / scores.n);
+    cnn_model_set_metadata (model, "test-accuracy", acc);
+    printf ("test accuracy of the kept weights (epoch %u): %s (%u/%u)\n",
+        kept, acc, scores.correct, scores.n);
+  }
+  if (!cnn_model_save (model, a->output, error))
+    return FALSE;
+  printf ("model written to %s\n", a->output);
+  return TRUE;
+}
+
+/* ---- the command --------------------------------------------------- */
+
+static gboolean
+check_usage (const TrainArgs * a, int argc, GError ** error)
+{
+  const gchar *missing = !a->train_images ? "--train-images"
+      : !a->train_labels ? "--train-labels" : !a->output ? "-o MODEL" : NULL;
+
+  if (argc > 1) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "takes no arguments besides options");
+    return FALSE;
+  }
+  if (missing) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "%s is required",
+        missing);
+    return FALSE;
+  }
+  if (!a->test_images != !a->test_labels) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "--test-images and --test-labels go together");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+int
+tool_train (int argc, char **argv)
+{
+  g_autofree gchar *command = tool_command_line (argc, argv);
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) given = NULL;
+  g_autoptr (Checkpoint) ckpt = NULL;
+  TrainArgs a = { 0 };
+  TrainSettings s = { 0 };
+  TrainData d = { 0 };
+  ToolNormalisation norm;
+  TrainerOutputs outputs = { 0 };
+  CnnModel *model = NULL;
+  Trainer *t = NULL;
+  int status = TOOL_EXIT_USAGE;
+
+  context = train_options (&a);
+  if (!tool_parse_options (context, "train", &argc, &argv))
+    goto done;
+  if (!check_usage (&a, argc, &error))
+    goto failed;
+  if (!a.checkpoint)
+    a.checkpoint = g_strconcat (a.output, ".ckpt", NULL);
+
+  given = given_settings (&a, &error);
+  if (!given)
+    goto failed;
+  if (a.resume) {
+    ckpt = checkpoint_read (a.resume, &error);
+    if (!ckpt || !resumed_settings (ckpt, given, &s, &error))
+      goto failed;
+  } else if (!fresh_settings (given, &s, &error)) {
+    goto failed;
+  }
+  if (!check_outputs (&a, &error)
+      || !load_data (&a, &s, &d, &error)
+      || !(model = prepare_model (&a, &s, &d, &norm, &error)))
+    goto failed;
+
+  outputs.checkpoint = a.checkpoint;
+  outputs.log = a.log;
+  outputs.plot = a.plot;
+  outputs.command_line = ckpt ? checkpoint_get (ckpt, "command") : command;
+  outputs.progress_bar = isatty (STDOUT_FILENO);
+  t = trainer_new (cnn_model_network (model), &s, d.train, d.test, &norm,
+      &outputs, &error);
+  if (!t || (ckpt && !trainer_resume (t, ckpt, &error)))
+    goto failed;
+
+  /* From here on the input is known to be good. */
+  status = TOOL_EXIT_FAILURE;
+  {
+    g_autofree gchar *params =
+        tool_thousands (cnn_network_param_count (cnn_model_network (model)));
+
+    describe_data (&a, &d, trainer_n_validation (t));
+    printf ("architecture: %s (%s parameters)\n", s.architecture, params);
+    train_settings_print (&s, stdout);
+    printf ("checkpoint: %s%s%s\n", a.checkpoint, ckpt ? ", resuming from "
+        : "", ckpt ? a.resume : "");
+    fflush (stdout);
+  }
+
+  trainer_catch_interrupts ();
+  switch (trainer_run (t, &error)) {
+    case TRAIN_FAILED:
+      goto failed;
+    case TRAIN_INTERRUPTED:{
+      guint epochs, batches, n_batches;
+
+      trainer_position (t, &epochs, &batches, &n_batches);
+      g_printerr ("cnn train: interrupted after %u epoch(s) and %u of %u "
+          "batches; checkpoint written to %s.\nContinue with: cnn train "
+          "--resume %s --train-images %s --train-labels %s -o %s\n", epochs,
+          batches, n_batches, a.checkpoint, a.checkpoint, a.train_images,
+          a.train_labels, a.output);
+      goto done;
+    }
+    case TRAIN_FINISHED:
+      break;
+  }
+  if (!save_model (model, &a, &s, &d, t, command,
+          ckpt ? checkpoint_get (ckpt, "command") : NULL, &error))
+    goto failed;
+  status = TOOL_EXIT_OK;
+  goto done;
+
+failed:
+  tool_complain ("train", "%s", error->message);
+done:
+  trainer_free (t);
+  cnn_model_free (model);
+  cnn_dataset_free (d.train);
+  cnn_dataset_free (d.test);
+  train_settings_clear (&s);
+  train_args_clear (&a);
+  return status;
+}

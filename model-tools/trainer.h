@@ -1,0 +1,130 @@
+/* The training loop shared by `cnn train` and `cnn compare`: epochs of
+ * shuffled, augmented mini-batches, a held-out validation split whose
+ * best weights are kept, informational test scores, checkpoints after
+ * every epoch and on Ctrl-C, a CSV log and a plot. */
+#ifndef TOOL_TRAINER_H
+#define TOOL_TRAINER_H
+
+#include <stdio.h>
+
+#include "augment.h"
+#include "checkpoint.h"
+#include "tool.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  LR_CONSTANT,
+  LR_STEP,                      /* × gamma every `every` epochs */
+  LR_COSINE,                    /* ½(1 + cos(π·epoch/epochs)) */
+} LrScheduleKind;
+
+typedef struct
+{
+  LrScheduleKind kind;
+  guint every;
+  gdouble gamma;
+} LrSchedule;
+
+/* Everything that decides what a run computes.  Each field has a text
+ * form under a key (train_setting_keys): the command line sets them
+ * through it and checkpoints store them with it, so a resumed run reads
+ * back exactly what the first run used. */
+typedef struct
+{
+  gchar *architecture;
+  CnnShape input;               /* all zero: take it from the data */
+  guint epochs;
+  guint batch;
+  CnnOptimizerSettings optimizer;
+  LrSchedule schedule;
+  guint64 seed;
+  guint threads;
+  gdouble validation;           /* fraction held out from the end */
+  guint limit;                  /* first N training images; 0 = all */
+  AugmentSettings augment;
+  gchar *preprocess;
+  gchar *labels;                /* JSON array of names; NULL = "0".."n-1" */
+} TrainSettings;
+
+/* In the order they must be applied ("optimizer" resets its rates). */
+extern const gchar *const train_setting_keys[];
+
+void train_settings_init (TrainSettings * s);
+void train_settings_clear (TrainSettings * s);
+void train_settings_copy (TrainSettings * dst, const TrainSettings * src);
+/* The option that sets @key ("--batch"), or the key itself. */
+const gchar *train_setting_option (const gchar * key);
+gboolean train_settings_set (TrainSettings * s, const gchar * key,
+    const gchar * value, GError ** error);
+/* Canonical text of @key's value; NULL when it has none (labels). */
+gchar *train_settings_get (const TrainSettings * s, const gchar * key);
+gdouble train_settings_rate (const TrainSettings * s, guint epoch);
+void train_settings_print (const TrainSettings * s, FILE * out);
+
+/* One line of the log. */
+typedef struct
+{
+  guint epoch;                  /* 1-based */
+  gdouble train_loss, train_accuracy;
+  gdouble val_loss, val_accuracy;       /* NAN without validation */
+  gdouble test_accuracy;        /* NAN without a test set */
+  gdouble learning_rate;
+  gdouble seconds, images_per_second;
+} EpochRecord;
+
+typedef struct
+{
+  const gchar *name;            /* prefixes progress lines; NULL: none */
+  const gchar *checkpoint;      /* NULL: no checkpoints */
+  const gchar *log;             /* CSV; NULL: none */
+  const gchar *plot;            /* PNG; NULL: none */
+  const gchar *command_line;    /* kept in checkpoints */
+  gboolean progress_bar;        /* a single updating line (a terminal) */
+} TrainerOutputs;
+
+typedef enum
+{
+  TRAIN_FINISHED,
+  TRAIN_INTERRUPTED,            /* Ctrl-C: a checkpoint was written */
+  TRAIN_FAILED,
+} TrainOutcome;
+
+typedef struct _Trainer Trainer;
+
+/* @net must be built for the settings' architecture and input; @data
+ * (labelled, checked) is the training set including the validation
+ * part, @test may be NULL.  Parameters are initialised from the seed. */
+Trainer *trainer_new (CnnNetwork * net, const TrainSettings * s,
+    const CnnDataset * data, const CnnDataset * test,
+    const ToolNormalisation * norm, const TrainerOutputs * outputs,
+    GError ** error);
+void trainer_free (Trainer * t);
+
+/* Continues from @ckpt: parameters, optimizer state, position, best
+ * weights and history.  Fails (CNN_ERROR_MODEL) when the checkpoint does
+ * not fit this run's network or data. */
+gboolean trainer_resume (Trainer * t, const Checkpoint * ckpt,
+    GError ** error);
+/* The settings a checkpoint was made with. */
+gboolean trainer_checkpoint_settings (const Checkpoint * ckpt,
+    TrainSettings * s, GError ** error);
+
+TrainOutcome trainer_run (Trainer * t, GError ** error);
+/* Puts the weights to keep (best validation, else the last) in the
+ * network and returns the epoch they come from. */
+guint trainer_use_best (Trainer * t);
+const EpochRecord *trainer_history (const Trainer * t, guint * n);
+guint trainer_n_validation (const Trainer * t);
+/* Epochs completed, and batches of the next epoch done out of how many. */
+void trainer_position (const Trainer * t, guint * epochs_done,
+    guint * batches_done, guint * n_batches);
+
+/* SIGINT/SIGTERM set a flag that trainer_run() checks after each batch;
+ * a second signal ends the process as usual. */
+void trainer_catch_interrupts (void);
+
+G_END_DECLS
+
+#endif /* TOOL_TRAINER_H */
