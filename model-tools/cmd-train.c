@@ -199,6 +199,20 @@ canonical_architecture (const gchar * text, CnnShape input)
   return canonical;
 }
 
+/* A resumed run may change these two, at the price of exactness. */
+static void
+warn_if_inexact (const TrainSettings * s, const gchar * key, guint before)
+{
+  if (g_str_equal (key, "threads") && s->threads != before)
+    g_printerr ("cnn train: note: the checkpoint was made with %u thread(s); "
+        "with %u the result will differ slightly from an uninterrupted "
+        "run (float sums in another order)\n", before, s->threads);
+  if (g_str_equal (key, "epochs") && s->epochs != before
+      && s->schedule.kind == LR_COSINE)
+    g_printerr ("cnn train: note: the cosine schedule now spans %u epochs "
+        "instead of %u\n", s->epochs, before);
+}
+
 /* Settings with --resume: the checkpoint's; the command line may repeat
  * them but not change them (except the epoch total and threads). */
 static gboolean
@@ -215,8 +229,11 @@ resumed_settings (const Checkpoint * ckpt, GPtrArray * given,
     gboolean ok;
 
     if (g_str_equal (key, "epochs") || g_str_equal (key, "threads")) {
+      guint before = g_str_equal (key, "epochs") ? s->epochs : s->threads;
+
       if (!train_settings_set (s, key, value, error))
         return FALSE;
+      warn_if_inexact (s, key, before);
       continue;
     }
     train_settings_copy (&scratch, s);
