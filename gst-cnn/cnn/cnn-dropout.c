@@ -30,13 +30,20 @@ sample_key (guint64 seed, guint sample)
           + G_GUINT64_CONSTANT (0xD1B54A32D192ED03)));
 }
 
-/* 32 random bits for one position: a counter-based generator, so any
- * thread can draw any sample's mask without sharing state. */
+/* 64 random bits for positions 2·pair (low half) and 2·pair + 1 (high
+ * half): a counter-based generator, so any thread can draw any sample's
+ * mask without sharing state. */
+static inline guint64
+pair_bits (guint64 key, gsize pair)
+{
+  return mix64 (key + (guint64) pair
+      * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15));
+}
+
 static inline guint32
 position_bits (guint64 key, gsize position)
 {
-  return (guint32) (mix64 (key + (guint64) position
-          * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15)) >> 32);
+  return (guint32) (pair_bits (key, position / 2) >> (position % 2 * 32));
 }
 
 /* Values whose bits fall below this are dropped: P = rate. */
@@ -63,8 +70,9 @@ dropout_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
 }
 
 /* z (n) = x (n) ⊙ y (n); written for -O2's cheap vectorizer, which takes
- * restrict pointers and loops without remainder. */
-static void
+ * restrict pointers and loops without remainder (and not inlined, which
+ * would lose the restrict). */
+G_GNUC_NO_INLINE static void
 multiply (const gfloat * restrict x, const gfloat * restrict y,
     gfloat * restrict z, gsize n)
 {
@@ -74,6 +82,18 @@ multiply (const gfloat * restrict x, const gfloat * restrict y,
     z[i] = x[i] * y[i];
   for (; i < n; i++)
     z[i] = x[i] * y[i];
+}
+
+/* x (n) ⊙= y (n) */
+G_GNUC_NO_INLINE static void
+multiply_in_place (gfloat * restrict x, const gfloat * restrict y, gsize n)
+{
+  gsize bulk = n & ~(gsize) 7, i;
+
+  for (i = 0; i < bulk; i++)
+    x[i] *= y[i];
+  for (; i < n; i++)
+    x[i] *= y[i];
 }
 
 /* x (batch × n) · mask (batch × n) → y; the mask is kept for backward */
@@ -89,11 +109,21 @@ dropout_forward_train (CnnLayer * l, const gfloat * in, gfloat * out,
   for (guint b = 0; b < batch; b++) {
     guint64 key = sample_key (pass->seed, pass->first + b);
     gfloat *m = mask + b * n;
+    gsize i;
 
-    for (gsize i = 0; i < n; i++)
+    for (i = 0; i + 2 <= n; i += 2) {
+      guint64 bits = pair_bits (key, i / 2);
+
+      m[i] = (guint32) bits >= threshold ? scale : 0.0f;
+      m[i + 1] = (guint32) (bits >> 32) >= threshold ? scale : 0.0f;
+    }
+    if (i < n)
       m[i] = position_bits (key, i) >= threshold ? scale : 0.0f;
   }
-  multiply (in, mask, out, batch * n);
+  if (in == out)
+    multiply_in_place (out, mask, batch * n);
+  else
+    multiply (in, mask, out, batch * n);
 }
 
 /* dx = dy · mask */
@@ -127,6 +157,7 @@ const CnnLayerOps cnn_dropout_ops = {
   .forward = dropout_forward,
   .forward_train = dropout_forward_train,
   .backward = dropout_backward,
+  .in_place = TRUE,
   .describe = dropout_describe,
   .to_text = dropout_to_text,
 };

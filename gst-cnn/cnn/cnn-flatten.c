@@ -40,6 +40,7 @@ const CnnLayerOps cnn_flatten_ops = {
   .setup = flatten_setup,
   .forward = flatten_forward,
   .backward = flatten_backward,
+  .in_place = TRUE,
   .describe = cnn_layer_describe_nothing,
   .to_text = cnn_layer_text_keyword,
 };

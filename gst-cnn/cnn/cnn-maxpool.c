@@ -56,19 +56,36 @@ maxpool_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
   }
 }
 
-/* The same maximum as window_max (first of equals wins), and where. */
+/* The same maximum as window_max (first of equals wins), and where.
+ * Written as selects, not a branch: which value wins is a coin toss the
+ * branch predictor would lose. */
 static guint32
 window_argmax (const gfloat * plane, guint width, guint y0, guint x0, guint k)
 {
   guint32 best = (guint32) y0 * width + x0;
+  gfloat top = plane[best];
 
   for (guint ky = 0; ky < k; ky++)
     for (guint kx = 0; kx < k; kx++) {
       guint32 at = (guint32) (y0 + ky) * width + x0 + kx;
-      if (plane[at] > plane[best])
-        best = at;
+      gfloat v = plane[at];
+      gboolean more = v > top;
+
+      best = more ? at : best;
+      top = more ? v : top;
     }
   return best;
+}
+
+/* window_argmax for the common 2×2 window, unrolled. */
+static inline guint32
+window_argmax_2x2 (const gfloat * plane, guint width, guint y0, guint x0)
+{
+  guint32 a = (guint32) y0 * width + x0, b = a + 1, c = a + width, d = c + 1;
+  guint32 ab = plane[b] > plane[a] ? b : a;
+  guint32 cd = plane[d] > plane[c] ? d : c;
+
+  return plane[cd] > plane[ab] ? cd : ab;
 }
 
 /* x (batch × C×H×W) → y (batch × C×oh×ow), switches (batch × C×oh×ow) */
@@ -90,7 +107,9 @@ maxpool_forward_train (CnnLayer * l, const gfloat * in, gfloat * out,
       for (guint ox = 0; ox < l->out.w; ox++) {
         gsize o = (gsize) oy * l->out.w + ox;
 
-        sw[o] = window_argmax (src, l->in.w, oy * s->stride, ox * s->stride,
+        sw[o] = s->kernel == 2
+            ? window_argmax_2x2 (src, l->in.w, oy * s->stride, ox * s->stride)
+            : window_argmax (src, l->in.w, oy * s->stride, ox * s->stride,
             s->kernel);
         dst[o] = src[sw[o]];
       }

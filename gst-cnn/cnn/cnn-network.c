@@ -25,7 +25,7 @@
 typedef struct
 {
   gfloat *grads;                /* n_params; thread 0 uses the network's */
-  gfloat **outputs;             /* per layer: chunk × output */
+  gfloat **outputs;             /* per layer: chunk × output (shared in place) */
   gpointer *states;             /* per layer: chunk × train_state_bytes */
   gfloat *dact[2];              /* dL/d(activation), in turn: chunk × largest */
   gfloat *dsub[2];              /* the same for TRAIN_SUB samples */
@@ -533,6 +533,16 @@ align_up (gsize bytes)
   return (bytes + TRAIN_ALIGN - 1) / TRAIN_ALIGN * TRAIN_ALIGN;
 }
 
+/* Whether training runs layer @i with its output over its input: saves
+ * writing (and later reading back) a whole activation, which is what a
+ * step waits for most once the products are fast. */
+static gboolean
+trains_in_place (const CnnNetwork * net, guint i)
+{
+  return i > 0 && net->layers[i].spec.ops->in_place
+      && !net->layers[i - 1].spec.ops->backward_reads_output;
+}
+
 /* Bytes one thread needs for a chunk of @chunk samples (plus its own
  * gradient array unless @shared_grads), laid out by carve_thread(). */
 static gsize
@@ -546,7 +556,8 @@ thread_bytes (const CnnNetwork * net, guint chunk, gboolean shared_grads,
   for (guint i = 0; i < net->n_layers; i++) {
     const CnnLayer *l = &net->layers[i];
 
-    total += align_up (cnn_shape_size (l->out) * chunk * sizeof (gfloat));
+    if (!trains_in_place (net, i))
+      total += align_up (cnn_shape_size (l->out) * chunk * sizeof (gfloat));
     total += align_up (l->train_state_bytes * chunk);
     *largest = MAX (*largest, cnn_shape_size (l->out));
     *scratch = MAX (*scratch, MAX (l->scratch_floats,
@@ -589,8 +600,8 @@ alloc_train_thread (CnnNetwork * net, CnnTrainThread * th, guint chunk,
   for (guint i = 0; i < net->n_layers; i++) {
     const CnnLayer *l = &net->layers[i];
 
-    th->outputs[i] = carve (&p, cnn_shape_size (l->out) * chunk
-        * sizeof (gfloat));
+    th->outputs[i] = trains_in_place (net, i) ? th->outputs[i - 1]
+        : carve (&p, cnn_shape_size (l->out) * chunk * sizeof (gfloat));
     th->states[i] = l->train_state_bytes ? carve (&p,
         l->train_state_bytes * chunk) : NULL;
   }

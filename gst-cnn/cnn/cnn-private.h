@@ -60,6 +60,11 @@ typedef struct _CnnLayerOps
    * unless @din is NULL (nothing below needs it). */
   void (*backward) (CnnLayer * layer, const gfloat * in, const gfloat * out,
       const gfloat * dout, gfloat * din, guint batch, CnnTrainPass * pass);
+  /* Training may run this kind's forward with out == in, overwriting its
+   * input (element-wise kinds whose backward does not read @in), unless
+   * the layer below needs its output kept: backward_reads_output. */
+  gboolean in_place;
+  gboolean backward_reads_output;
   /* Description after the kind name, e.g. "32 3x3 stride 1 pad 0". */
   gchar *(*describe) (const CnnLayer * layer);
   /* Canonical architecture text of the layer, e.g. "conv 32 3". */

@@ -4,10 +4,11 @@
 /* The kernels are written for the vectorizer: restrict parameters, and
  * the bulk in whole groups of 8, since -O2's cheap vectorizer only takes
  * loops with no remainder.  (A scalar select on random signs would be a
- * mispredicted branch per value.) */
+ * mispredicted branch per value.)  They are not inlined: GCC loses the
+ * parameters' restrict when it inlines them. */
 
 /* x (n) → y (n) */
-static void
+G_GNUC_NO_INLINE static void
 relu (const gfloat * restrict x, gfloat * restrict y, gsize n)
 {
   gsize bulk = n & ~(gsize) 7, i;
@@ -21,7 +22,7 @@ relu (const gfloat * restrict x, gfloat * restrict y, gsize n)
 }
 
 /* y (n), dy (n) → dx (n) */
-static void
+G_GNUC_NO_INLINE static void
 relu_gradient (const gfloat * restrict y, const gfloat * restrict dy,
     gfloat * restrict dx, gsize n)
 {
@@ -35,11 +36,30 @@ relu_gradient (const gfloat * restrict y, const gfloat * restrict dy,
     dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
+/* x (n) → x (n) */
+G_GNUC_NO_INLINE static void
+relu_in_place (gfloat * restrict x, gsize n)
+{
+  gsize bulk = n & ~(gsize) 7, i;
+
+  for (i = 0; i < bulk; i++) {
+    gfloat v = x[i];
+    x[i] = v > 0.0f ? v : 0.0f;
+  }
+  for (; i < n; i++)
+    x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
 static void
 relu_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
     CnnScratch * scratch)
 {
-  relu (in, out, (gsize) batch * cnn_shape_size (l->in));
+  gsize n = (gsize) batch * cnn_shape_size (l->in);
+
+  if (in == out)
+    relu_in_place (out, n);
+  else
+    relu (in, out, n);
 }
 
 /* dx = dy where the output is positive, else 0 (the subgradient at 0) */
@@ -57,6 +77,8 @@ const CnnLayerOps cnn_relu_ops = {
   .setup = cnn_layer_setup_same_shape,
   .forward = relu_forward,
   .backward = relu_backward,
+  .in_place = TRUE,
+  .backward_reads_output = TRUE,
   .describe = cnn_layer_describe_nothing,
   .to_text = cnn_layer_text_keyword,
 };

@@ -84,6 +84,7 @@ const CnnLayerOps cnn_softmax_ops = {
   .setup = cnn_layer_setup_same_shape,
   .forward = softmax_forward,
   .backward = softmax_backward,
+  .backward_reads_output = TRUE,
   .describe = cnn_layer_describe_nothing,
   .to_text = cnn_layer_text_keyword,
 };

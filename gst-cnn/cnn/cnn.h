@@ -252,12 +252,17 @@ const gchar *cnn_optimizer_kind_to_string (CnnOptimizerKind kind);
 CnnOptimizer *cnn_optimizer_new (const CnnOptimizerSettings * settings,
     gsize n_params);
 void cnn_optimizer_free (CnnOptimizer * opt);
+/* Threads one step uses (default 1), this one and @n_threads - 1 workers
+ * owned by the optimizer.  The update is element by element, so results
+ * do not depend on the count. */
+void cnn_optimizer_set_threads (CnnOptimizer * opt, guint n_threads);
 /* params -= update (grads); @learning_rate overrides the settings' rate
  * for this step (for schedules). */
 void cnn_optimizer_step (CnnOptimizer * opt, gfloat * params,
     const gfloat * grads, gdouble learning_rate);
-/* The optimizer's state (moments, step count) as one float array, for
- * checkpoints: read it, or write it back before resuming. */
+/* The optimizer's state (its moments; the step count is apart, below)
+ * as one float array, for checkpoints: read it, or write it back before
+ * resuming. */
 gfloat *cnn_optimizer_state (CnnOptimizer * opt, gsize * n_floats);
 guint64 cnn_optimizer_steps (const CnnOptimizer * opt);
 void cnn_optimizer_set_steps (CnnOptimizer * opt, guint64 steps);

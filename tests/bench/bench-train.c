@@ -133,6 +133,7 @@ main (int argc, char **argv)
     gdouble median;
 
     cnn_network_set_threads (net, counts[i]);
+    cnn_optimizer_set_threads (opt, counts[i]);
     median = time_steps (net, opt, input, labels, batch, steps);
     if (json)
       printf ("%s\"%u\": %.0f", i ? ", " : "", counts[i], batch / median);

@@ -1093,6 +1093,49 @@ test_optimizer_resume (void)
   }
 }
 
+/* Threads split the update, never change it. */
+static void
+test_optimizer_threads (void)
+{
+  const gsize n = 1000 + 3;     /* slices of unequal length */
+  gfloat *grads = g_new (gfloat, n), *p1 = g_new (gfloat, n);
+  gfloat *p3 = g_new (gfloat, n);
+
+  fill_uniform (grads, n, -1.0, 1.0, 600);
+  for (guint k = CNN_OPTIMIZER_SGD; k <= CNN_OPTIMIZER_ADADELTA; k++) {
+    CnnOptimizerSettings s;
+    CnnOptimizer *one, *three;
+    gfloat *state1, *state3;
+    gsize n_state;
+
+    cnn_optimizer_settings_init (&s, k);
+    s.weight_decay = 0.01;
+    one = cnn_optimizer_new (&s, n);
+    three = cnn_optimizer_new (&s, n);
+    cnn_optimizer_set_threads (three, 3);
+    fill_uniform (p1, n, -1.0, 1.0, 601);
+    memcpy (p3, p1, n * sizeof (gfloat));
+    for (guint t = 0; t < 3; t++) {
+      cnn_optimizer_step (one, p1, grads, s.learning_rate);
+      cnn_optimizer_step (three, p3, grads, s.learning_rate);
+    }
+    g_assert_cmpmem (p1, n * sizeof (gfloat), p3, n * sizeof (gfloat));
+    state1 = cnn_optimizer_state (one, &n_state);
+    state3 = cnn_optimizer_state (three, NULL);
+    g_assert_cmpmem (state1, n_state * sizeof (gfloat), state3,
+        n_state * sizeof (gfloat));
+    /* and the update did something */
+    fill_uniform (p3, n, -1.0, 1.0, 601);
+    for (gsize i = 0; i < n; i++)
+      g_assert_cmpfloat (p1[i], !=, p3[i]);
+    cnn_optimizer_free (one);
+    cnn_optimizer_free (three);
+  }
+  g_free (grads);
+  g_free (p1);
+  g_free (p3);
+}
+
 static void
 test_optimizer_names (void)
 {
@@ -1201,6 +1244,7 @@ main (int argc, char **argv)
   g_test_add_func ("/optimizer/adam", test_optimizer_adam);
   g_test_add_func ("/optimizer/adadelta", test_optimizer_adadelta);
   g_test_add_func ("/optimizer/resume", test_optimizer_resume);
+  g_test_add_func ("/optimizer/threads", test_optimizer_threads);
   g_test_add_func ("/optimizer/names", test_optimizer_names);
 
   return g_test_run ();
