@@ -116,8 +116,8 @@ train_options (TrainArgs * a)
 
   g_option_context_set_summary (context, "Trains a model on IDX datasets "
       "and writes it (safetensors).  The test set, if given, is only scored "
-      "and reported; the kept weights are those of the epoch with the best "
-      "validation accuracy.  With --resume, settings come from the "
+      "and reported; the kept weights are those of the epoch with the lowest "
+      "validation loss.  With --resume, settings come from the "
       "checkpoint; options repeated on the command line must agree with it, "
       "except --epochs (the new total) and --threads.");
   g_option_context_add_main_entries (context, files, NULL);
