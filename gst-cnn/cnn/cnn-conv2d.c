@@ -62,8 +62,8 @@ conv2d_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
         s->stride, s->pad, scratch->floats);
     for (guint f = 0; f < s->units; f++)
       fill_row (y + (gsize) f * n_cols, l->bias[f], n_cols);
-    cnn_sgemm (FALSE, FALSE, s->units, n_cols, depth, 1.0f, l->weight, depth,
-        scratch->floats, n_cols, 1.0f, y, n_cols);
+    cnn_sgemm_team (scratch->team, FALSE, FALSE, s->units, n_cols, depth,
+        1.0f, l->weight, depth, scratch->floats, n_cols, 1.0f, y, n_cols);
   }
 }
 

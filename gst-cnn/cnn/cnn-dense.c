@@ -32,8 +32,8 @@ dense_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
   for (guint b = 0; b < batch; b++)
     for (guint j = 0; j < n_out; j++)
       out[(gsize) b * n_out + j] = l->bias[j];
-  cnn_sgemm (FALSE, TRUE, batch, n_out, n_in, 1.0f, in, n_in, l->weight,
-      n_in, 1.0f, out, n_out);
+  cnn_sgemm_team (scratch->team, FALSE, TRUE, batch, n_out, n_in, 1.0f, in,
+      n_in, l->weight, n_in, 1.0f, out, n_out);
 }
 
 /* Over the whole pass at once:

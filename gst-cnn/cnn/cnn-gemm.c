@@ -2,6 +2,8 @@
  * tests hold it to.  Both take the same row-major arguments. */
 #include "cnn-private.h"
 
+#include "cnn-workers.h"
+
 #include <cblas.h>
 
 void
@@ -59,4 +61,52 @@ cnn_sgemm_reference (gboolean trans_a, gboolean trans_b, guint m, guint n,
           + (beta == 0.0f ? 0.0 : (gdouble) beta * c[(gsize) i * ldc + j]));
     }
   }
+}
+
+typedef struct
+{
+  gboolean trans_a, trans_b;
+  guint m, n, k;
+  gfloat alpha, beta;
+  const gfloat *a, *b;
+  guint lda, ldb, ldc;
+  gfloat *c;
+} GemmJob;
+
+/* Columns [first, first + count) of C need the same columns of op(B):
+ * B's columns when not transposed, B's rows when transposed. */
+static void
+gemm_columns_job (guint index, guint n_threads, gpointer data)
+{
+  const GemmJob *j = data;
+  /* Shares in multiples of 16 columns keep the kernel's vector tiles whole. */
+  guint share = ((j->n + n_threads - 1) / n_threads + 15) / 16 * 16;
+  guint first = index * share, count;
+  const gfloat *b;
+
+  if (first >= j->n)
+    return;
+  count = MIN (share, j->n - first);
+  b = j->trans_b ? j->b + (gsize) first * j->ldb : j->b + first;
+  cnn_sgemm (j->trans_a, j->trans_b, j->m, count, j->k, j->alpha, j->a,
+      j->lda, b, j->ldb, j->beta, j->c + first, j->ldc);
+}
+
+void
+cnn_sgemm_team (CnnWorkers * team, gboolean trans_a, gboolean trans_b,
+    guint m, guint n, guint k, gfloat alpha, const gfloat * a, guint lda,
+    const gfloat * b, guint ldb, gfloat beta, gfloat * c, guint ldc)
+{
+  GemmJob job = { trans_a, trans_b, m, n, k, alpha, beta, a, b, lda, ldb,
+    ldc, c
+  };
+
+  /* Waking a thread costs microseconds: only worth it for real work. */
+  if (!team || cnn_workers_n_threads (team) == 1
+      || (gsize) m * n * k < 65536 || n < 32) {
+    cnn_sgemm (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
+        ldc);
+    return;
+  }
+  cnn_workers_run (team, gemm_columns_job, &job);
 }

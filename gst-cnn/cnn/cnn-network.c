@@ -411,6 +411,7 @@ cnn_network_reserve (CnnNetwork * net, guint max_batch, GError ** error)
   for (guint t = 0; t < n_threads; t++) {
     net->scratch[t].floats = p;
     net->scratch[t].n_floats = scratch;
+    net->scratch[t].team = NULL;
     p += scratch;
   }
   return TRUE;
@@ -464,7 +465,16 @@ cnn_network_forward (CnnNetwork * net, const gfloat * input, guint batch)
 
   net->pass_input = input;
   net->pass_batch = batch;
-  cnn_workers_run (net->workers, forward_job, net);
+  if (batch < cnn_workers_n_threads (net->workers)) {
+    /* Too few samples to go round: run them on this thread and share
+     * out each layer's matrix product instead. */
+    CnnScratch shared = net->scratch[0];
+
+    shared.team = net->workers;
+    forward_range (net, 0, batch, &shared);
+  } else {
+    cnn_workers_run (net->workers, forward_job, net);
+  }
   return net->outputs[net->n_layers - 1];
 }
 
@@ -611,6 +621,7 @@ alloc_train_thread (CnnNetwork * net, CnnTrainThread * th, guint chunk,
   th->dsub[1] = carve (&p, largest * TRAIN_SUB * sizeof (gfloat));
   th->scratch.floats = carve (&p, scratch * sizeof (gfloat));
   th->scratch.n_floats = scratch;
+  th->scratch.team = NULL;
   th->grads = shared_grads ? shared_grads
       : carve (&p, net->n_params * sizeof (gfloat));
   return TRUE;

@@ -26,6 +26,9 @@ typedef struct
 {
   gfloat *floats;
   gsize n_floats;
+  /* Set when one sample's products are to be split across the network's
+   * threads (batch smaller than the thread count); NULL otherwise. */
+  struct _CnnWorkers *team;
 } CnnScratch;
 
 /* What a training pass hands a layer besides its tensors: where its
@@ -110,6 +113,13 @@ CnnLayerSpec *cnn_arch_parse (const gchar * text, guint * n_layers,
 void cnn_sgemm (gboolean trans_a, gboolean trans_b, guint m, guint n, guint k,
     gfloat alpha, const gfloat * a, guint lda, const gfloat * b, guint ldb,
     gfloat beta, gfloat * c, guint ldc);
+/* cnn_sgemm with C's columns shared out among @team's threads (NULL or a
+ * team of one: cnn_sgemm itself).  For one sample's convolution or dense
+ * layer, where the batch cannot be split. */
+void cnn_sgemm_team (struct _CnnWorkers *team, gboolean trans_a,
+    gboolean trans_b, guint m, guint n, guint k, gfloat alpha,
+    const gfloat * a, guint lda, const gfloat * b, guint ldb, gfloat beta,
+    gfloat * c, guint ldc);
 /* The same by plain loops: the reference the fast path is tested against. */
 void cnn_sgemm_reference (gboolean trans_a, gboolean trans_b, guint m,
     guint n, guint k, gfloat alpha, const gfloat * a, guint lda,

@@ -325,6 +325,29 @@ test_threads_same_result (void)
   cnn_network_free (net);
 }
 
+/* One sample on two threads: each layer's product is shared out. */
+static void
+test_threads_one_sample (void)
+{
+  CnnShape in = { 1, 28, 28 };
+  CnnNetwork *net = network_or_die (CNN_DEFAULT_ARCHITECTURE, in);
+  gfloat x[28 * 28], one[10];
+  const gfloat *y;
+
+  cnn_network_init_params (net, 3);
+  fill_random (x, G_N_ELEMENTS (x), 5);
+  memcpy (one, cnn_network_forward (net, x, 1), sizeof one);
+  cnn_network_set_threads (net, 2);
+  y = cnn_network_forward (net, x, 1);
+  for (guint i = 0; i < 10; i++)
+    g_assert_cmpfloat_with_epsilon (y[i], one[i], 1e-6);
+  cnn_network_set_threads (net, 3);
+  y = cnn_network_forward (net, x, 1);
+  for (guint i = 0; i < 10; i++)
+    g_assert_cmpfloat_with_epsilon (y[i], one[i], 1e-6);
+  cnn_network_free (net);
+}
+
 static void
 check_arch_error (const gchar * arch, CnnShape in, const gchar * fragment)
 {
@@ -445,6 +468,7 @@ main (int argc, char **argv)
   g_test_add_func ("/network/reference-shapes", test_reference_shapes);
   g_test_add_func ("/network/tiny-by-hand", test_tiny_network_by_hand);
   g_test_add_func ("/network/threads-same-result", test_threads_same_result);
+  g_test_add_func ("/network/threads-one-sample", test_threads_one_sample);
   g_test_add_func ("/arch/errors", test_arch_errors);
   g_test_add_func ("/arch/keywords-exact", test_arch_keywords_exact);
   g_test_add_func ("/arch/text-round-trip", test_arch_text_round_trip);
