@@ -2,37 +2,61 @@
  * model input, as the model's "preprocess" text says.
  *
  *   resize [mean=A[,B,C]] [std=A[,B,C]]
+ *   mnist [mean=A] [std=A]
  *
  * "resize" area-averages the region to the input's H×W (cnn-resize.c),
  * converts colour to what the model takes (grey or RGB) in 0..1, then
  * applies (v - mean[c]) / std[c].  mean and std take one value for all
  * channels or one per channel; they default to 0 and 1.
  *
+ * "mnist" (grey models of at least 8×8) area-averages the region to a
+ * fixed work grid of 8 cells per model pixel, takes its luma, then finds
+ * the digit and frames it as the MNIST digits were (cnn-mnist.c): ink
+ * made bright on dark, lighting flattened, contrast set by percentiles,
+ * the main ink component near the centre cropped, fitted into 20/28 of
+ * the input keeping its aspect and centred by centre of mass.  No ink,
+ * no input: cnn_preprocessor_run() returns FALSE.  mean/std follow.
+ *
  * Per frame the work is: clip the region, scale each source plane to
- * H×W sample means, convert colour, normalise; everything it writes to
- * was allocated by cnn_preprocessor_new().
+ * H×W (or work grid) sample means, convert colour, (find the digit,)
+ * normalise; everything it writes to was allocated by
+ * cnn_preprocessor_new().
  */
+#include "cnn-mnist.h"
 #include "cnn-resize.h"
 
 #include <errno.h>
 #include <math.h>
 #include <string.h>
 
-#define KNOWN_MODES "resize"
+#define KNOWN_MODES "resize, mnist"
+
+typedef enum
+{
+  CNN_PREPROCESS_RESIZE,
+  CNN_PREPROCESS_MNIST,
+} CnnPreprocessMode;
+
+static const gchar *const mode_names[] = { "resize", "mnist" };
 
 struct _CnnPreprocessor
 {
   gchar *spec;                  /* canonical text */
+  CnnPreprocessMode mode;
   CnnShape input;
   gfloat mean[3];
   gfloat std[3];
   gfloat inv_std[3];            /* 1 / std: no division per value */
   gboolean normalises;          /* some mean != 0 or std != 1 */
 
+  /* The grid the region is scaled to: the input's H × W, or for "mnist"
+   * the digit finder's work grid. */
+  guint grid_w, grid_h;
   CnnResizer *resizer;
-  /* Mean sample value (0..255) of each source plane over each output
-   * cell: 3 planes × H × W. */
+  /* Mean sample value (0..255) of each source plane over each grid
+   * cell: 3 planes × grid_h × grid_w. */
   gfloat *means[3];
+  CnnMnist *mnist;              /* "mnist" only */
 };
 
 /* ---- the spec text ------------------------------------------------- */
@@ -100,7 +124,7 @@ append_values (GString * text, const gchar * key, const gfloat * values,
 static gchar *
 canonical_spec (const CnnPreprocessor * pre)
 {
-  GString *text = g_string_new ("resize");
+  GString *text = g_string_new (mode_names[pre->mode]);
 
   if (pre->normalises) {
     append_values (text, "mean", pre->mean, pre->input.c);
@@ -185,7 +209,11 @@ parse_spec (CnnPreprocessor * pre, const gchar * spec, GError ** error)
     g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
         "preprocess '%s' is empty; expected a mode (" KNOWN_MODES ")", spec);
     ok = FALSE;
-  } else if (!g_str_equal (words[0], "resize")) {
+  } else if (g_str_equal (words[0], "resize")) {
+    pre->mode = CNN_PREPROCESS_RESIZE;
+  } else if (g_str_equal (words[0], "mnist")) {
+    pre->mode = CNN_PREPROCESS_MNIST;
+  } else {
     g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
         "preprocess '%s': unknown mode '%s' (modes: " KNOWN_MODES ")", spec,
         words[0]);
@@ -202,11 +230,38 @@ parse_spec (CnnPreprocessor * pre, const gchar * spec, GError ** error)
 
 /* ---- life cycle ---------------------------------------------------- */
 
+/* The digit finder: only for grey inputs it can frame a digit in. */
+static gboolean
+setup_mnist (CnnPreprocessor * pre, const gchar * spec, GError ** error)
+{
+  const CnnShape in = pre->input;
+
+  if (in.c != 1) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "preprocess '%s': mode mnist prepares grey digits, but the model "
+        "input %ux%ux%u has %u channels (it needs 1)", spec, in.c, in.h,
+        in.w, in.c);
+    return FALSE;
+  }
+  if (in.h < CNN_MNIST_MIN_SIDE || in.w < CNN_MNIST_MIN_SIDE) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "preprocess '%s': mode mnist needs a model input of at least "
+        "%ux%u pixels; %ux%ux%u is too small to frame a digit in", spec,
+        CNN_MNIST_MIN_SIDE, CNN_MNIST_MIN_SIDE, in.c, in.h, in.w);
+    return FALSE;
+  }
+  pre->mnist = cnn_mnist_new (in.w, in.h, error);
+  if (!pre->mnist)
+    return FALSE;
+  cnn_mnist_work_size (pre->mnist, &pre->grid_w, &pre->grid_h);
+  return TRUE;
+}
+
 CnnPreprocessor *
 cnn_preprocessor_new (const gchar * spec, CnnShape input, GError ** error)
 {
   CnnPreprocessor *pre;
-  gsize plane_size = (gsize) input.h * input.w;
+  gsize plane_size;
 
   g_return_val_if_fail (spec != NULL, NULL);
 
@@ -230,7 +285,13 @@ cnn_preprocessor_new (const gchar * spec, CnnShape input, GError ** error)
     goto failed;
   pre->spec = canonical_spec (pre);
 
-  pre->resizer = cnn_resizer_new (input.w, input.h, error);
+  pre->grid_w = input.w;
+  pre->grid_h = input.h;
+  if (pre->mode == CNN_PREPROCESS_MNIST && !setup_mnist (pre, spec, error))
+    goto failed;
+  plane_size = (gsize) pre->grid_h * pre->grid_w;
+
+  pre->resizer = cnn_resizer_new (pre->grid_w, pre->grid_h, error);
   if (!pre->resizer)
     goto failed;
   pre->means[0] = g_try_new (gfloat, 3 * plane_size);
@@ -256,6 +317,7 @@ cnn_preprocessor_free (CnnPreprocessor * pre)
   if (!pre)
     return;
   cnn_resizer_free (pre->resizer);
+  cnn_mnist_free (pre->mnist);
   g_free (pre->means[0]);
   g_free (pre->spec);
   g_free (pre);
@@ -400,20 +462,27 @@ yuv_to_rgb (gfloat * const *yuv, gsize n, const CnnImage * image,
   }
 }
 
+/* Sample means (n cells) → luma (n) in 0..1. */
+static void
+convert_grey (CnnPreprocessor * pre, const CnnImage * image, gsize n,
+    gfloat * out)
+{
+  if (image->color == CNN_COLOR_RGB)
+    rgb_to_grey (pre->means, n, image->kr, image->kb, out);
+  else if (image->color == CNN_COLOR_YUV && image->limited_range)
+    scale_clamp (pre->means[0], n, 1.0f / 219, -16.0f / 219, out);
+  else
+    scale_clamp (pre->means[0], n, 1.0f / 255, 0.0f, out);
+}
+
 /* Sample means → the model's channels (C × H × W) in 0..1. */
 static void
 convert_colour (CnnPreprocessor * pre, const CnnImage * image, gfloat * out)
 {
   const gsize n = (gsize) pre->input.h * pre->input.w;
-  const gboolean limited = image->limited_range;
 
   if (pre->input.c == 1) {
-    if (image->color == CNN_COLOR_RGB)
-      rgb_to_grey (pre->means, n, image->kr, image->kb, out);
-    else if (image->color == CNN_COLOR_YUV && limited)
-      scale_clamp (pre->means[0], n, 1.0f / 219, -16.0f / 219, out);
-    else
-      scale_clamp (pre->means[0], n, 1.0f / 255, 0.0f, out);
+    convert_grey (pre, image, n, out);
     return;
   }
   if (image->color == CNN_COLOR_YUV) {
@@ -455,7 +524,18 @@ cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
     return FALSE;
 
   average_planes (pre, image, n_planes, rect);
-  convert_colour (pre, image, out);
+  if (pre->mode == CNN_PREPROCESS_MNIST) {
+    /* Work cells are rect / grid frame pixels each way. */
+    gdouble aspect = ((gdouble) rect.width * pre->grid_h)
+        / ((gdouble) rect.height * pre->grid_w);
+
+    convert_grey (pre, image, (gsize) pre->grid_w * pre->grid_h,
+        cnn_mnist_work (pre->mnist));
+    if (!cnn_mnist_run (pre->mnist, aspect, out))
+      return FALSE;
+  } else {
+    convert_colour (pre, image, out);
+  }
   if (pre->normalises)
     normalise (pre, out);
   return TRUE;

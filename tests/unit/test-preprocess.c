@@ -212,6 +212,9 @@ test_spec_canonical (void)
     {"resize mean=0.485,0.456,0.406 std=0.229,0.224,0.225", 3,
         "resize mean=0.485,0.456,0.406 std=0.229,0.224,0.225"},
     {"resize mean=-1e-3 std=1e+2", 1, "resize mean=-0.001 std=100"},
+    {"mnist", 1, "mnist"},
+    {" mnist  std=1 ", 1, "mnist"},
+    {"mnist std=0.3081 mean=0.1307", 1, "mnist mean=0.1307 std=0.3081"},
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
@@ -238,8 +241,11 @@ test_spec_rejected (void)
   } cases[] = {
     {"", 1, "resize"},
     {"   ", 1, "resize"},
-    {"mnist", 1, "'mnist'"},
     {"Resize", 1, "'Resize'"},
+    {"MNIST", 1, "'MNIST'"},
+    {"mnist resize", 1, "'resize'"},
+    {"mnist mean=0.1,0.2,0.3", 1, "'mean=0.1,0.2,0.3'"},
+    {"mnist std=0", 1, "'std=0'"},
     {"resize foo", 1, "'foo'"},
     {"resize mean=0.1 bar=2", 1, "'bar=2'"},
     {"resize mean", 1, "'mean'"},
@@ -284,11 +290,42 @@ test_unknown_mode_lists_modes (void)
 {
   GError *err = NULL;
 
-  g_assert_null (cnn_preprocessor_new ("mnist", (CnnShape) { 1, 28, 28 },
+  g_assert_null (cnn_preprocessor_new ("crop", (CnnShape) { 1, 28, 28 },
           &err));
   g_assert_error (err, CNN_ERROR, CNN_ERROR_INVALID);
-  g_assert_nonnull (strstr (err->message, "modes: resize"));
+  g_assert_nonnull (strstr (err->message, "modes: resize, mnist"));
   g_error_free (err);
+}
+
+/* "mnist" frames grey digits; a colour model, or one too small to hold
+ * a digit, is refused with the shape named. */
+static void
+test_mnist_shapes (void)
+{
+  const struct
+  {
+    CnnShape shape;
+    const gchar *named;
+  } bad[] = {
+    {{3, 28, 28}, "3x28x28"}, {{1, 7, 28}, "1x7x28"}, {{1, 28, 7}, "1x28x7"},
+    {{1, 1, 1}, "1x1x1"},
+  };
+  const CnnShape good[] = { {1, 28, 28}, {1, 8, 8}, {1, 16, 40},
+    {1, 200, 300}
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    GError *err = NULL;
+
+    g_assert_null (cnn_preprocessor_new ("mnist", bad[i].shape, &err));
+    g_assert_error (err, CNN_ERROR, CNN_ERROR_INVALID);
+    if (!strstr (err->message, bad[i].named))
+      g_error ("message '%s' does not name %s", err->message, bad[i].named);
+    g_error_free (err);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    cnn_preprocessor_free (new_pre ("mnist", good[i].c, good[i].h,
+            good[i].w));
 }
 
 static void
@@ -850,6 +887,7 @@ main (int argc, char **argv)
   g_test_add_func ("/preprocess/spec/unknown-mode",
       test_unknown_mode_lists_modes);
   g_test_add_func ("/preprocess/spec/channels", test_channels_rejected);
+  g_test_add_func ("/preprocess/spec/mnist-shapes", test_mnist_shapes);
   g_test_add_func ("/preprocess/resize/grey-reference",
       test_grey_against_reference);
   g_test_add_func ("/preprocess/resize/bottom-up", test_bottom_up_rows);

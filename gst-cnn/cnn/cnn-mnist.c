@@ -1,0 +1,896 @@
+/* "mnist" preprocessing after scaling: find the digit in a grey picture
+ * of the region and frame it as the MNIST digits were (size-normalised
+ * into a 20×20 box keeping the aspect ratio, then placed in 28×28 with
+ * the centre of mass of its pixels in the middle).
+ *
+ * A webcam picture of a digit on paper is not a clean picture of ink:
+ * the ink is usually dark on light, the light falls unevenly, the sensor
+ * adds noise, and the region holds other things (a table edge, a shadow,
+ * the paper's border).  On a work grid of 8 cells per model pixel (at
+ * most 256 a side; 224×224 for 28×28, which small digits in a large
+ * region need):
+ *
+ *   1. block quartiles: the grid is cut into 8×8 blocks whose quartiles
+ *      describe the local background and, by their spread, the noise;
+ *   2. polarity, from two witnesses, the surer of which decides: ink is
+ *      what stands out of the local median (of 3×3 blocks), on the side
+ *      (darker or lighter) with more of it, which fails when the digit is
+ *      larger than the neighbourhood; and the background is what the
+ *      region's border shows, near the dark or the light end of all
+ *      values, which fails when the light varies more than the ink does.
+ *      A light background is inverted so that ink is bright on dark;
+ *   3. flattening: a quadratic in the position, fitted to the blocks'
+ *      quartiles away from the ink leaving out blocks that stand above
+ *      it (ink, clutter), is subtracted: lighting gradients, a lamp's
+ *      falloff and vignetting go;
+ *   4. components: cells above the background by a noise- and
+ *      contrast-based threshold, 8-connected; the main one is the large
+ *      one near the centre.  Things lying along the region's border (a
+ *      shadow, a strip, a table edge) never are, a digit the border cuts
+ *      only when nothing inside competes.  Nearby parts that are ink too
+ *      (a broken stroke) join it, other things do not;
+ *   5. levels: background → 0 and the main component's 97th percentile
+ *      → 1, clamped; percentiles shrug off noise and specks, min/max
+ *      would not;
+ *   6. framing: the digit's box (its components' cells at ≥ 0.3) is
+ *      scaled to fit 20/28 of the input, shifted by whole output pixels
+ *      to bring the centre of mass to the middle, and area-averaged into
+ *      the output; other components inside the box are left out.
+ *
+ * The work grid is fixed while regions vary, so its cells need not be
+ * square: distances and the digit's aspect are measured in frame units
+ * through the cell aspect.
+ */
+#include "cnn-mnist.h"
+
+#include <math.h>
+#include <string.h>
+
+#define WORK_SCALE 8            /* work cells per model pixel, each way */
+#define MAX_WORK_SIDE 256
+#define GRID 8                  /* blocks per side of the work grid */
+#define N_TERMS 6               /* background: 1, u, v, u², uv, v² */
+#define FIT_ROUNDS 6
+#define HIST_BINS 511           /* [0, 1] or [-1, 1] in steps of 1/255 */
+
+/* Step 2 and 4: what counts as ink. */
+#define NOISE_SIGMAS_ZERO 2.0   /* background → 0 this far above its median */
+#define NOISE_SIGMAS_DETECT 3.0 /* cells this far above zero are ink ... */
+#define MIN_CONTRAST 0.08       /* ... and at least this far */
+#define MIN_INK_CONTRAST 0.15   /* the digit's ink level above zero */
+#define MIN_AREA_FRACTION 0.0005        /* of the work grid, for the main one */
+#define MIN_EXTENT_FRACTION 0.05        /* of the region's shorter side */
+#define CENTRE_RADIUS 0.5       /* score halves at this distance (of half
+                                 * the region's shorter side) */
+#define MAX_BORDER_CONTACT 0.5  /* of its shorter side, for a component on
+                                 * the border to be a digit cut by it */
+#define BORDER_PENALTY 0.02     /* on the score of a digit cut by the border */
+/* Parts joining the main component. */
+#define PART_GAP 0.2            /* of the main one's longer side */
+#define PART_MIN_FRACTION 0.03  /* of the main one's area */
+#define PART_MIN_PEAK 0.5       /* of the ink level */
+#define MAX_GROWTH 2.0          /* the digit's side, over the main one's */
+
+/* Step 5 and 6. */
+#define INK_PERCENTILE 0.97
+#define BOX_LEVEL 0.3           /* MNIST's 20-pixel side holds for 0..0.3 */
+#define BOX_FRACTION (20.0 / 28.0)
+#define HALO_PIXELS 1.5         /* output pixels kept around the box */
+
+typedef struct
+{
+  guint counts[HIST_BINS];
+  guint total;
+  gfloat lo, scale;             /* bin = (v - lo) · scale, rounded */
+} CnnHistogram;
+
+typedef struct
+{
+  guint area;
+  guint x0, y0, x1, y1;         /* bounding box, inclusive */
+  gdouble sum_x, sum_y;         /* of cell centres */
+  gfloat peak;
+  guint border;                 /* cells on the region's edge */
+  gboolean selected;            /* part of the digit */
+} CnnComponent;
+
+/* Where the output sits on the work grid. */
+typedef struct
+{
+  gdouble x0, y0;               /* work position of output corner (0, 0) */
+  gdouble sx, sy;               /* output pixels per work cell */
+  guint cx0, cy0, cx1, cy1;     /* cells read: the box and its halo, [0, 1) */
+} CnnPlacement;
+
+struct _CnnMnist
+{
+  guint out_w, out_h;
+  guint w, h;                   /* work grid */
+  gfloat *grey;                 /* h × w: the region, 0..1 */
+  gfloat *ink;                  /* h × w: ink above background, then 0..1 */
+  guint32 *labels;              /* h × w: component of each cell, 0 none */
+  guint32 *stack;               /* h × w: flood fill, then part candidates */
+  CnnComponent *comps;          /* [1 .. max_comps] */
+  guint max_comps, n_comps;
+  guint box[4];                 /* the digit's components: x0, y0, x1, y1 */
+
+  /* GRID × GRID blocks: bounds in cells, quartiles, filtered levels. */
+  guint bx[GRID + 1], by[GRID + 1];
+  gfloat q25[GRID * GRID], q50[GRID * GRID], q75[GRID * GRID];
+  gfloat level[GRID * GRID], scratch[GRID * GRID];
+  gboolean fitted[GRID * GRID]; /* blocks the background fit uses */
+  gdouble bu[GRID * GRID], bv[GRID * GRID];     /* block centres, -1..1 */
+  gfloat *u, *v;                /* cell centres, -1..1: w columns, h rows */
+  /* Bilinear weights between block centres, per column and per row. */
+  guint *ix, *iy;
+  gfloat *fx, *fy;
+
+  CnnHistogram hist;
+};
+
+/* ---- histograms ---------------------------------------------------- */
+
+static void
+hist_reset (CnnHistogram * hist, gfloat lo, gfloat hi)
+{
+  memset (hist->counts, 0, sizeof hist->counts);
+  hist->total = 0;
+  hist->lo = lo;
+  hist->scale = hi > lo ? (HIST_BINS - 1) / (hi - lo) : 0.0f;
+}
+
+static inline void
+hist_add (CnnHistogram * hist, gfloat v)
+{
+  gfloat b = (v - hist->lo) * hist->scale + 0.5f;
+  guint i = b <= 0.0f ? 0 : b >= HIST_BINS - 1 ? HIST_BINS - 1 : (guint) b;
+
+  hist->counts[i]++;
+  hist->total++;
+}
+
+/* The value below which a fraction @q of those added lie, to a bin. */
+static gfloat
+hist_quantile (const CnnHistogram * hist, gdouble q)
+{
+  guint64 rank = (guint64) (q * hist->total), seen = 0;
+  guint i;
+
+  if (hist->total == 0 || hist->scale == 0.0f)
+    return hist->lo;
+  rank = MIN (rank, hist->total - 1);
+  for (i = 0; i < HIST_BINS - 1; i++) {
+    seen += hist->counts[i];
+    if (seen > rank)
+      break;
+  }
+  return hist->lo + i / hist->scale;
+}
+
+/* ---- life cycle ---------------------------------------------------- */
+
+/* Per cell along one axis of n cells cut into GRID blocks at @bounds:
+ * the block whose centre is at or before the cell's centre, and the
+ * weight of the next one (0 before the first centre, 1 after the last). */
+static void
+compute_interpolation (const guint * bounds, guint n, guint * index,
+    gfloat * frac)
+{
+  gdouble centres[GRID];
+
+  for (guint b = 0; b < GRID; b++)
+    centres[b] = 0.5 * (bounds[b] + bounds[b + 1]);
+  for (guint i = 0; i < n; i++) {
+    gdouble c = i + 0.5;
+    guint b = 0;
+
+    while (b + 2 < GRID && centres[b + 1] <= c)
+      b++;
+    index[i] = b;
+    frac[i] = CLAMP ((c - centres[b]) / (centres[b + 1] - centres[b]), 0.0,
+        1.0);
+  }
+}
+
+CnnMnist *
+cnn_mnist_new (guint out_w, guint out_h, GError ** error)
+{
+  CnnMnist *m;
+  gsize n;
+
+  g_return_val_if_fail (out_w >= CNN_MNIST_MIN_SIDE
+      && out_h >= CNN_MNIST_MIN_SIDE, NULL);
+
+  m = g_new0 (CnnMnist, 1);
+  m->out_w = out_w;
+  m->out_h = out_h;
+  m->w = MIN ((guint64) out_w * WORK_SCALE, MAX_WORK_SIDE);
+  m->h = MIN ((guint64) out_h * WORK_SCALE, MAX_WORK_SIDE);
+  n = (gsize) m->w * m->h;
+  /* Two 8-connected components cannot share a 2×2 square. */
+  m->max_comps = ((m->w + 1) / 2) * ((m->h + 1) / 2);
+
+  m->grey = g_try_new (gfloat, n);
+  m->ink = g_try_new (gfloat, n);
+  m->labels = g_try_new (guint32, n);
+  m->stack = g_try_new (guint32, n);
+  m->comps = g_try_new (CnnComponent, m->max_comps + 1);
+  m->ix = g_try_new (guint, m->w);
+  m->iy = g_try_new (guint, m->h);
+  m->fx = g_try_new (gfloat, m->w);
+  m->fy = g_try_new (gfloat, m->h);
+  m->u = g_try_new (gfloat, m->w);
+  m->v = g_try_new (gfloat, m->h);
+  if (!m->grey || !m->ink || !m->labels || !m->stack || !m->comps || !m->ix
+      || !m->iy || !m->fx || !m->fy || !m->u || !m->v) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "cannot allocate a %ux%u work picture for a %ux%u digit", m->w,
+        m->h, out_w, out_h);
+    cnn_mnist_free (m);
+    return NULL;
+  }
+
+  for (guint b = 0; b <= GRID; b++) {
+    m->bx[b] = b * m->w / GRID;
+    m->by[b] = b * m->h / GRID;
+  }
+  compute_interpolation (m->bx, m->w, m->ix, m->fx);
+  compute_interpolation (m->by, m->h, m->iy, m->fy);
+  for (guint x = 0; x < m->w; x++)
+    m->u[x] = 2.0 * (x + 0.5) / m->w - 1.0;
+  for (guint y = 0; y < m->h; y++)
+    m->v[y] = 2.0 * (y + 0.5) / m->h - 1.0;
+  for (guint k = 0; k < GRID * GRID; k++) {
+    m->bu[k] = (gdouble) (m->bx[k % GRID] + m->bx[k % GRID + 1]) / m->w - 1.0;
+    m->bv[k] = (gdouble) (m->by[k / GRID] + m->by[k / GRID + 1]) / m->h - 1.0;
+  }
+  return m;
+}
+
+void
+cnn_mnist_free (CnnMnist * m)
+{
+  if (!m)
+    return;
+  g_free (m->grey);
+  g_free (m->ink);
+  g_free (m->labels);
+  g_free (m->stack);
+  g_free (m->comps);
+  g_free (m->ix);
+  g_free (m->iy);
+  g_free (m->fx);
+  g_free (m->fy);
+  g_free (m->u);
+  g_free (m->v);
+  g_free (m);
+}
+
+void
+cnn_mnist_work_size (const CnnMnist * m, guint * width, guint * height)
+{
+  *width = m->w;
+  *height = m->h;
+}
+
+gfloat *
+cnn_mnist_work (CnnMnist * m)
+{
+  return m->grey;
+}
+
+/* ---- the block grid ------------------------------------------------ */
+
+static gfloat
+median_of (gfloat * v, guint n)
+{
+  for (guint i = 1; i < n; i++) {
+    gfloat x = v[i];
+    guint j = i;
+
+    for (; j > 0 && v[j - 1] > x; j--)
+      v[j] = v[j - 1];
+    v[j] = x;
+  }
+  return n % 2 ? v[n / 2] : 0.5f * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* grid (GRID × GRID) → out: median of each block's 3×3 neighbourhood */
+static void
+median_filter (const gfloat * grid, gfloat * out)
+{
+  for (gint by = 0; by < GRID; by++) {
+    for (gint bx = 0; bx < GRID; bx++) {
+      gfloat v[9];
+      guint n = 0;
+
+      for (gint y = MAX (by - 1, 0); y <= MIN (by + 1, GRID - 1); y++)
+        for (gint x = MAX (bx - 1, 0); x <= MIN (bx + 1, GRID - 1); x++)
+          v[n++] = grid[y * GRID + x];
+      out[by * GRID + bx] = median_of (v, n);
+    }
+  }
+}
+
+/* grid (GRID × GRID, values at block centres) at cell (x, y) */
+static inline gfloat
+interpolate (const CnnMnist * m, const gfloat * grid, guint x, guint y)
+{
+  const gfloat *row = grid + m->iy[y] * GRID + m->ix[x];
+  gfloat fx = m->fx[x], fy = m->fy[y];
+  gfloat top = row[0] + fx * (row[1] - row[0]);
+  gfloat bottom = row[GRID] + fx * (row[GRID + 1] - row[GRID]);
+
+  return top + fy * (bottom - top);
+}
+
+static void
+block_quartiles (CnnMnist * m)
+{
+  for (guint by = 0; by < GRID; by++) {
+    for (guint bx = 0; bx < GRID; bx++) {
+      const guint k = by * GRID + bx;
+
+      hist_reset (&m->hist, 0.0f, 1.0f);
+      for (guint y = m->by[by]; y < m->by[by + 1]; y++)
+        for (guint x = m->bx[bx]; x < m->bx[bx + 1]; x++)
+          hist_add (&m->hist, m->grey[(gsize) y * m->w + x]);
+      m->q25[k] = hist_quantile (&m->hist, 0.25);
+      m->q50[k] = hist_quantile (&m->hist, 0.50);
+      m->q75[k] = hist_quantile (&m->hist, 0.75);
+    }
+  }
+}
+
+/* Standard deviation of the noise, from blocks' interquartile ranges.
+ * A low one of them: blocks with ink or an edge have wider ranges. */
+static gfloat
+estimate_noise (CnnMnist * m)
+{
+  for (guint k = 0; k < GRID * GRID; k++)
+    m->scratch[k] = (m->q75[k] - m->q25[k]) / 1.349f;
+  median_of (m->scratch, GRID * GRID);
+  return m->scratch[(GRID * GRID) * 3 / 10];
+}
+
+/* ---- polarity and background --------------------------------------- */
+
+/* Polarity as the local median sees it: the picture's excess over it
+ * beyond the noise, summed on each side.  In -1 (all of it darker) ..
+ * 1 (all lighter). */
+static gdouble
+local_polarity (CnnMnist * m, gfloat noise)
+{
+  const gfloat tau = 3.0f * noise + 1.0f / 255;
+  gdouble dark = 0.0, light = 0.0;
+
+  median_filter (m->q50, m->level);
+  for (guint y = 0; y < m->h; y++) {
+    const gfloat *row = m->grey + (gsize) y * m->w;
+
+    for (guint x = 0; x < m->w; x++) {
+      gfloat d = row[x] - interpolate (m, m->level, x, y);
+
+      if (d > tau)
+        light += d - tau;
+      else if (d < -tau)
+        dark += -d - tau;
+    }
+  }
+  return dark + light > 0.0 ? (light - dark) / (light + dark) : 0.0;
+}
+
+/* Polarity as the border sees it: its median (the blocks along the
+ * edge) against the extremes of the whole picture.  A border near the
+ * dark end means light ink: towards 1; near the light end, towards -1. */
+static gdouble
+border_polarity (CnnMnist * m)
+{
+  gfloat lo, hi, border;
+
+  hist_reset (&m->hist, 0.0f, 1.0f);
+  for (gsize i = 0; i < (gsize) m->w * m->h; i++)
+    hist_add (&m->hist, m->grey[i]);
+  lo = hist_quantile (&m->hist, 0.005);
+  hi = hist_quantile (&m->hist, 0.995);
+
+  hist_reset (&m->hist, 0.0f, 1.0f);
+  for (guint y = 0; y < m->h; y++) {
+    const gboolean edge_row = y < m->by[1] || y >= m->by[GRID - 1];
+
+    for (guint x = 0; x < m->w; x++)
+      if (edge_row || x < m->bx[1] || x >= m->bx[GRID - 1])
+        hist_add (&m->hist, m->grey[(gsize) y * m->w + x]);
+  }
+  border = hist_quantile (&m->hist, 0.5);
+  return hi > lo ? ((hi - border) - (border - lo)) / (hi - lo) : 0.0;
+}
+
+/* Whether the ink is darker than the background. */
+static gboolean
+ink_is_dark (CnnMnist * m, gfloat noise)
+{
+  gdouble local = local_polarity (m, noise), border = border_polarity (m);
+
+  return (fabs (local) >= fabs (border) ? local : border) < 0.0;
+}
+
+/* The background model's terms at (u, v): 1, u, v, u², uv, v². */
+static inline void
+background_terms (gdouble u, gdouble v, gdouble t[N_TERMS])
+{
+  t[0] = 1.0;
+  t[1] = u;
+  t[2] = v;
+  t[3] = u * u;
+  t[4] = u * v;
+  t[5] = v * v;
+}
+
+/* Least squares of the first @n terms to the fitted blocks' @levels:
+ * normal equations solved by elimination with partial pivoting.  FALSE
+ * when too few blocks pin them down. */
+static gboolean
+solve_background (const CnnMnist * m, const gfloat * levels, guint n,
+    gdouble coef[N_TERMS])
+{
+  gdouble a[N_TERMS][N_TERMS + 1] = { {0} };
+  gdouble tiny;
+
+  for (guint k = 0; k < GRID * GRID; k++) {
+    gdouble t[N_TERMS];
+
+    if (!m->fitted[k])
+      continue;
+    background_terms (m->bu[k], m->bv[k], t);
+    for (guint i = 0; i < n; i++) {
+      for (guint j = 0; j < n; j++)
+        a[i][j] += t[i] * t[j];
+      a[i][n] += t[i] * levels[k];
+    }
+  }
+  /* a[0][0] counts the blocks: a pivot this small relative to it means
+   * the blocks do not pin the terms down (all in a row, say), and the
+   * fit would run wild between them. */
+  tiny = 1e-6 * MAX (a[0][0], 1.0);
+  for (guint c = 0; c < n; c++) {
+    guint pivot = c;
+
+    for (guint r = c + 1; r < n; r++)
+      if (fabs (a[r][c]) > fabs (a[pivot][c]))
+        pivot = r;
+    if (fabs (a[pivot][c]) < tiny)
+      return FALSE;
+    for (guint j = 0; j <= n; j++) {
+      gdouble tmp = a[c][j];
+
+      a[c][j] = a[pivot][j];
+      a[pivot][j] = tmp;
+    }
+    for (guint r = 0; r < n; r++) {
+      gdouble f = a[r][c] / a[c][c];
+
+      if (r == c)
+        continue;
+      for (guint j = c; j <= n; j++)
+        a[r][j] -= f * a[c][j];
+    }
+  }
+  for (guint i = 0; i < N_TERMS; i++)
+    coef[i] = i < n ? a[i][n] / a[i][i] : 0.0;
+  return TRUE;
+}
+
+/* Fits the background to the blocks' @levels (ink bright): a quadratic
+ * in the position, which holds lighting gradients, a lamp's falloff and
+ * a vignette.  Ink only ever raises a block above the background, so
+ * blocks more than @slack above the fit are left out and it is fitted
+ * again, starting from those at or below the median.  Fewer blocks than
+ * a quadratic needs: a plane, then a constant. */
+static void
+fit_background (CnnMnist * m, const gfloat * levels, gfloat slack,
+    gdouble coef[N_TERMS])
+{
+  gfloat median;
+
+  memcpy (m->scratch, levels, sizeof m->scratch);
+  median = median_of (m->scratch, GRID * GRID);
+  for (guint k = 0; k < GRID * GRID; k++)
+    m->fitted[k] = levels[k] <= median + slack;
+
+  for (guint round = 0; round < FIT_ROUNDS; round++) {
+    gboolean changed = FALSE;
+
+    if (!solve_background (m, levels, N_TERMS, coef)
+        && !solve_background (m, levels, 3, coef)
+        && !solve_background (m, levels, 1, coef)) {
+      memset (coef, 0, N_TERMS * sizeof (gdouble));
+      coef[0] = median;
+      break;
+    }
+    for (guint k = 0; k < GRID * GRID; k++) {
+      gdouble t[N_TERMS], fit = 0.0;
+      gboolean keep;
+
+      background_terms (m->bu[k], m->bv[k], t);
+      for (guint i = 0; i < N_TERMS; i++)
+        fit += coef[i] * t[i];
+      keep = levels[k] <= fit + slack;
+      changed |= keep != m->fitted[k];
+      m->fitted[k] = keep;
+    }
+    if (!changed)
+      break;
+  }
+}
+
+/* grey → ink (h × w): bright ink minus the background.  Each block's
+ * quartile on the far side from the ink sees background unless ink
+ * covers three quarters of it; the fit through those leaves out what
+ * stands above it, the rest of the digit and dark clutter alike. */
+static void
+flatten_background (CnnMnist * m, gboolean dark, gfloat noise)
+{
+  gdouble c[N_TERMS];
+
+  for (guint k = 0; k < GRID * GRID; k++)
+    m->level[k] = dark ? 1.0f - m->q75[k] : m->q25[k];
+  fit_background (m, m->level, MAX (0.02f, 2.0f * noise), c);
+
+  for (guint y = 0; y < m->h; y++) {
+    const gfloat *in = m->grey + (gsize) y * m->w;
+    gfloat *out = m->ink + (gsize) y * m->w;
+    const gdouble v = m->v[y];
+    const gdouble row0 = c[0] + c[2] * v + c[5] * v * v;
+    const gdouble row1 = c[1] + c[4] * v;
+
+    for (guint x = 0; x < m->w; x++) {
+      const gdouble u = m->u[x];
+      const gfloat background = row0 + (row1 + c[3] * u) * u;
+
+      out[x] = (dark ? 1.0f - in[x] : in[x]) - background;
+    }
+  }
+}
+
+static gfloat
+median_ink (CnnMnist * m)
+{
+  const gsize n = (gsize) m->w * m->h;
+
+  hist_reset (&m->hist, -1.0f, 1.0f);
+  for (gsize i = 0; i < n; i++)
+    hist_add (&m->hist, m->ink[i]);
+  return hist_quantile (&m->hist, 0.5);
+}
+
+/* ---- connected components ------------------------------------------ */
+
+static void
+component_add (CnnComponent * c, guint x, guint y, gfloat v)
+{
+  c->area++;
+  c->x0 = MIN (c->x0, x);
+  c->y0 = MIN (c->y0, y);
+  c->x1 = MAX (c->x1, x);
+  c->y1 = MAX (c->y1, y);
+  c->sum_x += x + 0.5;
+  c->sum_y += y + 0.5;
+  c->peak = MAX (c->peak, v);
+}
+
+/* Labels the 8-connected cells above @thr reachable from @seed as @id,
+ * with an explicit stack: each cell is pushed once, when labelled. */
+static void
+flood_fill (CnnMnist * m, gsize seed, guint32 id, gfloat thr)
+{
+  CnnComponent *c = &m->comps[id];
+  gsize sp = 0;
+
+  *c = (CnnComponent) {
+  0, G_MAXUINT, G_MAXUINT, 0, 0, 0.0, 0.0, -G_MAXFLOAT, 0, FALSE};
+  m->labels[seed] = id;
+  m->stack[sp++] = seed;
+  while (sp > 0) {
+    const gsize i = m->stack[--sp];
+    const guint x = i % m->w, y = i / m->w;
+
+    component_add (c, x, y, m->ink[i]);
+    c->border += x == 0 || y == 0 || x == m->w - 1 || y == m->h - 1;
+    for (guint ny = (y > 0 ? y - 1 : 0); ny <= MIN (y + 1, m->h - 1); ny++) {
+      for (guint nx = (x > 0 ? x - 1 : 0); nx <= MIN (x + 1, m->w - 1); nx++) {
+        const gsize j = (gsize) ny * m->w + nx;
+
+        if (m->labels[j] == 0 && m->ink[j] > thr) {
+          m->labels[j] = id;
+          m->stack[sp++] = j;
+        }
+      }
+    }
+  }
+}
+
+static void
+label_components (CnnMnist * m, gfloat thr)
+{
+  const gsize n = (gsize) m->w * m->h;
+
+  memset (m->labels, 0, n * sizeof (guint32));
+  m->n_comps = 0;
+  for (gsize i = 0; i < n && m->n_comps < m->max_comps; i++)
+    if (m->labels[i] == 0 && m->ink[i] > thr)
+      flood_fill (m, i, ++m->n_comps, thr);
+}
+
+/* Whether a component on the region's border may be a digit that the
+ * border cuts: its contact with the border is short, as a stroke's end;
+ * a shadow, a strip, a table edge or the paper's border lie along it. */
+static gboolean
+may_be_cut_digit (const CnnComponent * c)
+{
+  guint side = MIN (c->x1 - c->x0, c->y1 - c->y0) + 1;
+
+  return c->border <= MAX_BORDER_CONTACT * side;
+}
+
+/* The main ink component, 0 if none is large enough: the best by area
+ * over (1 + (distance to the centre / radius)²).  Of those on the
+ * region's border, only the ones it may have cut count, at a fiftieth:
+ * any digit inside wins over them, but not a speck 50 times smaller. */
+static guint32
+choose_main (const CnnMnist * m, gdouble aspect)
+{
+  const gdouble half_short = 0.5 * MIN (m->w * aspect, (gdouble) m->h);
+  const gdouble radius = CENTRE_RADIUS * half_short;
+  const gdouble min_extent = MIN_EXTENT_FRACTION * 2.0 * half_short;
+  const guint min_area = MAX (4, (guint) (MIN_AREA_FRACTION * m->w * m->h));
+  guint32 best = 0;
+  gdouble best_score = 0.0;
+
+  for (guint32 id = 1; id <= m->n_comps; id++) {
+    const CnnComponent *c = &m->comps[id];
+    gdouble dx, dy, score;
+
+    if (c->area < min_area || (c->border && !may_be_cut_digit (c)))
+      continue;
+    if (MAX ((c->x1 - c->x0 + 1) * aspect, (gdouble) c->y1 - c->y0 + 1)
+        < min_extent)
+      continue;
+    dx = (c->sum_x / c->area - 0.5 * m->w) * aspect;
+    dy = c->sum_y / c->area - 0.5 * m->h;
+    score = c->area / (1.0 + (dx * dx + dy * dy) / (radius * radius));
+    if (c->border)
+      score *= BORDER_PENALTY;
+    if (score > best_score) {
+      best = id;
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+/* The level of the main component's ink: its cells' 97th percentile. */
+static gfloat
+ink_level (CnnMnist * m, guint32 id, gfloat thr)
+{
+  const CnnComponent *c = &m->comps[id];
+
+  hist_reset (&m->hist, thr, c->peak);
+  for (guint y = c->y0; y <= c->y1; y++)
+    for (guint x = c->x0; x <= c->x1; x++)
+      if (m->labels[(gsize) y * m->w + x] == id)
+        hist_add (&m->hist, m->ink[(gsize) y * m->w + x]);
+  return hist_quantile (&m->hist, INK_PERCENTILE);
+}
+
+/* Cells between intervals [a0, a1] and [b0, b1]; 0 if they overlap. */
+static guint
+interval_gap (guint a0, guint a1, guint b0, guint b1)
+{
+  guint lo = MAX (a0, b0), hi = MIN (a1, b1);
+
+  return lo > hi ? lo - hi - 1 : 0;
+}
+
+/* Marks the main component and the parts of the same digit: inked as
+ * strongly, not specks, within a small gap of the digit's box so far,
+ * and not making it much larger than the main one.  The box ends in
+ * m->box. */
+static void
+select_parts (CnnMnist * m, guint32 main, gdouble aspect, gfloat min_peak)
+{
+  CnnComponent *c = &m->comps[main];
+  const gdouble side = MAX ((c->x1 - c->x0 + 1) * aspect,
+      (gdouble) c->y1 - c->y0 + 1);
+  const gdouble gap = PART_GAP * side, limit = MAX_GROWTH * side;
+  const guint min_area = MAX (2, (guint) (PART_MIN_FRACTION * c->area));
+  guint32 *candidates = m->stack;
+  guint n = 0;
+  gboolean grew = TRUE;
+
+  c->selected = TRUE;
+  m->box[0] = c->x0;
+  m->box[1] = c->y0;
+  m->box[2] = c->x1;
+  m->box[3] = c->y1;
+  for (guint32 id = 1; id <= m->n_comps; id++) {
+    const CnnComponent *p = &m->comps[id];
+
+    m->comps[id].selected = id == main;
+    if (id != main && p->area >= min_area && p->peak >= min_peak
+        && (!p->border || c->border))
+      candidates[n++] = id;
+  }
+
+  /* Each round adds what the box reaches; a part added may bring the
+   * box within reach of another. */
+  while (grew) {
+    grew = FALSE;
+    for (guint i = 0; i < n; i++) {
+      CnnComponent *p = &m->comps[candidates[i]];
+      guint x0 = MIN (m->box[0], p->x0), y0 = MIN (m->box[1], p->y0);
+      guint x1 = MAX (m->box[2], p->x1), y1 = MAX (m->box[3], p->y1);
+
+      if (p->selected
+          || interval_gap (m->box[0], m->box[2], p->x0, p->x1) * aspect > gap
+          || interval_gap (m->box[1], m->box[3], p->y0, p->y1) > gap
+          || (x1 - x0 + 1) * aspect > limit || y1 - y0 + 1 > limit)
+        continue;
+      p->selected = TRUE;
+      m->box[0] = x0;
+      m->box[1] = y0;
+      m->box[2] = x1;
+      m->box[3] = y1;
+      grew = TRUE;
+    }
+  }
+}
+
+/* ---- framing ------------------------------------------------------- */
+
+/* ink → 0..1 (background 0, the ink level 1), other components 0; then
+ * m->box shrinks to the digit's cells at BOX_LEVEL or more. */
+static void
+normalise_digit (CnnMnist * m, gfloat zero, gfloat ink)
+{
+  const gsize n = (gsize) m->w * m->h;
+  const gfloat scale = 1.0f / (ink - zero);
+  guint x0 = G_MAXUINT, y0 = G_MAXUINT, x1 = 0, y1 = 0;
+
+  for (gsize i = 0; i < n; i++) {
+    const guint32 id = m->labels[i];
+
+    if (id != 0 && !m->comps[id].selected)
+      m->ink[i] = 0.0f;
+    else
+      m->ink[i] = CLAMP ((m->ink[i] - zero) * scale, 0.0f, 1.0f);
+  }
+  for (guint y = m->box[1]; y <= m->box[3]; y++) {
+    for (guint x = m->box[0]; x <= m->box[2]; x++) {
+      const gsize i = (gsize) y * m->w + x;
+
+      if (m->labels[i] != 0 && m->ink[i] >= BOX_LEVEL) {
+        x0 = MIN (x0, x);
+        y0 = MIN (y0, y);
+        x1 = MAX (x1, x);
+        y1 = MAX (y1, y);
+      }
+    }
+  }
+  /* The main component's ink level is 1, so the box is never empty. */
+  m->box[0] = x0;
+  m->box[1] = y0;
+  m->box[2] = x1;
+  m->box[3] = y1;
+}
+
+/* Whole output pixels by which a box of @extent output pixels, whose
+ * centre of mass is @com pixels into it, moves so that the mass lands on
+ * the middle pixel of @n (pixel 14 of 28, as in MNIST), inside. */
+static gdouble
+whole_pixel_shift (gdouble com, gdouble extent, guint n)
+{
+  gdouble shift = floor ((n / 2 + 0.5) - com + 0.5);
+
+  return CLAMP (shift, 0.0, floor (n - extent + 1e-9));
+}
+
+static void
+place_digit (const CnnMnist * m, gdouble aspect, CnnPlacement * p)
+{
+  const guint bw = m->box[2] - m->box[0] + 1, bh = m->box[3] - m->box[1] + 1;
+  const gdouble scale = MIN (BOX_FRACTION * m->out_w / (bw * aspect),
+      BOX_FRACTION * m->out_h / bh);
+  gint halo_x, halo_y;
+  gdouble sum = 0.0, sum_x = 0.0, sum_y = 0.0;
+
+  p->sx = scale * aspect;
+  p->sy = scale;
+  halo_x = (gint) ceil (HALO_PIXELS / p->sx);
+  halo_y = (gint) ceil (HALO_PIXELS / p->sy);
+  p->cx0 = MAX ((gint) m->box[0] - halo_x, 0);
+  p->cy0 = MAX ((gint) m->box[1] - halo_y, 0);
+  p->cx1 = MIN (m->box[2] + 1 + halo_x, m->w);
+  p->cy1 = MIN (m->box[3] + 1 + halo_y, m->h);
+
+  for (guint y = p->cy0; y < p->cy1; y++) {
+    for (guint x = p->cx0; x < p->cx1; x++) {
+      gfloat v = m->ink[(gsize) y * m->w + x];
+
+      sum += v;
+      sum_x += v * (x + 0.5);
+      sum_y += v * (y + 0.5);
+    }
+  }
+  p->x0 = m->box[0] - whole_pixel_shift ((sum_x / sum - m->box[0]) * p->sx,
+      bw * p->sx, m->out_w) / p->sx;
+  p->y0 = m->box[1] - whole_pixel_shift ((sum_y / sum - m->box[1]) * p->sy,
+      bh * p->sy, m->out_h) / p->sy;
+}
+
+/* ink cells of the placement's window → out (out_h × out_w): each pixel
+ * the mean over the work area it covers, nothing outside the window. */
+static void
+render_digit (const CnnMnist * m, const CnnPlacement * p, gfloat * out)
+{
+  const gdouble px_w = 1.0 / p->sx, px_h = 1.0 / p->sy;
+  const gdouble norm = p->sx * p->sy;
+
+  for (guint v = 0; v < m->out_h; v++) {
+    const gdouble ya = p->y0 + v * px_h, yb = ya + px_h;
+    /* Signed: a pixel may lie wholly before the window. */
+    const gint y0 = MAX ((gint) floor (ya), (gint) p->cy0);
+    const gint y1 = MIN ((gint) ceil (yb), (gint) p->cy1);
+
+    for (guint u = 0; u < m->out_w; u++) {
+      const gdouble xa = p->x0 + u * px_w, xb = xa + px_w;
+      const gint x0 = MAX ((gint) floor (xa), (gint) p->cx0);
+      const gint x1 = MIN ((gint) ceil (xb), (gint) p->cx1);
+      gdouble sum = 0.0;
+
+      for (gint y = y0; y < y1; y++) {
+        const gdouble wy = MIN (yb, y + 1.0) - MAX (ya, (gdouble) y);
+        const gfloat *row = m->ink + (gsize) y * m->w;
+        gdouble line = 0.0;
+
+        for (gint x = x0; x < x1; x++)
+          line += (MIN (xb, x + 1.0) - MAX (xa, (gdouble) x)) * row[x];
+        sum += wy * line;
+      }
+      out[(gsize) v * m->out_w + u] = (gfloat) MIN (sum * norm, 1.0);
+    }
+  }
+}
+
+/* ---- per frame ----------------------------------------------------- */
+
+gboolean
+cnn_mnist_run (CnnMnist * m, gdouble aspect, gfloat * out)
+{
+  gfloat noise, zero, thr, ink;
+  guint32 main;
+  CnnPlacement placement;
+
+  g_return_val_if_fail (m != NULL && out != NULL, FALSE);
+  g_return_val_if_fail (aspect > 0.0 && isfinite (aspect), FALSE);
+
+  block_quartiles (m);
+  noise = estimate_noise (m);
+  flatten_background (m, ink_is_dark (m, noise), noise);
+
+  zero = median_ink (m) + NOISE_SIGMAS_ZERO * noise;
+  thr = zero + MAX (NOISE_SIGMAS_DETECT * noise, MIN_CONTRAST);
+  label_components (m, thr);
+  main = choose_main (m, aspect);
+  if (main == 0)
+    return FALSE;
+  ink = ink_level (m, main, thr);
+  if (ink - zero < MIN_INK_CONTRAST)
+    return FALSE;
+
+  select_parts (m, main, aspect, zero + PART_MIN_PEAK * (ink - zero));
+  normalise_digit (m, zero, ink);
+  place_digit (m, aspect, &placement);
+  render_digit (m, &placement, out);
+  return TRUE;
+}

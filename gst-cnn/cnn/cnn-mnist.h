@@ -1,0 +1,38 @@
+/* The "mnist" preprocessing steps after scaling (internal to libcnn):
+ * a grey picture of the region → the digit found in it, framed the way
+ * the MNIST digits were. */
+#ifndef CNN_MNIST_H
+#define CNN_MNIST_H
+
+#include "cnn.h"
+
+G_BEGIN_DECLS
+
+/* Model inputs smaller than this on either side are refused. */
+#define CNN_MNIST_MIN_SIDE 8
+
+typedef struct _CnnMnist CnnMnist;
+
+/* A digit framer for @out_w × @out_h model inputs (both ≥
+ * CNN_MNIST_MIN_SIDE).  It chooses its work picture's size, which the
+ * caller reads with cnn_mnist_work_size(); all memory is allocated here. */
+CnnMnist *cnn_mnist_new (guint out_w, guint out_h, GError ** error);
+void cnn_mnist_free (CnnMnist * mnist);
+
+void cnn_mnist_work_size (const CnnMnist * mnist, guint * width,
+    guint * height);
+/* The work picture to fill before cnn_mnist_run(): height × width grey
+ * values in 0..1, the region scaled to that grid. */
+gfloat *cnn_mnist_work (CnnMnist * mnist);
+
+/* Finds the digit in the work picture and writes it to @out (out_h ×
+ * out_w, 0 background, 1 ink): fitted into 20/28 of the input keeping
+ * its aspect and centred by its centre of mass.  @cell_aspect is the
+ * width of a work cell over its height in frame pixels (the grid is
+ * fixed, the region is not).  FALSE when there is no ink.  Allocates
+ * nothing. */
+gboolean cnn_mnist_run (CnnMnist * mnist, gdouble cell_aspect, gfloat * out);
+
+G_END_DECLS
+
+#endif /* CNN_MNIST_H */

@@ -1,0 +1,772 @@
+/* Preprocessing "mnist": MNIST test digits, printed dark on light paper
+ * into camera-like frames (off centre, uneven light, noise, a dark strip
+ * or shadow at the edge), must come back close to the original 28×28;
+ * frames without ink give nothing; every frame layout gives the same
+ * digit; an MNIST digit given as it is comes back as it was.
+ *
+ * The digits come from t10k-images-idx3-ubyte.gz in $CNN_MNIST_DIR (by
+ * default the shared data directory beside the source tree); the tests
+ * that need them are skipped when it is absent. */
+#include "cnn.h"
+
+#include <math.h>
+#include <string.h>
+
+#define BT601_KR 0.299f
+#define BT601_KB 0.114f
+#define DIGIT 28
+#define DIGIT_PIXELS (DIGIT * DIGIT)
+
+/* What "close to the original" means, checked below to reject other
+ * digits.  MNIST centres by whole pixels, so a digit drawn again may
+ * land one pixel off its original: comparisons take the best of the
+ * shifts by up to one pixel each way. */
+#define MAX_MEAN_ABS_DIFF 0.08
+#define MIN_CORRELATION 0.9
+#define MAX_SHIFT 1
+
+/* ---- MNIST --------------------------------------------------------- */
+
+static CnnDataset *
+load_mnist (void)
+{
+  static CnnDataset *dataset;
+  static gboolean tried;
+  const gchar *dir;
+  gchar *images, *labels;
+  GError *err = NULL;
+
+  if (tried)
+    return dataset;
+  tried = TRUE;
+  dir = g_getenv ("CNN_MNIST_DIR");
+  if (!dir || !*dir)
+    dir = MNIST_DIR_DEFAULT;
+  images = g_build_filename (dir, "t10k-images-idx3-ubyte.gz", NULL);
+  labels = g_build_filename (dir, "t10k-labels-idx1-ubyte.gz", NULL);
+  if (g_file_test (images, G_FILE_TEST_EXISTS)
+      && g_file_test (labels, G_FILE_TEST_EXISTS)) {
+    dataset = cnn_dataset_load_idx (images, labels, &err);
+    g_assert_no_error (err);
+    g_assert_cmpuint (dataset->shape.c, ==, 1);
+    g_assert_cmpuint (dataset->shape.h, ==, DIGIT);
+    g_assert_cmpuint (dataset->shape.w, ==, DIGIT);
+  }
+  g_free (images);
+  g_free (labels);
+  return dataset;
+}
+
+/* The dataset, or NULL with the test marked skipped. */
+static CnnDataset *
+need_mnist (void)
+{
+  CnnDataset *ds = load_mnist ();
+
+  if (!ds)
+    g_test_skip ("no MNIST test set (set CNN_MNIST_DIR)");
+  return ds;
+}
+
+static const guint8 *
+mnist_digit (const CnnDataset * ds, guint i)
+{
+  return ds->pixels + (gsize) i * DIGIT_PIXELS;
+}
+
+/* ---- comparing pictures -------------------------------------------- */
+
+/* Pixel (x, y) of @want moved by (dx, dy); black outside. */
+static gdouble
+shifted (const guint8 * want, gint x, gint y, gint dx, gint dy)
+{
+  x -= dx;
+  y -= dy;
+  if (x < 0 || y < 0 || x >= DIGIT || y >= DIGIT)
+    return 0.0;
+  return want[y * DIGIT + x] / 255.0;
+}
+
+static gdouble
+mean_abs_diff_shifted (const gfloat * got, const guint8 * want, gint dx,
+    gint dy)
+{
+  gdouble sum = 0.0;
+
+  for (gint y = 0; y < DIGIT; y++)
+    for (gint x = 0; x < DIGIT; x++)
+      sum += fabs (got[y * DIGIT + x] - shifted (want, x, y, dx, dy));
+  return sum / DIGIT_PIXELS;
+}
+
+/* Pearson's correlation of the two pictures' pixels. */
+static gdouble
+correlation_shifted (const gfloat * got, const guint8 * want, gint dx,
+    gint dy)
+{
+  gdouble sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+  const gdouble n = DIGIT_PIXELS;
+
+  for (gint y = 0; y < DIGIT; y++) {
+    for (gint x = 0; x < DIGIT; x++) {
+      gdouble a = got[y * DIGIT + x], b = shifted (want, x, y, dx, dy);
+
+      sa += a;
+      sb += b;
+      saa += a * a;
+      sbb += b * b;
+      sab += a * b;
+    }
+  }
+  return (sab - sa * sb / n) / sqrt ((saa - sa * sa / n) * (sbb - sb * sb
+          / n));
+}
+
+typedef struct
+{
+  gdouble mad, correlation;     /* at the best shift */
+  gint dx, dy;
+} Likeness;
+
+/* @got against @want moved by up to MAX_SHIFT pixels: the shift of
+ * highest correlation. */
+static Likeness
+compare (const gfloat * got, const guint8 * want)
+{
+  Likeness best = { 0.0, -2.0, 0, 0 };
+
+  for (gint dy = -MAX_SHIFT; dy <= MAX_SHIFT; dy++) {
+    for (gint dx = -MAX_SHIFT; dx <= MAX_SHIFT; dx++) {
+      gdouble c = correlation_shifted (got, want, dx, dy);
+
+      if (c > best.correlation)
+        best = (Likeness) {
+        mean_abs_diff_shifted (got, want, dx, dy), c, dx, dy};
+    }
+  }
+  return best;
+}
+
+static gboolean
+looks_like (const gfloat * got, const guint8 * want)
+{
+  Likeness l = compare (got, want);
+
+  return l.mad < MAX_MEAN_ABS_DIFF && l.correlation > MIN_CORRELATION;
+}
+
+/* ---- frames -------------------------------------------------------- */
+
+typedef struct
+{
+  guint left, top;              /* where the digit's 28×28 picture goes */
+  guint scale;                  /* frame pixels per digit pixel */
+  gboolean bilinear;            /* else nearest */
+  gdouble noise;                /* sensor noise, standard deviation */
+  gboolean strip;               /* a dark strip along the left edge */
+  gboolean shadow;              /* a dark shadow in the bottom-right corner */
+  gboolean speck;               /* a small dark speck far from the centre */
+  gdouble vignette;             /* light lost in the corners, 0..1 */
+  gdouble absorb;               /* light the ink takes; 0: 0.75 */
+} Scene;
+
+#define FRAME_W 640
+#define FRAME_H 480
+
+static gdouble
+gaussian (GRand * rand)
+{
+  /* Box–Muller */
+  gdouble u = g_rand_double_range (rand, 1e-12, 1.0);
+  gdouble v = g_rand_double (rand);
+
+  return sqrt (-2.0 * log (u)) * cos (2.0 * G_PI * v);
+}
+
+/* Ink of @digit (0..1) at frame pixel (x, y) of a digit placed at
+ * (left, top) and magnified @scale times. */
+static gdouble
+ink_at (const guint8 * digit, const Scene * s, guint x, guint y)
+{
+  gdouble dx = ((gdouble) x - s->left + 0.5) / s->scale - 0.5;
+  gdouble dy = ((gdouble) y - s->top + 0.5) / s->scale - 0.5;
+  gint x0 = (gint) floor (dx), y0 = (gint) floor (dy);
+  gdouble fx = dx - x0, fy = dy - y0, v = 0.0;
+
+  if (!s->bilinear) {
+    gint nx = (gint) floor (dx + 0.5), ny = (gint) floor (dy + 0.5);
+
+    if (nx < 0 || ny < 0 || nx >= DIGIT || ny >= DIGIT)
+      return 0.0;
+    return digit[ny * DIGIT + nx] / 255.0;
+  }
+  for (gint j = 0; j < 2; j++) {
+    for (gint i = 0; i < 2; i++) {
+      gint px = x0 + i, py = y0 + j;
+      gdouble w = (i ? fx : 1 - fx) * (j ? fy : 1 - fy);
+
+      if (px >= 0 && py >= 0 && px < DIGIT && py < DIGIT)
+        v += w * digit[py * DIGIT + px] / 255.0;
+    }
+  }
+  return v;
+}
+
+/* Light on the paper: brighter at the top left, darker in the corners
+ * by as much as @vignette. */
+static gdouble
+lighting (guint x, guint y, gdouble vignette)
+{
+  gdouble dx = 2.0 * x / FRAME_W - 1.0, dy = 2.0 * y / FRAME_H - 1.0;
+
+  return (215.0 - 70.0 * x / FRAME_W - 35.0 * y / FRAME_H)
+      * (1.0 - vignette * (dx * dx + dy * dy) / 2.0);
+}
+
+/* A FRAME_W × FRAME_H grey frame: paper under uneven light, the digit
+ * (if any) in dark ink, clutter and noise as @s says. */
+static guint8 *
+paper_frame (const guint8 * digit, const Scene * s, GRand * rand)
+{
+  guint8 *frame = g_malloc (FRAME_W * FRAME_H);
+
+  for (guint y = 0; y < FRAME_H; y++) {
+    for (guint x = 0; x < FRAME_W; x++) {
+      gdouble v = lighting (x, y, s->vignette);
+      gdouble sx = (gdouble) x - FRAME_W, sy = (gdouble) y - FRAME_H;
+
+      if (digit)
+        v *= 1.0 - (s->absorb > 0.0 ? s->absorb : 0.75) * ink_at (digit, s,
+            x, y);
+      if (s->strip && x < 22)
+        v = 40.0;
+      if (s->shadow && sx * sx + sy * sy < 150.0 * 150.0)
+        v *= 0.45;
+      if (s->speck && (x - 70.0) * (x - 70.0) + (y - 400.0) * (y - 400.0)
+          < 7.0 * 7.0)
+        v = 60.0;
+      v += s->noise * gaussian (rand);
+      frame[y * FRAME_W + x] = (guint8) CLAMP (lround (v), 0, 255);
+    }
+  }
+  return frame;
+}
+
+/* Another digit, printed over @frame. */
+static void
+print_digit (guint8 * frame, const guint8 * digit, const Scene * s)
+{
+  for (guint y = 0; y < FRAME_H; y++)
+    for (guint x = 0; x < FRAME_W; x++)
+      frame[y * FRAME_W + x] *= 1.0 - 0.75 * ink_at (digit, s, x, y);
+}
+
+static CnnImage
+grey_image (const guint8 * data, guint w, guint h)
+{
+  CnnImage img = { w, h, CNN_COLOR_GREY, {{data, (gint) w, 1, 0, 0}},
+    FALSE, 0, 0
+  };
+
+  return img;
+}
+
+static CnnPreprocessor *
+new_mnist (const gchar * spec, guint h, guint w)
+{
+  GError *err = NULL;
+  CnnPreprocessor *pre =
+      cnn_preprocessor_new (spec, (CnnShape) { 1, h, w }, &err);
+
+  g_assert_no_error (err);
+  return pre;
+}
+
+static const CnnRect whole_frame = { 0, 0, FRAME_W, FRAME_H };
+
+/* ---- digits in frames ---------------------------------------------- */
+
+/* The first test digit after @i with another label. */
+static guint
+other_digit (const CnnDataset * ds, guint i)
+{
+  guint j = (i + 1) % ds->n;
+
+  while (ds->labels[j] == ds->labels[i])
+    j = (j + 1) % ds->n;
+  return j;
+}
+
+/* One of each class, and a second 9. */
+static const guint test_digits[] = { 0, 1, 2, 3, 4, 7, 11, 18, 61, 99 };
+
+static void
+check_scene (const CnnDataset * ds, guint index, const Scene * s,
+    GRand * rand)
+{
+  CnnPreprocessor *pre = new_mnist ("mnist", DIGIT, DIGIT);
+  guint8 *frame = paper_frame (mnist_digit (ds, index), s, rand);
+  CnnImage img = grey_image (frame, FRAME_W, FRAME_H);
+  const guint8 *want = mnist_digit (ds, index);
+  const guint8 *other = mnist_digit (ds, other_digit (ds, index));
+  gfloat out[DIGIT_PIXELS];
+  Likeness same, diff;
+
+  g_assert_true (cnn_preprocessor_run (pre, &img, whole_frame, out));
+  same = compare (out, want);
+  diff = compare (out, other);
+  g_test_message ("digit %u (a %u) at (%u, %u) x%u: mean |diff| %.4f, "
+      "correlation %.4f (shifted %d, %d); against a %u: %.4f, %.4f", index,
+      ds->labels[index], s->left, s->top, s->scale, same.mad,
+      same.correlation, same.dx, same.dy,
+      ds->labels[other_digit (ds, index)], diff.mad, diff.correlation);
+  if (!looks_like (out, want))
+    g_error ("digit %u: mean |diff| %.4f (want < %g), correlation %.4f "
+        "(want > %g)", index, same.mad, MAX_MEAN_ABS_DIFF, same.correlation,
+        MIN_CORRELATION);
+  /* The thresholds mean something: digits of other classes fail. */
+  g_assert_false (looks_like (out, other));
+  for (guint j = 0; j < G_N_ELEMENTS (test_digits); j++)
+    if (ds->labels[test_digits[j]] != ds->labels[index])
+      g_assert_false (looks_like (out, mnist_digit (ds, test_digits[j])));
+  g_free (frame);
+  cnn_preprocessor_free (pre);
+}
+
+static void
+test_digit_on_paper (void)
+{
+  const CnnDataset *ds = need_mnist ();
+  GRand *rand = g_rand_new_with_seed (11);
+  /* Off centre in both directions, magnified 4 times (112 pixels). */
+  const Scene scenes[] = {
+    {380, 90, 4, FALSE, 8.0, TRUE, FALSE, FALSE},
+    {150, 250, 4, TRUE, 8.0, TRUE, FALSE, FALSE},
+    {300, 200, 4, TRUE, 12.0, FALSE, TRUE, TRUE},
+    {200, 120, 4, FALSE, 5.0, TRUE, TRUE, TRUE},
+    /* Dark corners (a cheap lens), the digit towards one of them. */
+    {420, 40, 4, TRUE, 6.0, FALSE, FALSE, FALSE, 0.7},
+    /* Pencil: the ink takes a third of the light. */
+    {120, 60, 4, TRUE, 4.0, TRUE, FALSE, FALSE, 0.0, 0.33},
+  };
+
+  if (!ds)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (test_digits); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (scenes); j++)
+      check_scene (ds, test_digits[i], &scenes[j], rand);
+  g_rand_free (rand);
+}
+
+/* ---- frames without ink -------------------------------------------- */
+
+static void
+test_no_ink (void)
+{
+  CnnPreprocessor *pre = new_mnist ("mnist", DIGIT, DIGIT);
+  GRand *rand = g_rand_new_with_seed (12);
+  const Scene lit = { 0, 0, 1, FALSE, 0.0, FALSE, FALSE, FALSE };
+  const Scene noisy = { 0, 0, 1, FALSE, 8.0, FALSE, FALSE, FALSE };
+  const Scene vignette = { 0, 0, 1, FALSE, 6.0, FALSE, FALSE, FALSE, 0.7 };
+  /* A digit too faint to be told from the paper: 4 % of the light. */
+  const Scene faint = { 260, 180, 4, TRUE, 3.0, FALSE, FALSE, FALSE, 0.0,
+    0.04
+  };
+  /* Blank (black), white paper, uniformly lit grey. */
+  const guint8 levels[] = { 0, 255, 180 };
+  const CnnDataset *ds = load_mnist ();
+  guint8 *frame = g_malloc (FRAME_W * FRAME_H);
+  CnnImage img = grey_image (frame, FRAME_W, FRAME_H);
+  gfloat out[DIGIT_PIXELS];
+  guint8 *gradient;
+
+  for (guint i = 0; i < G_N_ELEMENTS (levels); i++) {
+    memset (frame, levels[i], FRAME_W * FRAME_H);
+    g_assert_false (cnn_preprocessor_run (pre, &img, whole_frame, out));
+  }
+
+  /* Noise alone: Gaussian on mid grey, then uniform random bytes. */
+  for (guint i = 0; i < FRAME_W * FRAME_H; i++)
+    frame[i] = (guint8) CLAMP (lround (128 + 20 * gaussian (rand)), 0, 255);
+  g_assert_false (cnn_preprocessor_run (pre, &img, whole_frame, out));
+  for (guint i = 0; i < FRAME_W * FRAME_H; i++)
+    frame[i] = (guint8) g_rand_int_range (rand, 0, 256);
+  g_assert_false (cnn_preprocessor_run (pre, &img, whole_frame, out));
+  /* ... also when each frame pixel is many work cells. */
+  g_assert_false (cnn_preprocessor_run (pre, &img, (CnnRect) { 7, 9, 28,
+              28}, out));
+
+  /* A lighting gradient alone, clean and noisy. */
+  gradient = paper_frame (NULL, &lit, rand);
+  img.planes[0].data = gradient;
+  g_assert_false (cnn_preprocessor_run (pre, &img, whole_frame, out));
+  g_free (gradient);
+  gradient = paper_frame (NULL, &noisy, rand);
+  img.planes[0].data = gradient;
+  g_assert_false (cnn_preprocessor_run (pre, &img, whole_frame, out));
+  g_free (gradient);
+  gradient = paper_frame (NULL, &vignette, rand);
+  img.planes[0].data = gradient;
+  g_assert_false (cnn_preprocessor_run (pre, &img, whole_frame, out));
+  if (ds) {
+    g_free (gradient);
+    gradient = paper_frame (mnist_digit (ds, 0), &faint, rand);
+    img.planes[0].data = gradient;
+    g_assert_false (cnn_preprocessor_run (pre, &img, whole_frame, out));
+  }
+
+  g_free (gradient);
+  g_free (frame);
+  g_rand_free (rand);
+  cnn_preprocessor_free (pre);
+}
+
+/* ---- one digit, every layout --------------------------------------- */
+
+typedef struct
+{
+  const gchar *name;
+  guint8 *mem;
+  CnnImage image;
+} Layout;
+
+static CnnPlane
+plane (const guint8 * data, gint row_stride, guint pixel_stride,
+    guint x_shift, guint y_shift)
+{
+  return (CnnPlane) {
+  data, row_stride, pixel_stride, x_shift, y_shift};
+}
+
+/* Grey @g (w × h, even sizes) as limited-range luma with neutral chroma:
+ * planar (I420) or interleaved chroma (NV12). */
+static Layout
+layout_yuv420 (const guint8 * g, guint w, guint h, gboolean nv12)
+{
+  const gsize y_size = (gsize) w * h;
+  Layout l = { nv12 ? "NV12" : "I420", g_malloc (y_size + y_size / 2) };
+  guint8 *c = l.mem + y_size;
+
+  for (gsize i = 0; i < y_size; i++)
+    l.mem[i] = (guint8) lround (16 + g[i] * 219.0 / 255.0);
+  memset (c, 128, y_size / 2);
+  if (nv12)
+    l.image = (CnnImage) {
+    w, h, CNN_COLOR_YUV, {
+    plane (l.mem, w, 1, 0, 0), plane (c, w, 2, 1, 1), plane (c + 1, w, 2, 1,
+              1)}, TRUE, BT601_KR, BT601_KB};
+  else
+    l.image = (CnnImage) {
+    w, h, CNN_COLOR_YUV, {
+    plane (l.mem, w, 1, 0, 0), plane (c, w / 2, 1, 1, 1),
+          plane (c + y_size / 4, w / 2, 1, 1, 1)}, TRUE, BT601_KR, BT601_KB};
+  return l;
+}
+
+static Layout
+layout_rgbx (const guint8 * g, guint w, guint h)
+{
+  Layout l = { "RGBx", g_malloc ((gsize) 4 * w * h) };
+
+  for (gsize i = 0; i < (gsize) w * h; i++) {
+    memset (l.mem + 4 * i, g[i], 3);
+    l.mem[4 * i + 3] = 0x5a;
+  }
+  l.image = (CnnImage) {
+  w, h, CNN_COLOR_RGB, {
+  plane (l.mem, 4 * w, 4, 0, 0), plane (l.mem + 1, 4 * w, 4, 0, 0),
+        plane (l.mem + 2, 4 * w, 4, 0, 0)}, FALSE, BT601_KR, BT601_KB};
+  return l;
+}
+
+static void
+test_layouts_agree (void)
+{
+  const CnnDataset *ds = need_mnist ();
+  GRand *rand = g_rand_new_with_seed (13);
+  const Scene s = { 260, 130, 4, TRUE, 8.0, TRUE, FALSE, FALSE };
+  const guint digits[] = { 5, 8 };
+
+  if (!ds)
+    return;
+  for (guint d = 0; d < G_N_ELEMENTS (digits); d++) {
+    CnnPreprocessor *pre = new_mnist ("mnist", DIGIT, DIGIT);
+    const guint8 *want = mnist_digit (ds, digits[d]);
+    guint8 *frame = paper_frame (want, &s, rand);
+    CnnImage grey = grey_image (frame, FRAME_W, FRAME_H);
+    Layout layouts[] = {
+      layout_yuv420 (frame, FRAME_W, FRAME_H, FALSE),
+      layout_yuv420 (frame, FRAME_W, FRAME_H, TRUE),
+      layout_rgbx (frame, FRAME_W, FRAME_H),
+    };
+    gfloat ref[DIGIT_PIXELS], out[DIGIT_PIXELS];
+
+    g_assert_true (cnn_preprocessor_run (pre, &grey, whole_frame, ref));
+    g_assert_true (looks_like (ref, want));
+    for (guint i = 0; i < G_N_ELEMENTS (layouts); i++) {
+      gdouble diff = 0.0;
+
+      g_assert_true (cnn_preprocessor_run (pre, &layouts[i].image,
+              whole_frame, out));
+      for (guint k = 0; k < DIGIT_PIXELS; k++)
+        diff = MAX (diff, fabs (out[k] - ref[k]));
+      g_test_message ("digit %u as %s: largest difference from GRAY8 %.4f",
+          digits[d], layouts[i].name, diff);
+      /* 8-bit limited-range luma rounds; the digit must not move. */
+      if (diff > (layouts[i].image.color == CNN_COLOR_RGB ? 1e-5 : 0.02))
+        g_error ("digit %u as %s differs from GRAY8 by %g", digits[d],
+            layouts[i].name, diff);
+      g_free (layouts[i].mem);
+    }
+    g_free (frame);
+    cnn_preprocessor_free (pre);
+  }
+  g_rand_free (rand);
+}
+
+/* Things at the region's edge that are not digits: a dark strip along
+ * it, a shadow across a corner, a small speck. */
+static void
+test_clutter_alone (void)
+{
+  CnnPreprocessor *pre = new_mnist ("mnist", DIGIT, DIGIT);
+  GRand *rand = g_rand_new_with_seed (14);
+  const Scene scenes[] = {
+    {0, 0, 1, FALSE, 6.0, TRUE, FALSE, FALSE},
+    {0, 0, 1, FALSE, 6.0, FALSE, TRUE, FALSE},
+    {0, 0, 1, FALSE, 6.0, FALSE, FALSE, TRUE},
+    {0, 0, 1, FALSE, 6.0, TRUE, TRUE, TRUE},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (scenes); i++) {
+    guint8 *frame = paper_frame (NULL, &scenes[i], rand);
+    CnnImage img = grey_image (frame, FRAME_W, FRAME_H);
+    gfloat out[DIGIT_PIXELS];
+
+    if (cnn_preprocessor_run (pre, &img, whole_frame, out))
+      g_error ("clutter scene %u taken for a digit", i);
+    g_free (frame);
+  }
+  g_rand_free (rand);
+  cnn_preprocessor_free (pre);
+}
+
+/* The region is what is looked at, clipped to the frame as "resize"
+ * clips it. */
+static void
+test_region (void)
+{
+  const CnnDataset *ds = need_mnist ();
+  GRand *rand = g_rand_new_with_seed (15);
+  const Scene s = { 470, 340, 4, TRUE, 8.0, TRUE, FALSE, TRUE };
+  CnnPreprocessor *pre;
+  guint8 *frame;
+  CnnImage img;
+  gfloat out[DIGIT_PIXELS];
+
+  if (!ds)
+    return;
+  pre = new_mnist ("mnist", DIGIT, DIGIT);
+  frame = paper_frame (mnist_digit (ds, 18), &s, rand);
+  img = grey_image (frame, FRAME_W, FRAME_H);
+
+  /* Around the digit; the same running off the frame's corner. */
+  g_assert_true (cnn_preprocessor_run (pre, &img,
+          (CnnRect) { 420, 280, 200, 200 }, out));
+  g_assert_true (looks_like (out, mnist_digit (ds, 18)));
+  g_assert_true (cnn_preprocessor_run (pre, &img,
+          (CnnRect) { 420, 280, 5000, 5000 }, out));
+  g_assert_true (looks_like (out, mnist_digit (ds, 18)));
+  /* Paper only, and paper with the strip along its left side. */
+  g_assert_false (cnn_preprocessor_run (pre, &img,
+          (CnnRect) { 100, 40, 200, 200 }, out));
+  g_assert_false (cnn_preprocessor_run (pre, &img,
+          (CnnRect) { 0, 40, 250, 200 }, out));
+  /* Outside the frame. */
+  g_assert_false (cnn_preprocessor_run (pre, &img,
+          (CnnRect) { FRAME_W, 0, 10, 10 }, out));
+
+  /* A larger digit nearer the centre, which the region's edge touches,
+   * does not win over the one inside. */
+  print_digit (frame, mnist_digit (ds, 3), &(Scene) {
+      200, 26, 8});
+  g_assert_true (cnn_preprocessor_run (pre, &img,
+          (CnnRect) { 100, 60, 500, 400 }, out));
+  g_assert_true (looks_like (out, mnist_digit (ds, 18)));
+  /* Moved inside, it is the digit. */
+  g_assert_true (cnn_preprocessor_run (pre, &img,
+          (CnnRect) { 100, 40, 500, 420 }, out));
+  g_assert_true (looks_like (out, mnist_digit (ds, 3)));
+  g_free (frame);
+  g_rand_free (rand);
+  cnn_preprocessor_free (pre);
+}
+
+/* Of two digits, the one near the centre is taken even when the other,
+ * nearer a corner, is larger. */
+static void
+test_prefers_the_centre (void)
+{
+  const CnnDataset *ds = need_mnist ();
+  GRand *rand = g_rand_new_with_seed (17);
+  const Scene s = { 264, 184, 4, TRUE, 6.0, FALSE, FALSE, FALSE };
+  CnnPreprocessor *pre;
+  guint8 *frame;
+  CnnImage img;
+  gfloat out[DIGIT_PIXELS];
+
+  if (!ds)
+    return;
+  pre = new_mnist ("mnist", DIGIT, DIGIT);
+  frame = paper_frame (mnist_digit (ds, 18), &s, rand);
+  print_digit (frame, mnist_digit (ds, 4), &(Scene) {
+      440, 290, 6});
+  img = grey_image (frame, FRAME_W, FRAME_H);
+  g_assert_true (cnn_preprocessor_run (pre, &img, whole_frame, out));
+  g_assert_true (looks_like (out, mnist_digit (ds, 18)));
+  g_assert_true (cnn_preprocessor_run (pre, &img,
+          (CnnRect) { 400, 260, 240, 220 }, out));
+  g_assert_true (looks_like (out, mnist_digit (ds, 4)));
+  g_free (frame);
+  g_rand_free (rand);
+  cnn_preprocessor_free (pre);
+}
+
+/* Inputs other than 28×28 get the same framing, scaled: the digit's
+ * longer side fills 20/28 of the input and its centre of mass lies
+ * within half a pixel of the middle pixel; in 8×8 the digit's blurred
+ * edge may be cut off at the canvas's edge, and the mass moves with it. */
+static void
+test_other_input_sizes (void)
+{
+  const CnnDataset *ds = need_mnist ();
+  GRand *rand = g_rand_new_with_seed (16);
+  const Scene s = { 200, 220, 4, FALSE, 6.0, TRUE, FALSE, FALSE };
+  const struct
+  {
+    CnnShape shape;
+    gdouble centre_tolerance;
+  } shapes[] = {
+    {{1, 16, 16}, 0.5}, {{1, 20, 32}, 0.5}, {{1, 40, 12}, 0.5},
+    {{1, 8, 8}, 1.0},
+  };
+  guint8 *frame;
+  CnnImage img;
+
+  if (!ds)
+    return;
+  /* A 2: wider than most digits, so either side may be the longer. */
+  frame = paper_frame (mnist_digit (ds, 1), &s, rand);
+  img = grey_image (frame, FRAME_W, FRAME_H);
+  for (guint i = 0; i < G_N_ELEMENTS (shapes); i++) {
+    const guint w = shapes[i].shape.w, h = shapes[i].shape.h;
+    const gdouble tolerance = shapes[i].centre_tolerance + 1e-6;
+    CnnPreprocessor *pre = new_mnist ("mnist", h, w);
+    gfloat *out = g_new (gfloat, (gsize) w * h);
+    gdouble sum = 0, sum_x = 0, sum_y = 0, box_w, box_h, fill;
+    guint x0 = w, y0 = h, x1 = 0, y1 = 0;
+
+    g_assert_true (cnn_preprocessor_run (pre, &img, whole_frame, out));
+    for (guint y = 0; y < h; y++) {
+      for (guint x = 0; x < w; x++) {
+        gfloat v = out[y * w + x];
+
+        g_assert_cmpfloat (v, >=, 0.0f);
+        g_assert_cmpfloat (v, <=, 1.0f);
+        sum += v;
+        sum_x += v * x;
+        sum_y += v * y;
+        if (v >= 0.3f) {
+          x0 = MIN (x0, x);
+          y0 = MIN (y0, y);
+          x1 = MAX (x1, x);
+          y1 = MAX (y1, y);
+        }
+      }
+    }
+    /* The box's sides over the 20/28 box of the input: one of them is
+     * filled, to within the pixels an edge may gain or lose. */
+    box_w = (x1 - x0 + 1) / (w * 20.0 / 28);
+    box_h = (y1 - y0 + 1) / (h * 20.0 / 28);
+    fill = MAX (box_w, box_h);
+    g_test_message ("%ux%u: digit box %ux%u (fills %.2f), centre of mass "
+        "(%.2f, %.2f)", h, w, x1 - x0 + 1, y1 - y0 + 1, fill, sum_x / sum,
+        sum_y / sum);
+    g_assert_cmpfloat (fill, <=, 1.0 + 1.5 / (MIN (w, h) * 20.0 / 28));
+    g_assert_cmpfloat (fill, >=, 1.0 - 1.5 / (MIN (w, h) * 20.0 / 28));
+    g_assert_cmpfloat (fabs (sum_x / sum - w / 2), <=, tolerance);
+    g_assert_cmpfloat (fabs (sum_y / sum - h / 2), <=, tolerance);
+    g_free (out);
+    cnn_preprocessor_free (pre);
+  }
+  g_free (frame);
+  g_rand_free (rand);
+}
+
+/* ---- MNIST in, MNIST out ------------------------------------------- */
+
+/* The MNIST digits were made by this very procedure: given as they are,
+ * white on black in a 28×28 frame, they come back nearly unchanged.  A
+ * thousand of them, bold ones among them, which fill much of the frame.
+ * A digit whose centre of mass MNIST left half a pixel off may come back
+ * one pixel over: the worst is also taken at the best such shift. */
+static void
+test_mnist_is_a_fixed_point (void)
+{
+  const CnnDataset *ds = need_mnist ();
+  const guint n = MIN (1000, ds ? ds->n : 0);
+  CnnPreprocessor *pre;
+  gdouble total = 0.0, total_200 = 0.0, worst = 0.0, worst_shifted = 0.0;
+  guint worst_index = 0, n_shifted = 0;
+
+  if (!ds)
+    return;
+  pre = new_mnist ("mnist", DIGIT, DIGIT);
+  for (guint i = 0; i < n; i++) {
+    const guint8 *want = mnist_digit (ds, i);
+    CnnImage img = grey_image (want, DIGIT, DIGIT);
+    gfloat out[DIGIT_PIXELS];
+    gdouble mad, best = G_MAXDOUBLE;
+
+    g_assert_true (cnn_preprocessor_run (pre, &img,
+            (CnnRect) { 0, 0, DIGIT, DIGIT }, out));
+    mad = mean_abs_diff_shifted (out, want, 0, 0);
+    for (gint dy = -1; dy <= 1; dy++)
+      for (gint dx = -1; dx <= 1; dx++)
+        best = MIN (best, mean_abs_diff_shifted (out, want, dx, dy));
+    total += mad;
+    if (i < 200)
+      total_200 = total;
+    n_shifted += best < mad;
+    worst_shifted = MAX (worst_shifted, best);
+    if (mad > worst) {
+      worst = mad;
+      worst_index = i;
+    }
+  }
+  g_test_message ("%u MNIST digits through \"mnist\": mean |diff| %.5f per "
+      "pixel (%.5f over the first 200), worst %.5f (digit %u); %u came back "
+      "a pixel over, and at the best shift the worst is %.5f", n, total / n,
+      total_200 / MIN (n, 200), worst, worst_index, n_shifted,
+      worst_shifted);
+  g_assert_cmpfloat (total / n, <, 0.003);
+  g_assert_cmpuint (n_shifted, <, n / 100);
+  g_assert_cmpfloat (worst_shifted, <, 0.02);
+  cnn_preprocessor_free (pre);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/mnist/digit-on-paper", test_digit_on_paper);
+  g_test_add_func ("/mnist/no-ink", test_no_ink);
+  g_test_add_func ("/mnist/clutter-alone", test_clutter_alone);
+  g_test_add_func ("/mnist/region", test_region);
+  g_test_add_func ("/mnist/prefers-the-centre", test_prefers_the_centre);
+  g_test_add_func ("/mnist/input-sizes", test_other_input_sizes);
+  g_test_add_func ("/mnist/layouts", test_layouts_agree);
+  g_test_add_func ("/mnist/fixed-point", test_mnist_is_a_fixed_point);
+  return g_test_run ();
+}
