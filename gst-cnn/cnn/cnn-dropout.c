@@ -4,13 +4,21 @@
 
 #include <string.h>
 
+static gsize
+mask_words (gsize n)
+{
+  return (n + 31) / 32;
+}
+
 static gboolean
 dropout_setup (CnnLayer * l, GError ** error)
 {
   if (!cnn_layer_setup_same_shape (l, error))
     return FALSE;
-  /* The mask of a training pass: 0 or 1 / (1 - rate) per value. */
-  l->train_state_bytes = cnn_shape_size (l->in) * sizeof (gfloat);
+  /* The mask of a training pass, a bit per value (set: kept): a float
+   * per value would be as much memory traffic as the values. */
+  l->train_state_bytes = mask_words (cnn_shape_size (l->in))
+      * sizeof (guint32);
   return TRUE;
 }
 
@@ -69,70 +77,64 @@ dropout_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
     memcpy (out, in, (gsize) batch * cnn_shape_size (l->in) * sizeof (gfloat));
 }
 
-/* z (n) = x (n) ⊙ y (n); written for -O2's cheap vectorizer, which takes
- * restrict pointers and loops without remainder (and not inlined, which
- * would lose the restrict). */
-G_GNUC_NO_INLINE static void
-multiply (const gfloat * restrict x, const gfloat * restrict y,
-    gfloat * restrict z, gsize n)
+/* One sample: x (n) → y (n) = x · mask · scale, and the mask's bits.
+ * Values are drawn in pairs from one hash, 32 to a mask word. */
+static void
+drop_sample (const gfloat * x, gfloat * y, guint32 * mask, gsize n,
+    guint64 key, guint32 threshold, gfloat scale)
 {
-  gsize bulk = n & ~(gsize) 7, i;
+  for (gsize w = 0; w < mask_words (n); w++) {
+    gsize base = w * 32, end = MIN (base + 32, n);
+    guint32 word = 0;
 
-  for (i = 0; i < bulk; i++)
-    z[i] = x[i] * y[i];
-  for (; i < n; i++)
-    z[i] = x[i] * y[i];
+    for (gsize i = base; i < end; i += 2) {
+      guint64 bits = pair_bits (key, i / 2);
+
+      /* (past the end when n is odd: never read) */
+      word |= (guint32) ((guint32) bits >= threshold) << (i - base);
+      word |= (guint32) ((guint32) (bits >> 32) >= threshold)
+          << (i - base + 1);
+    }
+    mask[w] = word;
+    /* (gfloat) of the bit rather than a select, which the compiler makes
+     * a branch that fails half the time */
+    for (gsize i = base; i < end; i++)
+      y[i] = x[i] * (scale * (gfloat) ((word >> (i - base)) & 1));
+  }
 }
 
-/* x (n) ⊙= y (n) */
-G_GNUC_NO_INLINE static void
-multiply_in_place (gfloat * restrict x, const gfloat * restrict y, gsize n)
-{
-  gsize bulk = n & ~(gsize) 7, i;
-
-  for (i = 0; i < bulk; i++)
-    x[i] *= y[i];
-  for (; i < n; i++)
-    x[i] *= y[i];
-}
-
-/* x (batch × n) · mask (batch × n) → y; the mask is kept for backward */
+/* x (batch × n) → y (batch × n), masks (batch × n bits); @in may be @out */
 static void
 dropout_forward_train (CnnLayer * l, const gfloat * in, gfloat * out,
     guint batch, CnnTrainPass * pass)
 {
   gsize n = cnn_shape_size (l->in);
-  guint32 threshold = drop_threshold (l->spec.rate);
-  gfloat scale = 1.0f / (1.0f - l->spec.rate);
-  gfloat *mask = pass->state;
+  guint32 *masks = pass->state;
 
-  for (guint b = 0; b < batch; b++) {
-    guint64 key = sample_key (pass->seed, pass->first + b);
-    gfloat *m = mask + b * n;
-    gsize i;
-
-    for (i = 0; i + 2 <= n; i += 2) {
-      guint64 bits = pair_bits (key, i / 2);
-
-      m[i] = (guint32) bits >= threshold ? scale : 0.0f;
-      m[i + 1] = (guint32) (bits >> 32) >= threshold ? scale : 0.0f;
-    }
-    if (i < n)
-      m[i] = position_bits (key, i) >= threshold ? scale : 0.0f;
-  }
-  if (in == out)
-    multiply_in_place (out, mask, batch * n);
-  else
-    multiply (in, mask, out, batch * n);
+  for (guint b = 0; b < batch; b++)
+    drop_sample (in + b * n, out + b * n, masks + b * mask_words (n), n,
+        sample_key (pass->seed, pass->first + b),
+        drop_threshold (l->spec.rate), 1.0f / (1.0f - l->spec.rate));
 }
 
-/* dx = dy · mask */
+/* dx (batch × n) = dy · mask · scale */
 static void
 dropout_backward (CnnLayer * l, const gfloat * in, const gfloat * out,
     const gfloat * dout, gfloat * din, guint batch, CnnTrainPass * pass)
 {
-  if (din)
-    multiply (dout, pass->state, din, (gsize) batch * cnn_shape_size (l->in));
+  gsize n = cnn_shape_size (l->in);
+  gfloat scale = 1.0f / (1.0f - l->spec.rate);
+  const guint32 *masks = pass->state;
+
+  if (!din)
+    return;
+  for (guint b = 0; b < batch; b++) {
+    const guint32 *mask = masks + b * mask_words (n);
+
+    for (gsize i = 0; i < n; i++)
+      din[b * n + i] = dout[b * n + i]
+          * (scale * (gfloat) ((mask[i / 32] >> (i % 32)) & 1));
+  }
 }
 
 static gchar *

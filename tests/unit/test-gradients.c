@@ -1,16 +1,18 @@
 /* libcnn training: every layer kind's backward pass against central
- * finite differences of its own forward pass, the whole network's
- * gradients the same way, thread-count independence and bit-exact
- * reproducibility of a step, each optimizer against its update rule
- * written out here, and a tiny network that learns.
+ * finite differences of its own forward pass, whole networks' gradients
+ * against finite differences of a double-precision forward written here,
+ * thread-count independence and bit-exact reproducibility of a step,
+ * each optimizer against its update rule written out here, and a small
+ * network that learns.
  *
- * Finite differences are taken on float forward passes with the loss
- * summed in double; the step actually taken is (double) (x+ε) - (x-ε)
- * after rounding to float, so only the forward's own rounding is noise.
- * That noise is about 1e-7 of each output touched, over 2ε; ε = 1e-2
- * keeps it near 1e-5, and costs no truncation error on layers that are
- * (piecewise) linear in what is varied — all but softmax, whose O(ε²)
- * error is about 1e-5 too.  Inputs keep 2ε clear of kinks and ties. */
+ * Layer finite differences are taken on float forward passes with the
+ * loss summed in double; the step actually taken is (double) (x+ε) -
+ * (x-ε) after rounding to float, so only the forward's own rounding is
+ * noise.  That noise is about 1e-7 of each output touched, over 2ε;
+ * ε = 1e-2 keeps it near 1e-5, and costs no truncation error on layers
+ * that are (piecewise) linear in what is varied — all but softmax, whose
+ * O(ε²) error is about 1e-5 too.  Inputs keep 2ε clear of kinks and
+ * ties.  Run with --verbose to see each check's worst relative error. */
 #include "cnn-private.h"
 
 #include <math.h>
