@@ -205,12 +205,15 @@ gboolean cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
 
 /* Makes room for training passes of up to @max_batch samples: gradients,
  * each layer's input gradient, dropout masks, pooling switches.  Also
- * reserves the forward workspace (cnn_network_reserve). */
+ * reserves the forward workspace (cnn_network_reserve).  Fails with
+ * CNN_ERROR_ARCH when the last layer is not softmax (its cross-entropy is
+ * the loss), CNN_ERROR_INVALID when the memory is not there. */
 gboolean cnn_network_reserve_training (CnnNetwork * net, guint max_batch,
     GError ** error);
 
 /* Gradient of the last training step's mean loss with respect to every
- * parameter, laid out like cnn_network_params(). */
+ * parameter, laid out like cnn_network_params(); NULL until
+ * cnn_network_reserve_training(). */
 gfloat *cnn_network_gradients (CnnNetwork * net);
 
 /* One training pass over @batch samples: forward with dropout active
