@@ -554,7 +554,7 @@ trains_in_place (const CnnNetwork * net, guint i)
 }
 
 /* Bytes one thread needs for a chunk of @chunk samples (plus its own
- * gradient array unless @shared_grads), laid out by carve_thread(). */
+ * gradient array unless @shared_grads), laid out by alloc_train_thread(). */
 static gsize
 thread_bytes (const CnnNetwork * net, guint chunk, gboolean shared_grads,
     gsize * largest, gsize * scratch)
