@@ -142,6 +142,7 @@ trainer_new (CnnNetwork * net, const TrainSettings * s,
   t->params = cnn_network_params (net);
   t->n_params = cnn_network_param_count (net);
   t->opt = cnn_optimizer_new (&s->optimizer, t->n_params);
+  cnn_optimizer_set_threads (t->opt, s->threads);
   t->best = g_new (gfloat, MAX (t->n_params, 1));
   t->history = g_array_new (FALSE, TRUE, sizeof (EpochRecord));
 
