@@ -29,7 +29,7 @@ classify (CnnModel * model, CnnPreprocessor * pre, gfloat * input,
 
   if (ink) {
     const gfloat *p = cnn_network_forward (net, input, 1);
-    guint best = tool_argmax (p, n);
+    guint best = cnn_argmax (p, n);
 
     printf ("%s %s %.4f\n", path, cnn_model_label (model, best), p[best]);
   } else {

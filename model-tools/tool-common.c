@@ -268,17 +268,6 @@ tool_dataset_head (const CnnDataset * ds, guint n)
   return head;
 }
 
-guint
-tool_argmax (const gfloat * values, guint n)
-{
-  guint best = 0;
-
-  for (guint i = 1; i < n; i++)
-    if (values[i] > values[best])
-      best = i;
-  return best;
-}
-
 void
 tool_evaluate (CnnNetwork * net, const CnnDataset * ds, guint first,
     guint count, const ToolNormalisation * norm, guint * confusion,
@@ -306,7 +295,7 @@ tool_evaluate (CnnNetwork * net, const CnnDataset * ds, guint first,
     for (guint i = 0; i < batch; i++) {
       const gfloat *p = out + (gsize) i * n_classes;
       guint truth = ds->labels[start + i];
-      guint guess = tool_argmax (p, n_classes);
+      guint guess = cnn_argmax (p, n_classes);
 
       loss -= log (MAX (p[truth], 1e-30f));
       scores->correct += guess == truth;

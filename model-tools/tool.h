@@ -93,7 +93,6 @@ void tool_evaluate (CnnNetwork * net, const CnnDataset * ds, guint first,
     ToolScores * scores);
 
 /* Index of the largest of @n values. */
-guint tool_argmax (const gfloat * values, guint n);
 
 G_END_DECLS
 

@@ -88,3 +88,14 @@ const CnnLayerOps cnn_softmax_ops = {
   .describe = cnn_layer_describe_nothing,
   .to_text = cnn_layer_text_keyword,
 };
+
+guint
+cnn_argmax (const gfloat * values, guint n)
+{
+  guint best = 0;
+
+  for (guint i = 1; i < n; i++)
+    if (values[i] > values[best])
+      best = i;
+  return best;
+}

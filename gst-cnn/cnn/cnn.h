@@ -107,6 +107,10 @@ guint cnn_network_max_batch (const CnnNetwork * net);
 const gfloat *cnn_network_forward (CnnNetwork * net, const gfloat * input,
     guint batch);
 
+/* Index of the largest of @n values (the first on ties): the class a
+ * network's output names. */
+guint cnn_argmax (const gfloat * values, guint n);
+
 /* Threads used by one pass (default 1).  Work is split between this
  * thread and @n_threads - 1 workers owned by the network. */
 void cnn_network_set_threads (CnnNetwork * net, guint n_threads);
