@@ -24,6 +24,31 @@
  * `preprocess` metadata says (or as #GstCnnClassify:preprocess
  * overrides it), the network runs, and the result is attached.
  *
+ * Unless #GstCnnClassify:roi is set, the region is the middle of the
+ * frame with the model input's shape: for a square input (the digit
+ * model's 28×28) the centred square of side min(width, height), so a
+ * 640×480 frame is classified in 80,0,480,480; for another input the
+ * largest centred region with its aspect ratio.
+ *
+ * ## Smoothing
+ *
+ * A webcam's frames differ by noise even when nothing moves, and a
+ * result that flips between two classes is hard to read.  With
+ * #GstCnnClassify:smoothing set to N, the probabilities reported are
+ * the mean of those of the last N classified frames (or, with
+ * #GstCnnClassify:smoothing-mode `exponential`, a mean in which each
+ * frame weighs 2 / (N + 1) and the older ones fade), and the class,
+ * confidence and #GstCnnClassify:threshold apply to that mean.  A frame
+ * with nothing to classify (no ink in `mnist` preprocessing, an empty
+ * region) counts as all-zero probabilities, so the result fades to no
+ * class when the object leaves: then the probabilities sum to less than
+ * 1.  The mean restarts (the next frame's result is its own) after a
+ * flush, at a buffer marked discontinuous, when the caps change, when
+ * the model changes and when the smoothing settings change.  With a
+ * threshold, e.g. `smoothing=5 threshold=0.6`, the label stays steady
+ * through a single odd frame and goes to no class only when the mean
+ * says so.
+ *
  * ## The meta
  *
  * Every classified buffer carries a #GstCnnClassificationMeta: the
@@ -49,7 +74,8 @@
  *   0..1 (also when it is below the threshold; 0 when there was nothing
  *   to classify).
  * * `probabilities` (#GstValueArray of #gdouble): the probability of
- *   every class, in label order.
+ *   every class, in label order (averaged over frames when
+ *   #GstCnnClassify:smoothing is more than 1).
  * * `timestamp` (#guint64): the buffer's presentation timestamp, in
  *   nanoseconds.
  * * `stream-time` (#guint64): the timestamp as stream time.
@@ -66,6 +92,10 @@
  * gst-launch-1.0 -m v4l2src ! cnnclassify interval=3 threshold=0.5 ! videoconvert ! autovideosink
  * ]| Classifies every third webcam frame with the bundled digit model and
  * prints the `cnn-classification` messages.
+ * |[
+ * gst-launch-1.0 -m v4l2src ! cnnclassify smoothing=5 threshold=0.6 ! fakesink
+ * ]| The same, every frame, with a label that holds steady: the mean of
+ * the last five frames decides.
  * |[
  * gst-launch-1.0 -m filesrc location=digits.mp4 ! decodebin ! cnnclassify model=my.safetensors roi=160,80,320,320 ! fakesink
  * ]| Classifies a 320×320 square of a video file with another model.
@@ -87,6 +117,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_cnn_classify_debug);
 #define DEFAULT_POST_MESSAGES TRUE
 #define DEFAULT_THREADS 1
 #define MAX_THREADS 64
+#define DEFAULT_SMOOTHING 1
+#define MAX_SMOOTHING 1000
+#define DEFAULT_SMOOTHING_MODE GST_CNN_SMOOTHING_WINDOW
 
 enum
 {
@@ -99,6 +132,8 @@ enum
   PROP_THRESHOLD,
   PROP_POST_MESSAGES,
   PROP_THREADS,
+  PROP_SMOOTHING,
+  PROP_SMOOTHING_MODE,
   PROP_FRAMES_CLASSIFIED,
   PROP_LAST_INFERENCE_TIME,
   PROP_MEAN_INFERENCE_TIME,
@@ -121,11 +156,13 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
 typedef struct
 {
   CnnRect roi;
-  gboolean roi_set;             /* else the whole frame */
+  gboolean roi_set;             /* else the centred region */
   guint interval;
   gdouble threshold;
   gboolean post_messages;
   guint threads;
+  guint smoothing;
+  GstCnnSmoothingMode smoothing_mode;
 } GstCnnClassifySettings;
 
 typedef struct
@@ -147,6 +184,7 @@ struct _GstCnnClassify
   gchar *preprocess;
   gboolean started;
   GstCnnEngine *pending;        /* loaded while running, not yet in use */
+  gboolean restart_smoothing;   /* a flush or new caps since the last frame */
   guint64 frames_classified;
   gdouble last_time_us, total_time_us;
 
@@ -172,6 +210,8 @@ static void gst_cnn_classify_get_property (GObject * object, guint prop_id,
 static void gst_cnn_classify_finalize (GObject * object);
 static gboolean gst_cnn_classify_start (GstBaseTransform * trans);
 static gboolean gst_cnn_classify_stop (GstBaseTransform * trans);
+static gboolean gst_cnn_classify_sink_event (GstBaseTransform * trans,
+    GstEvent * event);
 static GstFlowReturn gst_cnn_classify_prepare_output_buffer (GstBaseTransform *
     trans, GstBuffer * input, GstBuffer ** output);
 static gboolean gst_cnn_classify_set_info (GstVideoFilter * filter,
@@ -179,6 +219,26 @@ static gboolean gst_cnn_classify_set_info (GstVideoFilter * filter,
     GstVideoInfo * out_info);
 static GstFlowReturn gst_cnn_classify_transform_frame_ip (GstVideoFilter *
     filter, GstVideoFrame * frame);
+
+#define GST_TYPE_CNN_SMOOTHING_MODE (gst_cnn_smoothing_mode_get_type ())
+static GType
+gst_cnn_smoothing_mode_get_type (void)
+{
+  static const GEnumValue modes[] = {
+    {GST_CNN_SMOOTHING_WINDOW, "Mean of the last N classified frames",
+        "window"},
+    {GST_CNN_SMOOTHING_EXPONENTIAL,
+        "Exponentially decaying mean, each new frame weighing 2 / (N + 1)",
+        "exponential"},
+    {0, NULL, NULL},
+  };
+  static gsize type = 0;
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("GstCnnSmoothingMode", modes));
+  return type;
+}
 
 static void
 gst_cnn_classify_install_properties (GObjectClass * gobject_class)
@@ -201,7 +261,10 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
       g_param_spec_string ("roi", "Region of interest",
           "Region to classify as \"x,y,width,height\" in frame pixels "
           "(width and height at least 1), clipped to the frame. Default: "
-          "unset (or empty), the whole frame", NULL,
+          "unset (or empty), the middle of the frame shaped like the model's "
+          "input: for a square input the centred square of side "
+          "min(width, height) (80,0,480,480 in 640x480), else the largest "
+          "centred region with the input's aspect ratio", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_PREPROCESS,
@@ -238,6 +301,24 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
           "Threads one network pass uses, including the streaming thread, "
           "1 to 64 (default 1)",
           1, MAX_THREADS, DEFAULT_THREADS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_SMOOTHING,
+      g_param_spec_uint ("smoothing", "Smoothing",
+          "Number of classified frames whose probabilities are averaged into "
+          "the result, 1 to 1000 (default 1: none, each frame's own). Class, "
+          "confidence and threshold apply to the average; a frame with "
+          "nothing to classify (no ink) counts as all zeros. The average "
+          "restarts after a flush, a discontinuity, new caps or a new model",
+          1, MAX_SMOOTHING, DEFAULT_SMOOTHING,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_SMOOTHING_MODE,
+      g_param_spec_enum ("smoothing-mode", "Smoothing mode",
+          "How the smoothing frames are averaged: \"window\" (default), "
+          "the plain mean of the last N; \"exponential\", each new frame "
+          "weighing 2 / (N + 1) and the older ones fading",
+          GST_TYPE_CNN_SMOOTHING_MODE, DEFAULT_SMOOTHING_MODE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_FRAMES_CLASSIFIED,
@@ -284,6 +365,7 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_cnn_classify_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_cnn_classify_stop);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_cnn_classify_sink_event);
   trans_class->prepare_output_buffer =
       GST_DEBUG_FUNCPTR (gst_cnn_classify_prepare_output_buffer);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_cnn_classify_set_info);
@@ -292,6 +374,7 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
 
   /* Register the meta's API with the type system before any app asks. */
   gst_cnn_classification_meta_get_info ();
+  gst_type_mark_as_plugin_api (GST_TYPE_CNN_SMOOTHING_MODE, 0);
 }
 
 static void
@@ -303,6 +386,8 @@ gst_cnn_classify_init (GstCnnClassify * self)
   self->settings.threshold = DEFAULT_THRESHOLD;
   self->settings.post_messages = DEFAULT_POST_MESSAGES;
   self->settings.threads = DEFAULT_THREADS;
+  self->settings.smoothing = DEFAULT_SMOOTHING;
+  self->settings.smoothing_mode = DEFAULT_SMOOTHING_MODE;
   g_mutex_init (&self->load_lock);
 
   /* Passthrough: frames are mapped read-only and never copied; see
@@ -417,20 +502,24 @@ gst_cnn_classify_load_engine (GstCnnClassify * self)
 {
   const gchar *bundled = gst_cnn_classify_default_model ();
   gchar *model, *labels, *preprocess;
+  GstCnnClassifySettings settings;
   GstCnnEngine *engine;
   GError *err = NULL;
-  guint threads;
 
   GST_OBJECT_LOCK (self);
   model = g_strdup (self->model_path ? self->model_path : bundled);
   labels = g_strdup (self->labels_path);
   preprocess = g_strdup (self->preprocess);
-  threads = self->settings.threads;
+  settings = self->settings;
   GST_OBJECT_UNLOCK (self);
 
   engine = gst_cnn_engine_new (model, labels, preprocess, &err);
   if (engine != NULL) {
-    cnn_network_set_threads (engine->network, threads);
+    /* Here rather than at the first frame: the streaming thread then
+     * finds the window allocated. */
+    cnn_network_set_threads (engine->network, settings.threads);
+    gst_cnn_engine_set_smoothing (engine, settings.smoothing,
+        settings.smoothing_mode);
     GST_INFO_OBJECT (self, "loaded model %s (%s), %u classes, preprocess %s",
         model, gst_cnn_engine_name (engine), engine->n_classes,
         cnn_preprocessor_spec (engine->preprocessor));
@@ -483,6 +572,7 @@ gst_cnn_classify_start (GstBaseTransform * trans)
     self->pending = NULL;
     self->engine = engine;
     self->started = TRUE;
+    self->restart_smoothing = FALSE;
     self->frames_classified = 0;
     self->last_time_us = self->total_time_us = 0.0;
     GST_OBJECT_UNLOCK (self);
@@ -568,6 +658,16 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id,
       self->settings.threads = g_value_get_uint (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_SMOOTHING:
+      GST_OBJECT_LOCK (self);
+      self->settings.smoothing = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_SMOOTHING_MODE:
+      GST_OBJECT_LOCK (self);
+      self->settings.smoothing_mode = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -607,6 +707,12 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id,
     case PROP_THREADS:
       g_value_set_uint (value, self->settings.threads);
       break;
+    case PROP_SMOOTHING:
+      g_value_set_uint (value, self->settings.smoothing);
+      break;
+    case PROP_SMOOTHING_MODE:
+      g_value_set_enum (value, self->settings.smoothing_mode);
+      break;
     case PROP_FRAMES_CLASSIFIED:
       g_value_set_uint64 (value, self->frames_classified);
       break;
@@ -637,6 +743,25 @@ gst_cnn_classify_prepare_output_buffer (GstBaseTransform * trans,
   return GST_FLOW_OK;
 }
 
+/* The frames averaged so far say nothing about what comes after a
+ * flush (a seek) or new caps; the streaming thread restarts the mean at
+ * its next frame. */
+static void
+gst_cnn_classify_restart_smoothing (GstCnnClassify * self)
+{
+  GST_OBJECT_LOCK (self);
+  self->restart_smoothing = TRUE;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gboolean
+gst_cnn_classify_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
+    gst_cnn_classify_restart_smoothing (GST_CNN_CLASSIFY (trans));
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
 static gboolean
 gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
     GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
@@ -647,6 +772,10 @@ gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
     GST_ERROR_OBJECT (self, "cannot read frames of %" GST_PTR_FORMAT, incaps);
     return FALSE;
   }
+  /* filter->in_info is still the previous caps' here. */
+  if (filter->negotiated && !gst_video_info_is_equal (&filter->in_info,
+          in_info))
+    gst_cnn_classify_restart_smoothing (self);
   GST_DEBUG_OBJECT (self, "reading %s %dx%d frames",
       GST_VIDEO_INFO_NAME (in_info), GST_VIDEO_INFO_WIDTH (in_info),
       GST_VIDEO_INFO_HEIGHT (in_info));
@@ -655,10 +784,12 @@ gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
 
 /* The one lock of a frame: copies the settings and takes a newly loaded
  * engine into use, handing the old one back for freeing outside the
- * lock.  Returns whether this frame is to be classified. */
+ * lock; @restart says whether a flush or new caps came since the last
+ * frame.  Returns whether this frame is to be classified. */
 static gboolean
 gst_cnn_classify_begin_frame (GstCnnClassify * self,
-    GstCnnClassifySettings * settings, GstCnnEngine ** retired)
+    GstCnnClassifySettings * settings, GstCnnEngine ** retired,
+    gboolean * restart)
 {
   gboolean due;
 
@@ -669,6 +800,8 @@ gst_cnn_classify_begin_frame (GstCnnClassify * self,
     self->pending = NULL;
   }
   *settings = self->settings;
+  *restart = self->restart_smoothing;
+  self->restart_smoothing = FALSE;
   GST_OBJECT_UNLOCK (self);
 
   due = self->frame_count % settings->interval == 0;
@@ -676,18 +809,56 @@ gst_cnn_classify_begin_frame (GstCnnClassify * self,
   return due;
 }
 
-static CnnRect
-gst_cnn_classify_clip_roi (const GstCnnClassifySettings * settings,
-    guint width, guint height)
+/* A new engine comes with an empty window; this one follows the
+ * settings (allocating only when they changed) and forgets its frames
+ * after a flush, new caps or a discontinuity, also on a frame that is
+ * not classified. */
+static void
+gst_cnn_classify_update_smoothing (GstCnnClassify * self,
+    const GstCnnClassifySettings * settings, gboolean restart)
 {
-  CnnRect roi = { 0, 0, width, height };
-
-  if (settings->roi_set) {
-    roi.x = MIN (settings->roi.x, width);
-    roi.y = MIN (settings->roi.y, height);
-    roi.width = MIN (settings->roi.width, width - roi.x);
-    roi.height = MIN (settings->roi.height, height - roi.y);
+  gst_cnn_engine_set_smoothing (self->engine, settings->smoothing,
+      settings->smoothing_mode);
+  if (restart) {
+    GST_DEBUG_OBJECT (self, "restarting the smoothing");
+    gst_cnn_engine_reset_smoothing (self->engine);
   }
+}
+
+/* The largest region of a @width × @height frame shaped like the model
+ * @input (its W:H), centred; sides rounded to the nearest pixel. */
+static CnnRect
+gst_cnn_classify_centred_roi (guint width, guint height, CnnShape input)
+{
+  guint64 w = width, h = height;
+  CnnRect roi;
+
+  if ((guint64) width * input.h > (guint64) height * input.w)
+    w = (h * input.w + input.h / 2) / input.h;
+  else
+    h = (w * input.h + input.w / 2) / input.w;
+  w = CLAMP (w, MIN (1, width), width);
+  h = CLAMP (h, MIN (1, height), height);
+  roi.x = (width - w) / 2;
+  roi.y = (height - h) / 2;
+  roi.width = w;
+  roi.height = h;
+  return roi;
+}
+
+/* The region set, clipped to the frame, or the centred default. */
+static CnnRect
+gst_cnn_classify_choose_roi (const GstCnnClassifySettings * settings,
+    guint width, guint height, CnnShape input)
+{
+  CnnRect roi;
+
+  if (!settings->roi_set)
+    return gst_cnn_classify_centred_roi (width, height, input);
+  roi.x = MIN (settings->roi.x, width);
+  roi.y = MIN (settings->roi.y, height);
+  roi.width = MIN (settings->roi.width, width - roi.x);
+  roi.height = MIN (settings->roi.height, height - roi.y);
   return roi;
 }
 
@@ -705,8 +876,8 @@ gst_cnn_classify_run (GstCnnClassify * self, const GstVideoFrame * frame,
 
   start = gst_util_get_timestamp ();
   image = gst_cnn_frame_layout_apply (&self->layout, frame);
-  result->roi = gst_cnn_classify_clip_roi (settings, image->width,
-      image->height);
+  result->roi = gst_cnn_classify_choose_roi (settings, image->width,
+      image->height, cnn_network_input_shape (engine->network));
   result->class_id = gst_cnn_engine_classify (engine, image, result->roi);
   result->confidence = result->class_id < 0 ? 0.0f :
       engine->probabilities[result->class_id];
@@ -792,15 +963,17 @@ gst_cnn_classify_transform_frame_ip (GstVideoFilter * filter,
   GstCnnClassifySettings settings;
   GstCnnClassifyResult result;
   GstCnnEngine *retired = NULL;
-  gboolean due;
+  gboolean due, restart;
   gdouble time_us;
 
-  due = gst_cnn_classify_begin_frame (self, &settings, &retired);
+  due = gst_cnn_classify_begin_frame (self, &settings, &retired, &restart);
   gst_cnn_engine_free (retired);
-  if (!due)
-    return GST_FLOW_OK;
   if (G_UNLIKELY (self->engine == NULL))
     goto no_model;
+  gst_cnn_classify_update_smoothing (self, &settings,
+      restart || GST_BUFFER_IS_DISCONT (frame->buffer));
+  if (!due)
+    return GST_FLOW_OK;
 
   time_us = gst_cnn_classify_run (self, frame, &settings, &result);
   gst_cnn_classify_attach_meta (self, frame->buffer, &result);

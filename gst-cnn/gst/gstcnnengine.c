@@ -99,7 +99,9 @@ gst_cnn_engine_prepare (GstCnnEngine * engine, const gchar * model_path,
       || g_strcmp0 (cnn_network_layer_kind (engine->network, n_layers - 1),
       "softmax") != 0;
   engine->input = g_new0 (gfloat, cnn_shape_size (input));
+  engine->frame_probabilities = g_new0 (gfloat, engine->n_classes);
   engine->probabilities = g_new0 (gfloat, engine->n_classes);
+  gst_cnn_engine_set_smoothing (engine, 1, GST_CNN_SMOOTHING_WINDOW);
   return TRUE;
 }
 
@@ -135,7 +137,9 @@ gst_cnn_engine_free (GstCnnEngine * engine)
   if (engine->model != NULL)
     cnn_model_free (engine->model);
   g_free (engine->input);
+  g_free (engine->frame_probabilities);
   g_free (engine->probabilities);
+  g_free (engine->window);
   g_free (engine);
 }
 
@@ -156,22 +160,109 @@ gst_cnn_engine_softmax (gfloat * x, guint n)
     x[i] /= sum;
 }
 
+/* The frame's own probabilities, all 0 when there is nothing to
+ * classify. */
+static void
+gst_cnn_engine_run_frame (GstCnnEngine * engine, const CnnImage * image,
+    CnnRect roi)
+{
+  gfloat *probabilities = engine->frame_probabilities;
+  gsize size = engine->n_classes * sizeof (gfloat);
+  const gfloat *output;
+
+  if (!cnn_preprocessor_run (engine->preprocessor, image, roi, engine->input)) {
+    memset (probabilities, 0, size);
+    return;
+  }
+  output = cnn_network_forward (engine->network, engine->input, 1);
+  memcpy (probabilities, output, size);
+  if (engine->needs_softmax)
+    gst_cnn_engine_softmax (probabilities, engine->n_classes);
+}
+
+void
+gst_cnn_engine_reset_smoothing (GstCnnEngine * engine)
+{
+  engine->n_smoothed = 0;
+  engine->window_next = 0;
+}
+
+void
+gst_cnn_engine_set_smoothing (GstCnnEngine * engine, guint n_frames,
+    GstCnnSmoothingMode mode)
+{
+  g_return_if_fail (n_frames >= 1);
+
+  if (n_frames == engine->smoothing && mode == engine->smoothing_mode)
+    return;
+  engine->smoothing = n_frames;
+  engine->smoothing_mode = mode;
+  g_free (engine->window);
+  engine->window = mode == GST_CNN_SMOOTHING_WINDOW ?
+      g_new (gfloat, (gsize) n_frames * engine->n_classes) : NULL;
+  gst_cnn_engine_reset_smoothing (engine);
+}
+
+/* window (n_frames × n) → mean (n); summed in double so that long
+ * windows lose nothing to rounding. */
+static void
+gst_cnn_engine_window_mean (const gfloat * window, guint n_frames, guint n,
+    gfloat * mean)
+{
+  for (guint i = 0; i < n; i++) {
+    gdouble sum = 0.0;
+
+    for (guint f = 0; f < n_frames; f++)
+      sum += window[(gsize) f * n + i];
+    mean[i] = sum / n_frames;
+  }
+}
+
+/* mean (n) ← mean + alpha · (frame (n) - mean) */
+static void
+gst_cnn_engine_decay_mean (const gfloat * frame, guint n, gfloat alpha,
+    gfloat * mean)
+{
+  for (guint i = 0; i < n; i++)
+    mean[i] += alpha * (frame[i] - mean[i]);
+}
+
+/* Adds the last frame to the average in engine->probabilities.  The
+ * window mean is recomputed from the frames it holds rather than kept as
+ * a running sum, so that it never drifts: N × n_classes additions are
+ * nothing next to a network pass. */
+static void
+gst_cnn_engine_smooth (GstCnnEngine * engine)
+{
+  guint n = engine->n_classes;
+
+  engine->n_smoothed = MIN (engine->n_smoothed + 1, engine->smoothing);
+  if (engine->smoothing_mode == GST_CNN_SMOOTHING_EXPONENTIAL) {
+    if (engine->n_smoothed == 1)
+      memcpy (engine->probabilities, engine->frame_probabilities,
+          n * sizeof (gfloat));
+    else
+      gst_cnn_engine_decay_mean (engine->frame_probabilities, n,
+          2.0f / (engine->smoothing + 1), engine->probabilities);
+    return;
+  }
+  memcpy (engine->window + (gsize) engine->window_next * n,
+      engine->frame_probabilities, n * sizeof (gfloat));
+  engine->window_next = (engine->window_next + 1) % engine->smoothing;
+  gst_cnn_engine_window_mean (engine->window, engine->n_smoothed, n,
+      engine->probabilities);
+}
+
 gint
 gst_cnn_engine_classify (GstCnnEngine * engine, const CnnImage * image,
     CnnRect roi)
 {
-  const gfloat *output;
-  gsize size = engine->n_classes * sizeof (gfloat);
+  guint best;
 
-  if (!cnn_preprocessor_run (engine->preprocessor, image, roi, engine->input)) {
-    memset (engine->probabilities, 0, size);
-    return -1;
-  }
-  output = cnn_network_forward (engine->network, engine->input, 1);
-  memcpy (engine->probabilities, output, size);
-  if (engine->needs_softmax)
-    gst_cnn_engine_softmax (engine->probabilities, engine->n_classes);
-  return (gint) cnn_argmax (engine->probabilities, engine->n_classes);
+  gst_cnn_engine_run_frame (engine, image, roi);
+  gst_cnn_engine_smooth (engine);
+  best = cnn_argmax (engine->probabilities, engine->n_classes);
+  return engine->probabilities[best] > 0.0f ? (gint) best : -1;
 }
 
 const gchar *

@@ -12,19 +12,35 @@
 
 G_BEGIN_DECLS
 
+/* How the probabilities of successive frames are combined. */
+typedef enum
+{
+  GST_CNN_SMOOTHING_WINDOW,     /* mean of the last N frames */
+  GST_CNN_SMOOTHING_EXPONENTIAL,        /* mean decaying by 2 / (N + 1) a frame */
+} GstCnnSmoothingMode;
+
 /* One model with everything a classification needs, allocated once so
  * that classifying a frame allocates nothing.  Used by one thread at a
  * time; replaced as a whole when the model changes, so no frame ever
- * sees two models. */
+ * sees two models, and a new model starts with an empty window. */
 typedef struct
 {
   CnnModel *model;
   CnnNetwork *network;          /* owned by model */
   CnnPreprocessor *preprocessor;
   gfloat *input;                /* one model input, C×H×W */
-  gfloat *probabilities;        /* n_classes: the last result */
+  gfloat *frame_probabilities;  /* n_classes: the last frame's own */
+  gfloat *probabilities;        /* n_classes: the result, smoothed */
   guint n_classes;
   gboolean needs_softmax;       /* the network ends in raw scores */
+
+  /* Smoothing: the frames since the last reset, at most N of them. */
+  GstCnnSmoothingMode smoothing_mode;
+  guint smoothing;              /* N, frames averaged; 1: none */
+  guint n_smoothed;             /* frames in the result, ≤ N */
+  guint window_next;            /* window row the next frame goes in */
+  gfloat *window;               /* N × n_classes, a ring of frames' own
+                                 * probabilities; window mode only */
 } GstCnnEngine;
 
 /* Loads @model_path, replaces its labels by those of @labels_path when
@@ -35,9 +51,20 @@ GstCnnEngine *gst_cnn_engine_new (const gchar * model_path,
     const gchar * labels_path, const gchar * preprocess, GError ** error);
 void gst_cnn_engine_free (GstCnnEngine * engine);
 
-/* Classifies @roi of @image into engine->probabilities.  Returns the
- * most probable class, or -1 when there was nothing to classify (then
- * every probability is 0). */
+/* Averages the probabilities of @n_frames (1 or more) frames as @mode
+ * says from now on.  Allocates, and restarts the average, only when
+ * something changed. */
+void gst_cnn_engine_set_smoothing (GstCnnEngine * engine, guint n_frames,
+    GstCnnSmoothingMode mode);
+/* Forgets the frames seen: the next result is that frame's own. */
+void gst_cnn_engine_reset_smoothing (GstCnnEngine * engine);
+
+/* Classifies @roi of @image: its own probabilities go to
+ * engine->frame_probabilities (all 0 when there was nothing to
+ * classify, e.g. no ink), and their average with the frames before, as
+ * the smoothing says, to engine->probabilities.  Returns the most
+ * probable class of that average, or -1 when it is all 0 (nothing to
+ * classify in any frame averaged). */
 gint gst_cnn_engine_classify (GstCnnEngine * engine, const CnnImage * image,
     CnnRect roi);
 

@@ -32,7 +32,8 @@ static const gchar *all_formats[] = { "GRAY8", "RGB", "BGR", "RGBx", "BGRx",
 };
 
 static gchar *tmp_dir;
-static gchar *grey_model, *rgb_model, *corrupt_model;
+static gchar *grey_model, *rgb_model, *corrupt_model, *wide_model;
+static gchar *bars_model;
 static gchar *digit_labels, *short_labels;
 
 /* ---- fixtures: model and labels files -------------------------------- */
@@ -69,6 +70,49 @@ save_text (const gchar * name, const gchar * text, gsize length)
   return path;
 }
 
+/* A stand-in for the digit model whose answers the tests control:
+ * "mnist" preprocessing (so a blank frame has no ink), then one dense
+ * layer scoring the framed ink in the middle rows ("across", a
+ * horizontal bar) against the ink in the middle columns ("upright", a
+ * vertical bar); "other" scores 0.  A bar is framed 20 pixels long, and
+ * 0.04 per pixel of difference makes each bar's class clearly, but not
+ * overwhelmingly, the most probable (about 0.8). */
+#define BARS_CLASSES 3
+#define BARS_WEIGHT 0.04f
+
+static gchar *
+save_bars_model (const gchar * name)
+{
+  static const gchar *labels[] = { "across", "upright", "other", NULL };
+  gchar *path = g_build_filename (tmp_dir, name, NULL);
+  CnnShape shape = { 1, 28, 28 };
+  GError *err = NULL;
+  CnnModel *model = cnn_model_new ("flatten, dense 3, softmax", shape, &err);
+  const gchar *tensor;
+  gsize dims[4];
+  guint n_dims;
+  gfloat *w;
+
+  fail_unless (model != NULL, "%s", err ? err->message : "");
+  w = cnn_network_layer_tensor (cnn_model_network (model), 1, 0, &tensor,
+      &n_dims, dims);
+  fail_unless_equals_string (tensor, "weight");
+  fail_unless (n_dims == 2 && dims[0] == 3 && dims[1] == 28 * 28);
+  for (guint y = 0; y < 28; y++)
+    for (guint x = 0; x < 28; x++) {
+      w[0 * 784 + y * 28 + x] = y >= 11 && y <= 16 ? BARS_WEIGHT : 0.0f;
+      w[1 * 784 + y * 28 + x] = x >= 11 && x <= 16 ? BARS_WEIGHT : 0.0f;
+      w[2 * 784 + y * 28 + x] = 0.0f;
+    }
+  fail_unless (cnn_model_set_labels (model, labels, &err));
+  cnn_model_set_metadata (model, "name", "bars");
+  cnn_model_set_metadata (model, "preprocess", "mnist");
+  fail_unless (cnn_model_save (model, path, &err), "%s",
+      err ? err->message : "");
+  cnn_model_free (model);
+  return path;
+}
+
 /* The grey model's file cut in half: a header that promises more data
  * than there is. */
 static gchar *
@@ -93,6 +137,9 @@ models_setup (void)
   rgb_model = save_model ("rgb.safetensors", RGB_ARCH, "3x16x16", 2,
       rgb_labels, RGB_NAME);
   corrupt_model = save_corrupt_copy ("corrupt.safetensors", grey_model);
+  wide_model = save_model ("wide.safetensors", GREY_ARCH, "1x16x32", 3,
+      NULL, NULL);
+  bars_model = save_bars_model ("bars.safetensors");
   digit_labels = save_text ("digits.txt",
       "zero\none\ntwo\nthree\nfour\n\n five \nsix\nseven\neight\nnine\n", -1);
   short_labels = save_text ("short.txt", "a\nb\nc\n", -1);
@@ -102,7 +149,7 @@ static void
 models_teardown (void)
 {
   const gchar *files[] = { grey_model, rgb_model, corrupt_model,
-    digit_labels, short_labels
+    wide_model, bars_model, digit_labels, short_labels
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (files); i++)
@@ -111,6 +158,8 @@ models_teardown (void)
   g_free (grey_model);
   g_free (rgb_model);
   g_free (corrupt_model);
+  g_free (wide_model);
+  g_free (bars_model);
   g_free (digit_labels);
   g_free (short_labels);
   g_free (tmp_dir);
@@ -315,6 +364,29 @@ check_meta (GstBuffer * buf, guint n_classes)
   return meta;
 }
 
+/* The region cnnclassify classifies by default with a square model: the
+ * centred square of side min(width, height). */
+static CnnRect
+centred_square (guint width, guint height)
+{
+  CnnRect r;
+
+  r.width = r.height = MIN (width, height);
+  r.x = (width - r.width) / 2;
+  r.y = (height - r.height) / 2;
+  return r;
+}
+
+static void
+check_meta_roi (const GstCnnClassificationMeta * meta, guint x, guint y,
+    guint width, guint height)
+{
+  fail_unless (meta->roi_x == x && meta->roi_y == y
+      && meta->roi_width == width && meta->roi_height == height,
+      "roi %u,%u,%u,%u, expected %u,%u,%u,%u", meta->roi_x, meta->roi_y,
+      meta->roi_width, meta->roi_height, x, y, width, height);
+}
+
 static void
 assert_probabilities_near (const gfloat * a, const gfloat * b, guint n,
     gdouble tolerance, const gchar * what)
@@ -358,10 +430,11 @@ classify_picture (const gchar * model, guint n_classes, const gchar * format,
       "the meta went on a buffer upstream still holds");
 
   meta = check_meta (out, n_classes);
-  fail_unless_equals_int (meta->roi_x, 0);
-  fail_unless_equals_int (meta->roi_y, 0);
-  fail_unless_equals_int (meta->roi_width, width);
-  fail_unless_equals_int (meta->roi_height, height);
+  {
+    CnnRect square = centred_square (width, height);
+
+    check_meta_roi (meta, square.x, square.y, square.width, square.height);
+  }
   probabilities = g_memdup2 (meta->probabilities, n_classes * sizeof (gfloat));
 
   g_free (before);
@@ -594,7 +667,7 @@ coloured_i420_buffer (const GstVideoInfo * info)
 }
 
 /* The RGB model run directly on @buf described with the given matrix and
- * range. */
+ * range, over the element's default region (the centred square). */
 static gfloat *
 rgb_model_on_i420 (const GstVideoInfo * info, GstBuffer * buf, gfloat kr,
     gfloat kb, gboolean limited)
@@ -604,15 +677,14 @@ rgb_model_on_i420 (const GstVideoInfo * info, GstBuffer * buf, gfloat kr,
   CnnPreprocessor *pre =
       cnn_preprocessor_new ("resize", cnn_network_input_shape (net), NULL);
   CnnImage image = { 0 };
-  CnnRect all = { 0, 0, GST_VIDEO_INFO_WIDTH (info),
-    GST_VIDEO_INFO_HEIGHT (info)
-  };
+  CnnRect square = centred_square (GST_VIDEO_INFO_WIDTH (info),
+      GST_VIDEO_INFO_HEIGHT (info));
   GstVideoFrame frame;
   gfloat input[3 * 16 * 16], *out;
 
   fail_unless (gst_video_frame_map (&frame, info, buf, GST_MAP_READ));
-  image.width = all.width;
-  image.height = all.height;
+  image.width = GST_VIDEO_INFO_WIDTH (info);
+  image.height = GST_VIDEO_INFO_HEIGHT (info);
   image.color = CNN_COLOR_YUV;
   image.limited_range = limited;
   image.kr = kr;
@@ -623,7 +695,7 @@ rgb_model_on_i420 (const GstVideoInfo * info, GstBuffer * buf, gfloat kr,
     image.planes[p].pixel_stride = 1;
     image.planes[p].x_shift = image.planes[p].y_shift = p > 0;
   }
-  fail_unless (cnn_preprocessor_run (pre, &image, all, input));
+  fail_unless (cnn_preprocessor_run (pre, &image, square, input));
   gst_video_frame_unmap (&frame);
   fail_unless (cnn_network_reserve (net, 1, NULL));
   out = g_memdup2 (cnn_network_forward (net, input, 1),
@@ -715,8 +787,9 @@ GST_START_TEST (test_renegotiation)
     gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
     out = push_picture (h, &info, i * GST_SECOND);
     meta = check_meta (out, GREY_CLASSES);
-    fail_unless_equals_int (meta->roi_width, steps[i].width);
-    fail_unless_equals_int (meta->roi_height, steps[i].height);
+    fail_unless_equals_int (meta->roi_width, MIN (steps[i].width,
+            steps[i].height));
+    fail_unless_equals_int (meta->roi_height, meta->roi_width);
 
     /* The same as a fresh element that only ever saw this format. */
     alone = classify_picture (grey_model, GREY_CLASSES, steps[i].format,
@@ -831,7 +904,9 @@ check_message_matches_meta (const GstStructure * s,
         meta->probabilities[i]);
     sum += g_value_get_double (v);
   }
-  fail_unless (fabs (sum - 1.0) < 1e-4 || sum == 0.0, "sum %f", sum);
+  /* 1, or less with smoothing over frames that had nothing to classify
+   * (each counts as all zeros). */
+  fail_unless (sum <= 1.0 + 1e-4, "sum %f", sum);
 }
 
 static void
@@ -1121,29 +1196,40 @@ GST_START_TEST (test_properties_round_trip)
 {
   GstElement *element = gst_element_factory_make ("cnnclassify", NULL);
   gchar *model, *labels, *roi, *preprocess;
-  guint interval, threads;
+  guint interval, threads, smoothing;
+  gint mode;
   gdouble threshold;
   gboolean post;
-  GParamSpec **specs;
+  GParamSpec **specs, *mode_spec;
   guint n_specs;
 
   g_object_get (element, "model", &model, "labels", &labels, "roi", &roi,
       "preprocess", &preprocess, "interval", &interval, "threshold",
-      &threshold, "post-messages", &post, "threads", &threads, NULL);
+      &threshold, "post-messages", &post, "threads", &threads,
+      "smoothing", &smoothing, "smoothing-mode", &mode, NULL);
   fail_unless (model == NULL && labels == NULL && roi == NULL
       && preprocess == NULL);
   fail_unless_equals_int (interval, 1);
   fail_unless_equals_float (threshold, 0.0);
   fail_unless (post);
   fail_unless_equals_int (threads, 1);
+  fail_unless_equals_int (smoothing, 1);
+  mode_spec = g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+      "smoothing-mode");
+  fail_unless (G_IS_PARAM_SPEC_ENUM (mode_spec));
+  fail_unless_equals_string (g_enum_get_value (G_PARAM_SPEC_ENUM
+          (mode_spec)->enum_class, mode)->value_nick, "window");
 
+  gst_util_set_object_arg (G_OBJECT (element), "smoothing-mode",
+      "exponential");
   g_object_set (element, "model", "/m.safetensors", "labels", "/l.txt",
       "roi", "1,2,3,4", "preprocess", "resize mean=0.5 std=0.25",
       "interval", 5, "threshold", 0.75, "post-messages", FALSE,
-      "threads", 4, NULL);
+      "threads", 4, "smoothing", 7, NULL);
   g_object_get (element, "model", &model, "labels", &labels, "roi", &roi,
       "preprocess", &preprocess, "interval", &interval, "threshold",
-      &threshold, "post-messages", &post, "threads", &threads, NULL);
+      &threshold, "post-messages", &post, "threads", &threads,
+      "smoothing", &smoothing, "smoothing-mode", &mode, NULL);
   fail_unless_equals_string (model, "/m.safetensors");
   fail_unless_equals_string (labels, "/l.txt");
   fail_unless_equals_string (roi, "1,2,3,4");
@@ -1152,6 +1238,12 @@ GST_START_TEST (test_properties_round_trip)
   fail_unless_equals_float (threshold, 0.75);
   fail_unless (!post);
   fail_unless_equals_int (threads, 4);
+  fail_unless_equals_int (smoothing, 7);
+  fail_unless_equals_string (g_enum_get_value (G_PARAM_SPEC_ENUM
+          (mode_spec)->enum_class, mode)->value_nick, "exponential");
+  /* 0 frames is no smoothing at all: refused by the range. */
+  fail_unless_equals_int (G_PARAM_SPEC_UINT (g_object_class_find_property
+          (G_OBJECT_GET_CLASS (element), "smoothing"))->minimum, 1);
   g_free (model);
   g_free (labels);
   g_free (roi);
@@ -1298,6 +1390,555 @@ GST_START_TEST (test_default_model)
 
 GST_END_TEST;
 
+/* ---- tests: the default region ---------------------------------------- */
+
+/* Classifies one picture of @width × @height GRAY8 in a fresh element
+ * on @model (with @roi unless NULL); checks that the meta and the
+ * message report the region x, y, w, h; returns the probabilities. */
+static gfloat *
+classify_region (const gchar * model, guint n_classes, const gchar * roi,
+    guint width, guint height, guint x, guint y, guint w, guint h)
+{
+  GstElement *element = classify_new (model);
+  const GstCnnClassificationMeta *meta;
+  const GstStructure *s;
+  GstVideoInfo info;
+  GstHarness *harness;
+  GstMessage *msg;
+  GstBuffer *out;
+  gfloat *probabilities;
+
+  if (roi != NULL)
+    g_object_set (element, "roi", roi, NULL);
+  video_info_packed (&info, "GRAY8", width, height);
+  harness = harness_start (element, &info);
+  out = push_picture (harness, &info, 0);
+  meta = check_meta (out, n_classes);
+  check_meta_roi (meta, x, y, w, h);
+  msg = pop_message (harness->element, GST_MESSAGE_ELEMENT);
+  fail_unless (msg != NULL);
+  s = gst_message_get_structure (msg);
+  check_message_matches_meta (s, meta);
+  check_message_uint (s, "roi-x", x);
+  check_message_uint (s, "roi-y", y);
+  check_message_uint (s, "roi-width", w);
+  check_message_uint (s, "roi-height", h);
+  probabilities = g_memdup2 (meta->probabilities, n_classes * sizeof (gfloat));
+  gst_message_unref (msg);
+  gst_buffer_unref (out);
+  harness_teardown (harness);
+  return probabilities;
+}
+
+/* Unset, the region is the middle of the frame shaped like the model's
+ * input, and it is really what is classified: the same result as that
+ * region set explicitly, another than the whole frame's. */
+GST_START_TEST (test_default_region)
+{
+  static const struct
+  {
+    const gchar *model_name;
+    guint width, height;
+    guint x, y, w, h;
+    const gchar *same;          /* the region as a roi setting */
+  } cases[] = {
+    /* 28×28 input: the centred square of side min(width, height). */
+    {"grey", 640, 480, 80, 0, 480, 480, "80,0,480,480"},
+    {"grey", 480, 640, 0, 80, 480, 480, "0,80,480,480"},
+    {"grey", 57, 42, 7, 0, 42, 42, "7,0,42,42"},
+    {"grey", 28, 28, 0, 0, 28, 28, "0,0,28,28"},
+    /* 16×32 input (H×W): the largest centred 2:1 region. */
+    {"wide", 640, 480, 0, 80, 640, 320, "0,80,640,320"},
+    {"wide", 480, 640, 0, 200, 480, 240, "0,200,480,240"},
+    {"wide", 1000, 100, 400, 0, 200, 100, "400,0,200,100"},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    const gchar *model = g_str_equal (cases[i].model_name, "grey") ?
+        grey_model : wide_model;
+    guint W = cases[i].width, H = cases[i].height;
+    gfloat *def, *same, *whole;
+    gchar *all = g_strdup_printf ("0,0,%u,%u", W, H);
+
+    def = classify_region (model, GREY_CLASSES, NULL, W, H, cases[i].x,
+        cases[i].y, cases[i].w, cases[i].h);
+    same = classify_region (model, GREY_CLASSES, cases[i].same, W, H,
+        cases[i].x, cases[i].y, cases[i].w, cases[i].h);
+    assert_probabilities_near (def, same, GREY_CLASSES, 1e-6, cases[i].same);
+    if (cases[i].w != W || cases[i].h != H) {
+      whole = classify_region (model, GREY_CLASSES, all, W, H, 0, 0, W, H);
+      fail_unless (max_difference (def, whole, GREY_CLASSES) > 1e-6,
+          "%s %ux%u: the default region gives the whole frame's result",
+          cases[i].model_name, W, H);
+      g_free (whole);
+    }
+    g_free (all);
+    g_free (def);
+    g_free (same);
+  }
+}
+
+GST_END_TEST;
+
+/* A region set explicitly is used as it is, whatever the model's shape,
+ * only clipped to the frame. */
+GST_START_TEST (test_explicit_region_kept)
+{
+  g_free (classify_region (grey_model, GREY_CLASSES, "10,20,30,40", 640,
+          480, 10, 20, 30, 40));
+  g_free (classify_region (wide_model, GREY_CLASSES, "5,6,100,100", 640,
+          480, 5, 6, 100, 100));
+  g_free (classify_region (wide_model, GREY_CLASSES, "600,400,100,100", 640,
+          480, 600, 400, 40, 80));
+}
+
+GST_END_TEST;
+
+/* ---- tests: smoothing --------------------------------------------------- */
+
+typedef enum
+{
+  BLANK,                        /* paper only: no ink */
+  ACROSS,                       /* a horizontal bar */
+  UPRIGHT,                      /* a vertical bar */
+} Bars;
+
+static const gchar *bars_labels[] = { "across", "upright", "other" };
+
+/* Dark ink on light paper, as a webcam sees a drawing: a bar 3/5 of the
+ * frame long and 1/8 wide through the middle, or nothing. */
+static GstBuffer *
+bars_buffer (const GstVideoInfo * info, Bars bars)
+{
+  static GstClockTime pts = 0;
+  guint width = GST_VIDEO_INFO_WIDTH (info);
+  guint height = GST_VIDEO_INFO_HEIGHT (info);
+  gint stride = GST_VIDEO_INFO_PLANE_STRIDE (info, 0);
+  GstBuffer *buf = gst_buffer_new_and_alloc (GST_VIDEO_INFO_SIZE (info));
+  GstMapInfo map;
+
+  fail_unless_equals_int (GST_VIDEO_INFO_FORMAT (info),
+      GST_VIDEO_FORMAT_GRAY8);
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_WRITE));
+  for (guint y = 0; y < height; y++)
+    for (guint x = 0; x < width; x++) {
+      gboolean in_row = y >= 7 * height / 16 && y < 9 * height / 16;
+      gboolean in_column = x >= 7 * width / 16 && x < 9 * width / 16;
+      gboolean along_x = x >= width / 5 && x < 4 * width / 5;
+      gboolean along_y = y >= height / 5 && y < 4 * height / 5;
+      gboolean ink = (bars == ACROSS && in_row && along_x)
+          || (bars == UPRIGHT && in_column && along_y);
+
+      map.data[y * stride + x] = ink ? 30 : 225;
+    }
+  gst_buffer_unmap (buf, &map);
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
+  pts += GST_SECOND / 30;
+  return buf;
+}
+
+/* The bars model's own probabilities for one picture: a fresh element,
+ * no smoothing. */
+static gfloat *
+bars_reference (const GstVideoInfo * info, Bars bars)
+{
+  GstHarness *h = harness_new (bars_model, info);
+  GstBuffer *out = gst_harness_push_and_pull (h, bars_buffer (info, bars));
+  const GstCnnClassificationMeta *meta =
+      gst_buffer_get_cnn_classification_meta (out);
+  gfloat *probabilities;
+
+  fail_unless (meta != NULL);
+  fail_unless_equals_int (meta->n_classes, BARS_CLASSES);
+  probabilities = g_memdup2 (meta->probabilities,
+      BARS_CLASSES * sizeof (gfloat));
+  gst_buffer_unref (out);
+  harness_teardown (h);
+  return probabilities;
+}
+
+/* The class a result names: the most probable one, or -1 when nothing
+ * was classified (all 0) or it is below @threshold. */
+static gint
+expected_class (const gfloat * p, gdouble threshold)
+{
+  guint best = 0;
+
+  for (guint i = 1; i < BARS_CLASSES; i++)
+    if (p[i] > p[best])
+      best = i;
+  return p[best] <= 0.0f || p[best] < threshold ? -1 : (gint) best;
+}
+
+/* out = mean of @n frames' probabilities (NULL: a frame without ink). */
+static void
+mean_of (const gfloat * const *frames, guint n, gfloat * out)
+{
+  for (guint i = 0; i < BARS_CLASSES; i++) {
+    gdouble sum = 0.0;
+
+    for (guint f = 0; f < n; f++)
+      sum += frames[f] ? frames[f][i] : 0.0;
+    out[i] = sum / n;
+  }
+}
+
+/* out = the mean of the last @n of the first @end frames of @seq. */
+static void
+window_mean (const gfloat * const *seq, guint end, guint n, gfloat * out)
+{
+  guint first = end > n ? end - n : 0;
+
+  mean_of (seq + first, end - first, out);
+}
+
+/* Pushes @bars (marked DISCONT when @discont) and checks that the meta
+ * and the message report @expected (within 1e-6), with its class as
+ * expected_class() says at @threshold.  Returns that class. */
+static gint
+push_bars_expect (GstHarness * h, const GstVideoInfo * info, Bars bars,
+    gboolean discont, const gfloat * expected, gdouble threshold)
+{
+  GstBuffer *in = bars_buffer (info, bars), *out;
+  const GstCnnClassificationMeta *meta;
+  gint class_id = expected_class (expected, threshold);
+  guint best = 0;
+  GstMessage *msg;
+
+  if (discont)
+    GST_BUFFER_FLAG_SET (in, GST_BUFFER_FLAG_DISCONT);
+  out = gst_harness_push_and_pull (h, in);
+  meta = gst_buffer_get_cnn_classification_meta (out);
+  fail_unless (meta != NULL);
+  fail_unless_equals_int (meta->n_classes, BARS_CLASSES);
+  assert_probabilities_near (meta->probabilities, expected, BARS_CLASSES,
+      1e-6, "smoothed result");
+  for (guint i = 1; i < BARS_CLASSES; i++)
+    if (expected[i] > expected[best])
+      best = i;
+  fail_unless_equals_int (meta->class_id, class_id);
+  fail_unless (fabs (meta->confidence - expected[best]) <= 1e-6,
+      "confidence %g, expected %g", meta->confidence, expected[best]);
+  if (class_id >= 0) {
+    fail_unless_equals_string (meta->label, bars_labels[class_id]);
+  } else {
+    fail_unless (meta->label == NULL);
+  }
+
+  msg = pop_message (h->element, GST_MESSAGE_ELEMENT);
+  fail_unless (msg != NULL);
+  check_message_matches_meta (gst_message_get_structure (msg), meta);
+  gst_message_unref (msg);
+  gst_buffer_unref (out);
+  return class_id;
+}
+
+static GstHarness *
+bars_harness (const GstVideoInfo * info, guint smoothing, gdouble threshold)
+{
+  GstElement *element = classify_new (bars_model);
+
+  g_object_set (element, "smoothing", smoothing, "threshold", threshold,
+      NULL);
+  return harness_start (element, info);
+}
+
+/* The premises of the smoothing tests: each bar is its own class,
+ * clearly but not certainly, and a blank frame has no ink. */
+static void
+check_bars_references (const gfloat * across, const gfloat * upright,
+    const gfloat * blank)
+{
+  fail_unless (expected_class (across, 0.0) == 0 && across[0] > 0.6
+      && across[0] < 0.99, "across: %g %g %g", across[0], across[1],
+      across[2]);
+  fail_unless (expected_class (upright, 0.0) == 1 && upright[1] > 0.6
+      && upright[1] < 0.99, "upright: %g %g %g", upright[0], upright[1],
+      upright[2]);
+  if (blank != NULL)
+    for (guint i = 0; i < BARS_CLASSES; i++)
+      fail_unless_equals_float (blank[i], 0.0f);
+}
+
+/* smoothing=3 over A, A, B, B, B: each result is the mean of the last
+ * (up to) three frames' own probabilities, and the label changes at the
+ * fourth frame, when the mean does, not at the third. */
+GST_START_TEST (test_smoothing_window_means)
+{
+  static const Bars pictures[] = { ACROSS, ACROSS, UPRIGHT, UPRIGHT,
+    UPRIGHT
+  };
+  static const gint classes[] = { 0, 0, 0, 1, 1 };
+  const gfloat *seq[G_N_ELEMENTS (pictures)];
+  GstVideoInfo info;
+  gfloat *a, *b;
+  GstHarness *h;
+
+  video_info_packed (&info, "GRAY8", 64, 64);
+  a = bars_reference (&info, ACROSS);
+  b = bars_reference (&info, UPRIGHT);
+  check_bars_references (a, b, NULL);
+
+  h = bars_harness (&info, 3, 0.0);
+  for (guint i = 0; i < G_N_ELEMENTS (pictures); i++) {
+    gfloat expected[BARS_CLASSES];
+
+    seq[i] = pictures[i] == ACROSS ? a : b;
+    window_mean (seq, i + 1, 3, expected);
+    fail_unless_equals_int (push_bars_expect (h, &info, pictures[i], FALSE,
+            expected, 0.0), classes[i]);
+  }
+  harness_teardown (h);
+  g_free (a);
+  g_free (b);
+}
+
+GST_END_TEST;
+
+/* The exponential mode: m = m + 2/(N+1) (p - m), from the first frame's
+ * own probabilities; frames without ink decay it towards 0. */
+GST_START_TEST (test_smoothing_exponential)
+{
+  static const Bars pictures[] = { ACROSS, ACROSS, UPRIGHT, UPRIGHT,
+    UPRIGHT, BLANK, BLANK
+  };
+  GstVideoInfo info;
+  GstElement *element;
+  gfloat *a, *b;
+  gdouble m[BARS_CLASSES];
+  GstHarness *h;
+
+  video_info_packed (&info, "GRAY8", 64, 64);
+  a = bars_reference (&info, ACROSS);
+  b = bars_reference (&info, UPRIGHT);
+  check_bars_references (a, b, NULL);
+
+  element = classify_new (bars_model);
+  g_object_set (element, "smoothing", 3, NULL);
+  gst_util_set_object_arg (G_OBJECT (element), "smoothing-mode",
+      "exponential");
+  h = harness_start (element, &info);
+  for (guint i = 0; i < G_N_ELEMENTS (pictures); i++) {
+    const gfloat *p = pictures[i] == ACROSS ? a :
+        pictures[i] == UPRIGHT ? b : NULL;
+    gfloat expected[BARS_CLASSES];
+
+    for (guint c = 0; c < BARS_CLASSES; c++) {
+      gdouble own = p ? p[c] : 0.0;
+
+      m[c] = i == 0 ? own : m[c] + 0.5 * (own - m[c]);
+      expected[c] = m[c];
+    }
+    push_bars_expect (h, &info, pictures[i], FALSE, expected, 0.0);
+  }
+  /* A discontinuity restarts it here too. */
+  push_bars_expect (h, &info, ACROSS, TRUE, a, 0.0);
+  harness_teardown (h);
+  g_free (a);
+  g_free (b);
+}
+
+GST_END_TEST;
+
+/* The mean restarts, the next result being that frame's own, after a
+ * flush, at a DISCONT buffer, on new caps, on a new model and on new
+ * smoothing settings; and not otherwise. */
+GST_START_TEST (test_smoothing_restarts)
+{
+  GstVideoInfo info, big;
+  GstSegment segment;
+  gfloat *a, *b, *a_big, *b_big, mean[BARS_CLASSES];
+  const gfloat *pair[2];
+  GstHarness *h;
+
+  video_info_packed (&info, "GRAY8", 64, 64);
+  video_info_packed (&big, "GRAY8", 80, 80);
+  a = bars_reference (&info, ACROSS);
+  b = bars_reference (&info, UPRIGHT);
+  a_big = bars_reference (&big, ACROSS);
+  b_big = bars_reference (&big, UPRIGHT);
+  check_bars_references (a, b, NULL);
+  check_bars_references (a_big, b_big, NULL);
+
+  h = bars_harness (&info, 3, 0.0);
+  push_bars_expect (h, &info, ACROSS, FALSE, a, 0.0);
+  push_bars_expect (h, &info, ACROSS, FALSE, a, 0.0);
+
+  /* Flush (a seek): B alone, not (A + A + B) / 3. */
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+  push_bars_expect (h, &info, UPRIGHT, FALSE, b, 0.0);
+
+  /* A DISCONT buffer: A alone, then the window goes on from there. */
+  push_bars_expect (h, &info, ACROSS, TRUE, a, 0.0);
+  pair[0] = a;
+  pair[1] = b;
+  mean_of (pair, 2, mean);
+  push_bars_expect (h, &info, UPRIGHT, FALSE, mean, 0.0);
+
+  /* New caps: the first bigger frame alone. */
+  gst_harness_set_src_caps (h, gst_video_info_to_caps (&big));
+  push_bars_expect (h, &big, UPRIGHT, FALSE, b_big, 0.0);
+
+  /* A new model (the same file, loaded again). */
+  push_bars_expect (h, &big, UPRIGHT, FALSE, b_big, 0.0);
+  g_object_set (h->element, "model", bars_model, NULL);
+  push_bars_expect (h, &big, ACROSS, FALSE, a_big, 0.0);
+
+  /* New smoothing settings. */
+  g_object_set (h->element, "smoothing", 4, NULL);
+  push_bars_expect (h, &big, UPRIGHT, FALSE, b_big, 0.0);
+  pair[0] = a_big;
+  pair[1] = b_big;
+  mean_of (pair, 2, mean);
+  push_bars_expect (h, &big, ACROSS, FALSE, mean, 0.0);
+
+  harness_teardown (h);
+  g_free (a);
+  g_free (b);
+  g_free (a_big);
+  g_free (b_big);
+}
+
+GST_END_TEST;
+
+/* Only classified frames enter the mean, and a DISCONT on a frame that
+ * #GstCnnClassify:interval skips still restarts it. */
+GST_START_TEST (test_smoothing_with_interval)
+{
+  GstVideoInfo info;
+  gfloat *a, *b, mean[BARS_CLASSES];
+  const gfloat *pair[2];
+  GstBuffer *in, *out;
+  GstHarness *h;
+
+  video_info_packed (&info, "GRAY8", 64, 64);
+  a = bars_reference (&info, ACROSS);
+  b = bars_reference (&info, UPRIGHT);
+  check_bars_references (a, b, NULL);
+
+  h = bars_harness (&info, 2, 0.0);
+  g_object_set (h->element, "interval", 2, NULL);
+  push_bars_expect (h, &info, ACROSS, FALSE, a, 0.0);
+  out = gst_harness_push_and_pull (h, bars_buffer (&info, BLANK));
+  fail_unless (gst_buffer_get_cnn_classification_meta (out) == NULL);
+  gst_buffer_unref (out);
+  /* The skipped blank frame did not count: (A + B) / 2, not B / 2. */
+  pair[0] = a;
+  pair[1] = b;
+  mean_of (pair, 2, mean);
+  push_bars_expect (h, &info, UPRIGHT, FALSE, mean, 0.0);
+
+  /* A alone, not (B + A) / 2. */
+  in = bars_buffer (&info, UPRIGHT);
+  GST_BUFFER_FLAG_SET (in, GST_BUFFER_FLAG_DISCONT);
+  out = gst_harness_push_and_pull (h, in);
+  fail_unless (gst_buffer_get_cnn_classification_meta (out) == NULL);
+  gst_buffer_unref (out);
+  push_bars_expect (h, &info, ACROSS, FALSE, a, 0.0);
+
+  harness_teardown (h);
+  g_free (a);
+  g_free (b);
+}
+
+GST_END_TEST;
+
+/* Frames without ink count as zeros: the mean, and the confidence, fall
+ * as the bar leaves, and the result is no class once no frame in the
+ * window had ink. */
+GST_START_TEST (test_smoothing_no_ink)
+{
+  static const Bars pictures[] = { ACROSS, ACROSS, BLANK, BLANK, BLANK,
+    ACROSS
+  };
+  static const gint classes[] = { 0, 0, 0, 0, -1, 0 };
+  const gfloat *seq[G_N_ELEMENTS (pictures)];
+  GstVideoInfo info;
+  gfloat *a, *b, *blank;
+  GstHarness *h;
+
+  video_info_packed (&info, "GRAY8", 64, 64);
+  a = bars_reference (&info, ACROSS);
+  b = bars_reference (&info, UPRIGHT);
+  blank = bars_reference (&info, BLANK);
+  check_bars_references (a, b, blank);
+
+  h = bars_harness (&info, 3, 0.0);
+  for (guint i = 0; i < G_N_ELEMENTS (pictures); i++) {
+    gfloat expected[BARS_CLASSES];
+
+    seq[i] = pictures[i] == ACROSS ? a : NULL;
+    window_mean (seq, i + 1, 3, expected);
+    fail_unless_equals_int (push_bars_expect (h, &info, pictures[i], FALSE,
+            expected, 0.0), classes[i]);
+  }
+  harness_teardown (h);
+  g_free (a);
+  g_free (b);
+  g_free (blank);
+}
+
+GST_END_TEST;
+
+/* Pushes A A A A B A A A and then blank frames at @smoothing with a 0.5
+ * threshold; returns the classes reported. */
+static void
+run_outlier_sequence (guint smoothing, gint * classes, guint n)
+{
+  GstVideoInfo info;
+  gfloat *a, *b;
+  const gfloat **seq = g_new0 (const gfloat *, n);
+  GstHarness *h;
+
+  video_info_packed (&info, "GRAY8", 64, 64);
+  a = bars_reference (&info, ACROSS);
+  b = bars_reference (&info, UPRIGHT);
+  check_bars_references (a, b, NULL);
+  h = bars_harness (&info, smoothing, 0.5);
+  for (guint i = 0; i < n; i++) {
+    Bars picture = i == 4 ? UPRIGHT : i < 8 ? ACROSS : BLANK;
+    gfloat expected[BARS_CLASSES];
+
+    seq[i] = picture == ACROSS ? a : picture == UPRIGHT ? b : NULL;
+    window_mean (seq, i + 1, smoothing, expected);
+    classes[i] = push_bars_expect (h, &info, picture, FALSE, expected, 0.5);
+  }
+  harness_teardown (h);
+  g_free (seq);
+  g_free (a);
+  g_free (b);
+}
+
+/* threshold + smoothing: one odd frame does not change the label, and
+ * when the bar leaves the label goes to no class once, for good, a few
+ * frames later.  Without smoothing the odd frame shows. */
+GST_START_TEST (test_smoothing_steady_label)
+{
+  gint plain[14], smoothed[14];
+  guint first_none = 0;
+
+  run_outlier_sequence (1, plain, G_N_ELEMENTS (plain));
+  fail_unless_equals_int (plain[3], 0);
+  fail_unless_equals_int (plain[4], 1);
+  fail_unless_equals_int (plain[8], -1);
+
+  run_outlier_sequence (5, smoothed, G_N_ELEMENTS (smoothed));
+  for (guint i = 0; i < 8; i++)
+    fail_unless_equals_int (smoothed[i], 0);
+  for (guint i = 8; i < G_N_ELEMENTS (smoothed); i++) {
+    if (smoothed[i] == -1 && first_none == 0)
+      first_none = i;
+    fail_unless_equals_int (smoothed[i], first_none != 0 ? -1 : 0);
+  }
+  fail_unless (first_none > 8, "no class at once, at frame %u", first_none);
+}
+
+GST_END_TEST;
+
 /* ---- tests: the meta -------------------------------------------------- */
 
 GST_START_TEST (test_meta_transforms)
@@ -1393,6 +2034,14 @@ cnnclassify_suite (void)
   tcase_add_test (tc, test_corrupt_model);
   tcase_add_test (tc, test_bad_settings);
   tcase_add_test (tc, test_default_model);
+  tcase_add_test (tc, test_default_region);
+  tcase_add_test (tc, test_explicit_region_kept);
+  tcase_add_test (tc, test_smoothing_window_means);
+  tcase_add_test (tc, test_smoothing_exponential);
+  tcase_add_test (tc, test_smoothing_restarts);
+  tcase_add_test (tc, test_smoothing_with_interval);
+  tcase_add_test (tc, test_smoothing_no_ink);
+  tcase_add_test (tc, test_smoothing_steady_label);
   tcase_add_test (tc, test_meta_transforms);
   return s;
 }
