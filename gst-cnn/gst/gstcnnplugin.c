@@ -8,6 +8,7 @@
 #include <gst/gst.h>
 
 #include "gstcnnclassify.h"
+#include "gstcnnoverlay.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -15,6 +16,7 @@ plugin_init (GstPlugin * plugin)
   gboolean ret = FALSE;
 
   ret |= GST_ELEMENT_REGISTER (cnnclassify, plugin);
+  ret |= GST_ELEMENT_REGISTER (cnnoverlay, plugin);
   return ret;
 }
 

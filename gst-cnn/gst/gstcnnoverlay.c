@@ -1,0 +1,944 @@
+/* GStreamer CNN plugin: the cnnoverlay element.
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/**
+ * SECTION:element-cnnoverlay
+ * @title: cnnoverlay
+ * @see_also: cnnclassify, #GstCnnClassificationMeta
+ *
+ * Draws the result that `cnnclassify` attached to a frame onto that
+ * frame, for a person watching the video:
+ *
+ * * the box: a 2 or 3 pixel frame along the edges of the region that
+ *   was classified (#GstCnnOverlay:show-box);
+ * * the tag: the label and its confidence, e.g. "7  98%", on a tag in
+ *   #GstCnnOverlay:color just above the box's top-left corner (inside
+ *   the box when there is no room above).  A frame with no class
+ *   (class-id -1: below the threshold, or no ink) gets a grey "?" tag
+ *   and a fainter box;
+ * * the chart: one horizontal bar per class, labelled with the class
+ *   index and as long as the class's probability, the winning class in
+ *   #GstCnnOverlay:color, on a dark panel to the right of the box (to
+ *   its left, or inside its bottom-right corner, when there is no room)
+ *   (#GstCnnOverlay:show-bars).  Models with more than 32 classes get
+ *   no chart.
+ *
+ * Sizes follow the frame, so that the drawing stays legible from 160×120
+ * to 1920×1080; #GstCnnOverlay:font-scale adjusts them.  The element
+ * reads the first #GstCnnClassificationMeta of each buffer; buffers
+ * without one pass untouched.  Drawing happens in place on raw frames of
+ * the usual grey, RGB and YUV formats, so no `videoconvert` is needed
+ * between `cnnclassify` and `cnnoverlay`.
+ *
+ * The text and shapes are drawn with cairo and Pango into small ARGB
+ * pictures that are blended onto each frame; they are drawn again only
+ * when what they show changes (label, confidence in whole percent, bar
+ * lengths in pixels, region, caps or properties).
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! cnnclassify ! cnnoverlay ! videoconvert ! autovideosink
+ * ]| Classifies webcam frames with the bundled digit model and shows the
+ * result on them.
+ * |[
+ * gst-launch-1.0 videotestsrc pattern=white num-buffers=1 ! video/x-raw,width=640,height=480 ! textoverlay text=7 font-desc="Sans Bold 200" ! cnnclassify ! cnnoverlay color=0xffff8000 show-bars=false ! videoconvert ! pngenc ! filesink location=seven.png
+ * ]| Writes a picture of a classified "7" with an orange box and tag and
+ * no chart.
+ */
+
+#include "gstcnnoverlay.h"
+
+#include <gst/cnn/cnnmeta.h>
+#include <gst/video/video-overlay-composition.h>
+#include <pango/pangocairo.h>
+
+#include <math.h>
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_cnn_overlay_debug);
+#define GST_CAT_DEFAULT gst_cnn_overlay_debug
+
+#define DEFAULT_SHOW_BOX TRUE
+#define DEFAULT_SHOW_BARS TRUE
+#define DEFAULT_COLOR 0xff20e060
+#define DEFAULT_FONT_SCALE 1.0
+
+/* Longest label kept (bytes, with the NUL); longer ones are cut at a
+ * character boundary. */
+#define LABEL_MAX 64
+/* Models with more classes get no chart: their bars would be too thin. */
+#define MAX_BARS 32
+
+enum
+{
+  PROP_0,
+  PROP_SHOW_BOX,
+  PROP_SHOW_BARS,
+  PROP_COLOR,
+  PROP_FONT_SCALE,
+};
+
+/* Every format whose pixels GstVideoOverlayComposition can blend onto,
+ * that cnnclassify also reads. */
+#define CNN_OVERLAY_FORMATS "{ GRAY8, RGB, BGR, RGBx, BGRx, xRGB, xBGR, " \
+  "RGBA, BGRA, ARGB, ABGR, I420, YV12, NV12, NV21, YUY2, UYVY, AYUV, " \
+  "Y444, Y42B }"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (CNN_OVERLAY_FORMATS)));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (CNN_OVERLAY_FORMATS)));
+
+/* What the streaming thread copies under the object lock per buffer. */
+typedef struct
+{
+  gboolean show_box;
+  gboolean show_bars;
+  guint32 color;                /* 0xAARRGGBB */
+  gdouble font_scale;
+} GstCnnOverlaySettings;
+
+/* Sizes in frame pixels, from the frame size and font-scale. */
+typedef struct
+{
+  guint line;                   /* width of the box's lines */
+  gdouble font_px;              /* tag text */
+  guint pad;                    /* around the tag text */
+  gdouble bar_font_px;          /* chart labels */
+  guint row;                    /* chart row pitch */
+  guint bar_length;             /* a bar of probability 1 */
+  guint gap;                    /* between the box and the chart */
+} GstCnnOverlayMetrics;
+
+typedef struct
+{
+  gint x, y, width, height;
+} GstCnnOverlayRect;
+
+/* Everything the drawing depends on, rounded to what can be seen: when
+ * two frames have equal keys they get the same pixels. */
+typedef struct
+{
+  GstCnnOverlaySettings settings;
+  guint frame_width, frame_height;
+  GstCnnOverlayRect roi;        /* clipped to the frame; may be empty */
+  gint class_id;
+  guint percent;                /* confidence, rounded */
+  gboolean has_label;
+  gchar label[LABEL_MAX];
+  guint n_bars;                 /* 0: no chart */
+  guint16 bars[MAX_BARS];       /* bar lengths in pixels */
+} GstCnnOverlayKey;
+
+/* One piece of the drawing (a box edge, the tag, the chart): an ARGB
+ * picture kept across frames, reallocated only when its size changes. */
+typedef struct
+{
+  guint8 *pixels;               /* cairo ARGB32, premultiplied */
+  gsize capacity;
+  guint width, height;
+  gint x, y;                    /* where it goes on the frame */
+  cairo_surface_t *surface;     /* on pixels */
+  cairo_t *cr;
+  GstBuffer *buffer;            /* wraps pixels, with its GstVideoMeta */
+} GstCnnOverlayPart;
+
+enum
+{
+  PART_TOP,
+  PART_BOTTOM,
+  PART_LEFT,
+  PART_RIGHT,
+  PART_TAG,
+  PART_CHART,
+  N_PARTS
+};
+
+struct _GstCnnOverlay
+{
+  GstVideoFilter parent;
+
+  /* Under the object lock. */
+  GstCnnOverlaySettings settings;
+
+  /* The streaming thread's (and start()/stop()'s, when it is idle). */
+  PangoFontMap *font_map;
+  PangoContext *pango;
+  PangoLayout *layout;
+  PangoFontDescription *font;
+  gboolean drawn_valid;
+  GstCnnOverlayKey drawn;       /* what composition shows */
+  GstCnnOverlayPart parts[N_PARTS];
+  GstVideoOverlayComposition *composition;      /* NULL: nothing */
+};
+
+#define gst_cnn_overlay_parent_class parent_class
+G_DEFINE_TYPE (GstCnnOverlay, gst_cnn_overlay, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE (cnnoverlay, "cnnoverlay", GST_RANK_NONE,
+    GST_TYPE_CNN_OVERLAY);
+
+static void gst_cnn_overlay_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_cnn_overlay_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static void gst_cnn_overlay_finalize (GObject * object);
+static gboolean gst_cnn_overlay_start (GstBaseTransform * trans);
+static gboolean gst_cnn_overlay_stop (GstBaseTransform * trans);
+static GstFlowReturn gst_cnn_overlay_prepare_output_buffer (GstBaseTransform *
+    trans, GstBuffer * input, GstBuffer ** output);
+static GstFlowReturn gst_cnn_overlay_transform_ip (GstBaseTransform * trans,
+    GstBuffer * buffer);
+static gboolean gst_cnn_overlay_set_info (GstVideoFilter * filter,
+    GstCaps * incaps, GstVideoInfo * in_info, GstCaps * outcaps,
+    GstVideoInfo * out_info);
+
+static void
+gst_cnn_overlay_install_properties (GObjectClass * gobject_class)
+{
+  g_object_class_install_property (gobject_class, PROP_SHOW_BOX,
+      g_param_spec_boolean ("show-box", "Show box",
+          "Draw a frame along the edges of the region that was classified "
+          "(default true)", DEFAULT_SHOW_BOX,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_SHOW_BARS,
+      g_param_spec_boolean ("show-bars", "Show bars",
+          "Draw a chart with one bar per class, as long as its probability, "
+          "beside the region (default true). Models with more than 32 "
+          "classes get no chart", DEFAULT_SHOW_BARS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_COLOR,
+      g_param_spec_uint ("color", "Color",
+          "Colour of the box, the label tag and the winning class's bar, as "
+          "0xAARRGGBB (alpha 0xff: opaque). Default 0xff20e060, a clear "
+          "green", 0, G_MAXUINT32, DEFAULT_COLOR,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_FONT_SCALE,
+      g_param_spec_double ("font-scale", "Font scale",
+          "Size of the label and the chart relative to the automatic size, "
+          "which follows the frame (label text 5.5% of the frame's smaller "
+          "side, at least 10 pixels): 0.25 to 4, default 1", 0.25, 4.0,
+          DEFAULT_FONT_SCALE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+}
+
+static void
+gst_cnn_overlay_class_init (GstCnnOverlayClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_cnn_overlay_debug, "cnnoverlay", 0,
+      "CNN classification overlay");
+
+  gobject_class->set_property = gst_cnn_overlay_set_property;
+  gobject_class->get_property = gst_cnn_overlay_get_property;
+  gobject_class->finalize = gst_cnn_overlay_finalize;
+  gst_cnn_overlay_install_properties (gobject_class);
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "CNN classification overlay", "Filter/Effect/Video",
+      "Draws the region, label, confidence and class probabilities that "
+      "cnnclassify attached to each frame", "gst-cnn developers");
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_cnn_overlay_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_cnn_overlay_stop);
+  trans_class->prepare_output_buffer =
+      GST_DEBUG_FUNCPTR (gst_cnn_overlay_prepare_output_buffer);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_cnn_overlay_transform_ip);
+  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_cnn_overlay_set_info);
+
+  gst_cnn_classification_meta_get_info ();
+}
+
+static void
+gst_cnn_overlay_init (GstCnnOverlay * self)
+{
+  self->settings.show_box = DEFAULT_SHOW_BOX;
+  self->settings.show_bars = DEFAULT_SHOW_BARS;
+  self->settings.color = DEFAULT_COLOR;
+  self->settings.font_scale = DEFAULT_FONT_SCALE;
+  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+}
+
+/* ---- the pieces' pictures ------------------------------------------- */
+
+static void
+gst_cnn_overlay_part_release_surface (GstCnnOverlayPart * part)
+{
+  g_clear_pointer (&part->cr, cairo_destroy);
+  g_clear_pointer (&part->surface, cairo_surface_destroy);
+  gst_clear_buffer (&part->buffer);
+  part->width = part->height = 0;
+}
+
+static void
+gst_cnn_overlay_part_free (GstCnnOverlayPart * part)
+{
+  gst_cnn_overlay_part_release_surface (part);
+  g_clear_pointer (&part->pixels, g_free);
+  part->capacity = 0;
+}
+
+/* Makes the part's picture width × height (keeping it when the size is
+ * unchanged) and transparent.  Only called when no composition holds
+ * the part's buffer. */
+static gboolean
+gst_cnn_overlay_part_resize (GstCnnOverlayPart * part, guint width,
+    guint height)
+{
+  gint stride = cairo_format_stride_for_width (CAIRO_FORMAT_ARGB32, width);
+  gsize size = (gsize) stride * height;
+
+  if (part->surface == NULL || part->width != width
+      || part->height != height) {
+    gst_cnn_overlay_part_release_surface (part);
+    if (stride != (gint) width * 4)
+      return FALSE;             /* wider than cairo can draw */
+    if (size > part->capacity) {
+      g_free (part->pixels);
+      part->pixels = g_malloc (size);
+      part->capacity = size;
+    }
+    part->surface = cairo_image_surface_create_for_data (part->pixels,
+        CAIRO_FORMAT_ARGB32, width, height, stride);
+    if (cairo_surface_status (part->surface) != CAIRO_STATUS_SUCCESS) {
+      gst_cnn_overlay_part_release_surface (part);
+      return FALSE;
+    }
+    part->cr = cairo_create (part->surface);
+    /* The same byte layout: B G R A words on little-endian machines. */
+    part->buffer = gst_buffer_new_wrapped_full (0, part->pixels, size, 0,
+        size, NULL, NULL);
+    gst_buffer_add_video_meta (part->buffer, GST_VIDEO_FRAME_FLAG_NONE,
+        GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB, width, height);
+    part->width = width;
+    part->height = height;
+  }
+
+  cairo_identity_matrix (part->cr);
+  cairo_set_operator (part->cr, CAIRO_OPERATOR_CLEAR);
+  cairo_paint (part->cr);
+  cairo_set_operator (part->cr, CAIRO_OPERATOR_OVER);
+  return TRUE;
+}
+
+/* Readies @part to draw @want (frame coordinates), of which only what
+ * lies inside the frame is kept; the part's cairo context then draws in
+ * @want's own coordinates.  FALSE when nothing of it is inside. */
+static gboolean
+gst_cnn_overlay_part_begin (GstCnnOverlayPart * part,
+    const GstCnnOverlayRect * want, guint frame_width, guint frame_height)
+{
+  gint x0 = MAX (want->x, 0), y0 = MAX (want->y, 0);
+  gint x1 = MIN (want->x + want->width, (gint) frame_width);
+  gint y1 = MIN (want->y + want->height, (gint) frame_height);
+
+  if (x1 <= x0 || y1 <= y0)
+    return FALSE;
+  if (!gst_cnn_overlay_part_resize (part, x1 - x0, y1 - y0))
+    return FALSE;
+  part->x = x0;
+  part->y = y0;
+  cairo_translate (part->cr, want->x - x0, want->y - y0);
+  return TRUE;
+}
+
+static void
+gst_cnn_overlay_add_part (GstCnnOverlay * self, GstCnnOverlayPart * part)
+{
+  GstVideoOverlayRectangle *rect;
+
+  cairo_surface_flush (part->surface);
+  rect = gst_video_overlay_rectangle_new_raw (part->buffer, part->x, part->y,
+      part->width, part->height,
+      GST_VIDEO_OVERLAY_FORMAT_FLAG_PREMULTIPLIED_ALPHA);
+  if (self->composition == NULL)
+    self->composition = gst_video_overlay_composition_new (rect);
+  else
+    gst_video_overlay_composition_add_rectangle (self->composition, rect);
+  gst_video_overlay_rectangle_unref (rect);
+}
+
+/* ---- measures --------------------------------------------------------- */
+
+static void
+gst_cnn_overlay_compute_metrics (guint width, guint height,
+    gdouble font_scale, GstCnnOverlayMetrics * m)
+{
+  guint side = MIN (width, height);
+
+  m->line = side >= 400 ? 3 : 2;
+  m->font_px = MAX (MAX (side * 0.055, 10.0) * font_scale, 6.0);
+  m->pad = MAX (2, (guint) lround (m->font_px * 0.25));
+  m->bar_font_px = MAX (m->font_px * 0.55, 7.0);
+  m->row = (guint) ceil (m->bar_font_px * 1.3);
+  m->bar_length = (guint) lround (m->bar_font_px * 3.0);
+  m->gap = m->line + 2;
+}
+
+static gdouble
+gst_cnn_overlay_unit (gfloat value)
+{
+  /* NaN and negatives become 0. */
+  return value > 0.0f ? MIN (value, 1.0f) : 0.0;
+}
+
+/* The valid UTF-8 start of @src, cut at a character boundary to fit. */
+static void
+gst_cnn_overlay_copy_label (gchar * dst, const gchar * src)
+{
+  const gchar *end;
+  gsize n;
+
+  g_utf8_validate (src, strnlen (src, LABEL_MAX - 1), &end);
+  n = end - src;
+  memcpy (dst, src, n);
+  dst[n] = '\0';
+}
+
+static GstCnnOverlayRect
+gst_cnn_overlay_clip_roi (const GstCnnClassificationMeta * meta,
+    guint width, guint height)
+{
+  GstCnnOverlayRect r;
+
+  r.x = MIN (meta->roi_x, width);
+  r.y = MIN (meta->roi_y, height);
+  r.width = MIN (meta->roi_width, width - r.x);
+  r.height = MIN (meta->roi_height, height - r.y);
+  return r;
+}
+
+static void
+gst_cnn_overlay_make_key (GstCnnOverlay * self,
+    const GstCnnClassificationMeta * meta,
+    const GstCnnOverlaySettings * settings, GstCnnOverlayKey * key)
+{
+  const GstVideoInfo *info = &GST_VIDEO_FILTER (self)->in_info;
+  guint width = GST_VIDEO_INFO_WIDTH (info);
+  guint height = GST_VIDEO_INFO_HEIGHT (info);
+  GstCnnOverlayMetrics m;
+
+  memset (key, 0, sizeof (*key));
+  key->settings = *settings;
+  key->frame_width = width;
+  key->frame_height = height;
+  key->roi = gst_cnn_overlay_clip_roi (meta, width, height);
+  key->class_id = MAX (meta->class_id, -1);
+  key->percent = (guint) lround (gst_cnn_overlay_unit (meta->confidence) *
+      100.0);
+  key->has_label = meta->label != NULL;
+  if (key->has_label)
+    gst_cnn_overlay_copy_label (key->label, meta->label);
+
+  if (!settings->show_bars || meta->probabilities == NULL
+      || meta->n_classes == 0 || meta->n_classes > MAX_BARS)
+    return;
+  gst_cnn_overlay_compute_metrics (width, height, settings->font_scale, &m);
+  key->n_bars = meta->n_classes;
+  for (guint i = 0; i < key->n_bars; i++)
+    key->bars[i] = (guint16) lround (gst_cnn_overlay_unit
+        (meta->probabilities[i]) * m.bar_length);
+}
+
+static gboolean
+gst_cnn_overlay_key_equal (const GstCnnOverlayKey * a,
+    const GstCnnOverlayKey * b)
+{
+  const GstCnnOverlaySettings *sa = &a->settings, *sb = &b->settings;
+
+  return sa->show_box == sb->show_box && sa->show_bars == sb->show_bars
+      && sa->color == sb->color && sa->font_scale == sb->font_scale
+      && a->frame_width == b->frame_width
+      && a->frame_height == b->frame_height
+      && memcmp (&a->roi, &b->roi, sizeof (a->roi)) == 0
+      && a->class_id == b->class_id && a->percent == b->percent
+      && a->has_label == b->has_label && strcmp (a->label, b->label) == 0
+      && a->n_bars == b->n_bars
+      && memcmp (a->bars, b->bars, a->n_bars * sizeof (a->bars[0])) == 0;
+}
+
+/* ---- drawing ------------------------------------------------------------ */
+
+static GstCnnOverlayRect
+gst_cnn_overlay_rect (gint x, gint y, gint width, gint height)
+{
+  GstCnnOverlayRect r = { x, y, width, height };
+
+  return r;
+}
+
+static void
+gst_cnn_overlay_set_color (cairo_t * cr, guint32 argb, gdouble alpha)
+{
+  cairo_set_source_rgba (cr, ((argb >> 16) & 0xff) / 255.0,
+      ((argb >> 8) & 0xff) / 255.0, (argb & 0xff) / 255.0,
+      ((argb >> 24) & 0xff) / 255.0 * alpha);
+}
+
+/* Dark text on light colours, white on dark ones. */
+static guint32
+gst_cnn_overlay_text_color_on (guint32 argb)
+{
+  gdouble luma = 0.2126 * ((argb >> 16) & 0xff) +
+      0.7152 * ((argb >> 8) & 0xff) + 0.0722 * (argb & 0xff);
+
+  return luma > 140.0 ? 0xff101010 : 0xffffffff;
+}
+
+/* Sets the layout's text and size; returns its logical extents. */
+static PangoRectangle
+gst_cnn_overlay_set_text (GstCnnOverlay * self, const gchar * text,
+    gdouble size_px, PangoWeight weight, gint max_width)
+{
+  PangoRectangle ink, logical;
+
+  pango_font_description_set_absolute_size (self->font,
+      size_px * PANGO_SCALE);
+  pango_font_description_set_weight (self->font, weight);
+  pango_layout_set_font_description (self->layout, self->font);
+  pango_layout_set_width (self->layout,
+      max_width > 0 ? max_width * PANGO_SCALE : -1);
+  pango_layout_set_text (self->layout, text, -1);
+  pango_layout_get_pixel_extents (self->layout, &ink, &logical);
+  return logical;
+}
+
+static void
+gst_cnn_overlay_show_text (GstCnnOverlay * self, cairo_t * cr, gdouble x,
+    gdouble y)
+{
+  pango_cairo_update_context (cr, self->pango);
+  pango_layout_context_changed (self->layout);
+  cairo_move_to (cr, x, y);
+  pango_cairo_show_layout (cr, self->layout);
+}
+
+static void
+gst_cnn_overlay_draw_box (GstCnnOverlay * self, const GstCnnOverlayKey * key,
+    const GstCnnOverlayMetrics * m)
+{
+  const GstCnnOverlayRect *r = &key->roi;
+  gint line = MIN ((gint) m->line, MIN (r->width, r->height) / 2);
+  gdouble alpha = key->class_id < 0 ? 0.6 : 1.0;
+  GstCnnOverlayRect edges[4];
+
+  line = MAX (line, 1);
+  edges[PART_TOP] = gst_cnn_overlay_rect (r->x, r->y, r->width, line);
+  edges[PART_BOTTOM] = gst_cnn_overlay_rect (r->x, r->y + r->height - line,
+      r->width, line);
+  edges[PART_LEFT] = gst_cnn_overlay_rect (r->x, r->y + line, line,
+      r->height - 2 * line);
+  edges[PART_RIGHT] = gst_cnn_overlay_rect (r->x + r->width - line,
+      r->y + line, line, r->height - 2 * line);
+
+  for (guint i = PART_TOP; i <= PART_RIGHT; i++) {
+    GstCnnOverlayPart *part = &self->parts[i];
+
+    if (edges[i].height <= 0 || !gst_cnn_overlay_part_begin (part, &edges[i],
+            key->frame_width, key->frame_height))
+      continue;
+    gst_cnn_overlay_set_color (part->cr, key->settings.color, alpha);
+    cairo_paint (part->cr);
+    gst_cnn_overlay_add_part (self, part);
+  }
+}
+
+/* "7  98%"; "?" when there is no class. */
+static void
+gst_cnn_overlay_format_tag (const GstCnnOverlayKey * key, gchar * text,
+    gsize size)
+{
+  if (key->class_id < 0)
+    g_strlcpy (text, "?", size);
+  else if (key->has_label)
+    g_snprintf (text, size, "%s  %u%%", key->label, key->percent);
+  else
+    g_snprintf (text, size, "#%d  %u%%", key->class_id, key->percent);
+}
+
+/* Above the box's top-left corner, flush with its left edge; inside the
+ * box when there is no room above; moved left to stay in the frame. */
+static GstCnnOverlayRect
+gst_cnn_overlay_place_tag (const GstCnnOverlayKey * key, gint width,
+    gint height)
+{
+  GstCnnOverlayRect tag = { key->roi.x, key->roi.y - height, width, height };
+
+  if (tag.y < 0)
+    tag.y = key->roi.y;
+  if (tag.x + tag.width > (gint) key->frame_width)
+    tag.x = MAX ((gint) key->frame_width - tag.width, 0);
+  return tag;
+}
+
+static void
+gst_cnn_overlay_draw_tag (GstCnnOverlay * self, const GstCnnOverlayKey * key,
+    const GstCnnOverlayMetrics * m)
+{
+  GstCnnOverlayPart *part = &self->parts[PART_TAG];
+  gboolean none = key->class_id < 0;
+  guint32 background = none ? 0xd9595959 : key->settings.color;
+  gint pad_x = m->pad + 1, pad_y = MAX (1, (gint) m->pad / 3);
+  gint max_text = (gint) key->frame_width - 2 * pad_x;
+  gchar text[LABEL_MAX + 32];
+  PangoRectangle extents;
+  GstCnnOverlayRect tag;
+
+  gst_cnn_overlay_format_tag (key, text, sizeof (text));
+  extents = gst_cnn_overlay_set_text (self, text, m->font_px,
+      PANGO_WEIGHT_BOLD, MAX (max_text, 1));
+  tag = gst_cnn_overlay_place_tag (key, extents.width + 2 * pad_x,
+      extents.height + 2 * pad_y);
+  if (!gst_cnn_overlay_part_begin (part, &tag, key->frame_width,
+          key->frame_height))
+    return;
+
+  gst_cnn_overlay_set_color (part->cr, background, 1.0);
+  cairo_paint (part->cr);
+  gst_cnn_overlay_set_color (part->cr,
+      gst_cnn_overlay_text_color_on (background | 0xff000000), 1.0);
+  gst_cnn_overlay_show_text (self, part->cr, pad_x - extents.x,
+      pad_y - extents.y);
+  gst_cnn_overlay_add_part (self, part);
+}
+
+static void
+gst_cnn_overlay_rounded_rect (cairo_t * cr, gdouble x, gdouble y,
+    gdouble w, gdouble h, gdouble r)
+{
+  r = MIN (r, MIN (w, h) / 2);
+  cairo_new_sub_path (cr);
+  cairo_arc (cr, x + w - r, y + r, r, -G_PI / 2, 0);
+  cairo_arc (cr, x + w - r, y + h - r, r, 0, G_PI / 2);
+  cairo_arc (cr, x + r, y + h - r, r, G_PI / 2, G_PI);
+  cairo_arc (cr, x + r, y + r, r, G_PI, 3 * G_PI / 2);
+  cairo_close_path (cr);
+}
+
+/* Right of the box, top-aligned with it; else left of it; else inside
+ * its bottom-right corner.  Kept inside the frame where it fits. */
+static GstCnnOverlayRect
+gst_cnn_overlay_place_chart (const GstCnnOverlayKey * key,
+    const GstCnnOverlayMetrics * m, gint width, gint height)
+{
+  const GstCnnOverlayRect *r = &key->roi;
+  gint frame_w = key->frame_width, frame_h = key->frame_height;
+  gint gap = m->gap;
+  GstCnnOverlayRect chart = { 0, r->y, width, height };
+
+  if (r->x + r->width + gap + width <= frame_w) {
+    chart.x = r->x + r->width + gap;
+  } else if (r->x - gap - width >= 0) {
+    chart.x = r->x - gap - width;
+  } else {
+    chart.x = r->x + r->width - (gint) m->line - gap - width;
+    chart.y = r->y + r->height - (gint) m->line - gap - height;
+  }
+  chart.x = CLAMP (chart.x, 0, MAX (frame_w - width, 0));
+  chart.y = CLAMP (chart.y, 0, MAX (frame_h - height, 0));
+  return chart;
+}
+
+static void
+gst_cnn_overlay_draw_chart_row (GstCnnOverlay * self, cairo_t * cr,
+    const GstCnnOverlayKey * key, guint i, gdouble font_px, gint label_x,
+    gint label_width, gint bar_x, gint y, gint row, gint bar_length)
+{
+  gboolean winner = (gint) i == key->class_id;
+  guint32 color = winner ? key->settings.color : 0xffffffff;
+  gint bar_h = MAX (1, (gint) lround (row * 0.6));
+  gint bar_y = y + (row - bar_h) / 2;
+
+  if (font_px >= 5.0) {
+    gchar text[16];
+    PangoRectangle extents;
+
+    g_snprintf (text, sizeof (text), "%u", i);
+    extents = gst_cnn_overlay_set_text (self, text, font_px,
+        winner ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL, -1);
+    gst_cnn_overlay_set_color (cr, color, winner ? 1.0 : 0.85);
+    gst_cnn_overlay_show_text (self, cr,
+        label_x + label_width - extents.width - extents.x,
+        y + (row - extents.height) / 2.0 - extents.y);
+  }
+
+  cairo_set_source_rgba (cr, 1.0, 1.0, 1.0, 0.1);
+  cairo_rectangle (cr, bar_x, bar_y, bar_length, bar_h);
+  cairo_fill (cr);
+  gst_cnn_overlay_set_color (cr, color, winner ? 1.0 : 0.8);
+  cairo_rectangle (cr, bar_x, bar_y, key->bars[i], bar_h);
+  cairo_fill (cr);
+}
+
+static void
+gst_cnn_overlay_draw_chart (GstCnnOverlay * self,
+    const GstCnnOverlayKey * key, const GstCnnOverlayMetrics * m)
+{
+  GstCnnOverlayPart *part = &self->parts[PART_CHART];
+  guint n = key->n_bars;
+  gint row = m->row, pad = MAX (2, (gint) lround (m->row * 0.35));
+  gdouble font_px = m->bar_font_px;
+  gint label_width = 0, width, height;
+  GstCnnOverlayRect chart;
+  gchar widest[16];
+
+  /* Rows shrink to fit the frame's height, their labels with them. */
+  if ((gint) (n * row) + 2 * pad > (gint) key->frame_height) {
+    pad = 1;
+    row = ((gint) key->frame_height - 2 * pad) / (gint) n;
+    font_px = MIN (font_px, row * 0.8);
+  }
+  if (row < 2)
+    return;
+  if (font_px >= 5.0) {
+    g_snprintf (widest, sizeof (widest), "%u", n - 1);
+    label_width = gst_cnn_overlay_set_text (self, widest, font_px,
+        PANGO_WEIGHT_BOLD, -1).width;
+  }
+  width = pad + label_width + pad + m->bar_length + pad;
+  height = pad + (gint) (n * row) + pad;
+  chart = gst_cnn_overlay_place_chart (key, m, width, height);
+  if (!gst_cnn_overlay_part_begin (part, &chart, key->frame_width,
+          key->frame_height))
+    return;
+
+  cairo_set_source_rgba (part->cr, 0.0, 0.0, 0.0, 0.7);
+  gst_cnn_overlay_rounded_rect (part->cr, 0, 0, width, height, pad);
+  cairo_fill (part->cr);
+  for (guint i = 0; i < n; i++)
+    gst_cnn_overlay_draw_chart_row (self, part->cr, key, i, font_px, pad,
+        label_width, 2 * pad + label_width, pad + (gint) i * row, row,
+        m->bar_length);
+  gst_cnn_overlay_add_part (self, part);
+}
+
+/* Draws what @key describes into the parts and gathers them in a new
+ * composition. */
+static void
+gst_cnn_overlay_render (GstCnnOverlay * self, const GstCnnOverlayKey * key)
+{
+  gboolean has_region = key->roi.width > 0 && key->roi.height > 0;
+  GstCnnOverlayMetrics m;
+
+  /* First let go of the parts' buffers, so they can be drawn again. */
+  g_clear_pointer (&self->composition, gst_video_overlay_composition_unref);
+  gst_cnn_overlay_compute_metrics (key->frame_width, key->frame_height,
+      key->settings.font_scale, &m);
+
+  if (key->settings.show_box && has_region)
+    gst_cnn_overlay_draw_box (self, key, &m);
+  if (key->n_bars > 0)
+    gst_cnn_overlay_draw_chart (self, key, &m);
+  gst_cnn_overlay_draw_tag (self, key, &m);
+
+  GST_DEBUG_OBJECT (self, "drew class %d (%u%%), region %d,%d %dx%d, %u bars",
+      key->class_id, key->percent, key->roi.x, key->roi.y, key->roi.width,
+      key->roi.height, key->n_bars);
+}
+
+/* ---- element ------------------------------------------------------------ */
+
+static void
+gst_cnn_overlay_forget_drawing (GstCnnOverlay * self)
+{
+  g_clear_pointer (&self->composition, gst_video_overlay_composition_unref);
+  self->drawn_valid = FALSE;
+}
+
+static void
+gst_cnn_overlay_free_drawing (GstCnnOverlay * self)
+{
+  gst_cnn_overlay_forget_drawing (self);
+  for (guint i = 0; i < N_PARTS; i++)
+    gst_cnn_overlay_part_free (&self->parts[i]);
+  g_clear_object (&self->layout);
+  g_clear_object (&self->pango);
+  g_clear_object (&self->font_map);
+  g_clear_pointer (&self->font, pango_font_description_free);
+}
+
+/* Fonts are found once, here, not on the first frame. */
+static gboolean
+gst_cnn_overlay_start (GstBaseTransform * trans)
+{
+  GstCnnOverlay *self = GST_CNN_OVERLAY (trans);
+  cairo_font_options_t *options;
+
+  self->font_map = pango_cairo_font_map_new ();
+  self->pango = pango_font_map_create_context (self->font_map);
+  /* Grey antialiasing: the frame may end up in any pixel order. */
+  options = cairo_font_options_create ();
+  cairo_font_options_set_antialias (options, CAIRO_ANTIALIAS_GRAY);
+  cairo_font_options_set_hint_style (options, CAIRO_HINT_STYLE_SLIGHT);
+  pango_cairo_context_set_font_options (self->pango, options);
+  cairo_font_options_destroy (options);
+  self->layout = pango_layout_new (self->pango);
+  pango_layout_set_ellipsize (self->layout, PANGO_ELLIPSIZE_END);
+  pango_layout_set_single_paragraph_mode (self->layout, TRUE);
+  self->font = pango_font_description_from_string ("Sans");
+  return TRUE;
+}
+
+static gboolean
+gst_cnn_overlay_stop (GstBaseTransform * trans)
+{
+  gst_cnn_overlay_free_drawing (GST_CNN_OVERLAY (trans));
+  return TRUE;
+}
+
+static void
+gst_cnn_overlay_finalize (GObject * object)
+{
+  gst_cnn_overlay_free_drawing (GST_CNN_OVERLAY (object));
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_cnn_overlay_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstCnnOverlay *self = GST_CNN_OVERLAY (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_SHOW_BOX:
+      self->settings.show_box = g_value_get_boolean (value);
+      break;
+    case PROP_SHOW_BARS:
+      self->settings.show_bars = g_value_get_boolean (value);
+      break;
+    case PROP_COLOR:
+      self->settings.color = g_value_get_uint (value);
+      break;
+    case PROP_FONT_SCALE:
+      self->settings.font_scale = g_value_get_double (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_cnn_overlay_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstCnnOverlay *self = GST_CNN_OVERLAY (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_SHOW_BOX:
+      g_value_set_boolean (value, self->settings.show_box);
+      break;
+    case PROP_SHOW_BARS:
+      g_value_set_boolean (value, self->settings.show_bars);
+      break;
+    case PROP_COLOR:
+      g_value_set_uint (value, self->settings.color);
+      break;
+    case PROP_FONT_SCALE:
+      g_value_set_double (value, self->settings.font_scale);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gboolean
+gst_cnn_overlay_set_info (GstVideoFilter * filter, GstCaps * incaps,
+    GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
+{
+  GstCnnOverlay *self = GST_CNN_OVERLAY (filter);
+
+  gst_cnn_overlay_forget_drawing (self);
+  GST_DEBUG_OBJECT (self, "drawing on %s %dx%d frames",
+      GST_VIDEO_INFO_NAME (in_info), GST_VIDEO_INFO_WIDTH (in_info),
+      GST_VIDEO_INFO_HEIGHT (in_info));
+  return TRUE;
+}
+
+/* A frame without a result is passed on as it came, even when it is
+ * not writable: it will not be touched.  The others are made writable
+ * as usual. */
+static GstFlowReturn
+gst_cnn_overlay_prepare_output_buffer (GstBaseTransform * trans,
+    GstBuffer * input, GstBuffer ** output)
+{
+  if (gst_buffer_get_cnn_classification_meta (input) == NULL) {
+    *output = input;
+    return GST_FLOW_OK;
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->prepare_output_buffer
+      (trans, input, output);
+}
+
+static GstFlowReturn
+gst_cnn_overlay_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
+{
+  GstCnnOverlay *self = GST_CNN_OVERLAY (trans);
+  GstVideoFilter *filter = GST_VIDEO_FILTER (trans);
+  GstCnnClassificationMeta *meta;
+  GstCnnOverlaySettings settings;
+  GstCnnOverlayKey key;
+  GstVideoFrame frame;
+
+  meta = gst_buffer_get_cnn_classification_meta (buffer);
+  if (meta == NULL)
+    return GST_FLOW_OK;
+  if (G_UNLIKELY (self->layout == NULL))
+    goto not_started;
+
+  GST_OBJECT_LOCK (self);
+  settings = self->settings;
+  GST_OBJECT_UNLOCK (self);
+
+  gst_cnn_overlay_make_key (self, meta, &settings, &key);
+  if (!self->drawn_valid || !gst_cnn_overlay_key_equal (&key, &self->drawn)) {
+    gst_cnn_overlay_render (self, &key);
+    self->drawn = key;
+    self->drawn_valid = TRUE;
+  }
+  if (self->composition == NULL)
+    return GST_FLOW_OK;
+
+  if (!gst_video_frame_map (&frame, &filter->in_info, buffer,
+          GST_MAP_READWRITE))
+    goto map_failed;
+  gst_video_overlay_composition_blend (self->composition, &frame);
+  gst_video_frame_unmap (&frame);
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+not_started:
+  {
+    GST_ELEMENT_ERROR (self, CORE, STATE_CHANGE, ("Not started"), (NULL));
+    return GST_FLOW_ERROR;
+  }
+map_failed:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Could not map the frame for writing"), (NULL));
+    return GST_FLOW_ERROR;
+  }
+}
