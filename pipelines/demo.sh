@@ -3,7 +3,8 @@
 # the digits 0 to 9 are drawn one a second in dark ink onto a paper-white
 # videotestsrc (textoverlay, fed by a subtitle track), classified by the
 # bundled digit model, and the results printed as they come.  With a
-# display (and no --headless) the frames are also shown in a window.
+# display (and no --headless) the frames are also shown in a window, with
+# cnnoverlay drawing the region, the label and a bar per class.
 # No camera and no download needed.
 #
 #   pipelines/demo.sh [--headless] [--seconds N]
@@ -49,8 +50,8 @@ for ((i = 0; i < seconds; i++)); do
 done > "$work/digits.srt"
 
 if [ "$headless" = 0 ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-  sink="videoconvert ! autovideosink"
-  echo "demo.sh: showing the frames in a window; results below"
+  sink="cnnoverlay ! videoconvert ! autovideosink"
+  echo "demo.sh: showing the frames with cnnoverlay's box, label and bars in a window; results below"
 else
   sink="fakesink sync=true"
   echo "demo.sh: no display (or --headless): printing the results only"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # webcam.sh — classifies a digit written on paper and held up to a webcam:
 # frames from v4l2src go through cnnclassify (bundled digit model, MNIST
-# preprocessing of a centred square) to a window, and each result is
-# printed as it comes.
+# preprocessing of the centred square, results smoothed over 5 classified
+# frames) and cnnoverlay (box, label, bars) to a window, and each result
+# is printed as it comes.
 #
 #   pipelines/webcam.sh [--device /dev/videoN] [--threshold 0.6]
 set -euo pipefail
@@ -34,8 +35,8 @@ echo "webcam.sh: reading $device at 640x480, 30 frames/s; hold a digit up to the
 echo "webcam.sh: results below (class -1 / '-' means no digit found or below threshold $threshold)"
 gst-launch-1.0 -m v4l2src device="$device" \
   ! video/x-raw,width=640,height=480,framerate=30/1 \
-  ! cnnclassify interval=3 threshold="$threshold" \
-  ! videoconvert ! autovideosink sync=false 2>&1 \
+  ! cnnclassify interval=3 smoothing=5 threshold="$threshold" \
+  ! cnnoverlay ! videoconvert ! autovideosink sync=false 2>&1 \
 | awk '/cnn-classification/ {
     label = $0; sub(/.*label=\(string\)/, "", label); sub(/,.*/, "", label)
     if (label ~ /^"/) label = "-"
