@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target for SECONDS on a scratch copy of its seed
+# corpus (the committed seeds stay as they are) and prints each one's
+# executions and their total.  Fails when a target stops on a crash,
+# a leak, a timeout or an out-of-memory; the input that did it is kept
+# in OUT_DIR (default: BUILD_DIR/fuzz-out/<target>/).
+#
+#   bash tests/fuzz/run-fuzzers.sh BUILD_DIR SECONDS [TARGET...]
+set -uo pipefail
+
+if [ $# -lt 2 ]; then
+  echo "usage: $0 BUILD_DIR SECONDS [TARGET...]" >&2
+  exit 2
+fi
+build=$(cd "$1" && pwd)
+seconds=$2
+shift 2
+here=$(cd "$(dirname "$0")" && pwd)
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(model idx arch preprocess)
+fi
+out_root=${OUT_DIR:-$build/fuzz-out}
+
+total=0
+failed=()
+for t in "${targets[@]}"; do
+  exe=$build/tests/fuzz/fuzz-$t
+  if [ ! -x "$exe" ]; then
+    echo "run-fuzzers: $exe is missing (setup with -Dfuzzing=true)" >&2
+    exit 2
+  fi
+  out=$out_root/$t
+  rm -rf "$out"
+  mkdir -p "$out/corpus"
+  cp "$here/corpus/$t"/* "$out/corpus/"
+  # One job on one core (the machine is shared); 2 GiB and 10 s per
+  # input are libFuzzer's limits for a failure.
+  (cd "$out" && "$exe" -max_total_time="$seconds" -print_final_stats=1 \
+      -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$out/" \
+      corpus) >"$out/log" 2>&1
+  rc=$?
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/log" | tail -1)
+  execs=${execs:-0}
+  total=$((total + execs))
+  if [ $rc -ne 0 ]; then
+    failed+=("$t")
+    echo "fuzz-$t: FAILED (exit $rc) after $execs executions; log $out/log"
+    grep -E '^(==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)' \
+        "$out/log" | head -20
+    tail -40 "$out/log"
+  else
+    echo "fuzz-$t: $execs executions in ${seconds} s, no crash"
+  fi
+done
+echo "total: $total executions"
+if [ ${#failed[@]} -ne 0 ]; then
+  echo "failed: ${failed[*]}"
+  exit 1
+fi
