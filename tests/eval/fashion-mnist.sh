@@ -5,7 +5,7 @@
 # dense 128, relu, dropout 0.5, dense 10, softmax) on the 60,000 training
 # images of Debian's dataset-fashion-mnist (the last 6,000 held out to
 # pick the epoch), then scores it on the 10,000 test images with
-# `cnn eval`.  Not part of CI: it takes about 15 minutes on 2 cores.
+# `cnn eval`.  Not part of CI: it takes 10 to 20 minutes on 2 cores.
 #
 #   tests/eval/fashion-mnist.sh [BUILD_DIR] [EPOCHS]     (defaults: build, 15)
 #
