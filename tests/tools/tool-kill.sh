@@ -27,40 +27,37 @@ digest () {
   if [ -e "$1" ]; then sha256sum < "$1"; else echo absent; fi
 }
 
-# check_model BEFORE: the model is absent (no run finished yet), the one
-# from before the kill, or a new one that loads.
-check_model () {
-  if [ ! -e "$MODEL" ]; then
-    [ "$1" = absent ] || fail "round $round: the previous model vanished"
+# check_output FILE BEFORE VALIDATE: FILE is absent (no run got so far
+# yet), the one from before the kill (BEFORE, its digest), or a new one
+# that VALIDATE accepts; prints which.
+check_output () {
+  if [ ! -e "$1" ]; then
+    [ "$2" = absent ] || fail "round $round: the previous ${1##*/} vanished"
     echo absent
-  elif [ "$(digest "$MODEL")" = "$1" ]; then
+  elif [ "$(digest "$1")" = "$2" ]; then
     echo previous
   else
-    "$CNN" summary "$MODEL" > "$WORK/summary.out" 2>&1 \
-      || fail "round $round: torn model: $(cat "$WORK/summary.out")"
+    "$3" "$1"
     echo new
   fi
 }
 
-# check_checkpoint BEFORE: likewise; a new checkpoint must resume (the
-# run is cut after its first batch; a finished one writes its model).
-check_checkpoint () {
-  if [ ! -e "$CKPT" ]; then
-    [ "$1" = absent ] || fail "round $round: the previous checkpoint vanished"
-    echo absent
-  elif [ "$(digest "$CKPT")" = "$1" ]; then
-    echo previous
-  else
-    set +e
-    CNN_TEST_INTERRUPT_AFTER_BATCHES=1 "$CNN" train $TRAIN --resume "$CKPT" \
-      -o "$WORK/resumed.safetensors" --checkpoint "$WORK/resumed.ckpt" \
-      > "$WORK/resume.out" 2>&1
-    status=$?
-    set -e
-    [ "$status" = 0 ] || { [ "$status" = 1 ] && grep -q "interrupted after" "$WORK/resume.out"; } \
-      || fail "round $round: torn checkpoint (resume exits $status): $(cat "$WORK/resume.out")"
-    echo new
-  fi
+valid_model () {
+  "$CNN" summary "$1" > "$WORK/summary.out" 2>&1 \
+    || fail "round $round: torn model: $(cat "$WORK/summary.out")"
+}
+
+# A checkpoint must resume: the run is cut after its first batch (one
+# made at the end of the last epoch writes its model instead).
+valid_checkpoint () {
+  set +e
+  CNN_TEST_INTERRUPT_AFTER_BATCHES=1 "$CNN" train $TRAIN --resume "$1" \
+    -o "$WORK/resumed.safetensors" --checkpoint "$WORK/resumed.ckpt" \
+    > "$WORK/resume.out" 2>&1
+  status=$?
+  set -e
+  [ "$status" = 0 ] || { [ "$status" = 1 ] && grep -q "interrupted after" "$WORK/resume.out"; } \
+    || fail "round $round: torn checkpoint (resume exits $status): $(cat "$WORK/resume.out")"
 }
 
 # Leftovers: only writers' temporary files; they are counted, then
@@ -102,8 +99,8 @@ for round in $(seq 1 $KILLS); do
     *) fail "round $round: training exited $status: $(cat "$WORK/train.out")" ;;
   esac
   epochs=$(grep -c "^epoch " "$WORK/train.out" || true)
-  model=$(check_model "$model_before")
-  ckpt=$(check_checkpoint "$ckpt_before")
+  model=$(check_output "$MODEL" "$model_before" valid_model)
+  ckpt=$(check_output "$CKPT" "$ckpt_before" valid_checkpoint)
   check_leftovers
   echo "round $round: after ${delay} s $how ($epochs epochs done): model $model, checkpoint $ckpt"
   outcomes[$how]=$(( ${outcomes[$how]:-0} + 1 ))
