@@ -140,7 +140,7 @@ checkpoint_write (const gchar * path, GHashTable * metadata,
           G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0644,
           &err)) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_IO,
-        "cannot write checkpoint: %s", err->message);
+        "%s: cannot write the checkpoint: %s", path, err->message);
     return FALSE;
   }
   return TRUE;

@@ -11,6 +11,8 @@
 #include <gst/cnn/cnnmeta.h>
 #include <glib/gstdio.h>
 
+#include "test-common.h"
+
 #include <cnn.h>
 #include <math.h>
 #include <stdlib.h>
@@ -42,23 +44,8 @@ static gchar *
 save_model (const gchar * name, const gchar * arch, const gchar * input,
     guint64 seed, const gchar ** labels, const gchar * meta_name)
 {
-  gchar *path = g_build_filename (tmp_dir, name, NULL);
-  GError *err = NULL;
-  CnnShape shape;
-  CnnModel *model;
-
-  fail_unless (cnn_shape_parse (input, &shape, &err));
-  model = cnn_model_new (arch, shape, &err);
-  fail_unless (model != NULL, "%s", err ? err->message : "");
-  cnn_network_init_params (cnn_model_network (model), seed);
-  if (labels)
-    fail_unless (cnn_model_set_labels (model, labels, &err));
-  if (meta_name)
-    cnn_model_set_metadata (model, "name", meta_name);
-  fail_unless (cnn_model_save (model, path, &err), "%s",
-      err ? err->message : "");
-  cnn_model_free (model);
-  return path;
+  return test_save_model (tmp_dir, name, arch, input, seed, labels,
+      meta_name);
 }
 
 static gchar *
@@ -235,18 +222,6 @@ picture_buffer (const GstVideoInfo * info, GstClockTime pts)
   return buf;
 }
 
-static void
-video_info_packed (GstVideoInfo * info, const gchar * format, guint width,
-    guint height)
-{
-  GstVideoFormat f = gst_video_format_from_string (format);
-
-  fail_unless (f != GST_VIDEO_FORMAT_UNKNOWN, "format %s", format);
-  fail_unless (gst_video_info_set_format (info, f, width, height));
-  GST_VIDEO_INFO_FPS_N (info) = 30;
-  GST_VIDEO_INFO_FPS_D (info) = 1;
-}
-
 /* The same frame inside a larger, 64-byte aligned one. */
 static void
 video_info_padded (GstVideoInfo * info, const gchar * format, guint width,
@@ -254,7 +229,7 @@ video_info_padded (GstVideoInfo * info, const gchar * format, guint width,
 {
   GstVideoAlignment align;
 
-  video_info_packed (info, format, width, height);
+  test_video_info (info, format, width, height);
   gst_video_alignment_reset (&align);
   align.padding_top = 2;
   align.padding_left = 6;
@@ -414,7 +389,7 @@ classify_picture (const gchar * model, guint n_classes, const gchar * format,
   if (padded)
     video_info_padded (&info, format, width, height);
   else
-    video_info_packed (&info, format, width, height);
+    test_video_info (&info, format, width, height);
   h = harness_new (model, &info);
 
   in = picture_buffer (&info, 0);
@@ -529,7 +504,7 @@ GST_START_TEST (test_grey_result_matches_network)
   GstBuffer *out;
   const GstCnnClassificationMeta *meta;
 
-  video_info_packed (&info, "GRAY8", 28, 28);
+  test_video_info (&info, "GRAY8", 28, 28);
   for (guint y = 0; y < 28; y++)
     for (guint x = 0; x < 28; x++)
       input[y * 28 + x] = picture_is_white (x, y, 28, 28) ? 1.0f : 0.0f;
@@ -565,7 +540,7 @@ GST_START_TEST (test_rgb_result_matches_network)
   GstBuffer *out;
   const GstCnnClassificationMeta *meta;
 
-  video_info_packed (&info, "BGRA", 16, 16);
+  test_video_info (&info, "BGRA", 16, 16);
   for (guint c = 0; c < 3; c++)
     for (guint y = 0; y < 16; y++)
       for (guint x = 0; x < 16; x++)
@@ -737,7 +712,7 @@ GST_START_TEST (test_yuv_colorimetry)
     const GstCnnClassificationMeta *meta;
     gfloat *expected, *other;
 
-    video_info_packed (&info, "I420", 64, 48);
+    test_video_info (&info, "I420", 64, 48);
     fail_unless (gst_video_colorimetry_from_string (&info.colorimetry,
             cases[i].colorimetry));
     fail_unless_equals_int (info.colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255,
@@ -775,14 +750,14 @@ GST_START_TEST (test_renegotiation)
   GstVideoInfo info;
   GstHarness *h;
 
-  video_info_packed (&info, steps[0].format, steps[0].width, steps[0].height);
+  test_video_info (&info, steps[0].format, steps[0].width, steps[0].height);
   h = harness_new (grey_model, &info);
   for (guint i = 0; i < G_N_ELEMENTS (steps); i++) {
     GstBuffer *out;
     const GstCnnClassificationMeta *meta;
     gfloat *alone;
 
-    video_info_packed (&info, steps[i].format, steps[i].width,
+    test_video_info (&info, steps[i].format, steps[i].width,
         steps[i].height);
     gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
     out = push_picture (h, &info, i * GST_SECOND);
@@ -815,7 +790,7 @@ GST_START_TEST (test_interval)
   gdouble last, mean;
 
   g_object_set (element, "interval", 3, NULL);
-  video_info_packed (&info, "GRAY8", 28, 28);
+  test_video_info (&info, "GRAY8", 28, 28);
   h = harness_start (element, &info);
   for (guint i = 0; i < 7; i++) {
     GstBuffer *out = push_picture (h, &info, i * GST_SECOND / 30);
@@ -845,7 +820,7 @@ GST_START_TEST (test_threshold)
   gint class_id;
 
   g_object_set (element, "threshold", 1.0, NULL);
-  video_info_packed (&info, "GRAY8", 28, 28);
+  test_video_info (&info, "GRAY8", 28, 28);
   h = harness_start (element, &info);
   out = push_picture (h, &info, 0);
   meta = check_meta (out, GREY_CLASSES);
@@ -942,7 +917,7 @@ GST_START_TEST (test_message_fields)
   const GstStructure *s;
 
   g_object_set (element, "roi", " 4, 2,40 ,30", NULL);
-  video_info_packed (&info, "NV12", 56, 42);
+  test_video_info (&info, "NV12", 56, 42);
   h = harness_start (element, &info);
 
   /* Times that differ: running = pts - start + base, stream = pts -
@@ -1013,7 +988,7 @@ GST_START_TEST (test_empty_region)
   const GstCnnClassificationMeta *meta;
 
   g_object_set (element, "roi", "100,100,10,10", NULL);
-  video_info_packed (&info, "I420", 56, 42);
+  test_video_info (&info, "I420", 56, 42);
   h = harness_start (element, &info);
   out = push_picture (h, &info, 0);
   meta = gst_buffer_get_cnn_classification_meta (out);
@@ -1049,7 +1024,7 @@ GST_START_TEST (test_labels_override)
   const GstCnnClassificationMeta *meta;
 
   g_object_set (element, "labels", digit_labels, NULL);
-  video_info_packed (&info, "GRAY8", 28, 28);
+  test_video_info (&info, "GRAY8", 28, 28);
   h = harness_start (element, &info);
   out = push_picture (h, &info, 0);
   meta = check_meta (out, GREY_CLASSES);
@@ -1072,7 +1047,7 @@ GST_START_TEST (test_threads_same_result)
   const GstCnnClassificationMeta *meta;
 
   g_object_set (element, "threads", 3, NULL);
-  video_info_packed (&info, "GRAY8", 56, 42);
+  test_video_info (&info, "GRAY8", 56, 42);
   h = harness_start (element, &info);
   out = push_picture (h, &info, 0);
   meta = check_meta (out, GREY_CLASSES);
@@ -1093,7 +1068,7 @@ GST_START_TEST (test_model_change_while_playing)
   GstMessage *msg;
   GError *err = NULL;
 
-  video_info_packed (&info, "RGBx", 32, 24);
+  test_video_info (&info, "RGBx", 32, 24);
   h = harness_new (grey_model, &info);
   out = push_picture (h, &info, 0);
   check_meta (out, GREY_CLASSES);
@@ -1171,7 +1146,7 @@ GST_START_TEST (test_model_swap_race)
   guint seen[2] = { 0, 0 };
   GstBuffer *out;
 
-  video_info_packed (&info, "GRAY8", 28, 28);
+  test_video_info (&info, "GRAY8", 28, 28);
   h = harness_new (grey_model, &info);
   g_object_set (h->element, "post-messages", FALSE, NULL);
   toggler.element = h->element;
@@ -1355,7 +1330,7 @@ GST_START_TEST (test_default_model)
   fail_unless (digits != NULL, "MNIST test set: %s",
       error ? error->message : "?");
 
-  video_info_packed (&info, "GRAY8", 28, 28);
+  test_video_info (&info, "GRAY8", 28, 28);
   h = harness_start (classify_new (NULL), &info);
   for (guint i = 0; i < n_digits; i++) {
     GstBuffer *in = gst_buffer_new_allocate (NULL, info.size, NULL);
@@ -1410,7 +1385,7 @@ classify_region (const gchar * model, guint n_classes, const gchar * roi,
 
   if (roi != NULL)
     g_object_set (element, "roi", roi, NULL);
-  video_info_packed (&info, "GRAY8", width, height);
+  test_video_info (&info, "GRAY8", width, height);
   harness = harness_start (element, &info);
   out = push_picture (harness, &info, 0);
   meta = check_meta (out, n_classes);
@@ -1675,7 +1650,7 @@ GST_START_TEST (test_smoothing_window_means)
   gfloat *a, *b;
   GstHarness *h;
 
-  video_info_packed (&info, "GRAY8", 64, 64);
+  test_video_info (&info, "GRAY8", 64, 64);
   a = bars_reference (&info, ACROSS);
   b = bars_reference (&info, UPRIGHT);
   check_bars_references (a, b, NULL);
@@ -1709,7 +1684,7 @@ GST_START_TEST (test_smoothing_exponential)
   gdouble m[BARS_CLASSES];
   GstHarness *h;
 
-  video_info_packed (&info, "GRAY8", 64, 64);
+  test_video_info (&info, "GRAY8", 64, 64);
   a = bars_reference (&info, ACROSS);
   b = bars_reference (&info, UPRIGHT);
   check_bars_references (a, b, NULL);
@@ -1752,8 +1727,8 @@ GST_START_TEST (test_smoothing_restarts)
   const gfloat *pair[2];
   GstHarness *h;
 
-  video_info_packed (&info, "GRAY8", 64, 64);
-  video_info_packed (&big, "GRAY8", 80, 80);
+  test_video_info (&info, "GRAY8", 64, 64);
+  test_video_info (&big, "GRAY8", 80, 80);
   a = bars_reference (&info, ACROSS);
   b = bars_reference (&info, UPRIGHT);
   a_big = bars_reference (&big, ACROSS);
@@ -1815,7 +1790,7 @@ GST_START_TEST (test_smoothing_with_interval)
   GstBuffer *in, *out;
   GstHarness *h;
 
-  video_info_packed (&info, "GRAY8", 64, 64);
+  test_video_info (&info, "GRAY8", 64, 64);
   a = bars_reference (&info, ACROSS);
   b = bars_reference (&info, UPRIGHT);
   check_bars_references (a, b, NULL);
@@ -1861,7 +1836,7 @@ GST_START_TEST (test_smoothing_no_ink)
   gfloat *a, *b, *blank;
   GstHarness *h;
 
-  video_info_packed (&info, "GRAY8", 64, 64);
+  test_video_info (&info, "GRAY8", 64, 64);
   a = bars_reference (&info, ACROSS);
   b = bars_reference (&info, UPRIGHT);
   blank = bars_reference (&info, BLANK);
@@ -1894,7 +1869,7 @@ run_outlier_sequence (guint smoothing, gint * classes, guint n)
   const gfloat **seq = g_new0 (const gfloat *, n);
   GstHarness *h;
 
-  video_info_packed (&info, "GRAY8", 64, 64);
+  test_video_info (&info, "GRAY8", 64, 64);
   a = bars_reference (&info, ACROSS);
   b = bars_reference (&info, UPRIGHT);
   check_bars_references (a, b, NULL);

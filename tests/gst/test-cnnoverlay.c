@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include "test-common.h"
+
 #define GREY 110                /* the frames' value, luma or R = G = B */
 
 static const gchar *formats[] = { "GRAY8", "RGB", "BGR", "RGBx", "BGRx",
@@ -43,18 +45,6 @@ typedef struct
 } Area;
 
 /* ---- frames ------------------------------------------------------------ */
-
-static void
-video_info_make (GstVideoInfo * info, const gchar * format, guint width,
-    guint height)
-{
-  GstVideoFormat f = gst_video_format_from_string (format);
-
-  fail_unless (f != GST_VIDEO_FORMAT_UNKNOWN, "format %s", format);
-  fail_unless (gst_video_info_set_format (info, f, width, height));
-  GST_VIDEO_INFO_FPS_N (info) = 30;
-  GST_VIDEO_INFO_FPS_D (info) = 1;
-}
 
 /* Opaque grey, packed by GStreamer from unpacked AYUV or ARGB lines. */
 static GstBuffer *
@@ -206,7 +196,7 @@ overlay_changes (const gchar * format, guint width, guint height,
   gboolean *changed;
   va_list args;
 
-  video_info_make (&info, format, width, height);
+  test_video_info (&info, format, width, height);
   harness = overlay_harness (&info);
   if (first_prop) {
     va_start (args, first_prop);
@@ -274,7 +264,7 @@ GST_START_TEST (test_no_meta_untouched)
     GstBuffer *in, *out;
     GstMapInfo map;
 
-    video_info_make (&info, formats[f], 320, 240);
+    test_video_info (&info, formats[f], 320, 240);
     h = overlay_harness (&info);
     in = grey_buffer (&info);
     out = overlay_push (h, in);
@@ -391,7 +381,7 @@ GST_START_TEST (test_color)
     GstVideoFrame frame;
     guint8 line[FRAME_W * 4];
 
-    video_info_make (&info, rgb_formats[f], FRAME_W, FRAME_H);
+    test_video_info (&info, rgb_formats[f], FRAME_W, FRAME_H);
     h = overlay_harness (&info);
     g_object_set (h->element, "color", 0xff1040f0, NULL);
     in = grey_buffer (&info);
@@ -462,7 +452,7 @@ GST_START_TEST (test_odd_results)
     "bad \xff utf-8", "\xc3", NULL
   };
 
-  video_info_make (&info, "I420", 160, 120);
+  test_video_info (&info, "I420", 160, 120);
   h = overlay_harness (&info);
   for (guint i = 0; labels[i]; i++) {
     GstBuffer *in = grey_buffer (&info), *out;
@@ -503,7 +493,7 @@ GST_START_TEST (test_redraws_on_change)
   gfloat p[10];
   gboolean *changed;
 
-  video_info_make (&info, "NV12", FRAME_W, FRAME_H);
+  test_video_info (&info, "NV12", FRAME_W, FRAME_H);
   h = overlay_harness (&info);
   in = grey_buffer (&info);
   make_probabilities (p, 10, 2, 0.8f);
@@ -533,7 +523,7 @@ GST_START_TEST (test_redraws_on_change)
   gst_buffer_unref (in);
 
   /* Smaller frames: the old drawing must not be reused. */
-  video_info_make (&small, "NV12", 320, 240);
+  test_video_info (&small, "NV12", 320, 240);
   gst_harness_set_src_caps (h, gst_video_info_to_caps (&small));
   in = grey_buffer (&small);
   gst_buffer_add_cnn_classification_meta (in, 2, "2", 0.61f, 10, p, 40, 30,
@@ -564,7 +554,7 @@ GST_START_TEST (test_shared_buffer_not_written)
   GstBuffer *in, *reference, *out;
   gboolean *changed;
 
-  video_info_make (&info, "I420", FRAME_W, FRAME_H);
+  test_video_info (&info, "I420", FRAME_W, FRAME_H);
   h = overlay_harness (&info);
   in = grey_buffer (&info);
   add_meta (in, 5, "5", 0.9f, ROI_X, ROI_Y, ROI_SIZE, ROI_SIZE);

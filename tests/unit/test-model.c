@@ -963,13 +963,16 @@ static void
 edit_shape (Corrupt * c, const gchar * arg)
 {
   gchar **dims = g_strsplit (arg, ",", -1);
-  gint64 v[8];
   guint n = g_strv_length (dims);
+  /* As many as given: "shape-too-many-dims" gives more than any reader
+   * accepts. */
+  gint64 *v = g_new (gint64, n);
 
   for (guint i = 0; i < n; i++)
     v[i] = g_ascii_strtoll (dims[i], NULL, 10);
   set_ints (tensor_of (c, "0.conv2d.weight"), "shape", n, v);
   compose_edited (c);
+  g_free (v);
   g_strfreev (dims);
 }
 

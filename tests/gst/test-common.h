@@ -1,0 +1,24 @@
+/* Shared by the gst-check tests: model files made with libcnn from
+ * seeded random weights (so that the tests depend on nothing else), and
+ * video infos. */
+#pragma once
+
+#include <gst/video/video.h>
+
+G_BEGIN_DECLS
+
+/* Writes a model of @arch on @input ("CxHxW") with weights from @seed to
+ * @dir/@name and returns its path (free with g_free()).  @labels
+ * (NULL-terminated) and @meta_name (the metadata "name") are optional.
+ * Fails the running test on any error. */
+gchar *test_save_model (const gchar * dir, const gchar * name,
+    const gchar * arch, const gchar * input, guint64 seed,
+    const gchar ** labels, const gchar * meta_name);
+
+/* @info for a @width × @height frame of @format at 30/1 fps, packed as
+ * GStreamer lays it out by default; fails the running test on a format
+ * name GStreamer does not know. */
+void test_video_info (GstVideoInfo * info, const gchar * format,
+    guint width, guint height);
+
+G_END_DECLS
