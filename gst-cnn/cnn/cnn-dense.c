@@ -1,6 +1,8 @@
 /* dense: every output a weighted sum of the whole (flat) input, plus bias. */
 #include "cnn-private.h"
 
+#include <string.h>
+
 static gboolean
 dense_setup (CnnLayer * l, GError ** error)
 {
@@ -22,13 +24,25 @@ dense_setup (CnnLayer * l, GError ** error)
   return TRUE;
 }
 
-/* x (batch × in) · Wᵀ (in × out) + b → y (batch × out) */
+/* x (batch × in) · Wᵀ (in × out) + b → y (batch × out); at batch 1,
+ * W (out × in) · x (in) + b → y (out) */
 static void
 dense_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
     CnnScratch * scratch)
 {
   guint n_in = l->in.c, n_out = l->out.c;
 
+  /* One sample is a matrix-vector product: a GEMM of one row would pack
+   * the whole weight matrix first, for nothing. */
+  if (batch == 1 && !scratch->team) {
+    if (l->kernels == CNN_KERNELS_AVX512) {
+      cnn_gemv_avx512 (l->weight, in, l->bias, n_out, n_in, out);
+    } else {
+      memcpy (out, l->bias, n_out * sizeof (gfloat));
+      cnn_sgemv (n_out, n_in, l->weight, n_in, in, 1.0f, out);
+    }
+    return;
+  }
   for (guint b = 0; b < batch; b++)
     for (guint j = 0; j < n_out; j++)
       out[(gsize) b * n_out + j] = l->bias[j];

@@ -98,16 +98,19 @@ main (int argc, char **argv)
 
   if (json) {
     printf ("{\"network\": \"%s\", \"input\": \"1x28x28\", \"blas\": \"%s\", "
+        "\"kernels\": \"%s\", "
         "\"batch1_threads1_median_us\": %.1f, \"batch1_threads1_p99_us\": "
         "%.1f, \"batch1_threads2_median_us\": %.1f, "
         "\"batch64_threads1_images_per_s\": %.0f, "
         "\"batch64_threads2_images_per_s\": %.0f}\n",
-        cnn_network_architecture (net), blas, b1.median_us, b1.p99_us,
+        cnn_network_architecture (net), blas, cnn_network_kernels (net),
+        b1.median_us, b1.p99_us,
         b1_2.median_us, 64e6 / b64_1.median_us, 64e6 / b64_2.median_us);
   } else {
     printf ("network: %s on 1x28x28 (%" G_GSIZE_FORMAT " params)\n",
         cnn_network_architecture (net), cnn_network_param_count (net));
-    printf ("blas:    %s\n\n", blas);
+    printf ("blas:    %s\n", blas);
+    printf ("kernels: %s\n\n", cnn_network_kernels (net));
     printf ("%-34s %12s %12s %8s\n", "case", "median", "p99", "runs");
     printf ("%-34s %9.1f us %9.1f us %8u\n", "forward, batch 1, 1 thread",
         b1.median_us, b1.p99_us, b1.runs);
