@@ -3,7 +3,9 @@
  * layers at batch 1.
  *
  * This file alone is compiled with -mavx512f etc.; nothing here may run
- * before cnn_kernels_choose() has said the CPU has AVX-512. */
+ * before cnn_kernels_choose() has said the CPU has AVX-512.  The bf16
+ * variant's functions (BF16) also need AVX512_BF16, which they alone are
+ * compiled for. */
 #include "cnn-kernels.h"
 
 #include <immintrin.h>
@@ -16,6 +18,7 @@
 #define POSITIONS 16            /* a 4×4 transformed tile */
 
 #define ALWAYS_INLINE inline __attribute__ ((always_inline))
+#define BF16 __attribute__ ((target ("avx512bf16")))
 
 /* The small fixed loops below are unrolled (#pragma GCC unroll) so that
  * their arrays of vectors become registers: -O2 would keep them on the
@@ -59,11 +62,20 @@ filter_blocks (const CnnWinograd * wg)
   return (wg->filters + FILTER_BLOCK - 1) / FILTER_BLOCK;
 }
 
+/* Rows of V and of packed weights: a channel each, or in bf16 a pair of
+ * channels, two bf16 in each float's place (the last one's second zero
+ * when C is odd). */
+static guint
+channel_slots (const CnnWinograd * wg)
+{
+  return wg->bf16 ? (wg->channels + 1) / 2 : wg->channels;
+}
+
 gsize
 cnn_winograd_packed_floats (const CnnWinograd * wg)
 {
   return (gsize) POSITIONS * filter_blocks (wg) * FILTER_BLOCK
-      * wg->channels;
+      * channel_slots (wg);
 }
 
 gsize
@@ -72,7 +84,7 @@ cnn_winograd_scratch_floats (const CnnWinograd * wg)
   Geometry g = geometry (wg);
 
   return (gsize) wg->channels * g.hp * g.wp      /* padded input */
-      + (gsize) POSITIONS * wg->channels * g.tiles_padded       /* V */
+      + (gsize) POSITIONS * channel_slots (wg) * g.tiles_padded /* V */
       + (gsize) POSITIONS * FILTER_BLOCK * TILE_BLOCK;  /* M, one block */
 }
 
@@ -82,14 +94,14 @@ transform_filter (const gfloat * g, gfloat u[16])
 {
   gfloat gg[4][3];
 
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (guint j = 0; j < 3; j++) {
     gg[0][j] = g[j];
     gg[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
     gg[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
     gg[3][j] = g[6 + j];
   }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (guint i = 0; i < 4; i++) {
     u[i * 4 + 0] = gg[i][0];
     u[i * 4 + 1] = 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]);
@@ -101,11 +113,23 @@ transform_filter (const gfloat * g, gfloat u[16])
 /* The layout the GEMM reads: for each position and block of 8 filters,
  * the 8 filters' values channel after channel, so that one channel's 8
  * broadcasts are adjacent.  Filters past the last are zero. */
+/* float → bf16, rounded to nearest even (values here are finite) */
+static guint16
+to_bf16 (gfloat x)
+{
+  guint32 bits;
+
+  memcpy (&bits, &x, sizeof bits);
+  return (guint16) ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+}
+
 void
 cnn_winograd_pack_avx512 (const CnnWinograd * wg, const gfloat * w,
     gfloat * packed)
 {
   guint nfb = filter_blocks (wg), c_n = wg->channels;
+  guint slots = channel_slots (wg);
+  guint16 *halves = (guint16 *) packed;
 
   memset (packed, 0, cnn_winograd_packed_floats (wg) * sizeof (gfloat));
   for (guint f = 0; f < wg->filters; f++)
@@ -113,10 +137,15 @@ cnn_winograd_pack_avx512 (const CnnWinograd * wg, const gfloat * w,
       gfloat u[16];
 
       transform_filter (w + ((gsize) f * c_n + c) * 9, u);
-      #pragma GCC unroll 16
-      for (guint p = 0; p < POSITIONS; p++)
-        packed[(((gsize) p * nfb + f / FILTER_BLOCK) * c_n + c)
-            * FILTER_BLOCK + f % FILTER_BLOCK] = u[p];
+      for (guint p = 0; p < POSITIONS; p++) {
+        gsize at = (((gsize) p * nfb + f / FILTER_BLOCK) * slots
+            + (wg->bf16 ? c / 2 : c)) * FILTER_BLOCK + f % FILTER_BLOCK;
+
+        if (wg->bf16)
+          halves[2 * at + c % 2] = to_bf16 (u[p]);
+        else
+          packed[at] = u[p];
+      }
     }
 }
 
@@ -172,30 +201,50 @@ input_combine (const __m512 x[4], __m512 y[4])
   y[3] = _mm512_sub_ps (x[1], x[3]);
 }
 
-/* 16 tiles' 4×4 patches d (from padded rows at @p) → Bᵀ d B, stored at
- * v (16 positions × C × tiles_padded) + @at, @n tiles of them. */
-static void
-transform_16_tiles (const gfloat * p, guint wp, gint count, gfloat * v,
-    gsize pos_stride, __mmask16 keep)
+/* 16 tiles' 4×4 patches d (from padded rows at @p) → Bᵀ d B, a vector
+ * per position */
+static ALWAYS_INLINE void
+transform_16_tiles (const gfloat * p, guint wp, gint count, __m512 v[16])
 {
   __m512 d[4][4], s[4][4], col[4], out[4];
 
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (guint r = 0; r < 4; r++) {
     load_patch_row (p + (gsize) r * wp, count, d[r]);
     input_combine (d[r], s[r]);
   }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (guint j = 0; j < 4; j++) {
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (guint r = 0; r < 4; r++)
       col[r] = s[r][j];
     input_combine (col, out);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (guint i = 0; i < 4; i++)
-      _mm512_mask_storeu_ps (v + (gsize) (i * 4 + j) * pos_stride, keep,
-          out[i]);
+      v[i * 4 + j] = out[i];
   }
+}
+
+/* Slots past the tiles are zero: they then give zeros, not NaNs. */
+static void
+zero_tail_slots (const Geometry * g, guint slots, gfloat * v)
+{
+  gsize tp = g->tiles_padded;
+
+  if (g->row != g->tw)
+    return;                     /* each row's own tail: the loads' zeros */
+  for (guint p = 0; p < POSITIONS; p++)
+    for (guint c = 0; c < slots; c++)
+      memset (v + ((gsize) p * slots + c) * tp + g->tiles, 0,
+          (tp - g->tiles) * sizeof (gfloat));
+}
+
+/* Which of a chunk's lanes to store: packed rows must not overwrite
+ * the next row's slots. */
+static __mmask16
+chunk_lanes (const Geometry * g, guint n)
+{
+  return g->row == g->tw ? first_lanes ((gint) n) : 0xFFFF;
 }
 
 /* image (C × hp × wp) → V (16 × C × tiles_padded) */
@@ -205,24 +254,89 @@ transform_input (const Geometry * g, guint channels, const gfloat * img,
 {
   gsize tp = g->tiles_padded, pos_stride = (gsize) channels * tp;
 
-  /* Slots past the tiles are zero: they then give zeros, not NaNs. */
-  if (g->row == g->tw)
-    for (guint p = 0; p < POSITIONS; p++)
-      for (guint c = 0; c < channels; c++)
-        memset (v + p * pos_stride + c * tp + g->tiles, 0,
-            (tp - g->tiles) * sizeof (gfloat));
+  zero_tail_slots (g, channels, v);
   for (guint c = 0; c < channels; c++)
     for (guint ty = 0; ty < g->th; ty++)
       for (guint tx = 0; tx < g->tw; tx += LANES) {
         guint n = MIN (LANES, g->tw - tx);
         const gfloat *p = img + ((gsize) c * g->hp + 2 * ty) * g->wp + 2 * tx;
+        gfloat *at = v + c * tp + ty * g->row + tx;
+        __m512 out[16];
 
-        /* A row's own slots past its tiles get the zeros of the masked
-         * loads; packed rows must not overwrite the next row's. */
-        transform_16_tiles (p, g->wp, (gint) (2 * n + 2), v + c * tp
-            + ty * g->row + tx, pos_stride,
-            g->row == g->tw ? first_lanes ((gint) n) : 0xFFFF);
+        transform_16_tiles (p, g->wp, (gint) (2 * n + 2), out);
+#pragma GCC unroll 16
+        for (guint q = 0; q < POSITIONS; q++)
+          _mm512_mask_storeu_ps (at + q * pos_stride, chunk_lanes (g, n),
+              out[q]);
       }
+}
+
+/* Two channels' 16 tiles (a, b) → 16 bf16 pairs (a₀ b₀ a₁ b₁ ...) */
+BF16 static ALWAYS_INLINE __m512
+pair_bf16 (__m512 a, __m512 b)
+{
+  static const guint16 order[32] = {
+    0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
+    8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31
+  };
+  /* cvtne2ps: the second argument fills the low half */
+  __m512i halves = (__m512i) _mm512_cvtne2ps_pbh (b, a);
+
+  return _mm512_castsi512_ps (_mm512_permutexvar_epi16 (_mm512_loadu_si512
+          (order), halves));
+}
+
+/* image (C × hp × wp) → V (16 × C/2 × tiles_padded bf16 pairs) */
+BF16 static void
+transform_input_bf16 (const Geometry * g, guint channels, const gfloat * img,
+    gfloat * v)
+{
+  guint slots = (channels + 1) / 2;
+  gsize tp = g->tiles_padded, pos_stride = (gsize) slots * tp;
+  gsize plane = (gsize) g->hp * g->wp;
+
+  zero_tail_slots (g, slots, v);
+  for (guint c = 0; c < channels; c += 2)
+    for (guint ty = 0; ty < g->th; ty++)
+      for (guint tx = 0; tx < g->tw; tx += LANES) {
+        guint n = MIN (LANES, g->tw - tx);
+        const gfloat *p = img + c * plane + (gsize) 2 * ty * g->wp + 2 * tx;
+        gfloat *at = v + c / 2 * tp + ty * g->row + tx;
+        __m512 a[16], b[16];
+
+        transform_16_tiles (p, g->wp, (gint) (2 * n + 2), a);
+        if (c + 1 < channels)
+          transform_16_tiles (p + plane, g->wp, (gint) (2 * n + 2), b);
+        else
+          for (guint q = 0; q < POSITIONS; q++)
+            b[q] = _mm512_setzero_ps ();
+#pragma GCC unroll 16
+        for (guint q = 0; q < POSITIONS; q++)
+          _mm512_mask_storeu_ps (at + q * pos_stride, chunk_lanes (g, n),
+              pair_bf16 (a[q], b[q]));
+      }
+}
+
+/* The 8 × nv accumulators of a GEMM block: zeroed, and stored to M */
+static ALWAYS_INLINE void
+zero_block (__m512 acc[FILTER_BLOCK][TILE_VECTORS], const guint nv)
+{
+#pragma GCC unroll 16
+  for (guint r = 0; r < FILTER_BLOCK; r++)
+#pragma GCC unroll 16
+    for (guint k = 0; k < nv; k++)
+      acc[r][k] = _mm512_setzero_ps ();
+}
+
+static ALWAYS_INLINE void
+store_block (__m512 acc[FILTER_BLOCK][TILE_VECTORS], gfloat * m,
+    const guint nv)
+{
+#pragma GCC unroll 16
+  for (guint r = 0; r < FILTER_BLOCK; r++)
+#pragma GCC unroll 16
+    for (guint k = 0; k < nv; k++)
+      _mm512_storeu_ps (m + r * TILE_BLOCK + k * LANES, acc[r][k]);
 }
 
 /* U (C × 8) · V (C × 16·nv, rows @tp apart) → M (8 × 48) */
@@ -232,32 +346,24 @@ gemm_block (const gfloat * u, const gfloat * v, gsize tp, guint channels,
 {
   __m512 acc[FILTER_BLOCK][TILE_VECTORS];
 
-  #pragma GCC unroll 16
-  for (guint r = 0; r < FILTER_BLOCK; r++)
-    #pragma GCC unroll 16
-    for (guint k = 0; k < nv; k++)
-      acc[r][k] = _mm512_setzero_ps ();
+  zero_block (acc, nv);
   for (guint c = 0; c < channels; c++) {
     const gfloat *vr = v + c * tp;
     __m512 x[TILE_VECTORS];
 
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (guint k = 0; k < nv; k++)
       x[k] = _mm512_loadu_ps (vr + k * LANES);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (guint r = 0; r < FILTER_BLOCK; r++) {
       __m512 w = _mm512_set1_ps (u[c * FILTER_BLOCK + r]);
 
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (guint k = 0; k < nv; k++)
         acc[r][k] = _mm512_fmadd_ps (w, x[k], acc[r][k]);
     }
   }
-  #pragma GCC unroll 16
-  for (guint r = 0; r < FILTER_BLOCK; r++)
-    #pragma GCC unroll 16
-    for (guint k = 0; k < nv; k++)
-      _mm512_storeu_ps (m + r * TILE_BLOCK + k * LANES, acc[r][k]);
+  store_block (acc, m, nv);
 }
 
 /* gemm_block with the vector count made a constant, so that the
@@ -279,18 +385,64 @@ gemm_block_n (const gfloat * u, const gfloat * v, gsize tp, guint channels,
   }
 }
 
+/* U (C/2 × 8 bf16 pairs) · V (C/2 × 16·nv pairs) → M (8 × 48): each
+ * dpbf16 adds two channels' products, half the instructions of fp32 */
+BF16 static ALWAYS_INLINE void
+gemm_block_bf16 (const gfloat * u, const gfloat * v, gsize tp, guint slots,
+    gfloat * m, const guint nv)
+{
+  __m512 acc[FILTER_BLOCK][TILE_VECTORS];
+
+  zero_block (acc, nv);
+  for (guint c = 0; c < slots; c++) {
+    const gfloat *vr = v + c * tp;
+    __m512bh x[TILE_VECTORS];
+
+#pragma GCC unroll 16
+    for (guint k = 0; k < nv; k++)
+      x[k] = (__m512bh) _mm512_loadu_si512 (vr + k * LANES);
+#pragma GCC unroll 16
+    for (guint r = 0; r < FILTER_BLOCK; r++) {
+      __m512bh w = (__m512bh) _mm512_castps_si512 (_mm512_set1_ps
+          (u[c * FILTER_BLOCK + r]));
+
+#pragma GCC unroll 16
+      for (guint k = 0; k < nv; k++)
+        acc[r][k] = _mm512_dpbf16_ps (acc[r][k], w, x[k]);
+    }
+  }
+  store_block (acc, m, nv);
+}
+
+BF16 static void
+gemm_block_bf16_n (const gfloat * u, const gfloat * v, gsize tp,
+    guint slots, gfloat * m, guint nv)
+{
+  switch (nv) {
+    case 3:
+      gemm_block_bf16 (u, v, tp, slots, m, 3);
+      break;
+    case 2:
+      gemm_block_bf16 (u, v, tp, slots, m, 2);
+      break;
+    default:
+      gemm_block_bf16 (u, v, tp, slots, m, 1);
+      break;
+  }
+}
+
 /* m (4×4 per tile) → Aᵀ m A (2×2), Aᵀ = (1 1 1 0; 0 1 -1 -1) */
 static ALWAYS_INLINE void
 output_transform (const __m512 m[16], __m512 y[4])
 {
   __m512 t[2][4];
 
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (guint j = 0; j < 4; j++) {
     t[0][j] = _mm512_add_ps (_mm512_add_ps (m[j], m[4 + j]), m[8 + j]);
     t[1][j] = _mm512_sub_ps (_mm512_sub_ps (m[4 + j], m[8 + j]), m[12 + j]);
   }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (guint i = 0; i < 2; i++) {
     y[i * 2] = _mm512_add_ps (_mm512_add_ps (t[i][0], t[i][1]), t[i][2]);
     y[i * 2 + 1] = _mm512_sub_ps (_mm512_sub_ps (t[i][1], t[i][2]),
@@ -424,12 +576,16 @@ cnn_winograd_forward_avx512 (const CnnWinograd * wg, const gfloat * packed,
     const gfloat * bias, const gfloat * x, gfloat * y, gfloat * scratch)
 {
   Geometry g = geometry (wg);
-  guint c_n = wg->channels, nfb = filter_blocks (wg);
+  guint slots = channel_slots (wg), nfb = filter_blocks (wg);
   gsize tp = g.tiles_padded;
-  gfloat *v = scratch + (gsize) c_n * g.hp * g.wp;
-  gfloat *m = v + (gsize) POSITIONS * c_n * tp;
+  gfloat *v = scratch + (gsize) wg->channels * g.hp * g.wp;
+  gfloat *m = v + (gsize) POSITIONS * slots * tp;
+  const gfloat *img = pad_input (wg, &g, x, scratch);
 
-  transform_input (&g, c_n, pad_input (wg, &g, x, scratch), v);
+  if (wg->bf16)
+    transform_input_bf16 (&g, wg->channels, img, v);
+  else
+    transform_input (&g, wg->channels, img, v);
   for (guint t0 = 0; t0 < tp; t0 += TILE_BLOCK) {
     guint nv = MIN (TILE_VECTORS, (guint) (tp - t0) / LANES);
     Spots spots = { 0 };
@@ -439,11 +595,18 @@ cnn_winograd_forward_avx512 (const CnnWinograd * wg, const gfloat * packed,
     else
       find_row_spots (wg, &g, t0, nv, &spots);
     for (guint fb = 0; fb < nfb; fb++) {
-      #pragma GCC unroll 16
-      for (guint p = 0; p < POSITIONS; p++)
-        gemm_block_n (packed + ((gsize) p * nfb + fb) * c_n * FILTER_BLOCK,
-            v + (gsize) p * c_n * tp + t0, tp, c_n,
-            m + p * FILTER_BLOCK * TILE_BLOCK, nv);
+#pragma GCC unroll 16
+      for (guint p = 0; p < POSITIONS; p++) {
+        const gfloat *u = packed + ((gsize) p * nfb + fb) * slots
+            * FILTER_BLOCK;
+        const gfloat *vp = v + (gsize) p * slots * tp + t0;
+        gfloat *mp = m + p * FILTER_BLOCK * TILE_BLOCK;
+
+        if (wg->bf16)
+          gemm_block_bf16_n (u, vp, tp, slots, mp, nv);
+        else
+          gemm_block_n (u, vp, tp, slots, mp, nv);
+      }
       output_block (wg, &spots, m, fb * FILTER_BLOCK, t0, nv, bias, y);
     }
   }
@@ -458,13 +621,13 @@ dot4 (const gfloat * w, gsize stride, const gfloat * x, guint n,
   __m512 acc[4];
   guint i = 0;
 
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (guint r = 0; r < 4; r++)
     acc[r] = _mm512_setzero_ps ();
   for (; i + LANES <= n; i += LANES) {
     __m512 xv = _mm512_loadu_ps (x + i);
 
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (guint r = 0; r < 4; r++)
       acc[r] = _mm512_fmadd_ps (_mm512_loadu_ps (w + r * stride + i), xv,
           acc[r]);
@@ -473,12 +636,12 @@ dot4 (const gfloat * w, gsize stride, const gfloat * x, guint n,
     __mmask16 keep = first_lanes ((gint) (n - i));
     __m512 xv = _mm512_maskz_loadu_ps (keep, x + i);
 
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (guint r = 0; r < 4; r++)
       acc[r] = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (keep,
               w + r * stride + i), xv, acc[r]);
   }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (guint r = 0; r < 4; r++)
     out[r] = _mm512_reduce_add_ps (acc[r]);
 }
@@ -512,7 +675,7 @@ cnn_gemv_avx512 (const gfloat * w, const gfloat * x, const gfloat * b,
     gfloat sums[4];
 
     dot4 (w + (gsize) j * n_in, n_in, x, n_in, sums);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (guint r = 0; r < 4; r++)
       y[j + r] = b[j + r] + sums[r];
   }

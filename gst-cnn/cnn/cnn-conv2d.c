@@ -24,7 +24,7 @@ conv_fast_new (CnnLayer * l)
 
   fast->wg = (CnnWinograd) {
     l->in.c, l->in.h, l->in.w, l->spec.pad, l->spec.units, l->out.h,
-    l->out.w, FALSE, FALSE
+    l->out.w, FALSE, FALSE, l->kernels == CNN_KERNELS_AVX512_BF16
   };
   fast->packed = g_new (gfloat, cnn_winograd_packed_floats (&fast->wg));
   fast->packed_from = g_new (gfloat, l->n_weight);
@@ -55,7 +55,8 @@ conv2d_setup (CnnLayer * l, GError ** error)
   l->scratch_floats = (gsize) l->in.c * s->kernel * s->kernel * oh * ow;
   /* Backward holds a sample's columns and their gradient at once. */
   l->train_scratch_floats = 2 * l->scratch_floats;
-  if (l->kernels == CNN_KERNELS_AVX512 && s->kernel == 3 && s->stride == 1) {
+  if (l->kernels != CNN_KERNELS_PORTABLE && s->kernel == 3
+      && s->stride == 1) {
     ConvFast *fast = conv_fast_new (l);
 
     l->fast = fast;

@@ -35,7 +35,7 @@ dense_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
   /* One sample is a matrix-vector product: a GEMM of one row would pack
    * the whole weight matrix first, for nothing. */
   if (batch == 1 && !scratch->team) {
-    if (l->kernels == CNN_KERNELS_AVX512) {
+    if (l->kernels != CNN_KERNELS_PORTABLE) {
       cnn_gemv_avx512 (l->weight, in, l->bias, n_out, n_in, out);
     } else {
       memcpy (out, l->bias, n_out * sizeof (gfloat));

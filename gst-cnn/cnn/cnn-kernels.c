@@ -15,6 +15,16 @@ cpu_has_avx512 (void)
 #endif
 }
 
+static gboolean
+cpu_has_bf16 (void)
+{
+#if defined(CNN_HAVE_AVX512)
+  return cpu_has_avx512 () && __builtin_cpu_supports ("avx512bf16");
+#else
+  return FALSE;
+#endif
+}
+
 CnnKernels
 cnn_kernels_choose (void)
 {
@@ -22,13 +32,22 @@ cnn_kernels_choose (void)
 
   if (want && g_str_equal (want, "portable"))
     return CNN_KERNELS_PORTABLE;
+  if (want && g_str_equal (want, "avx512-bf16") && cpu_has_bf16 ())
+    return CNN_KERNELS_AVX512_BF16;
   return cpu_has_avx512 ()? CNN_KERNELS_AVX512 : CNN_KERNELS_PORTABLE;
 }
 
 const gchar *
 cnn_kernels_name (CnnKernels kernels)
 {
-  return kernels == CNN_KERNELS_AVX512 ? "avx512" : "portable";
+  switch (kernels) {
+    case CNN_KERNELS_AVX512:
+      return "avx512";
+    case CNN_KERNELS_AVX512_BF16:
+      return "avx512-bf16";
+    default:
+      return "portable";
+  }
 }
 
 #if !defined(CNN_HAVE_AVX512)

@@ -15,10 +15,12 @@ typedef enum
 {
   CNN_KERNELS_PORTABLE = 0,     /* zero: a layer set up on its own is portable */
   CNN_KERNELS_AVX512,
+  CNN_KERNELS_AVX512_BF16,      /* AVX-512, convolutions' products in bf16 */
 } CnnKernels;
 
 /* AVX-512 when this build has it, the CPU has it and CNN_KERNELS is not
- * "portable"; read afresh at each call. */
+ * "portable"; with CNN_KERNELS=avx512-bf16 and AVX512_BF16, the
+ * reduced-precision variant (opt-in).  Read afresh at each call. */
 CnnKernels cnn_kernels_choose (void);
 const gchar *cnn_kernels_name (CnnKernels kernels);
 
@@ -32,6 +34,9 @@ typedef struct
   guint filters;                /* output channels */
   guint oh, ow;                 /* output before pooling */
   gboolean relu, pool;
+  /* The 16 products in bf16 (inputs rounded to 8 bits of mantissa, sums
+   * in float): half the instructions, ~3 significant digits. */
+  gboolean bf16;
 } CnnWinograd;
 
 /* Floats of packed (transformed) weights, and of per-sample scratch. */

@@ -479,14 +479,65 @@ naive_pool2 (const gdouble * y, guint c_n, guint h, guint w, gdouble * out)
       }
 }
 
-/* conv [, relu] [, maxpool 2] over @batch samples against naive loops */
+/* The bf16 kernels round the transformed inputs and weights to 8 bits
+ * of mantissa (2⁻⁹ relative) and sum in float; through the transforms
+ * (sums of up to 9 values each way) that bounds the error of an output
+ * by about 1% of the largest Σ |w|·|x| of the sample's outputs. */
+#define BF16_TOL 1e-2
+
+/* |got - want| ≤ @tol everywhere */
 static void
+assert_within (const gfloat * got, const gdouble * want, gsize n,
+    gdouble tol)
+{
+  for (gsize i = 0; i < n; i++)
+    if (fabs (got[i] - want[i]) > tol)
+      g_error ("value %" G_GSIZE_FORMAT ": got %.9g, want %.9g (+/- %.3g)", i,
+          got[i], want[i], tol);
+}
+
+/* BF16_TOL × the largest Σ |w|·|x| of one sample's convolution */
+static gdouble
+bf16_tolerance (const gfloat * x, const ConvCase * cc, const gfloat * w,
+    guint oh, guint ow)
+{
+  gsize in_size = cnn_shape_size (cc->in), n_w = cc->filters * cc->in.c * 9;
+  gsize n_out = (gsize) cc->filters * oh * ow;
+  g_autofree gfloat *ax = g_new (gfloat, in_size);
+  g_autofree gfloat *aw = g_new0 (gfloat, n_w + cc->filters);
+  g_autofree gdouble *sum = g_new (gdouble, n_out);
+  gdouble most = 0.0;
+
+  for (gsize i = 0; i < in_size; i++)
+    ax[i] = fabsf (x[i]);
+  for (gsize i = 0; i < n_w; i++)
+    aw[i] = fabsf (w[i]);
+  naive_conv (ax, cc->in, aw, aw + n_w, cc->filters, 3, 1, cc->pad, sum, oh,
+      ow);
+  for (gsize i = 0; i < n_out; i++)
+    most = MAX (most, sum[i]);
+  return BF16_TOL * most;
+}
+
+/* conv [, relu] [, maxpool 2] over @batch samples against naive loops,
+ * on the default kernels or (@bf16) the bf16 ones; FALSE when those are
+ * not there. */
+static gboolean
 check_fused_conv (const ConvCase * cc, gboolean relu, gboolean pool,
-    guint batch)
+    guint batch, gboolean bf16)
 {
   g_autofree gchar *arch = g_strdup_printf ("conv %u 3 pad=%u%s%s",
       cc->filters, cc->pad, relu ? ", relu" : "", pool ? ", maxpool 2" : "");
-  CnnNetwork *net = network_or_die (arch, cc->in);
+  CnnNetwork *net;
+
+  if (bf16)
+    g_setenv ("CNN_KERNELS", "avx512-bf16", TRUE);
+  net = network_or_die (arch, cc->in);
+  g_unsetenv ("CNN_KERNELS");
+  if (bf16 && !g_str_equal (cnn_network_kernels (net), "avx512-bf16")) {
+    cnn_network_free (net);
+    return FALSE;
+  }
   guint oh = cc->in.h + 2 * cc->pad - 2, ow = cc->in.w + 2 * cc->pad - 2;
   gsize in_size = cnn_shape_size (cc->in);
   gsize conv_size = (gsize) cc->filters * oh * ow;
@@ -511,27 +562,43 @@ check_fused_conv (const ConvCase * cc, gboolean relu, gboolean pool,
       naive_pool2 (conv, cc->filters, oh, ow, want);
     else
       memcpy (want, conv, conv_size * sizeof (gdouble));
-    assert_close (y + b * out_size, want, out_size);
+    if (bf16)
+      assert_within (y + b * out_size, want, out_size, bf16_tolerance (x
+              + b * in_size, cc, w, oh, ow));
+    else
+      assert_close (y + b * out_size, want, out_size);
   }
   cnn_network_free (net);
+  return TRUE;
 }
+
+static const ConvCase fast_conv_cases[] = {
+  {{1, 28, 28}, 32, 3, 1, 0},
+  {{32, 26, 26}, 64, 3, 1, 0},
+  {{3, 17, 13}, 5, 3, 1, 1},    /* RGB, odd sizes, padding */
+  {{17, 9, 10}, 13, 3, 1, 0},   /* odd output height */
+  {{33, 12, 11}, 20, 3, 1, 2},
+  {{5, 40, 37}, 9, 3, 1, 1},    /* 19 tiles a row: two vectors */
+  {{2, 4, 4}, 3, 3, 1, 0},      /* one tile */
+};
 
 static void
 test_fast_conv (void)
 {
-  static const ConvCase cases[] = {
-    {{1, 28, 28}, 32, 3, 1, 0},
-    {{32, 26, 26}, 64, 3, 1, 0},
-    {{3, 17, 13}, 5, 3, 1, 1},  /* RGB, odd sizes, padding */
-    {{17, 9, 10}, 13, 3, 1, 0}, /* odd output height */
-    {{33, 12, 11}, 20, 3, 1, 2},
-    {{5, 40, 37}, 9, 3, 1, 1},  /* 19 tiles a row: two vectors */
-    {{2, 4, 4}, 3, 3, 1, 0},    /* one tile */
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (fast_conv_cases); i++)
     for (guint f = 0; f < 4; f++)
-      check_fused_conv (&cases[i], f & 1, f & 2, 3);
+      check_fused_conv (&fast_conv_cases[i], f & 1, f & 2, 3, FALSE);
+}
+
+static void
+test_fast_conv_bf16 (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (fast_conv_cases); i++)
+    for (guint f = 0; f < 4; f++)
+      if (!check_fused_conv (&fast_conv_cases[i], f & 1, f & 2, 3, TRUE)) {
+        g_test_skip ("no AVX512_BF16 kernels on this machine or build");
+        return;
+      }
 }
 
 /* The fast path's packed weights follow the network's: written after a
@@ -631,6 +698,7 @@ main (int argc, char **argv)
   g_test_add_func ("/layers/elementwise", test_elementwise);
   g_test_add_func ("/layers/softmax-extreme", test_softmax_extreme);
   g_test_add_func ("/fast/conv", test_fast_conv);
+  g_test_add_func ("/fast/conv-bf16", test_fast_conv_bf16);
   g_test_add_func ("/fast/conv-weights-change", test_fast_conv_weights_change);
   g_test_add_func ("/fast/dense-one-sample", test_fast_dense_one_sample);
   g_test_add_func ("/fast/portable-agrees", test_kernels_portable_agrees);
