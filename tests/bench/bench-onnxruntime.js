@@ -10,6 +10,9 @@
 // Timing as bench-forward does it: warm up, then time single calls for
 // about SECONDS, and quote the median (p99 for batch 1).  Each call is
 // session.run() as a Node program makes it, binding overhead included.
+// On 1 thread it also takes the median CPU time per call
+// (process.cpuUsage: the whole process's, ORT's thread and Node's), to set
+// beside bench-forward's thread CPU time when the machine is shared.
 'use strict';
 
 const fs = require('fs');
@@ -37,16 +40,20 @@ async function timeRuns(ort, session, batch, seconds) {
   const feeds = { input: new ort.Tensor('float32', x, [batch, 1, 28, 28]) };
   for (let i = 0; i < 20; i++)
     await session.run(feeds);
-  const samples = [];
+  const samples = [], cpu = [];
   const end = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
   while (process.hrtime.bigint() < end || samples.length < 10) {
     const start = process.hrtime.bigint();
+    const cpuStart = process.cpuUsage();
     await session.run(feeds);
+    const used = process.cpuUsage(cpuStart);
     samples.push(Number(process.hrtime.bigint() - start) / 1e3);
+    cpu.push(used.user + used.system);
   }
   samples.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
   return { median_us: percentile(samples, 0.5), p99_us: percentile(samples, 0.99),
-    runs: samples.length };
+    cpu_median_us: percentile(cpu, 0.5), runs: samples.length };
 }
 
 async function session(ort, model, threads) {
@@ -67,9 +74,12 @@ async function measure(model, seconds, threads) {
     const b1 = await timeRuns(ort, s, 1, seconds);
     out.batch1_threads1_median_us = b1.median_us;
     out.batch1_threads1_p99_us = b1.p99_us;
+    out.batch1_threads1_cpu_median_us = b1.cpu_median_us;
   }
   const b64 = await timeRuns(ort, s, 64, seconds);
   out[`batch64_threads${threads}_images_per_s`] = 64e6 / b64.median_us;
+  if (threads === 1)
+    out.batch64_threads1_cpu_images_per_s = 64e6 / b64.cpu_median_us;
   console.log(JSON.stringify(out));
 }
 
@@ -80,11 +90,15 @@ function table(ort1, ort2, ours1, ours2) {
   const ours = readJson(ours1);
   ours.batch64_threads2_images_per_s =
       readJson(ours2).batch64_threads2_images_per_s;
+  // The last element says which way is better (the header line says so).
   const rows = [
     ['batch 1, 1 thread, median (us)', 'batch1_threads1_median_us', 'time'],
     ['batch 1, 1 thread, p99 (us)', 'batch1_threads1_p99_us', 'time'],
     ['batch 64, 1 thread (img/s)', 'batch64_threads1_images_per_s', 'rate'],
     ['batch 64, 2 threads (img/s)', 'batch64_threads2_images_per_s', 'rate'],
+    ['batch 1, 1 thread, CPU (us)', 'batch1_threads1_cpu_median_us', 'time'],
+    ['batch 64, 1 thread, CPU (img/s)', 'batch64_threads1_cpu_images_per_s',
+      'rate'],
   ];
   const pad = (s, n) => String(s).padStart(n);
   console.log(`gst-cnn (${ours.kernels || '?'} kernels) vs ONNX Runtime ` +

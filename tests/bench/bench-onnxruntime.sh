@@ -24,6 +24,9 @@
 # engines alike.  ONNX Runtime's session runs with intraOpNumThreads 1 or
 # 2, interOpNumThreads 1, sequential execution, all graph optimisations;
 # its times include the Node binding's per-call cost (a few µs).
+# Both also report the median CPU time per pass of the 1-thread cases
+# (bench-forward: its thread's; ORT: its process's), which other programs
+# on the core do not inflate.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
