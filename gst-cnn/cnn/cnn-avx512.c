@@ -454,7 +454,8 @@ output_transform (const __m512 m[16], __m512 y[4])
  * (not per filter: it takes divisions).  Pooled: each tile's pooled
  * output's offset in a plane, and which tiles have one.  Not pooled:
  * each vector's first output row (tiles of one tile row), how many
- * outputs of that row are inside the plane, whether the second row is. */
+ * outputs of that row are inside the plane, whether the second row is,
+ * and whether each row may be stored whole (see store_row). */
 typedef struct
 {
   __m512i offset[TILE_VECTORS];
@@ -463,6 +464,7 @@ typedef struct
   gsize row_offset[TILE_VECTORS];
   gint row_count[TILE_VECTORS];
   gboolean down[TILE_VECTORS];
+  gboolean whole[TILE_VECTORS][2];
 } Spots;
 
 static void
@@ -494,9 +496,15 @@ find_row_spots (const CnnWinograd * wg, const Geometry * g, guint t0,
   for (guint k = 0; k < nv; k++) {
     guint t = t0 + k * LANES, ty = t / g->row, tx = t % g->row;
 
+    gsize plane = (gsize) wg->oh * wg->ow;
+
     sp->row_offset[k] = (gsize) 2 * ty * wg->ow + 2 * tx;
     sp->row_count[k] = (gint) wg->ow - (gint) (2 * tx);
     sp->down[k] = 2 * ty + 1 < wg->oh;
+    /* A row's second vector must not spill into the row below, which
+     * the first vector has stored already. */
+    sp->whole[k][0] = tx == 0 && sp->row_offset[k] + 2 * LANES <= plane;
+    sp->whole[k][1] = sp->row_offset[k] + wg->ow + 2 * LANES <= plane;
   }
 }
 
@@ -510,28 +518,40 @@ store_pooled (const Spots * sp, guint k, guint t, __m512 best, gfloat * plane)
     _mm512_mask_i32scatter_ps (plane, sp->pooled[k], sp->offset[k], best, 4);
 }
 
-/* 16 tiles of one tile row: y00, y01 → output row 2ty as y00 y01 y00
- * y01 ..., and y10, y11 → row 2ty + 1 (clipped at odd edges) */
+/* Two vectors a, b of 16 tiles → one output row a₀ b₀ a₁ b₁ ... of
+ * @count values.  Masked stores are slow here (Zen 4), so the row is
+ * stored whole, 32 values, when that stays inside the plane (@whole): what
+ * runs past the row's end lands in later rows of the same plane, which
+ * are stored after it (tile rows go in order within a filter). */
 static ALWAYS_INLINE void
-store_rows (const Spots * sp, guint k, guint ow, const __m512 y[4],
-    gfloat * plane)
+store_row (gfloat * row, gint count, gboolean whole, __m512 a, __m512 b)
 {
   const __m512i lo = _mm512_set_epi32 (23, 7, 22, 6, 21, 5, 20, 4, 19, 3,
       18, 2, 17, 1, 16, 0);
   const __m512i hi = _mm512_add_epi32 (lo, _mm512_set1_epi32 (8));
-  __mmask16 first = first_lanes (sp->row_count[k]);
-  __mmask16 second = first_lanes (sp->row_count[k] - LANES);
+  __m512 first = _mm512_permutex2var_ps (a, lo, b);
+  __m512 second = _mm512_permutex2var_ps (a, hi, b);
+
+  if (whole) {
+    _mm512_storeu_ps (row, first);
+    _mm512_storeu_ps (row + LANES, second);
+  } else {
+    _mm512_mask_storeu_ps (row, first_lanes (count), first);
+    _mm512_mask_storeu_ps (row + LANES, first_lanes (count - LANES), second);
+  }
+}
+
+/* 16 tiles of one tile row: y00, y01 → output row 2ty, and y10, y11 →
+ * row 2ty + 1 (clipped at odd edges) */
+static ALWAYS_INLINE void
+store_rows (const Spots * sp, guint k, guint ow, const __m512 y[4],
+    gfloat * plane)
+{
   gfloat *row = plane + sp->row_offset[k];
 
-  _mm512_mask_storeu_ps (row, first, _mm512_permutex2var_ps (y[0], lo, y[1]));
-  _mm512_mask_storeu_ps (row + LANES, second, _mm512_permutex2var_ps (y[0],
-          hi, y[1]));
-  if (!sp->down[k])
-    return;
-  row += ow;
-  _mm512_mask_storeu_ps (row, first, _mm512_permutex2var_ps (y[2], lo, y[3]));
-  _mm512_mask_storeu_ps (row + LANES, second, _mm512_permutex2var_ps (y[2],
-          hi, y[3]));
+  store_row (row, sp->row_count[k], sp->whole[k][0], y[0], y[1]);
+  if (sp->down[k])
+    store_row (row + ow, sp->row_count[k], sp->whole[k][1], y[2], y[3]);
 }
 
 /* M (16 × 8 × 48) of filters f0.. and tiles t0.. → bias, ReLU, pool, y */
