@@ -33,8 +33,10 @@ dense_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
   guint n_in = l->in.c, n_out = l->out.c;
 
   /* One sample is a matrix-vector product: a GEMM of one row would pack
-   * the whole weight matrix first, for nothing. */
-  if (batch == 1 && !scratch->team) {
+   * the whole weight matrix first, for nothing.  It stays on this thread
+   * even when a team is there: reading the weights sets its pace, and
+   * waking a second thread costs more than it saves. */
+  if (batch == 1) {
     if (l->kernels != CNN_KERNELS_PORTABLE) {
       cnn_gemv_avx512 (l->weight, in, l->bias, n_out, n_in, out);
     } else {
