@@ -615,7 +615,6 @@ cnn_winograd_forward_avx512 (const CnnWinograd * wg, const gfloat * packed,
     else
       find_row_spots (wg, &g, t0, nv, &spots);
     for (guint fb = 0; fb < nfb; fb++) {
-#pragma GCC unroll 16
       for (guint p = 0; p < POSITIONS; p++) {
         const gfloat *u = packed + ((gsize) p * nfb + fb) * slots
             * FILTER_BLOCK;
