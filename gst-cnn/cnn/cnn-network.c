@@ -525,22 +525,27 @@ planned_input (CnnNetwork * net, guint layer, guint first)
   return net->pass_input + first * cnn_shape_size (net->input);
 }
 
-/* Runs every layer over samples [first, first + count).  The layers
- * below the first dense one go sample by sample, so that each finds its
- * input still in cache; the dense ones take all samples at once, their
- * weights then read once for all. */
+/* The layers below the first dense one over samples [first, first +
+ * count), sample by sample, so that each finds its input in cache. */
 static void
-forward_range (CnnNetwork * net, guint first, guint count, CnnScratch * s)
+forward_samples (CnnNetwork * net, guint first, guint count, CnnScratch * s)
 {
   const gfloat *x = net->pass_input;
   gsize in_size = cnn_shape_size (net->input);
-  guint split = net->split;
 
   for (guint b = first; b < first + count; b++)
-    forward_steps (net, 0, split, x + b * in_size, b, 1, s);
-  if (split < net->n_layers)
-    forward_steps (net, split, net->n_layers, planned_input (net, split,
-            first), first, count, s);
+    forward_steps (net, 0, net->split, x + b * in_size, b, 1, s);
+}
+
+/* The dense layers and what follows them, over the whole batch at once
+ * on this thread, their products shared out among @s's team: each thread
+ * then reads its part of the weights once for all the samples. */
+static void
+forward_batch (CnnNetwork * net, guint batch, CnnScratch * s)
+{
+  if (net->split < net->n_layers)
+    forward_steps (net, net->split, net->n_layers, planned_input (net,
+            net->split, 0), 0, batch, s);
 }
 
 /* Each thread takes a contiguous share of the batch. */
@@ -553,13 +558,15 @@ forward_job (guint index, guint n, gpointer data)
 
   if (first >= net->pass_batch)
     return;
-  forward_range (net, first, MIN (share, net->pass_batch - first),
+  forward_samples (net, first, MIN (share, net->pass_batch - first),
       &net->scratch[index]);
 }
 
 const gfloat *
 cnn_network_forward (CnnNetwork * net, const gfloat * input, guint batch)
 {
+  CnnScratch shared;
+
   g_return_val_if_fail (batch > 0 && batch <= net->max_batch, NULL);
 
   for (guint i = 0; i < net->n_layers; i++)
@@ -567,16 +574,16 @@ cnn_network_forward (CnnNetwork * net, const gfloat * input, guint batch)
       net->layers[i].spec.ops->prepare (&net->layers[i]);
   net->pass_input = input;
   net->pass_batch = batch;
+  shared = net->scratch[0];
+  shared.team = net->workers;
   if (batch < cnn_workers_n_threads (net->workers)) {
     /* Too few samples to go round: run them on this thread and share
      * out each layer's matrix product instead. */
-    CnnScratch shared = net->scratch[0];
-
-    shared.team = net->workers;
-    forward_range (net, 0, batch, &shared);
+    forward_samples (net, 0, batch, &shared);
   } else {
     cnn_workers_run (net->workers, forward_job, net);
   }
+  forward_batch (net, batch, &shared);
   return net->outputs[net->n_layers - 1];
 }
 
