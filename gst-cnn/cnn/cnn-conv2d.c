@@ -1,6 +1,35 @@
 /* conv2d: k×k filters over all input channels, a bias per filter.
- * Computed as im2col + one sgemm per sample. */
+ * Computed as im2col + one sgemm per sample; for inference with AVX-512,
+ * 3×3 stride-1 convolutions go by Winograd, fused with the ReLU and the
+ * 2×2 max pool that follow them. */
 #include "cnn-private.h"
+
+#include <string.h>
+
+/* The Winograd path's state: the transformed weights and the weights
+ * they were made from, so that a change to the weights (loading,
+ * training, a test writing them) is noticed and they are made again. */
+typedef struct
+{
+  CnnWinograd wg;
+  gfloat *packed;
+  gfloat *packed_from;          /* n_weight, valid when packed_ok */
+  gboolean packed_ok;
+} ConvFast;
+
+static ConvFast *
+conv_fast_new (CnnLayer * l)
+{
+  ConvFast *fast = g_new0 (ConvFast, 1);
+
+  fast->wg = (CnnWinograd) {
+    l->in.c, l->in.h, l->in.w, l->spec.pad, l->spec.units, l->out.h,
+    l->out.w, FALSE, FALSE, l->kernels == CNN_KERNELS_AVX512_BF16
+  };
+  fast->packed = g_new (gfloat, cnn_winograd_packed_floats (&fast->wg));
+  fast->packed_from = g_new (gfloat, l->n_weight);
+  return fast;
+}
 
 static gboolean
 conv2d_setup (CnnLayer * l, GError ** error)
@@ -26,7 +55,80 @@ conv2d_setup (CnnLayer * l, GError ** error)
   l->scratch_floats = (gsize) l->in.c * s->kernel * s->kernel * oh * ow;
   /* Backward holds a sample's columns and their gradient at once. */
   l->train_scratch_floats = 2 * l->scratch_floats;
+  if (l->kernels != CNN_KERNELS_PORTABLE && s->kernel == 3
+      && s->stride == 1) {
+    ConvFast *fast = conv_fast_new (l);
+
+    l->fast = fast;
+    l->scratch_floats = MAX (l->scratch_floats,
+        cnn_winograd_scratch_floats (&fast->wg));
+  }
   return TRUE;
+}
+
+/* Winograd takes on the ReLU after it and a 2×2 stride-2 pool after
+ * that: its output tiles are the pool's windows. */
+static gint
+conv2d_fuse (CnnLayer * l, const CnnLayer * next, guint n_next)
+{
+  ConvFast *fast = l->fast;
+  guint n = 0;
+
+  if (!fast)
+    return -1;
+  fast->wg.relu = fast->wg.pool = FALSE;
+  if (n < n_next && next[n].spec.ops == &cnn_relu_ops) {
+    fast->wg.relu = TRUE;
+    n++;
+  }
+  if (n < n_next && next[n].spec.ops == &cnn_maxpool_ops
+      && next[n].spec.kernel == 2 && next[n].spec.stride == 2) {
+    fast->wg.pool = TRUE;
+    n++;
+  }
+  return (gint) n;
+}
+
+static void
+conv2d_prepare (CnnLayer * l)
+{
+  ConvFast *fast = l->fast;
+  gsize bytes = l->n_weight * sizeof (gfloat);
+
+  if (!fast || (fast->packed_ok && memcmp (fast->packed_from, l->weight,
+              bytes) == 0))
+    return;
+  cnn_winograd_pack_avx512 (&fast->wg, l->weight, fast->packed);
+  memcpy (fast->packed_from, l->weight, bytes);
+  fast->packed_ok = TRUE;
+}
+
+/* x (batch × C×H×W) → y (batch × filters × oh×ow, or oh/2×ow/2 pooled) */
+static void
+conv2d_forward_fused (CnnLayer * l, const gfloat * in, gfloat * out,
+    guint batch, CnnScratch * scratch)
+{
+  const ConvFast *fast = l->fast;
+  gsize in_size = cnn_shape_size (l->in);
+  gsize out_size = (gsize) l->out.c * (fast->wg.pool
+      ? (gsize) (l->out.h / 2) * (l->out.w / 2) : (gsize) l->out.h * l->out.w);
+
+  for (guint b = 0; b < batch; b++)
+    cnn_winograd_forward_avx512 (&fast->wg, fast->packed, l->bias,
+        in + b * in_size, out + b * out_size, scratch->floats);
+}
+
+static void
+conv2d_clear (CnnLayer * l)
+{
+  ConvFast *fast = l->fast;
+
+  if (!fast)
+    return;
+  g_free (fast->packed);
+  g_free (fast->packed_from);
+  g_free (fast);
+  l->fast = NULL;
 }
 
 /* y (n) = v, four values a step so that -O2 makes vector stores of it */
@@ -148,4 +250,8 @@ const CnnLayerOps cnn_conv2d_ops = {
   .backward = conv2d_backward,
   .describe = conv2d_describe,
   .to_text = conv2d_to_text,
+  .fuse = conv2d_fuse,
+  .forward_fused = conv2d_forward_fused,
+  .prepare = conv2d_prepare,
+  .clear = conv2d_clear,
 };

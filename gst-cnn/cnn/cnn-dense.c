@@ -1,6 +1,8 @@
 /* dense: every output a weighted sum of the whole (flat) input, plus bias. */
 #include "cnn-private.h"
 
+#include <string.h>
+
 static gboolean
 dense_setup (CnnLayer * l, GError ** error)
 {
@@ -22,13 +24,27 @@ dense_setup (CnnLayer * l, GError ** error)
   return TRUE;
 }
 
-/* x (batch × in) · Wᵀ (in × out) + b → y (batch × out) */
+/* x (batch × in) · Wᵀ (in × out) + b → y (batch × out); at batch 1,
+ * W (out × in) · x (in) + b → y (out) */
 static void
 dense_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
     CnnScratch * scratch)
 {
   guint n_in = l->in.c, n_out = l->out.c;
 
+  /* One sample is a matrix-vector product: a GEMM of one row would pack
+   * the whole weight matrix first, for nothing.  It stays on this thread
+   * even when a team is there: reading the weights sets its pace, and
+   * waking a second thread costs more than it saves. */
+  if (batch == 1) {
+    if (l->kernels != CNN_KERNELS_PORTABLE) {
+      cnn_gemv_avx512 (l->weight, in, l->bias, n_out, n_in, out);
+    } else {
+      memcpy (out, l->bias, n_out * sizeof (gfloat));
+      cnn_sgemv (n_out, n_in, l->weight, n_in, in, 1.0f, out);
+    }
+    return;
+  }
   for (guint b = 0; b < batch; b++)
     for (guint j = 0; j < n_out; j++)
       out[(gsize) b * n_out + j] = l->bias[j];

@@ -156,6 +156,7 @@ const CnnLayerOps cnn_dropout_ops = {
   .name = "dropout",
   .keyword = "dropout",
   .setup = dropout_setup,
+  .passes_through = TRUE,
   .forward = dropout_forward,
   .forward_train = dropout_forward_train,
   .backward = dropout_backward,

@@ -38,6 +38,7 @@ const CnnLayerOps cnn_flatten_ops = {
   .name = "flatten",
   .keyword = "flatten",
   .setup = flatten_setup,
+  .passes_through = TRUE,
   .forward = flatten_forward,
   .backward = flatten_backward,
   .in_place = TRUE,

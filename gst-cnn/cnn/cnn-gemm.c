@@ -42,6 +42,15 @@ cnn_sgemm (gboolean trans_a, gboolean trans_b, guint m, guint n, guint k,
       (blasint) ldc);
 }
 
+/* A (m×n) · x (n) + beta · y → y (m) */
+void
+cnn_sgemv (guint m, guint n, const gfloat * a, guint lda, const gfloat * x,
+    gfloat beta, gfloat * y)
+{
+  cblas_sgemv (CblasRowMajor, CblasNoTrans, (blasint) m, (blasint) n, 1.0f,
+      a, (blasint) lda, x, 1, beta, y, 1);
+}
+
 /* A (m×k, or k×m when trans_a) · B (k×n, or n×k when trans_b) → C (m×n) */
 void
 cnn_sgemm_reference (gboolean trans_a, gboolean trans_b, guint m, guint n,

@@ -52,12 +52,30 @@ typedef struct
   guint64 seed;
 } CnnTraining;
 
+/* How inference runs one layer. */
+typedef enum
+{
+  STEP_FORWARD,                 /* its forward */
+  STEP_FUSED,                   /* its forward_fused, for it and n_fused more */
+  STEP_SKIP,                    /* nothing: it passes its input through, or
+                                 * a layer below did its work */
+} CnnStepKind;
+
+typedef struct
+{
+  CnnStepKind kind;
+  guint n_fused;
+} CnnStep;
+
 struct _CnnNetwork
 {
   gchar *architecture;
   CnnShape input;
   CnnLayer *layers;
   guint n_layers;
+  CnnKernels kernels;
+  CnnStep *plan;                /* n_layers: how inference runs each */
+  guint split;                  /* inference runs [0, split) per sample */
 
   gfloat *params;
   gsize n_params;
@@ -82,6 +100,7 @@ struct _CnnNetwork
 
 static void free_training (CnnNetwork * net);
 static gboolean reserve_train_threads (CnnNetwork * net, GError ** error);
+static guint first_dense_layer (const CnnNetwork * net);
 
 GQuark
 cnn_error_quark (void)
@@ -132,6 +151,30 @@ point_params (CnnNetwork * net)
   }
 }
 
+/* Layers that pass their input through are skipped, unless last (the
+ * pass's result must land in the last layer's output); a layer with a
+ * fast path takes on what it can of the layers after it. */
+static void
+plan_inference (CnnNetwork * net)
+{
+  net->plan = g_new0 (CnnStep, net->n_layers);
+  for (guint i = 0; i < net->n_layers; i++) {
+    CnnLayer *l = &net->layers[i];
+    gint n = l->spec.ops->fuse ? l->spec.ops->fuse (l, l + 1,
+        net->n_layers - i - 1) : -1;
+
+    if (n >= 0) {
+      net->plan[i] = (CnnStep) { STEP_FUSED, (guint) n };
+      for (guint j = i + 1; j <= i + (guint) n; j++)
+        net->plan[j].kind = STEP_SKIP;
+      i += (guint) n;
+    } else if (l->spec.ops->passes_through && i + 1 < net->n_layers) {
+      net->plan[i].kind = STEP_SKIP;
+    }
+  }
+  net->split = first_dense_layer (net);
+}
+
 static gchar *
 canonical_text (const CnnNetwork * net)
 {
@@ -171,15 +214,19 @@ cnn_network_new (const gchar * architecture, CnnShape input, GError ** error)
   net = g_new0 (CnnNetwork, 1);
   net->input = input;
   net->n_layers = n_layers;
+  net->kernels = cnn_kernels_choose ();
   net->layers = g_new0 (CnnLayer, n_layers);
-  for (guint i = 0; i < n_layers; i++)
+  for (guint i = 0; i < n_layers; i++) {
     net->layers[i].spec = specs[i];
+    net->layers[i].kernels = net->kernels;
+  }
   g_free (specs);
 
   if (!setup_layers (net, error)) {
     cnn_network_free (net);
     return NULL;
   }
+  plan_inference (net);
   if (net->n_params > MAX_WORKSPACE_BYTES / sizeof (gfloat)) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_ARCH,
         "the network has %" G_GSIZE_FORMAT " parameters, more than the "
@@ -212,6 +259,10 @@ cnn_network_free (CnnNetwork * net)
     return;
   cnn_workers_free (net->workers);
   free_training (net);
+  for (guint i = 0; net->layers && i < net->n_layers; i++)
+    if (net->layers[i].spec.ops->clear)
+      net->layers[i].spec.ops->clear (&net->layers[i]);
+  g_free (net->plan);
   g_free (net->workspace);
   g_free (net->outputs);
   g_free (net->scratch);
@@ -219,6 +270,12 @@ cnn_network_free (CnnNetwork * net)
   g_free (net->layers);
   g_free (net->architecture);
   g_free (net);
+}
+
+const gchar *
+cnn_network_kernels (const CnnNetwork * net)
+{
+  return cnn_kernels_name (net->kernels);
 }
 
 const gchar *
@@ -429,19 +486,66 @@ cnn_network_max_batch (const CnnNetwork * net)
   return net->max_batch;
 }
 
-/* Runs every layer over samples [first, first + count). */
+/* Runs layers [from, to) over samples [first, first + count), as
+ * planned: each step reads what the last step wrote, starting from @in. */
 static void
-forward_range (CnnNetwork * net, guint first, guint count, CnnScratch * s)
+forward_steps (CnnNetwork * net, guint from, guint to, const gfloat * in,
+    guint first, guint count, CnnScratch * s)
 {
-  const gfloat *in = net->pass_input + first * cnn_shape_size (net->input);
-
-  for (guint i = 0; i < net->n_layers; i++) {
+  for (guint i = from; i < to; i++) {
     CnnLayer *l = &net->layers[i];
-    gfloat *out = net->outputs[i] + first * cnn_shape_size (l->out);
+    const CnnStep *step = &net->plan[i];
+    guint last = i + (step->kind == STEP_FUSED ? step->n_fused : 0);
+    gfloat *out;
 
-    l->spec.ops->forward (l, in, out, count, s);
+    if (step->kind == STEP_SKIP)
+      continue;
+    out = net->outputs[last] + first * cnn_shape_size (net->layers[last].out);
+    if (step->kind == STEP_FUSED)
+      l->spec.ops->forward_fused (l, in, out, count, s);
+    else
+      l->spec.ops->forward (l, in, out, count, s);
     in = out;
+    i = last;
   }
+}
+
+/* Where layer @layer finds sample @first's input: the output of the
+ * last step run before it (by the plan), or the pass's input. */
+static const gfloat *
+planned_input (CnnNetwork * net, guint layer, guint first)
+{
+  for (guint i = layer; i-- > 0;) {
+    guint last = i + net->plan[i].n_fused;
+
+    if (net->plan[i].kind != STEP_SKIP && last < layer)
+      return net->outputs[last] + first
+          * cnn_shape_size (net->layers[last].out);
+  }
+  return net->pass_input + first * cnn_shape_size (net->input);
+}
+
+/* The layers below the first dense one over samples [first, first +
+ * count), sample by sample, so that each finds its input in cache. */
+static void
+forward_samples (CnnNetwork * net, guint first, guint count, CnnScratch * s)
+{
+  const gfloat *x = net->pass_input;
+  gsize in_size = cnn_shape_size (net->input);
+
+  for (guint b = first; b < first + count; b++)
+    forward_steps (net, 0, net->split, x + b * in_size, b, 1, s);
+}
+
+/* The dense layers and what follows them, over the whole batch at once
+ * on this thread, their products shared out among @s's team: each thread
+ * then reads its part of the weights once for all the samples. */
+static void
+forward_batch (CnnNetwork * net, guint batch, CnnScratch * s)
+{
+  if (net->split < net->n_layers)
+    forward_steps (net, net->split, net->n_layers, planned_input (net,
+            net->split, 0), 0, batch, s);
 }
 
 /* Each thread takes a contiguous share of the batch. */
@@ -454,27 +558,32 @@ forward_job (guint index, guint n, gpointer data)
 
   if (first >= net->pass_batch)
     return;
-  forward_range (net, first, MIN (share, net->pass_batch - first),
+  forward_samples (net, first, MIN (share, net->pass_batch - first),
       &net->scratch[index]);
 }
 
 const gfloat *
 cnn_network_forward (CnnNetwork * net, const gfloat * input, guint batch)
 {
+  CnnScratch shared;
+
   g_return_val_if_fail (batch > 0 && batch <= net->max_batch, NULL);
 
+  for (guint i = 0; i < net->n_layers; i++)
+    if (net->plan[i].kind == STEP_FUSED && net->layers[i].spec.ops->prepare)
+      net->layers[i].spec.ops->prepare (&net->layers[i]);
   net->pass_input = input;
   net->pass_batch = batch;
+  shared = net->scratch[0];
+  shared.team = net->workers;
   if (batch < cnn_workers_n_threads (net->workers)) {
     /* Too few samples to go round: run them on this thread and share
      * out each layer's matrix product instead. */
-    CnnScratch shared = net->scratch[0];
-
-    shared.team = net->workers;
-    forward_range (net, 0, batch, &shared);
+    forward_samples (net, 0, batch, &shared);
   } else {
     cnn_workers_run (net->workers, forward_job, net);
   }
+  forward_batch (net, batch, &shared);
   return net->outputs[net->n_layers - 1];
 }
 

@@ -4,6 +4,7 @@
 #define CNN_PRIVATE_H
 
 #include "cnn.h"
+#include "cnn-kernels.h"
 
 G_BEGIN_DECLS
 
@@ -72,6 +73,23 @@ typedef struct _CnnLayerOps
   gchar *(*describe) (const CnnLayer * layer);
   /* Canonical architecture text of the layer, e.g. "conv 32 3". */
   gchar *(*to_text) (const CnnLayer * layer);
+
+  /* Inference only (cnn_network_forward); training never uses these. */
+  /* Its forward passes the input through unchanged (the network may
+   * skip it and hand its input to the next layer). */
+  gboolean passes_through;
+  /* Whether this layer has a fast forward_fused, and how many of the
+   * @n_next layers after it (@next) that forward also does: -1 none
+   * (run forward), 0 only itself, n: it and the next n. */
+  gint (*fuse) (CnnLayer * layer, const CnnLayer * next, guint n_next);
+  /* in (batch × in) → out (batch × output of the last layer fused) */
+  void (*forward_fused) (CnnLayer * layer, const gfloat * in, gfloat * out,
+      guint batch, CnnScratch * scratch);
+  /* Brings kernel-ready copies of the parameters up to date, once per
+   * pass, before any thread runs forward_fused. */
+  void (*prepare) (CnnLayer * layer);
+  /* Frees what setup allocated in layer->fast. */
+  void (*clear) (CnnLayer * layer);
 } CnnLayerOps;
 
 struct _CnnLayer
@@ -90,6 +108,11 @@ struct _CnnLayer
    * forward's scratch_floats). */
   gsize train_state_bytes;
   gsize train_scratch_floats;
+  /* Inference: the kernels setup may choose from (set before setup;
+   * zero, portable, for a layer set up on its own), and the kind's own
+   * state for them (packed weights...), NULL when it has none. */
+  CnnKernels kernels;
+  gpointer fast;
 };
 
 extern const CnnLayerOps cnn_conv2d_ops;
@@ -120,6 +143,9 @@ void cnn_sgemm_team (struct _CnnWorkers *team, gboolean trans_a,
     gboolean trans_b, guint m, guint n, guint k, gfloat alpha,
     const gfloat * a, guint lda, const gfloat * b, guint ldb, gfloat beta,
     gfloat * c, guint ldc);
+/* A (m×n) · x (n) + beta · y → y (m), row-major A: cblas_sgemv. */
+void cnn_sgemv (guint m, guint n, const gfloat * a, guint lda,
+    const gfloat * x, gfloat beta, gfloat * y);
 /* The same by plain loops: the reference the fast path is tested against. */
 void cnn_sgemm_reference (gboolean trans_a, gboolean trans_b, guint m,
     guint n, guint k, gfloat alpha, const gfloat * a, guint lda,

@@ -115,6 +115,10 @@ guint cnn_argmax (const gfloat * values, guint n);
  * thread and @n_threads - 1 workers owned by the network. */
 void cnn_network_set_threads (CnnNetwork * net, guint n_threads);
 guint cnn_network_get_threads (const CnnNetwork * net);
+/* The kernels inference runs: "avx512" or "portable" (chosen when the
+ * network is made, from the CPU; CNN_KERNELS=portable in the environment
+ * forces the portable ones). */
+const gchar *cnn_network_kernels (const CnnNetwork * net);
 
 /* ---- model files (safetensors, DESIGN §3) ------------------------- */
 

@@ -456,6 +456,238 @@ test_shape_text (void)
   g_assert_false (cnn_shape_parse ("1x99999999999999999999x2", &s, NULL));
 }
 
+/* ---- fast inference kernels ----------------------------------------
+ * With AVX-512, 3×3 stride-1 convolutions run by Winograd, fused with a
+ * following ReLU and 2×2 max pool, and dense layers at batch 1 by a
+ * matrix-vector kernel.  Held to the same naive loops, on shapes unlike
+ * the reference network's: channels and filters not multiples of 8 or
+ * 16, odd sizes, padding, rows longer than one vector of tiles. */
+
+/* y (C×H×W) → max of each 2×2 window (C×H/2×W/2) */
+static void
+naive_pool2 (const gdouble * y, guint c_n, guint h, guint w, gdouble * out)
+{
+  for (guint c = 0; c < c_n; c++)
+    for (guint py = 0; py < h / 2; py++)
+      for (guint px = 0; px < w / 2; px++) {
+        gdouble best = -INFINITY;
+
+        for (guint i = 0; i < 4; i++)
+          best = MAX (best, y[((gsize) c * h + 2 * py + i / 2) * w + 2 * px
+                  + i % 2]);
+        out[((gsize) c * (h / 2) + py) * (w / 2) + px] = best;
+      }
+}
+
+/* The bf16 kernels round the transformed inputs and weights to 8 bits
+ * of mantissa (2⁻⁹ relative) and sum in float; through the transforms
+ * (sums of up to 9 values each way) that bounds the error of an output
+ * by about 1% of the largest Σ |w|·|x| of the sample's outputs. */
+#define BF16_TOL 1e-2
+
+/* |got - want| ≤ @tol everywhere */
+static void
+assert_within (const gfloat * got, const gdouble * want, gsize n,
+    gdouble tol)
+{
+  for (gsize i = 0; i < n; i++)
+    if (fabs (got[i] - want[i]) > tol)
+      g_error ("value %" G_GSIZE_FORMAT ": got %.9g, want %.9g (+/- %.3g)", i,
+          got[i], want[i], tol);
+}
+
+/* BF16_TOL × the largest Σ |w|·|x| of one sample's convolution */
+static gdouble
+bf16_tolerance (const gfloat * x, const ConvCase * cc, const gfloat * w,
+    guint oh, guint ow)
+{
+  gsize in_size = cnn_shape_size (cc->in), n_w = cc->filters * cc->in.c * 9;
+  gsize n_out = (gsize) cc->filters * oh * ow;
+  g_autofree gfloat *ax = g_new (gfloat, in_size);
+  g_autofree gfloat *aw = g_new0 (gfloat, n_w + cc->filters);
+  g_autofree gdouble *sum = g_new (gdouble, n_out);
+  gdouble most = 0.0;
+
+  for (gsize i = 0; i < in_size; i++)
+    ax[i] = fabsf (x[i]);
+  for (gsize i = 0; i < n_w; i++)
+    aw[i] = fabsf (w[i]);
+  naive_conv (ax, cc->in, aw, aw + n_w, cc->filters, 3, 1, cc->pad, sum, oh,
+      ow);
+  for (gsize i = 0; i < n_out; i++)
+    most = MAX (most, sum[i]);
+  return BF16_TOL * most;
+}
+
+/* conv [, relu] [, maxpool 2] over @batch samples against naive loops,
+ * on the default kernels or (@bf16) the bf16 ones; FALSE when those are
+ * not there. */
+static gboolean
+check_fused_conv (const ConvCase * cc, gboolean relu, gboolean pool,
+    guint batch, gboolean bf16)
+{
+  g_autofree gchar *arch = g_strdup_printf ("conv %u 3 pad=%u%s%s",
+      cc->filters, cc->pad, relu ? ", relu" : "", pool ? ", maxpool 2" : "");
+  CnnNetwork *net;
+
+  if (bf16)
+    g_setenv ("CNN_KERNELS", "avx512-bf16", TRUE);
+  net = network_or_die (arch, cc->in);
+  g_unsetenv ("CNN_KERNELS");
+  if (bf16 && !g_str_equal (cnn_network_kernels (net), "avx512-bf16")) {
+    cnn_network_free (net);
+    return FALSE;
+  }
+  guint oh = cc->in.h + 2 * cc->pad - 2, ow = cc->in.w + 2 * cc->pad - 2;
+  gsize in_size = cnn_shape_size (cc->in);
+  gsize conv_size = (gsize) cc->filters * oh * ow;
+  gsize out_size = cnn_shape_size (cnn_network_output_shape (net));
+  g_autofree gfloat *x = g_new (gfloat, in_size * batch);
+  g_autofree gdouble *conv = g_new (gdouble, conv_size);
+  g_autofree gdouble *want = g_new (gdouble, conv_size);
+  gfloat *w = cnn_network_params (net);
+  const gfloat *y;
+
+  g_test_message ("%s on %ux%ux%u", arch, cc->in.c, cc->in.h, cc->in.w);
+  fill_random (w, cnn_network_param_count (net), cc->filters);
+  fill_random (x, in_size * batch, cc->in.c);
+  g_assert_true (cnn_network_reserve (net, batch, NULL));
+  y = cnn_network_forward (net, x, batch);
+  for (guint b = 0; b < batch; b++) {
+    naive_conv (x + b * in_size, cc->in, w, w + cc->filters * cc->in.c * 9,
+        cc->filters, 3, 1, cc->pad, conv, oh, ow);
+    for (gsize i = 0; relu && i < conv_size; i++)
+      conv[i] = MAX (conv[i], 0.0);
+    if (pool)
+      naive_pool2 (conv, cc->filters, oh, ow, want);
+    else
+      memcpy (want, conv, conv_size * sizeof (gdouble));
+    if (bf16)
+      assert_within (y + b * out_size, want, out_size, bf16_tolerance (x
+              + b * in_size, cc, w, oh, ow));
+    else
+      assert_close (y + b * out_size, want, out_size);
+  }
+  cnn_network_free (net);
+  return TRUE;
+}
+
+static const ConvCase fast_conv_cases[] = {
+  {{1, 28, 28}, 32, 3, 1, 0},
+  {{32, 26, 26}, 64, 3, 1, 0},
+  {{3, 17, 13}, 5, 3, 1, 1},    /* RGB, odd sizes, padding */
+  {{17, 9, 10}, 13, 3, 1, 0},   /* odd output height */
+  {{33, 12, 11}, 20, 3, 1, 2},
+  {{5, 40, 37}, 9, 3, 1, 1},    /* 19 tiles a row: two vectors */
+  {{2, 4, 4}, 3, 3, 1, 0},      /* one tile */
+};
+
+static void
+test_fast_conv (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (fast_conv_cases); i++)
+    for (guint f = 0; f < 4; f++)
+      check_fused_conv (&fast_conv_cases[i], f & 1, f & 2, 3, FALSE);
+}
+
+static void
+test_fast_conv_bf16 (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (fast_conv_cases); i++)
+    for (guint f = 0; f < 4; f++)
+      if (!check_fused_conv (&fast_conv_cases[i], f & 1, f & 2, 3, TRUE)) {
+        g_test_skip ("no AVX512_BF16 kernels on this machine or build");
+        return;
+      }
+}
+
+/* The fast path's packed weights follow the network's: written after a
+ * pass, the next pass uses the new ones. */
+static void
+test_fast_conv_weights_change (void)
+{
+  CnnShape in = { 3, 8, 8 };
+  CnnNetwork *net = network_or_die ("conv 4 3, relu", in);
+  gfloat x[3 * 64];
+  gfloat *w = cnn_network_params (net);
+  gdouble want[4 * 36];
+  const gfloat *y;
+
+  fill_random (x, G_N_ELEMENTS (x), 2);
+  fill_random (w, cnn_network_param_count (net), 3);
+  cnn_network_forward (net, x, 1);
+  w[5] += 0.5f;
+  y = cnn_network_forward (net, x, 1);
+  naive_conv (x, in, w, w + 4 * 27, 4, 3, 1, 0, want, 6, 6);
+  for (guint i = 0; i < G_N_ELEMENTS (want); i++)
+    want[i] = MAX (want[i], 0.0);
+  assert_close (y, want, G_N_ELEMENTS (want));
+  cnn_network_free (net);
+}
+
+/* Dense at batch 1 (the matrix-vector path) with odd sizes. */
+static void
+test_fast_dense_one_sample (void)
+{
+  static const guint sizes[][2] = { {1000, 7}, {9216, 128}, {5, 3}, {33, 17} };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++) {
+    guint n_in = sizes[s][0], n_out = sizes[s][1];
+    g_autofree gchar *arch = g_strdup_printf ("dense %u", n_out);
+    CnnNetwork *net = network_or_die (arch, (CnnShape) { n_in, 1, 1 });
+    g_autofree gfloat *x = g_new (gfloat, n_in);
+    g_autofree gdouble *want = g_new (gdouble, n_out);
+    gfloat *w = cnn_network_params (net);
+    const gfloat *y;
+
+    fill_random (w, cnn_network_param_count (net), s + 1);
+    /* Weights of a trained layer's size (He: ~1/√in), so the sums stay
+     * near 1: a float sum of 9216 terms of ±1 is off by 1e-5 on either
+     * path, which says nothing about the kernel. */
+    for (gsize i = 0; i < (gsize) n_in * n_out; i++)
+      w[i] /= sqrtf ((gfloat) n_in);
+    fill_random (x, n_in, s + 7);
+    y = cnn_network_forward (net, x, 1);
+    for (guint j = 0; j < n_out; j++) {
+      want[j] = w[(gsize) n_out * n_in + j];
+      for (guint i = 0; i < n_in; i++)
+        want[j] += (gdouble) w[(gsize) j * n_in + i] * x[i];
+    }
+    assert_close (y, want, n_out);
+    cnn_network_free (net);
+  }
+}
+
+/* CNN_KERNELS=portable is obeyed, and both paths agree on the whole
+ * reference network. */
+static void
+test_kernels_portable_agrees (void)
+{
+  CnnShape in = { 1, 28, 28 };
+  CnnNetwork *fast = network_or_die (CNN_DEFAULT_ARCHITECTURE, in), *slow;
+  gfloat x[2 * 28 * 28], want[20];
+  gdouble want_d[20];
+
+  g_setenv ("CNN_KERNELS", "portable", TRUE);
+  slow = network_or_die (CNN_DEFAULT_ARCHITECTURE, in);
+  g_unsetenv ("CNN_KERNELS");
+  g_assert_cmpstr (cnn_network_kernels (slow), ==, "portable");
+  g_test_message ("kernels: %s", cnn_network_kernels (fast));
+  cnn_network_init_params (slow, 4);
+  memcpy (cnn_network_params (fast), cnn_network_params (slow),
+      cnn_network_param_count (slow) * sizeof (gfloat));
+  fill_random (x, G_N_ELEMENTS (x), 6);
+  g_assert_true (cnn_network_reserve (slow, 2, NULL));
+  g_assert_true (cnn_network_reserve (fast, 2, NULL));
+  memcpy (want, cnn_network_forward (slow, x, 2), sizeof want);
+  for (guint i = 0; i < G_N_ELEMENTS (want); i++)
+    want_d[i] = want[i];
+  assert_close (cnn_network_forward (fast, x, 2), want_d, 20);
+  assert_close (cnn_network_forward (fast, x, 1), want_d, 10);
+  cnn_network_free (fast);
+  cnn_network_free (slow);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -465,6 +697,11 @@ main (int argc, char **argv)
   g_test_add_func ("/layers/maxpool", test_maxpool);
   g_test_add_func ("/layers/elementwise", test_elementwise);
   g_test_add_func ("/layers/softmax-extreme", test_softmax_extreme);
+  g_test_add_func ("/fast/conv", test_fast_conv);
+  g_test_add_func ("/fast/conv-bf16", test_fast_conv_bf16);
+  g_test_add_func ("/fast/conv-weights-change", test_fast_conv_weights_change);
+  g_test_add_func ("/fast/dense-one-sample", test_fast_dense_one_sample);
+  g_test_add_func ("/fast/portable-agrees", test_kernels_portable_agrees);
   g_test_add_func ("/network/reference-shapes", test_reference_shapes);
   g_test_add_func ("/network/tiny-by-hand", test_tiny_network_by_hand);
   g_test_add_func ("/network/threads-same-result", test_threads_same_result);
