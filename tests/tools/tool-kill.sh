@@ -76,16 +76,28 @@ check_leftovers () {
   done
 }
 
+train () {
+  "$CNN" train $TRAIN --limit 2000 --arch "$ARCH" --epochs 8 --threads 1 \
+    --seed "$1" -o "$MODEL" > "$WORK/train.out" 2>&1
+}
+
+# How long a whole run takes here, in ms: the kills are spread over it,
+# so that they land from start to end whether this machine is fast or
+# busy.  This run's outputs are the "previous" files of round 1.
+start=$(date +%s%N)
+train 0 || fail "the uninterrupted run failed: $(cat "$WORK/train.out")"
+run_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "an uninterrupted run takes $run_ms ms"
+
 temporaries=0
 declare -A outcomes
 for round in $(seq 1 $KILLS); do
   model_before=$(digest "$MODEL")
   ckpt_before=$(digest "$CKPT")
-  # 0 to 1.2 s: from the start to about the end of a run (1 s).
-  delay=$(printf '0.%03d' $(( RANDOM % 1000 )))
-  [ $(( RANDOM % 4 )) != 0 ] || delay=1.$(( RANDOM % 3 ))
-  "$CNN" train $TRAIN --limit 2000 --arch "$ARCH" --epochs 8 --threads 1 \
-    --seed "$round" -o "$MODEL" > "$WORK/train.out" 2>&1 &
+  # From the start to 95 % of a run's length.
+  delay_ms=$(( (RANDOM * 32768 + RANDOM) % (run_ms * 95 / 100 + 1) ))
+  delay=$(printf '%d.%03d' $(( delay_ms / 1000 )) $(( delay_ms % 1000 )))
+  train "$round" &
   pid=$!
   sleep "$delay"
   kill -KILL "$pid" 2> /dev/null || true
