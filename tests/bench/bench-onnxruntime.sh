@@ -11,9 +11,10 @@
 #  - ONNX Runtime for Node, whose CPU library ships inside the npm
 #    package.  Install it once, in any scratch directory, with the node
 #    and npm found on PATH (Debian's nodejs and npm will do):
-#        mkdir -p /work/ort && cd /work/ort &&
+#        mkdir -p ../ort && cd ../ort &&   (from the source tree)
 #        npm install --ignore-scripts onnxruntime-node
-#    and name that directory in ORT_DIR (default /work/ort).
+#    and name that directory in ORT_DIR (default: ort/ beside the source
+#    tree).
 #  - /usr/bin/python3 with Debian's python3-torch, to write the ONNX file.
 #  - a build of gst-cnn (default: build/ beside tests/), for bench-forward.
 # Without onnxruntime-node it stops at once with a message saying so and
@@ -34,7 +35,7 @@ top=$(cd "$here/../.." && pwd)
 seconds=3
 build="$top/build"
 model="$top/gst-cnn/models/digits.safetensors"
-ort_dir="${ORT_DIR:-/work/ort}"
+ort_dir="${ORT_DIR:-$top/../ort}"
 
 while [ $# -gt 0 ]; do
   case "$1" in
