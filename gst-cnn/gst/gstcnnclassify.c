@@ -269,10 +269,14 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_PREPROCESS,
       g_param_spec_string ("preprocess", "Preprocess",
-          "How frames are prepared for the network, e.g. \"resize\" or "
-          "\"resize mean=0.5 std=0.25\" (area-average scaling to the model's "
-          "input, then (value - mean) / std on values in 0..1). Default: unset "
-          "(or empty), what the model's \"preprocess\" metadata says", NULL,
+          "How frames are prepared for the network: \"resize\" (area-average "
+          "scaling of the region to the model's input; \"resize mean=0.5 "
+          "std=0.25\" then maps values v in 0..1 to (v - mean) / std) or "
+          "\"mnist\" (a dark or light digit on paper found in the region, "
+          "cropped, fitted into 20x20 and centred by mass in 28x28, as the "
+          "MNIST digits were made; no ink gives class-id -1). Default: unset "
+          "(or empty), what the model's \"preprocess\" metadata says (the "
+          "bundled digit model asks for \"mnist\")", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_INTERVAL,
