@@ -1672,7 +1672,10 @@ GST_START_TEST (test_smoothing_window_means)
 GST_END_TEST;
 
 /* The exponential mode: m = m + 2/(N+1) (p - m), from the first frame's
- * own probabilities; frames without ink decay it towards 0. */
+ * own probabilities; frames without ink decay it towards 0.  N = 4, so
+ * that the first upright frame weighs 0.4: with N = 3 (0.5) the mean of
+ * the two mirror-image pictures is a tie between their classes, which
+ * float rounding decides differently on each kernel path. */
 GST_START_TEST (test_smoothing_exponential)
 {
   static const Bars pictures[] = { ACROSS, ACROSS, UPRIGHT, UPRIGHT,
@@ -1690,7 +1693,7 @@ GST_START_TEST (test_smoothing_exponential)
   check_bars_references (a, b, NULL);
 
   element = classify_new (bars_model);
-  g_object_set (element, "smoothing", 3, NULL);
+  g_object_set (element, "smoothing", 4, NULL);
   gst_util_set_object_arg (G_OBJECT (element), "smoothing-mode",
       "exponential");
   h = harness_start (element, &info);
@@ -1702,7 +1705,7 @@ GST_START_TEST (test_smoothing_exponential)
     for (guint c = 0; c < BARS_CLASSES; c++) {
       gdouble own = p ? p[c] : 0.0;
 
-      m[c] = i == 0 ? own : m[c] + 0.5 * (own - m[c]);
+      m[c] = i == 0 ? own : m[c] + 0.4 * (own - m[c]);
       expected[c] = m[c];
     }
     push_bars_expect (h, &info, pictures[i], FALSE, expected, 0.0);
