@@ -110,6 +110,7 @@ struct _CnnMnist
   gfloat *ink;                  /* h × w: ink above background, then 0..1 */
   guint32 *labels;              /* h × w: component of each cell, 0 none */
   guint32 *stack;               /* h × w: flood fill, then part candidates */
+  guint16 *bins;                /* h × w: histogram bin of each value */
   CnnComponent *comps;          /* [1 .. max_comps] */
   guint max_comps, n_comps;
   guint box[4];                 /* the digit's components: x0, y0, x1, y1 */
@@ -126,6 +127,9 @@ struct _CnnMnist
   gfloat *fx, *fy;
 
   CnnHistogram hist;
+  /* Of grey over the whole picture and over its border blocks: the sums
+   * of the blocks' histograms, made with them. */
+  CnnHistogram whole, border;
 };
 
 /* ---- histograms ---------------------------------------------------- */
@@ -139,32 +143,68 @@ hist_reset (CnnHistogram * hist, gfloat lo, gfloat hi)
   hist->scale = hi > lo ? (HIST_BINS - 1) / (hi - lo) : 0.0f;
 }
 
-static inline void
-hist_add (CnnHistogram * hist, gfloat v)
+/* values (n) → bins (n) of @hist: a loop apart from the counting, so
+ * that it vectorises. */
+static void
+hist_bins (const CnnHistogram * hist, const gfloat * values, gsize n,
+    guint16 * bins)
 {
-  gfloat b = (v - hist->lo) * hist->scale + 0.5f;
-  guint i = b <= 0.0f ? 0 : b >= HIST_BINS - 1 ? HIST_BINS - 1 : (guint) b;
+  const gfloat lo = hist->lo, scale = hist->scale;
 
-  hist->counts[i]++;
-  hist->total++;
+  for (gsize i = 0; i < n; i++) {
+    const gfloat b = (values[i] - lo) * scale + 0.5f;
+
+    bins[i] = (guint16) CLAMP (b, 0.0f, (gfloat) (HIST_BINS - 1));
+  }
 }
 
-/* The value below which a fraction @q of those added lie, to a bin. */
+static inline void
+hist_count (CnnHistogram * hist, const guint16 * bins, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    hist->counts[bins[i]]++;
+  hist->total += n;
+}
+
+/* @hist += @part, both on the same range */
+static void
+hist_merge (CnnHistogram * hist, const CnnHistogram * part)
+{
+  for (guint i = 0; i < HIST_BINS; i++)
+    hist->counts[i] += part->counts[i];
+  hist->total += part->total;
+}
+
+/* For each of the @n ascending fractions @q, the value below which that
+ * fraction of those added lie, to a bin: in one walk over the bins. */
+static void
+hist_quantiles (const CnnHistogram * hist, const gdouble * q, guint n,
+    gfloat * out)
+{
+  guint64 seen = 0;
+  guint i = 0;
+
+  for (guint k = 0; k < n; k++) {
+    guint64 rank = (guint64) (q[k] * hist->total);
+
+    if (hist->total == 0 || hist->scale == 0.0f) {
+      out[k] = hist->lo;
+      continue;
+    }
+    rank = MIN (rank, hist->total - 1);
+    for (; i < HIST_BINS - 1 && seen + hist->counts[i] <= rank; i++)
+      seen += hist->counts[i];
+    out[k] = hist->lo + i / hist->scale;
+  }
+}
+
 static gfloat
 hist_quantile (const CnnHistogram * hist, gdouble q)
 {
-  guint64 rank = (guint64) (q * hist->total), seen = 0;
-  guint i;
+  gfloat v;
 
-  if (hist->total == 0 || hist->scale == 0.0f)
-    return hist->lo;
-  rank = MIN (rank, hist->total - 1);
-  for (i = 0; i < HIST_BINS - 1; i++) {
-    seen += hist->counts[i];
-    if (seen > rank)
-      break;
-  }
-  return hist->lo + i / hist->scale;
+  hist_quantiles (hist, &q, 1, &v);
+  return v;
 }
 
 /* ---- life cycle ---------------------------------------------------- */
@@ -214,6 +254,7 @@ cnn_mnist_new (guint out_w, guint out_h, GError ** error)
   m->ink = g_try_new (gfloat, n);
   m->labels = g_try_new (guint32, n);
   m->stack = g_try_new (guint32, n);
+  m->bins = g_try_new (guint16, n);
   m->comps = g_try_new (CnnComponent, m->max_comps + 1);
   m->ix = g_try_new (guint, m->w);
   m->iy = g_try_new (guint, m->h);
@@ -221,7 +262,8 @@ cnn_mnist_new (guint out_w, guint out_h, GError ** error)
   m->fy = g_try_new (gfloat, m->h);
   m->u = g_try_new (gfloat, m->w);
   m->v = g_try_new (gfloat, m->h);
-  if (!m->grey || !m->ink || !m->labels || !m->stack || !m->comps || !m->ix
+  if (!m->grey || !m->ink || !m->labels || !m->stack || !m->bins
+      || !m->comps || !m->ix
       || !m->iy || !m->fx || !m->fy || !m->u || !m->v) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
         "cannot allocate a %ux%u work picture for a %ux%u digit", m->w,
@@ -256,6 +298,7 @@ cnn_mnist_free (CnnMnist * m)
   g_free (m->ink);
   g_free (m->labels);
   g_free (m->stack);
+  g_free (m->bins);
   g_free (m->comps);
   g_free (m->ix);
   g_free (m->iy);
@@ -324,20 +367,32 @@ interpolate (const CnnMnist * m, const gfloat * grid, guint x, guint y)
   return top + fy * (bottom - top);
 }
 
+/* Each block's quartiles; on the way, the histograms of the whole
+ * picture and of its border blocks, which border_polarity() reads. */
 static void
 block_quartiles (CnnMnist * m)
 {
+  static const gdouble quartiles[3] = { 0.25, 0.50, 0.75 };
+
+  hist_reset (&m->whole, 0.0f, 1.0f);
+  hist_reset (&m->border, 0.0f, 1.0f);
+  hist_bins (&m->whole, m->grey, (gsize) m->w * m->h, m->bins);
   for (guint by = 0; by < GRID; by++) {
     for (guint bx = 0; bx < GRID; bx++) {
       const guint k = by * GRID + bx;
+      gfloat q[3];
 
       hist_reset (&m->hist, 0.0f, 1.0f);
       for (guint y = m->by[by]; y < m->by[by + 1]; y++)
-        for (guint x = m->bx[bx]; x < m->bx[bx + 1]; x++)
-          hist_add (&m->hist, m->grey[(gsize) y * m->w + x]);
-      m->q25[k] = hist_quantile (&m->hist, 0.25);
-      m->q50[k] = hist_quantile (&m->hist, 0.50);
-      m->q75[k] = hist_quantile (&m->hist, 0.75);
+        hist_count (&m->hist, m->bins + (gsize) y * m->w + m->bx[bx],
+            m->bx[bx + 1] - m->bx[bx]);
+      hist_quantiles (&m->hist, quartiles, 3, q);
+      m->q25[k] = q[0];
+      m->q50[k] = q[1];
+      m->q75[k] = q[2];
+      hist_merge (&m->whole, &m->hist);
+      if (by == 0 || by == GRID - 1 || bx == 0 || bx == GRID - 1)
+        hist_merge (&m->border, &m->hist);
     }
   }
 }
@@ -386,23 +441,13 @@ local_polarity (CnnMnist * m, gfloat noise)
 static gdouble
 border_polarity (CnnMnist * m)
 {
-  gfloat lo, hi, border;
+  static const gdouble extremes[2] = { 0.005, 0.995 };
+  gfloat range[2], lo, hi, border;
 
-  hist_reset (&m->hist, 0.0f, 1.0f);
-  for (gsize i = 0; i < (gsize) m->w * m->h; i++)
-    hist_add (&m->hist, m->grey[i]);
-  lo = hist_quantile (&m->hist, 0.005);
-  hi = hist_quantile (&m->hist, 0.995);
-
-  hist_reset (&m->hist, 0.0f, 1.0f);
-  for (guint y = 0; y < m->h; y++) {
-    const gboolean edge_row = y < m->by[1] || y >= m->by[GRID - 1];
-
-    for (guint x = 0; x < m->w; x++)
-      if (edge_row || x < m->bx[1] || x >= m->bx[GRID - 1])
-        hist_add (&m->hist, m->grey[(gsize) y * m->w + x]);
-  }
-  border = hist_quantile (&m->hist, 0.5);
+  hist_quantiles (&m->whole, extremes, 2, range);
+  lo = range[0];
+  hi = range[1];
+  border = hist_quantile (&m->border, 0.5);
   return hi > lo ? ((hi - border) - (border - lo)) / (hi - lo) : 0.0;
 }
 
@@ -559,8 +604,8 @@ median_ink (CnnMnist * m)
   const gsize n = (gsize) m->w * m->h;
 
   hist_reset (&m->hist, -1.0f, 1.0f);
-  for (gsize i = 0; i < n; i++)
-    hist_add (&m->hist, m->ink[i]);
+  hist_bins (&m->hist, m->ink, n, m->bins);
+  hist_count (&m->hist, m->bins, n);
   return hist_quantile (&m->hist, 0.5);
 }
 
@@ -676,10 +721,15 @@ ink_level (CnnMnist * m, guint32 id, gfloat thr)
   const CnnComponent *c = &m->comps[id];
 
   hist_reset (&m->hist, thr, c->peak);
-  for (guint y = c->y0; y <= c->y1; y++)
+  for (guint y = c->y0; y <= c->y1; y++) {
+    const gsize row = (gsize) y * m->w;
+
+    hist_bins (&m->hist, m->ink + row + c->x0, c->x1 - c->x0 + 1,
+        m->bins + row + c->x0);
     for (guint x = c->x0; x <= c->x1; x++)
-      if (m->labels[(gsize) y * m->w + x] == id)
-        hist_add (&m->hist, m->ink[(gsize) y * m->w + x]);
+      if (m->labels[row + x] == id)
+        hist_count (&m->hist, m->bins + row + x, 1);
+  }
   return hist_quantile (&m->hist, INK_PERCENTILE);
 }
 
