@@ -4,18 +4,18 @@
  * The filter is separable: a cell is an x interval times a y interval,
  * so sample (x, y) weighs wx · wy.  Per output row, the source rows of
  * its y span are first combined with their weights into one line of the
- * region's width (a contiguous multiply-add the compiler vectorises),
- * then each cell of that line takes its x span's weighted sum.  Going
- * down first touches every source sample of a row once per output row
- * instead of once per cell and row.
+ * region's width (a contiguous multiply-add the compiler vectorises).
+ * Along that line, a cell from bound a to bound b (sample index + frac)
+ * sums the samples from a's to b's, less a's part before a, plus b's
+ * part before b: one add per sample and two multiplications per cell.
  *
  * Cell bounds are exact rationals: boundary i of n cells over the frame
  * interval [start, start + length) on a plane subsampled by 2^shift lies
  * at (start·n + i·length) / (n·2^shift) plane samples.  Which samples a
  * cell touches is thus decided by integer division, never by rounding,
- * and never steps outside the region.  The weights (coverage over the
- * cell's length, so that each cell's sum to 1) are worked out once per
- * region and subsampling, not per frame.
+ * and never steps outside the region.  The row weights (coverage over
+ * the cell's height, so that each cell's sum to 1) and the column bounds
+ * are worked out once per region and subsampling, not per frame.
  */
 #include "cnn-resize.h"
 
@@ -26,17 +26,29 @@ typedef struct
 {
   guint first, n;               /* samples first .. first + n - 1 */
   guint offset;                 /* of their weights in the table */
+  gboolean repeats;             /* same samples and weights as the cell
+                                 * before: upscaling makes many */
 } CnnTaps;
 
-/* Taps and weights for one region on planes of one subsampling. */
+/* A cell bound along x: sample index + frac, in plane samples. */
+typedef struct
+{
+  guint index;
+  gfloat frac;                  /* in [0, 1) */
+} CnnBound;
+
+/* Bounds, taps and weights for one region on planes of one
+ * subsampling. */
 typedef struct
 {
   gboolean valid;
   CnnRect rect;
   guint x_shift, y_shift;
-  CnnTaps *xs, *ys;             /* width, height */
-  gfloat *x_weights, *y_weights;
-  gsize x_capacity, y_capacity; /* in weights */
+  CnnBound *xs;                 /* width + 1 */
+  gfloat x_scale;               /* 1 / cell width in samples */
+  CnnTaps *ys;                  /* height */
+  gfloat *y_weights;
+  gsize y_capacity;             /* in weights */
 } CnnResizeTables;
 
 struct _CnnResizer
@@ -62,7 +74,7 @@ cnn_resizer_new (guint width, guint height, GError ** error)
   r->width = width;
   r->height = height;
   for (guint k = 0; k < CNN_RESIZE_MAX_PLANES; k++) {
-    r->tables[k].xs = g_try_new (CnnTaps, width);
+    r->tables[k].xs = g_try_new (CnnBound, width + 1);
     r->tables[k].ys = g_try_new (CnnTaps, height);
     ok = ok && r->tables[k].xs && r->tables[k].ys;
   }
@@ -83,26 +95,25 @@ cnn_resizer_free (CnnResizer * resizer)
   for (guint k = 0; k < CNN_RESIZE_MAX_PLANES; k++) {
     g_free (resizer->tables[k].xs);
     g_free (resizer->tables[k].ys);
-    g_free (resizer->tables[k].x_weights);
     g_free (resizer->tables[k].y_weights);
   }
   g_free (resizer->line);
   g_free (resizer);
 }
 
-/* Grows *@buf to hold @n floats; contents are not kept. */
+/* Grows *@buf to hold @n items of @size bytes; contents are not kept. */
 static gboolean
-reserve_floats (gfloat ** buf, gsize * capacity, gsize n)
+reserve (gpointer buf, gsize * capacity, gsize n, gsize size)
 {
-  gfloat *grown;
+  gpointer grown;
 
   if (n <= *capacity)
     return TRUE;
-  grown = g_try_new (gfloat, n);
+  grown = g_try_malloc_n (n, size);
   if (!grown)
     return FALSE;
-  g_free (*buf);
-  *buf = grown;
+  g_free (*(gpointer *) buf);
+  *(gpointer *) buf = grown;
   *capacity = n;
   return TRUE;
 }
@@ -127,7 +138,7 @@ compute_taps (guint start, guint length, guint n, guint shift,
     offset += taps[i].n;
     lo = hi;
   }
-  if (!reserve_floats (weights, capacity, offset))
+  if (!reserve (weights, capacity, offset, sizeof (gfloat)))
     return FALSE;
 
   lo = (guint64) start * n;
@@ -141,9 +152,30 @@ compute_taps (guint start, guint length, guint n, guint shift,
 
       (*weights)[taps[i].offset + j] = (b - a) * inv_length;
     }
+    taps[i].repeats = i > 0 && taps[i].first == taps[i - 1].first
+        && taps[i].n == taps[i - 1].n
+        && !memcmp (*weights + taps[i].offset, *weights + taps[i - 1].offset,
+        taps[i].n * sizeof (gfloat));
     lo = hi;
   }
   return TRUE;
+}
+
+/* The n + 1 bounds of n cells over frame [start, start + length) along
+ * x, plane = frame >> shift; returns 1 / cell width in samples. */
+static gfloat
+compute_bounds (guint start, guint length, guint n, guint shift,
+    CnnBound * bounds)
+{
+  const guint64 den = (guint64) n << shift;
+
+  for (guint i = 0; i <= n; i++) {
+    const guint64 at = (guint64) start * n + (guint64) i * length;
+
+    bounds[i].index = at / den;
+    bounds[i].frac = (gdouble) (at % den) / den;
+  }
+  return (gdouble) den / length;
 }
 
 /* The tables for @rect on planes subsampled by @x_shift, @y_shift. */
@@ -163,9 +195,8 @@ get_tables (CnnResizer * r, CnnRect rect, guint x_shift, guint y_shift)
   t->rect = rect;
   t->x_shift = x_shift;
   t->y_shift = y_shift;
-  t->valid = compute_taps (rect.x, rect.width, r->width, x_shift, t->xs,
-      &t->x_weights, &t->x_capacity)
-      && compute_taps (rect.y, rect.height, r->height, y_shift, t->ys,
+  t->x_scale = compute_bounds (rect.x, rect.width, r->width, x_shift, t->xs);
+  t->valid = compute_taps (rect.y, rect.height, r->height, y_shift, t->ys,
       &t->y_weights, &t->y_capacity);
   return t->valid ? t : NULL;
 }
@@ -187,21 +218,23 @@ combine_rows (const guint8 * restrict row, gint row_stride,
   }
 }
 
-/* line (samples from @x0, @ps floats apart) → out (w cells):
- *   out[ox] = Σj wx(ox, j) · line[first + j] */
+/* line (samples from @x0, @ps floats apart) → out (w cells): the mean
+ * over each cell's x interval */
 static void
 combine_columns (const gfloat * line, guint ps, guint x0,
     const CnnResizeTables * t, guint w, gfloat * out)
 {
   for (guint ox = 0; ox < w; ox++) {
-    const CnnTaps *tx = &t->xs[ox];
-    const gfloat *v = line + (gsize) (tx->first - x0) * ps;
-    const gfloat *wx = t->x_weights + tx->offset;
-    gfloat sum = 0.0f;
+    const CnnBound *a = &t->xs[ox], *b = &t->xs[ox + 1];
+    const gfloat *v = line - (gsize) x0 * ps;
+    gfloat sum = -a->frac * v[(gsize) a->index * ps];
 
-    for (guint j = 0; j < tx->n; j++)
-      sum += wx[j] * v[(gsize) j * ps];
-    out[ox] = sum;
+    for (guint j = a->index; j < b->index; j++)
+      sum += v[(gsize) j * ps];
+    /* A bound on the last sample's far edge reads nothing past it. */
+    if (b->frac > 0.0f)
+      sum += b->frac * v[(gsize) b->index * ps];
+    out[ox] = sum * t->x_scale;
   }
 }
 
@@ -212,7 +245,7 @@ cnn_resizer_run (CnnResizer * r, const CnnPlane * const *planes,
   const CnnResizeTables *t;
   const guint ps = planes[0]->pixel_stride;
   guint x0;
-  gsize n;
+  gsize n_samples, n;
 
   g_return_val_if_fail (n_planes >= 1 && n_planes <= CNN_RESIZE_MAX_PLANES,
       FALSE);
@@ -223,10 +256,10 @@ cnn_resizer_run (CnnResizer * r, const CnnPlane * const *planes,
     return FALSE;
   /* Bytes from the region's first sample to its last, of one plane:
    * interleaved planes are combined as bytes, others' samples and all. */
-  x0 = t->xs[0].first;
-  n = (gsize) (t->xs[r->width - 1].first + t->xs[r->width - 1].n - 1 - x0)
-      * ps + 1;
-  if (!reserve_floats (&r->line, &r->line_capacity, n))
+  x0 = t->xs[0].index;
+  n_samples = t->xs[r->width].index + (t->xs[r->width].frac > 0.0) - x0;
+  n = (n_samples - 1) * ps + 1;
+  if (!reserve (&r->line, &r->line_capacity, n, sizeof (gfloat)))
     return FALSE;
 
   for (guint k = 0; k < n_planes; k++) {
@@ -236,11 +269,15 @@ cnn_resizer_run (CnnResizer * r, const CnnPlane * const *planes,
       const CnnTaps *ty = &t->ys[oy];
       const guint8 *row = p->data + (gssize) ty->first * p->row_stride
           + (gsize) x0 * ps;
+      gfloat *dest = out[k] + (gsize) oy * r->width;
 
+      if (ty->repeats) {
+        memcpy (dest, dest - r->width, r->width * sizeof (gfloat));
+        continue;
+      }
       combine_rows (row, p->row_stride, ty, t->y_weights + ty->offset, n,
           r->line);
-      combine_columns (r->line, ps, x0, t, r->width,
-          out[k] + (gsize) oy * r->width);
+      combine_columns (r->line, ps, x0, t, r->width, dest);
     }
   }
   return TRUE;
