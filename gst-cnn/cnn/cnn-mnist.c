@@ -24,7 +24,8 @@
  *      it (ink, clutter), is subtracted: lighting gradients, a lamp's
  *      falloff and vignetting go;
  *   4. components: cells above the background by a noise- and
- *      contrast-based threshold, 8-connected; the main one is the large
+ *      contrast-based threshold, 8-connected (runs along rows joined by
+ *      union-find, one pass); the main one is the large
  *      one near the centre.  Things lying along the region's border (a
  *      shadow, a strip, a table edge) never are, a digit the border cuts
  *      only when nothing inside competes.  Nearby parts that are ink too
@@ -52,6 +53,7 @@
 #define N_TERMS 6               /* background: 1, u, v, u², uv, v² */
 #define FIT_ROUNDS 6
 #define HIST_BINS 511           /* [0, 1] or [-1, 1] in steps of 1/255 */
+#define HIST_LANES 4
 
 /* Step 2 and 4: what counts as ink. */
 #define NOISE_SIGMAS_ZERO 2.0   /* background → 0 this far above its median */
@@ -94,6 +96,15 @@ typedef struct
   gboolean selected;            /* part of the digit */
 } CnnComponent;
 
+/* A run of ink cells along a row, and its place in the union-find
+ * forest that gathers 8-connected runs into components. */
+typedef struct
+{
+  guint y, x0, x1;              /* cells x0 .. x1 of row y */
+  guint32 parent;               /* a run of the same component, or itself */
+  guint32 id;                   /* roots: the component's id, 0 until given */
+} CnnRun;
+
 /* Where the output sits on the work grid. */
 typedef struct
 {
@@ -107,9 +118,12 @@ struct _CnnMnist
   guint out_w, out_h;
   guint w, h;                   /* work grid */
   gfloat *grey;                 /* h × w: the region, 0..1 */
-  gfloat *ink;                  /* h × w: ink above background, then 0..1 */
+  gfloat *ink;                  /* h × w: ink above background; 0..1 in
+                                 * the digit's window once placed */
   guint32 *labels;              /* h × w: component of each cell, 0 none */
-  guint32 *stack;               /* h × w: flood fill, then part candidates */
+  guint32 *stack;               /* h × w: part candidates */
+  CnnRun *runs;                 /* at most (w + 1) / 2 a row */
+  guint16 *bins;                /* h × w: histogram bin of each value */
   CnnComponent *comps;          /* [1 .. max_comps] */
   guint max_comps, n_comps;
   guint box[4];                 /* the digit's components: x0, y0, x1, y1 */
@@ -121,11 +135,15 @@ struct _CnnMnist
   gboolean fitted[GRID * GRID]; /* blocks the background fit uses */
   gdouble bu[GRID * GRID], bv[GRID * GRID];     /* block centres, -1..1 */
   gfloat *u, *v;                /* cell centres, -1..1: w columns, h rows */
+  gfloat *line;                 /* w: one row of an interpolated grid */
   /* Bilinear weights between block centres, per column and per row. */
   guint *ix, *iy;
   gfloat *fx, *fy;
 
   CnnHistogram hist;
+  /* Of grey over the whole picture and over its border blocks: the sums
+   * of the blocks' histograms, made with them. */
+  CnnHistogram whole, border;
 };
 
 /* ---- histograms ---------------------------------------------------- */
@@ -139,32 +157,87 @@ hist_reset (CnnHistogram * hist, gfloat lo, gfloat hi)
   hist->scale = hi > lo ? (HIST_BINS - 1) / (hi - lo) : 0.0f;
 }
 
-static inline void
-hist_add (CnnHistogram * hist, gfloat v)
+/* values (n) → bins (n) of @hist: a loop apart from the counting, so
+ * that it vectorises. */
+static void
+hist_bins (const CnnHistogram * hist, const gfloat * values, gsize n,
+    guint16 * bins)
 {
-  gfloat b = (v - hist->lo) * hist->scale + 0.5f;
-  guint i = b <= 0.0f ? 0 : b >= HIST_BINS - 1 ? HIST_BINS - 1 : (guint) b;
+  const gfloat lo = hist->lo, scale = hist->scale;
 
-  hist->counts[i]++;
-  hist->total++;
+  for (gsize i = 0; i < n; i++) {
+    const gfloat b = (values[i] - lo) * scale + 0.5f;
+
+    bins[i] = (guint16) CLAMP (b, 0.0f, (gfloat) (HIST_BINS - 1));
+  }
 }
 
-/* The value below which a fraction @q of those added lie, to a bin. */
+/* Counts @rows rows of @n bins, @stride apart.  On a flat picture most
+ * bins are the same, and each increment would wait for the one before
+ * through memory: four lanes of counts keep four going at once. */
+static void
+hist_count (CnnHistogram * hist, const guint16 * bins, gsize n, guint rows,
+    gsize stride)
+{
+  guint lanes[HIST_LANES - 1][HIST_BINS];       /* the first is hist's */
+
+  memset (lanes, 0, sizeof lanes);
+  for (guint r = 0; r < rows; r++, bins += stride) {
+    gsize i = 0;
+
+    for (; i + HIST_LANES <= n; i += HIST_LANES) {
+      hist->counts[bins[i]]++;
+      for (guint k = 1; k < HIST_LANES; k++)
+        lanes[k - 1][bins[i + k]]++;
+    }
+    for (; i < n; i++)
+      hist->counts[bins[i]]++;
+  }
+  for (guint k = 0; k < HIST_LANES - 1; k++)
+    for (guint b = 0; b < HIST_BINS; b++)
+      hist->counts[b] += lanes[k][b];
+  hist->total += n * rows;
+}
+
+/* @hist += @part, both on the same range */
+static void
+hist_merge (CnnHistogram * hist, const CnnHistogram * part)
+{
+  for (guint i = 0; i < HIST_BINS; i++)
+    hist->counts[i] += part->counts[i];
+  hist->total += part->total;
+}
+
+/* For each of the @n ascending fractions @q, the value below which that
+ * fraction of those added lie, to a bin: in one walk over the bins. */
+static void
+hist_quantiles (const CnnHistogram * hist, const gdouble * q, guint n,
+    gfloat * out)
+{
+  guint64 seen = 0;
+  guint i = 0;
+
+  for (guint k = 0; k < n; k++) {
+    guint64 rank = (guint64) (q[k] * hist->total);
+
+    if (hist->total == 0 || hist->scale == 0.0f) {
+      out[k] = hist->lo;
+      continue;
+    }
+    rank = MIN (rank, hist->total - 1);
+    for (; i < HIST_BINS - 1 && seen + hist->counts[i] <= rank; i++)
+      seen += hist->counts[i];
+    out[k] = hist->lo + i / hist->scale;
+  }
+}
+
 static gfloat
 hist_quantile (const CnnHistogram * hist, gdouble q)
 {
-  guint64 rank = (guint64) (q * hist->total), seen = 0;
-  guint i;
+  gfloat v;
 
-  if (hist->total == 0 || hist->scale == 0.0f)
-    return hist->lo;
-  rank = MIN (rank, hist->total - 1);
-  for (i = 0; i < HIST_BINS - 1; i++) {
-    seen += hist->counts[i];
-    if (seen > rank)
-      break;
-  }
-  return hist->lo + i / hist->scale;
+  hist_quantiles (hist, &q, 1, &v);
+  return v;
 }
 
 /* ---- life cycle ---------------------------------------------------- */
@@ -214,6 +287,8 @@ cnn_mnist_new (guint out_w, guint out_h, GError ** error)
   m->ink = g_try_new (gfloat, n);
   m->labels = g_try_new (guint32, n);
   m->stack = g_try_new (guint32, n);
+  m->runs = g_try_new (CnnRun, (gsize) m->h * ((m->w + 1) / 2));
+  m->bins = g_try_new (guint16, n);
   m->comps = g_try_new (CnnComponent, m->max_comps + 1);
   m->ix = g_try_new (guint, m->w);
   m->iy = g_try_new (guint, m->h);
@@ -221,8 +296,10 @@ cnn_mnist_new (guint out_w, guint out_h, GError ** error)
   m->fy = g_try_new (gfloat, m->h);
   m->u = g_try_new (gfloat, m->w);
   m->v = g_try_new (gfloat, m->h);
-  if (!m->grey || !m->ink || !m->labels || !m->stack || !m->comps || !m->ix
-      || !m->iy || !m->fx || !m->fy || !m->u || !m->v) {
+  m->line = g_try_new (gfloat, m->w);
+  if (!m->grey || !m->ink || !m->labels || !m->stack || !m->runs || !m->bins
+      || !m->comps || !m->ix
+      || !m->iy || !m->fx || !m->fy || !m->u || !m->v || !m->line) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
         "cannot allocate a %ux%u work picture for a %ux%u digit", m->w,
         m->h, out_w, out_h);
@@ -256,6 +333,8 @@ cnn_mnist_free (CnnMnist * m)
   g_free (m->ink);
   g_free (m->labels);
   g_free (m->stack);
+  g_free (m->runs);
+  g_free (m->bins);
   g_free (m->comps);
   g_free (m->ix);
   g_free (m->iy);
@@ -263,6 +342,7 @@ cnn_mnist_free (CnnMnist * m)
   g_free (m->fy);
   g_free (m->u);
   g_free (m->v);
+  g_free (m->line);
   g_free (m);
 }
 
@@ -312,32 +392,47 @@ median_filter (const gfloat * grid, gfloat * out)
   }
 }
 
-/* grid (GRID × GRID, values at block centres) at cell (x, y) */
-static inline gfloat
-interpolate (const CnnMnist * m, const gfloat * grid, guint x, guint y)
+/* grid (GRID × GRID, values at block centres) → m->line: row @y of its
+ * bilinear interpolation, down the grid first (8 values), then along. */
+static void
+interpolate_row (CnnMnist * m, const gfloat * grid, guint y)
 {
-  const gfloat *row = grid + m->iy[y] * GRID + m->ix[x];
-  gfloat fx = m->fx[x], fy = m->fy[y];
-  gfloat top = row[0] + fx * (row[1] - row[0]);
-  gfloat bottom = row[GRID] + fx * (row[GRID + 1] - row[GRID]);
+  const gfloat *top = grid + m->iy[y] * GRID, *bottom = top + GRID;
+  const gfloat fy = m->fy[y];
+  gfloat column[GRID];
 
-  return top + fy * (bottom - top);
+  for (guint b = 0; b < GRID; b++)
+    column[b] = top[b] + fy * (bottom[b] - top[b]);
+  for (guint x = 0; x < m->w; x++) {
+    const gfloat *c = column + m->ix[x];
+
+    m->line[x] = c[0] + m->fx[x] * (c[1] - c[0]);
+  }
 }
 
 static void
 block_quartiles (CnnMnist * m)
 {
+  static const gdouble quartiles[3] = { 0.25, 0.50, 0.75 };
+
+  hist_reset (&m->whole, 0.0f, 1.0f);
+  hist_reset (&m->border, 0.0f, 1.0f);
+  hist_bins (&m->whole, m->grey, (gsize) m->w * m->h, m->bins);
   for (guint by = 0; by < GRID; by++) {
     for (guint bx = 0; bx < GRID; bx++) {
       const guint k = by * GRID + bx;
+      gfloat q[3];
 
       hist_reset (&m->hist, 0.0f, 1.0f);
-      for (guint y = m->by[by]; y < m->by[by + 1]; y++)
-        for (guint x = m->bx[bx]; x < m->bx[bx + 1]; x++)
-          hist_add (&m->hist, m->grey[(gsize) y * m->w + x]);
-      m->q25[k] = hist_quantile (&m->hist, 0.25);
-      m->q50[k] = hist_quantile (&m->hist, 0.50);
-      m->q75[k] = hist_quantile (&m->hist, 0.75);
+      hist_count (&m->hist, m->bins + (gsize) m->by[by] * m->w + m->bx[bx],
+          m->bx[bx + 1] - m->bx[bx], m->by[by + 1] - m->by[by], m->w);
+      hist_quantiles (&m->hist, quartiles, 3, q);
+      m->q25[k] = q[0];
+      m->q50[k] = q[1];
+      m->q75[k] = q[2];
+      hist_merge (&m->whole, &m->hist);
+      if (by == 0 || by == GRID - 1 || bx == 0 || bx == GRID - 1)
+        hist_merge (&m->border, &m->hist);
     }
   }
 }
@@ -367,15 +462,28 @@ local_polarity (CnnMnist * m, gfloat noise)
   median_filter (m->q50, m->level);
   for (guint y = 0; y < m->h; y++) {
     const gfloat *row = m->grey + (gsize) y * m->w;
+    /* Per row in float, four sums each way: no branch on the noise, no
+     * chain of dependent double additions. */
+    gfloat l[4] = { 0 }, d[4] = { 0 };
+    guint x = 0;
 
-    for (guint x = 0; x < m->w; x++) {
-      gfloat d = row[x] - interpolate (m, m->level, x, y);
+    interpolate_row (m, m->level, y);
+    for (; x + 4 <= m->w; x += 4) {
+      for (guint k = 0; k < 4; k++) {
+        const gfloat e = row[x + k] - m->line[x + k];
 
-      if (d > tau)
-        light += d - tau;
-      else if (d < -tau)
-        dark += -d - tau;
+        l[k] += MAX (e - tau, 0.0f);
+        d[k] += MAX (-e - tau, 0.0f);
+      }
     }
+    for (; x < m->w; x++) {
+      const gfloat e = row[x] - m->line[x];
+
+      l[0] += MAX (e - tau, 0.0f);
+      d[0] += MAX (-e - tau, 0.0f);
+    }
+    light += (l[0] + l[1]) + (l[2] + l[3]);
+    dark += (d[0] + d[1]) + (d[2] + d[3]);
   }
   return dark + light > 0.0 ? (light - dark) / (light + dark) : 0.0;
 }
@@ -386,23 +494,13 @@ local_polarity (CnnMnist * m, gfloat noise)
 static gdouble
 border_polarity (CnnMnist * m)
 {
-  gfloat lo, hi, border;
+  static const gdouble extremes[2] = { 0.005, 0.995 };
+  gfloat range[2], lo, hi, border;
 
-  hist_reset (&m->hist, 0.0f, 1.0f);
-  for (gsize i = 0; i < (gsize) m->w * m->h; i++)
-    hist_add (&m->hist, m->grey[i]);
-  lo = hist_quantile (&m->hist, 0.005);
-  hi = hist_quantile (&m->hist, 0.995);
-
-  hist_reset (&m->hist, 0.0f, 1.0f);
-  for (guint y = 0; y < m->h; y++) {
-    const gboolean edge_row = y < m->by[1] || y >= m->by[GRID - 1];
-
-    for (guint x = 0; x < m->w; x++)
-      if (edge_row || x < m->bx[1] || x >= m->bx[GRID - 1])
-        hist_add (&m->hist, m->grey[(gsize) y * m->w + x]);
-  }
-  border = hist_quantile (&m->hist, 0.5);
+  hist_quantiles (&m->whole, extremes, 2, range);
+  lo = range[0];
+  hi = range[1];
+  border = hist_quantile (&m->border, 0.5);
   return hi > lo ? ((hi - border) - (border - lo)) / (hi - lo) : 0.0;
 }
 
@@ -537,18 +635,22 @@ flatten_background (CnnMnist * m, gboolean dark, gfloat noise)
     m->level[k] = dark ? 1.0f - m->q75[k] : m->q25[k];
   fit_background (m, m->level, MAX (0.02f, 2.0f * noise), c);
 
+  /* Bright ink is offset + sign · grey; per row the background is a
+   * quadratic in u, worked out in float so that the loop vectorises. */
+  const gfloat offset = dark ? 1.0f : 0.0f, sign = dark ? -1.0f : 1.0f;
+  const gfloat c3 = c[3];
+
   for (guint y = 0; y < m->h; y++) {
     const gfloat *in = m->grey + (gsize) y * m->w;
     gfloat *out = m->ink + (gsize) y * m->w;
     const gdouble v = m->v[y];
-    const gdouble row0 = c[0] + c[2] * v + c[5] * v * v;
-    const gdouble row1 = c[1] + c[4] * v;
+    const gfloat row0 = c[0] + c[2] * v + c[5] * v * v;
+    const gfloat row1 = c[1] + c[4] * v;
 
     for (guint x = 0; x < m->w; x++) {
-      const gdouble u = m->u[x];
-      const gfloat background = row0 + (row1 + c[3] * u) * u;
+      const gfloat u = m->u[x];
 
-      out[x] = (dark ? 1.0f - in[x] : in[x]) - background;
+      out[x] = (offset + sign * in[x]) - (row0 + (row1 + c3 * u) * u);
     }
   }
 }
@@ -559,67 +661,132 @@ median_ink (CnnMnist * m)
   const gsize n = (gsize) m->w * m->h;
 
   hist_reset (&m->hist, -1.0f, 1.0f);
-  for (gsize i = 0; i < n; i++)
-    hist_add (&m->hist, m->ink[i]);
+  hist_bins (&m->hist, m->ink, n, m->bins);
+  hist_count (&m->hist, m->bins, n, 1, n);
   return hist_quantile (&m->hist, 0.5);
 }
 
 /* ---- connected components ------------------------------------------ */
 
-static void
-component_add (CnnComponent * c, guint x, guint y, gfloat v)
+/* Components are found in one pass over the rows: each row's runs of
+ * cells above the threshold are joined (union-find) to the runs of the
+ * row above that touch them, diagonally included; then each run adds
+ * itself to its component.  Ids go in the order of the components'
+ * first cells in raster order, as a scan with flood fills would give. */
+
+static guint32
+run_root (CnnRun * runs, guint32 i)
 {
-  c->area++;
-  c->x0 = MIN (c->x0, x);
-  c->y0 = MIN (c->y0, y);
-  c->x1 = MAX (c->x1, x);
-  c->y1 = MAX (c->y1, y);
-  c->sum_x += x + 0.5;
-  c->sum_y += y + 0.5;
-  c->peak = MAX (c->peak, v);
+  while (runs[i].parent != i) {
+    runs[i].parent = runs[runs[i].parent].parent;       /* path halving */
+    i = runs[i].parent;
+  }
+  return i;
 }
 
-/* Labels the 8-connected cells above @thr reachable from @seed as @id,
- * with an explicit stack: each cell is pushed once, when labelled. */
+/* The root of a component is its first run: the earlier one wins. */
 static void
-flood_fill (CnnMnist * m, gsize seed, guint32 id, gfloat thr)
+run_union (CnnRun * runs, guint32 a, guint32 b)
+{
+  a = run_root (runs, a);
+  b = run_root (runs, b);
+  if (a < b)
+    runs[b].parent = a;
+  else if (b < a)
+    runs[a].parent = b;
+}
+
+/* Row @y's runs of cells above @thr → m->runs from @n; the new count. */
+static guint
+find_runs (CnnMnist * m, guint y, gfloat thr, guint n)
+{
+  const gfloat *row = m->ink + (gsize) y * m->w;
+
+  for (guint x = 0; x < m->w; x++) {
+    CnnRun *r;
+
+    if (!(row[x] > thr))
+      continue;
+    r = &m->runs[n];
+    r->y = y;
+    r->x0 = x;
+    while (x + 1 < m->w && row[x + 1] > thr)
+      x++;
+    r->x1 = x;
+    r->parent = n;
+    r->id = 0;
+    n++;
+  }
+  return n;
+}
+
+/* Joins each run of a row [cur, end) to the runs of the row above
+ * [prev, cur) that it touches; both lists go left to right. */
+static void
+join_rows (CnnRun * runs, guint prev, guint cur, guint end)
+{
+  for (guint c = cur; c < end; c++) {
+    while (prev < cur && runs[prev].x1 + 1 < runs[c].x0)
+      prev++;
+    for (guint p = prev; p < cur && runs[p].x0 <= runs[c].x1 + 1; p++)
+      run_union (runs, p, c);
+  }
+}
+
+/* Run @r → component @id: its labels and its part of the statistics. */
+static void
+component_add_run (CnnMnist * m, guint32 id, const CnnRun * r)
 {
   CnnComponent *c = &m->comps[id];
-  gsize sp = 0;
+  const gsize row = (gsize) r->y * m->w;
+  const guint len = r->x1 - r->x0 + 1;
 
-  *c = (CnnComponent) {
-  0, G_MAXUINT, G_MAXUINT, 0, 0, 0.0, 0.0, -G_MAXFLOAT, 0, FALSE};
-  m->labels[seed] = id;
-  m->stack[sp++] = seed;
-  while (sp > 0) {
-    const gsize i = m->stack[--sp];
-    const guint x = i % m->w, y = i / m->w;
-
-    component_add (c, x, y, m->ink[i]);
-    c->border += x == 0 || y == 0 || x == m->w - 1 || y == m->h - 1;
-    for (guint ny = (y > 0 ? y - 1 : 0); ny <= MIN (y + 1, m->h - 1); ny++) {
-      for (guint nx = (x > 0 ? x - 1 : 0); nx <= MIN (x + 1, m->w - 1); nx++) {
-        const gsize j = (gsize) ny * m->w + nx;
-
-        if (m->labels[j] == 0 && m->ink[j] > thr) {
-          m->labels[j] = id;
-          m->stack[sp++] = j;
-        }
-      }
-    }
+  c->area += len;
+  c->x0 = MIN (c->x0, r->x0);
+  c->y0 = MIN (c->y0, r->y);
+  c->x1 = MAX (c->x1, r->x1);
+  c->y1 = MAX (c->y1, r->y);
+  /* Σ (x + 0.5) over the run, exact in a double. */
+  c->sum_x += 0.5 * len * (r->x0 + r->x1 + 1);
+  c->sum_y += len * (r->y + 0.5);
+  for (guint x = r->x0; x <= r->x1; x++) {
+    m->labels[row + x] = id;
+    c->peak = MAX (c->peak, m->ink[row + x]);
   }
+  if (r->y == 0 || r->y == m->h - 1)
+    c->border += len;
+  else
+    c->border += (r->x0 == 0) + (r->x1 == m->w - 1);
 }
 
 static void
 label_components (CnnMnist * m, gfloat thr)
 {
-  const gsize n = (gsize) m->w * m->h;
+  guint n = 0, prev = 0;
 
-  memset (m->labels, 0, n * sizeof (guint32));
+  for (guint y = 0; y < m->h; y++) {
+    const guint cur = n;
+
+    n = find_runs (m, y, thr, n);
+    if (y > 0)
+      join_rows (m->runs, prev, cur, n);
+    prev = cur;
+  }
+
+  memset (m->labels, 0, (gsize) m->w * m->h * sizeof (guint32));
   m->n_comps = 0;
-  for (gsize i = 0; i < n && m->n_comps < m->max_comps; i++)
-    if (m->labels[i] == 0 && m->ink[i] > thr)
-      flood_fill (m, i, ++m->n_comps, thr);
+  for (guint i = 0; i < n; i++) {
+    CnnRun *root = &m->runs[run_root (m->runs, i)];
+
+    if (root->id == 0) {
+      if (m->n_comps == m->max_comps)
+        continue;
+      root->id = ++m->n_comps;
+      m->comps[root->id] = (CnnComponent) {
+      0, G_MAXUINT, G_MAXUINT, 0, 0, 0.0, 0.0, -G_MAXFLOAT, 0, FALSE};
+    }
+    component_add_run (m, root->id, &m->runs[i]);
+  }
 }
 
 /* Whether a component on the region's border may be a digit that the
@@ -676,10 +843,17 @@ ink_level (CnnMnist * m, guint32 id, gfloat thr)
   const CnnComponent *c = &m->comps[id];
 
   hist_reset (&m->hist, thr, c->peak);
-  for (guint y = c->y0; y <= c->y1; y++)
+  for (guint y = c->y0; y <= c->y1; y++) {
+    const gsize row = (gsize) y * m->w;
+
+    hist_bins (&m->hist, m->ink + row + c->x0, c->x1 - c->x0 + 1,
+        m->bins + row + c->x0);
     for (guint x = c->x0; x <= c->x1; x++)
-      if (m->labels[(gsize) y * m->w + x] == id)
-        hist_add (&m->hist, m->ink[(gsize) y * m->w + x]);
+      if (m->labels[row + x] == id) {
+        m->hist.counts[m->bins[row + x]]++;
+        m->hist.total++;
+      }
+  }
   return hist_quantile (&m->hist, INK_PERCENTILE);
 }
 
@@ -748,28 +922,29 @@ select_parts (CnnMnist * m, guint32 main, gdouble aspect, gfloat min_peak)
 
 /* ---- framing ------------------------------------------------------- */
 
-/* ink → 0..1 (background 0, the ink level 1), other components 0; then
- * m->box shrinks to the digit's cells at BOX_LEVEL or more. */
-static void
-normalise_digit (CnnMnist * m, gfloat zero, gfloat ink)
+/* Cell @i's ink in 0..1 (background @zero → 0, the ink level 1 at
+ * @scale = 1 / (level - zero)); 0 in components other than the digit's. */
+static inline gfloat
+digit_value (const CnnMnist * m, gsize i, gfloat zero, gfloat scale)
 {
-  const gsize n = (gsize) m->w * m->h;
-  const gfloat scale = 1.0f / (ink - zero);
+  const guint32 id = m->labels[i];
+
+  if (id != 0 && !m->comps[id].selected)
+    return 0.0f;
+  return CLAMP ((m->ink[i] - zero) * scale, 0.0f, 1.0f);
+}
+
+/* m->box shrinks to the digit's cells at BOX_LEVEL or more. */
+static void
+shrink_box (CnnMnist * m, gfloat zero, gfloat scale)
+{
   guint x0 = G_MAXUINT, y0 = G_MAXUINT, x1 = 0, y1 = 0;
 
-  for (gsize i = 0; i < n; i++) {
-    const guint32 id = m->labels[i];
-
-    if (id != 0 && !m->comps[id].selected)
-      m->ink[i] = 0.0f;
-    else
-      m->ink[i] = CLAMP ((m->ink[i] - zero) * scale, 0.0f, 1.0f);
-  }
   for (guint y = m->box[1]; y <= m->box[3]; y++) {
     for (guint x = m->box[0]; x <= m->box[2]; x++) {
       const gsize i = (gsize) y * m->w + x;
 
-      if (m->labels[i] != 0 && m->ink[i] >= BOX_LEVEL) {
+      if (m->labels[i] != 0 && digit_value (m, i, zero, scale) >= BOX_LEVEL) {
         x0 = MIN (x0, x);
         y0 = MIN (y0, y);
         x1 = MAX (x1, x);
@@ -784,6 +959,20 @@ normalise_digit (CnnMnist * m, gfloat zero, gfloat ink)
   m->box[3] = y1;
 }
 
+/* ink → digit_value() over the placement's window, the only cells that
+ * framing reads: the rest of the grid is left as it is. */
+static void
+normalise_window (CnnMnist * m, const CnnPlacement * p, gfloat zero,
+    gfloat scale)
+{
+  for (guint y = p->cy0; y < p->cy1; y++)
+    for (guint x = p->cx0; x < p->cx1; x++) {
+      const gsize i = (gsize) y * m->w + x;
+
+      m->ink[i] = digit_value (m, i, zero, scale);
+    }
+}
+
 /* Whole output pixels by which a box of @extent output pixels, whose
  * centre of mass is @com pixels into it, moves so that the mass lands on
  * the middle pixel of @n (pixel 14 of 28, as in MNIST), inside. */
@@ -795,8 +984,11 @@ whole_pixel_shift (gdouble com, gdouble extent, guint n)
   return CLAMP (shift, 0.0, floor (n - extent + 1e-9));
 }
 
+/* Places the digit of m->box: its scale, its window (the box and a
+ * halo), normalised there by @zero and @scale, and its position. */
 static void
-place_digit (const CnnMnist * m, gdouble aspect, CnnPlacement * p)
+place_digit (CnnMnist * m, gdouble aspect, gfloat zero, gfloat scale_ink,
+    CnnPlacement * p)
 {
   const guint bw = m->box[2] - m->box[0] + 1, bh = m->box[3] - m->box[1] + 1;
   const gdouble scale = MIN (BOX_FRACTION * m->out_w / (bw * aspect),
@@ -812,6 +1004,7 @@ place_digit (const CnnMnist * m, gdouble aspect, CnnPlacement * p)
   p->cy0 = MAX ((gint) m->box[1] - halo_y, 0);
   p->cx1 = MIN (m->box[2] + 1 + halo_x, m->w);
   p->cy1 = MIN (m->box[3] + 1 + halo_y, m->h);
+  normalise_window (m, p, zero, scale_ink);
 
   for (guint y = p->cy0; y < p->cy1; y++) {
     for (guint x = p->cx0; x < p->cx1; x++) {
@@ -889,8 +1082,8 @@ cnn_mnist_run (CnnMnist * m, gdouble aspect, gfloat * out)
     return FALSE;
 
   select_parts (m, main, aspect, zero + PART_MIN_PEAK * (ink - zero));
-  normalise_digit (m, zero, ink);
-  place_digit (m, aspect, &placement);
+  shrink_box (m, zero, 1.0f / (ink - zero));
+  place_digit (m, aspect, zero, 1.0f / (ink - zero), &placement);
   render_digit (m, &placement, out);
   return TRUE;
 }

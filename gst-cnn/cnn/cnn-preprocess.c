@@ -20,7 +20,8 @@
  * Per frame the work is: clip the region, scale each source plane to
  * H×W (or work grid) sample means, convert colour, (find the digit,)
  * normalise; everything it writes to was allocated by
- * cnn_preprocessor_new().
+ * cnn_preprocessor_new(), but for the scaler's weight tables, made on
+ * the first frame of a region and layout.
  */
 #include "cnn-mnist.h"
 #include "cnn-resize.h"
@@ -391,9 +392,9 @@ planes_match (const CnnPlane * a, const CnnPlane * b)
 }
 
 /* Scales the first @n_planes planes into pre->means; planes laid out
- * alike go in one sweep, which reads interleaved planes (packed RGB,
- * NV12's UV) in one pass over their pixels. */
-static void
+ * alike go in one call, sharing the scaler's weight tables.  FALSE when
+ * those find no memory. */
+static gboolean
 average_planes (CnnPreprocessor * pre, const CnnImage * image,
     guint n_planes, CnnRect rect)
 {
@@ -413,8 +414,10 @@ average_planes (CnnPreprocessor * pre, const CnnImage * image,
       dest[n++] = pre->means[j];
       done[j] = TRUE;
     }
-    cnn_resizer_run (pre->resizer, group, n, rect, dest);
+    if (!cnn_resizer_run (pre->resizer, group, n, rect, dest))
+      return FALSE;
   }
+  return TRUE;
 }
 
 /* in (n) → out (n) = clamp (in · scale + offset, 0, 1) */
@@ -523,7 +526,8 @@ cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
   if (!clip_roi (image, roi, &rect))
     return FALSE;
 
-  average_planes (pre, image, n_planes, rect);
+  if (!average_planes (pre, image, n_planes, rect))
+    return FALSE;
   if (pre->mode == CNN_PREPROCESS_MNIST) {
     /* Work cells are rect / grid frame pixels each way. */
     gdouble aspect = ((gdouble) rect.width * pre->grid_h)

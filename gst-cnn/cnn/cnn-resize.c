@@ -2,17 +2,20 @@
  * it covers, each source sample weighted by the part of it inside.
  *
  * The filter is separable: a cell is an x interval times a y interval,
- * so sample (x, y) weighs wx · wy.  Every source row of a cell row's y
- * span is reduced horizontally into one sum per cell, and those sums
- * accumulate with the row's weight.  Fully covered samples (all but two
- * per cell and axis when downscaling) are summed as integers; only the
- * end samples of a span are multiplied by a fraction.
+ * so sample (x, y) weighs wx · wy.  Per output row, the source rows of
+ * its y span are first combined with their weights into one line of the
+ * region's width (a contiguous multiply-add the compiler vectorises).
+ * Along that line, a cell from bound a to bound b (sample index + frac)
+ * sums the samples from a's to b's, less a's part before a, plus b's
+ * part before b: one add per sample and two multiplications per cell.
  *
  * Cell bounds are exact rationals: boundary i of n cells over the frame
  * interval [start, start + length) on a plane subsampled by 2^shift lies
  * at (start·n + i·length) / (n·2^shift) plane samples.  Which samples a
  * cell touches is thus decided by integer division, never by rounding,
- * and never steps outside the region.
+ * and never steps outside the region.  The row weights (coverage over
+ * the cell's height, so that each cell's sum to 1) and the column bounds
+ * are worked out once per region and subsampling, not per frame.
  */
 #include "cnn-resize.h"
 
@@ -21,32 +24,61 @@
 /* The source samples of one cell along one axis. */
 typedef struct
 {
-  guint first, last;            /* plane samples touched, inclusive */
-  gdouble w_first, w_last;      /* their coverage in (0, 1]; inner ones 1 */
-} CnnSpan;
+  guint first, n;               /* samples first .. first + n - 1 */
+  guint offset;                 /* of their weights in the table */
+  gboolean repeats;             /* same samples and weights as the cell
+                                 * before: upscaling makes many */
+} CnnTaps;
+
+/* A cell bound along x: sample index + frac, in plane samples. */
+typedef struct
+{
+  guint index;
+  gfloat frac;                  /* in [0, 1) */
+} CnnBound;
+
+/* Bounds, taps and weights for one region on planes of one
+ * subsampling. */
+typedef struct
+{
+  gboolean valid;
+  CnnRect rect;
+  guint x_shift, y_shift;
+  CnnBound *xs;                 /* width + 1 */
+  gfloat x_scale;               /* 1 / cell width in samples */
+  CnnTaps *ys;                  /* height */
+  gfloat *y_weights;
+  gsize y_capacity;             /* in weights */
+} CnnResizeTables;
 
 struct _CnnResizer
 {
   guint width, height;
-  CnnSpan *xs;                  /* width spans */
-  CnnSpan *ys;                  /* height spans */
-  gdouble *acc;                 /* CNN_RESIZE_MAX_PLANES × width cell sums */
+  /* A frame may hold one group of planes per layout (luma, chroma):
+   * one set of tables each, so that none is recomputed every frame. */
+  CnnResizeTables tables[CNN_RESIZE_MAX_PLANES];
+  guint next_tables;            /* replaced next on a miss */
+  gfloat *line;                 /* one vertically combined source row */
+  gsize line_capacity;
 };
 
 CnnResizer *
 cnn_resizer_new (guint width, guint height, GError ** error)
 {
   CnnResizer *r;
+  gboolean ok = TRUE;
 
   g_return_val_if_fail (width > 0 && height > 0, NULL);
 
   r = g_new0 (CnnResizer, 1);
   r->width = width;
   r->height = height;
-  r->xs = g_try_new (CnnSpan, width);
-  r->ys = g_try_new (CnnSpan, height);
-  r->acc = g_try_new (gdouble, (gsize) CNN_RESIZE_MAX_PLANES * width);
-  if (!r->xs || !r->ys || !r->acc) {
+  for (guint k = 0; k < CNN_RESIZE_MAX_PLANES; k++) {
+    r->tables[k].xs = g_try_new (CnnBound, width + 1);
+    r->tables[k].ys = g_try_new (CnnTaps, height);
+    ok = ok && r->tables[k].xs && r->tables[k].ys;
+  }
+  if (!ok) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
         "cannot allocate a scaler to %ux%u", width, height);
     cnn_resizer_free (r);
@@ -60,125 +92,193 @@ cnn_resizer_free (CnnResizer * resizer)
 {
   if (!resizer)
     return;
-  g_free (resizer->xs);
-  g_free (resizer->ys);
-  g_free (resizer->acc);
+  for (guint k = 0; k < CNN_RESIZE_MAX_PLANES; k++) {
+    g_free (resizer->tables[k].xs);
+    g_free (resizer->tables[k].ys);
+    g_free (resizer->tables[k].y_weights);
+  }
+  g_free (resizer->line);
   g_free (resizer);
 }
 
-/* n cells over frame [start, start + length), plane = frame >> shift
- * → n spans; returns the length of one cell in plane samples. */
-static gdouble
-compute_spans (guint start, guint length, guint n, guint shift,
-    CnnSpan * spans)
+/* Grows *@buf to hold @n items of @size bytes; contents are not kept. */
+static gboolean
+reserve (gpointer buf, gsize * capacity, gsize n, gsize size)
 {
-  guint64 den = (guint64) n << shift;
-  gdouble inv_den = 1.0 / den;
+  gpointer grown;
+
+  if (n <= *capacity)
+    return TRUE;
+  grown = g_try_malloc_n (n, size);
+  if (!grown)
+    return FALSE;
+  g_free (*(gpointer *) buf);
+  *(gpointer *) buf = grown;
+  *capacity = n;
+  return TRUE;
+}
+
+/* n cells over frame [start, start + length), plane = frame >> shift
+ * → n taps and their weights; FALSE if the weights found no room. */
+static gboolean
+compute_taps (guint start, guint length, guint n, guint shift,
+    CnnTaps * taps, gfloat ** weights, gsize * capacity)
+{
+  const guint64 den = (guint64) n << shift;
+  const gdouble inv_length = 1.0 / length;
   guint64 lo = (guint64) start * n;
+  gsize offset = 0;
 
   for (guint i = 0; i < n; i++) {
-    guint64 hi = lo + length;
-    CnnSpan *s = &spans[i];
+    const guint64 hi = lo + length;
 
-    s->first = lo / den;
-    s->last = (hi + den - 1) / den - 1;
-    if (s->first == s->last) {
-      s->w_first = s->w_last = (hi - lo) * inv_den;
-    } else {
-      s->w_first = (((guint64) s->first + 1) * den - lo) * inv_den;
-      s->w_last = (hi - s->last * den) * inv_den;
-    }
+    taps[i].first = lo / den;
+    taps[i].n = (hi + den - 1) / den - taps[i].first;
+    taps[i].offset = offset;
+    offset += taps[i].n;
     lo = hi;
   }
-  return length * inv_den;
+  if (!reserve (weights, capacity, offset, sizeof (gfloat)))
+    return FALSE;
+
+  lo = (guint64) start * n;
+  for (guint i = 0; i < n; i++) {
+    const guint64 hi = lo + length;
+
+    /* Sample s covers [s·den, (s + 1)·den) of the cell's [lo, hi). */
+    for (guint j = 0; j < taps[i].n; j++) {
+      const guint64 s = taps[i].first + j;
+      const guint64 a = MAX (lo, s * den), b = MIN (hi, (s + 1) * den);
+
+      (*weights)[taps[i].offset + j] = (b - a) * inv_length;
+    }
+    taps[i].repeats = i > 0 && taps[i].first == taps[i - 1].first
+        && taps[i].n == taps[i - 1].n
+        && !memcmp (*weights + taps[i].offset, *weights + taps[i - 1].offset,
+        taps[i].n * sizeof (gfloat));
+    lo = hi;
+  }
+  return TRUE;
 }
 
-/* Rows of n planes sharing @ps (bytes a sample) → for k < n, ox < w:
- *   acc[k·w + ox] += wy · Σx wx(ox, x) · rows[k][x]
- * Always inlined with constant n (and ps where it helps): interleaved
- * planes (packed RGB, NV12's and YUY2's U and V) are summed in one pass
- * over their pixels. */
-G_ALWAYS_INLINE static inline void
-accumulate_rows (const guint8 * const *rows, guint n, gsize ps,
-    const CnnSpan * xs, guint w, gdouble wy, gdouble * acc)
+/* The n + 1 bounds of n cells over frame [start, start + length) along
+ * x, plane = frame >> shift; returns 1 / cell width in samples. */
+static gfloat
+compute_bounds (guint start, guint length, guint n, guint shift,
+    CnnBound * bounds)
 {
-  for (guint ox = 0; ox < w; ox++) {
-    const CnnSpan *s = &xs[ox];
-    const gsize first = s->first * ps, last = s->last * ps;
-    guint64 s0 = 0, s1 = 0, s2 = 0;
+  const guint64 den = (guint64) n << shift;
 
-    /* Fully covered samples: integer sums, no multiplication.  The
-     * tests of n vanish once inlined. */
-    for (gsize x = first + ps; x < last; x += ps) {
-      s0 += rows[0][x];
-      if (n > 1)
-        s1 += rows[1][x];
-      if (n > 2)
-        s2 += rows[2][x];
-    }
+  for (guint i = 0; i <= n; i++) {
+    const guint64 at = (guint64) start * n + (guint64) i * length;
 
-    for (guint k = 0; k < n; k++) {
-      const guint64 inner = k == 0 ? s0 : k == 1 ? s1 : s2;
-      gdouble sum = s->w_first * rows[k][first];
+    bounds[i].index = at / den;
+    bounds[i].frac = (gdouble) (at % den) / den;
+  }
+  return (gdouble) den / length;
+}
 
-      if (last != first)
-        sum += s->w_last * rows[k][last] + inner;
-      acc[(gsize) k * w + ox] += wy * sum;
-    }
+/* The tables for @rect on planes subsampled by @x_shift, @y_shift. */
+static const CnnResizeTables *
+get_tables (CnnResizer * r, CnnRect rect, guint x_shift, guint y_shift)
+{
+  CnnResizeTables *t;
+
+  for (guint k = 0; k < CNN_RESIZE_MAX_PLANES; k++) {
+    t = &r->tables[k];
+    if (t->valid && t->x_shift == x_shift && t->y_shift == y_shift
+        && !memcmp (&t->rect, &rect, sizeof rect))
+      return t;
+  }
+  t = &r->tables[r->next_tables];
+  r->next_tables = (r->next_tables + 1) % CNN_RESIZE_MAX_PLANES;
+  t->rect = rect;
+  t->x_shift = x_shift;
+  t->y_shift = y_shift;
+  t->x_scale = compute_bounds (rect.x, rect.width, r->width, x_shift, t->xs);
+  t->valid = compute_taps (rect.y, rect.height, r->height, y_shift, t->ys,
+      &t->y_weights, &t->y_capacity);
+  return t->valid ? t : NULL;
+}
+
+/* Source rows of one y span (n bytes each from @row) → line (n):
+ *   line[i] = Σj wy[j] · row_j[i] */
+static void
+combine_rows (const guint8 * restrict row, gint row_stride,
+    const CnnTaps * ty, const gfloat * wy, gsize n, gfloat * restrict line)
+{
+  for (gsize i = 0; i < n; i++)
+    line[i] = wy[0] * row[i];
+  for (guint j = 1; j < ty->n; j++) {
+    const gfloat w = wy[j];
+
+    row += row_stride;
+    for (gsize i = 0; i < n; i++)
+      line[i] += w * row[i];
   }
 }
 
+/* line (samples from @x0, @ps floats apart) → out (w cells): the mean
+ * over each cell's x interval */
 static void
-accumulate_group (const guint8 * const *rows, guint n, guint ps,
-    const CnnSpan * xs, guint w, gdouble wy, gdouble * acc)
+combine_columns (const gfloat * line, guint ps, guint x0,
+    const CnnResizeTables * t, guint w, gfloat * out)
 {
-  if (n == 1 && ps == 1)
-    accumulate_rows (rows, 1, 1, xs, w, wy, acc);
-  else if (n == 1)
-    accumulate_rows (rows, 1, ps, xs, w, wy, acc);
-  else if (n == 2)
-    accumulate_rows (rows, 2, ps, xs, w, wy, acc);
-  else
-    accumulate_rows (rows, 3, ps, xs, w, wy, acc);
+  for (guint ox = 0; ox < w; ox++) {
+    const CnnBound *a = &t->xs[ox], *b = &t->xs[ox + 1];
+    const gfloat *v = line - (gsize) x0 * ps;
+    gfloat sum = -a->frac * v[(gsize) a->index * ps];
+
+    for (guint j = a->index; j < b->index; j++)
+      sum += v[(gsize) j * ps];
+    /* A bound on the last sample's far edge reads nothing past it. */
+    if (b->frac > 0.0f)
+      sum += b->frac * v[(gsize) b->index * ps];
+    out[ox] = sum * t->x_scale;
+  }
 }
 
-static gdouble
-span_weight (const CnnSpan * s, guint i)
-{
-  if (i == s->first)
-    return s->w_first;
-  return i == s->last ? s->w_last : 1.0;
-}
-
-void
+gboolean
 cnn_resizer_run (CnnResizer * r, const CnnPlane * const *planes,
     guint n_planes, CnnRect rect, gfloat * const *out)
 {
-  const guint w = r->width;
-  gdouble cell_w, cell_h, norm;
+  const CnnResizeTables *t;
+  const guint ps = planes[0]->pixel_stride;
+  guint x0;
+  gsize n_samples, n;
 
-  g_return_if_fail (n_planes >= 1 && n_planes <= CNN_RESIZE_MAX_PLANES);
-  g_return_if_fail (rect.width > 0 && rect.height > 0);
+  g_return_val_if_fail (n_planes >= 1 && n_planes <= CNN_RESIZE_MAX_PLANES,
+      FALSE);
+  g_return_val_if_fail (rect.width > 0 && rect.height > 0, FALSE);
 
-  cell_w = compute_spans (rect.x, rect.width, w, planes[0]->x_shift, r->xs);
-  cell_h = compute_spans (rect.y, rect.height, r->height,
-      planes[0]->y_shift, r->ys);
-  norm = 1.0 / (cell_w * cell_h);
+  t = get_tables (r, rect, planes[0]->x_shift, planes[0]->y_shift);
+  if (!t)
+    return FALSE;
+  /* Bytes from the region's first sample to its last, of one plane:
+   * interleaved planes are combined as bytes, others' samples and all. */
+  x0 = t->xs[0].index;
+  n_samples = t->xs[r->width].index + (t->xs[r->width].frac > 0.0) - x0;
+  n = (n_samples - 1) * ps + 1;
+  if (!reserve (&r->line, &r->line_capacity, n, sizeof (gfloat)))
+    return FALSE;
 
-  for (guint oy = 0; oy < r->height; oy++) {
-    const CnnSpan *ys = &r->ys[oy];
+  for (guint k = 0; k < n_planes; k++) {
+    const CnnPlane *p = planes[k];
 
-    memset (r->acc, 0, (gsize) n_planes * w * sizeof (gdouble));
-    for (guint y = ys->first; y <= ys->last; y++) {
-      const guint8 *rows[CNN_RESIZE_MAX_PLANES];
+    for (guint oy = 0; oy < r->height; oy++) {
+      const CnnTaps *ty = &t->ys[oy];
+      const guint8 *row = p->data + (gssize) ty->first * p->row_stride
+          + (gsize) x0 * ps;
+      gfloat *dest = out[k] + (gsize) oy * r->width;
 
-      for (guint k = 0; k < n_planes; k++)
-        rows[k] = planes[k]->data + (gssize) y * planes[k]->row_stride;
-      accumulate_group (rows, n_planes, planes[0]->pixel_stride, r->xs, w,
-          span_weight (ys, y), r->acc);
+      if (ty->repeats) {
+        memcpy (dest, dest - r->width, r->width * sizeof (gfloat));
+        continue;
+      }
+      combine_rows (row, p->row_stride, ty, t->y_weights + ty->offset, n,
+          r->line);
+      combine_columns (r->line, ps, x0, t, r->width, dest);
     }
-    for (guint k = 0; k < n_planes; k++)
-      for (guint ox = 0; ox < w; ox++)
-        out[k][(gsize) oy * w + ox] = r->acc[(gsize) k * w + ox] * norm;
   }
+  return TRUE;
 }

@@ -13,8 +13,8 @@ G_BEGIN_DECLS
 
 typedef struct _CnnResizer CnnResizer;
 
-/* A scaler to @width × @height outputs; all its memory is allocated
- * here.  NULL (with @error set) when that memory cannot be had. */
+/* A scaler to @width × @height outputs.  NULL (with @error set) when
+ * its memory cannot be had. */
 CnnResizer *cnn_resizer_new (guint width, guint height, GError ** error);
 void cnn_resizer_free (CnnResizer * resizer);
 
@@ -24,8 +24,10 @@ void cnn_resizer_free (CnnResizer * resizer);
  * output cell's area, every source sample weighted by the part of it
  * the cell covers.  Reads samples (x, y) of plane k with
  * x < ceil ((rect.x + rect.width) / 2^x_shift), likewise for y.
- * Allocates nothing. */
-void cnn_resizer_run (CnnResizer * resizer, const CnnPlane * const *planes,
+ * Allocates only when @rect or the subsampling is new to it (its weight
+ * tables, kept for up to CNN_RESIZE_MAX_PLANES layouts); FALSE when
+ * that memory cannot be had. */
+gboolean cnn_resizer_run (CnnResizer * resizer, const CnnPlane * const *planes,
     guint n_planes, CnnRect rect, gfloat * const *out);
 
 G_END_DECLS

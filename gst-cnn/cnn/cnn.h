@@ -204,8 +204,10 @@ void cnn_preprocessor_free (CnnPreprocessor * pre);
 const gchar *cnn_preprocessor_spec (const CnnPreprocessor * pre);
 
 /* Prepares @roi (clipped to the frame) of @image as one model input in
- * @out (C×H×W floats).  Allocates nothing.  Returns FALSE when there is
- * nothing to classify (an empty region, or no ink in "mnist" mode). */
+ * @out (C×H×W floats).  Allocates only on the first call for a region
+ * and frame layout (the scaling weights).  Returns FALSE when there is
+ * nothing to classify (an empty region, or no ink in "mnist" mode) or
+ * no memory for those weights. */
 gboolean cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
     CnnRect roi, gfloat * out);
 
