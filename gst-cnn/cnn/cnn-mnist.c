@@ -42,10 +42,12 @@
  * square: distances and the digit's aspect are measured in frame units
  * through the cell aspect.
  */
+#include "cnn-clones.h"
 #include "cnn-mnist.h"
 
 #include <math.h>
 #include <string.h>
+
 
 #define WORK_SCALE 8            /* work cells per model pixel, each way */
 #define MAX_WORK_SIDE 256
@@ -53,7 +55,17 @@
 #define N_TERMS 6               /* background: 1, u, v, u², uv, v² */
 #define FIT_ROUNDS 6
 #define HIST_BINS 511           /* [0, 1] or [-1, 1] in steps of 1/255 */
-#define HIST_LANES 4
+#define HIST_GROUP 16           /* bins a quantile walk may skip at once */
+#define HIST_GROUPS ((HIST_BINS + HIST_GROUP - 1) / HIST_GROUP)
+/* Statistics (block quartiles, the median of the ink) read every other
+ * cell each way: the work grid is an area average at least as fine as
+ * the frame's pixels allow, so neighbouring cells tell the same, and a
+ * quarter of them estimate the same quantiles four times as fast. */
+#define STAT_STEP 2
+/* One row's ink flags and the zeros after them: a whole number of
+ * 8-byte words and one more byte, which ends the last run. */
+#define FLAGS_SIZE(w) (((w) / 8 + 1) * 8 + 8)
+#define SAMPLED(n) (((n) + STAT_STEP - 1) / STAT_STEP)
 
 /* Step 2 and 4: what counts as ink. */
 #define NOISE_SIGMAS_ZERO 2.0   /* background → 0 this far above its median */
@@ -102,8 +114,15 @@ typedef struct
 {
   guint y, x0, x1;              /* cells x0 .. x1 of row y */
   guint32 parent;               /* a run of the same component, or itself */
-  guint32 id;                   /* roots: the component's id, 0 until given */
+  guint32 id;                   /* its component's, 0 until given */
 } CnnRun;
+
+/* The work cells one output pixel covers along one axis, and where
+ * their weights start. */
+typedef struct
+{
+  guint first, n, offset;
+} CnnRenderTap;
 
 /* Where the output sits on the work grid. */
 typedef struct
@@ -120,11 +139,19 @@ struct _CnnMnist
   gfloat *grey;                 /* h × w: the region, 0..1 */
   gfloat *ink;                  /* h × w: ink above background; 0..1 in
                                  * the digit's window once placed */
-  guint32 *labels;              /* h × w: component of each cell, 0 none */
+
   guint32 *stack;               /* h × w: part candidates */
   CnnRun *runs;                 /* at most (w + 1) / 2 a row */
+  guint n_runs;                 /* of this frame's ink */
   guint16 *bins;                /* h × w: histogram bin of each value */
+  guint8 *flags;                /* FLAGS_SIZE (w): one row's ink cells */
   CnnComponent *comps;          /* [1 .. max_comps] */
+  /* Rendering: per output column and row, its cells and weights
+   * (w + out_w and h + out_h at most), and the rows reduced to out_w
+   * columns (h × out_w). */
+  CnnRenderTap *x_taps, *y_taps;
+  gfloat *x_weights, *y_weights;
+  gfloat *columns;
   guint max_comps, n_comps;
   guint box[4];                 /* the digit's components: x0, y0, x1, y1 */
 
@@ -139,6 +166,8 @@ struct _CnnMnist
   /* Bilinear weights between block centres, per column and per row. */
   guint *ix, *iy;
   gfloat *fx, *fy;
+  /* Columns whose ix is b: x_stretch[b] .. x_stretch[b + 1] - 1. */
+  guint x_stretch[GRID];
 
   CnnHistogram hist;
   /* Of grey over the whole picture and over its border blocks: the sums
@@ -168,34 +197,52 @@ hist_bins (const CnnHistogram * hist, const gfloat * values, gsize n,
   for (gsize i = 0; i < n; i++) {
     const gfloat b = (values[i] - lo) * scale + 0.5f;
 
-    bins[i] = (guint16) CLAMP (b, 0.0f, (gfloat) (HIST_BINS - 1));
+    /* Through a signed int: SSE and AVX convert to those, not to
+     * unsigned shorts. */
+    bins[i] = (guint16) (gint32) CLAMP (b, 0.0f, (gfloat) (HIST_BINS - 1));
+  }
+}
+
+/* The sampled cells of @values (h × w): every STAT_STEP-th of every
+ * STAT_STEP-th row → bins of @hist, (h / STAT_STEP) rows of
+ * (w / STAT_STEP), rounded up. */
+static void
+hist_bins_sampled (const CnnHistogram * hist, const gfloat * values, guint w,
+    guint h, gfloat * row_buf, guint16 * bins)
+{
+  const guint ws = SAMPLED (w);
+
+  for (guint y = 0; y < h; y += STAT_STEP, bins += ws) {
+    const gfloat *row = values + (gsize) y * w;
+
+    for (guint x = 0; x < ws; x++)
+      row_buf[x] = row[x * STAT_STEP];
+    hist_bins (hist, row_buf, ws, bins);
   }
 }
 
 /* Counts @rows rows of @n bins, @stride apart.  On a flat picture most
  * bins are the same, and each increment would wait for the one before
- * through memory: four lanes of counts keep four going at once. */
+ * through memory: a second lane of counts keeps two going at once. */
 static void
 hist_count (CnnHistogram * hist, const guint16 * bins, gsize n, guint rows,
     gsize stride)
 {
-  guint lanes[HIST_LANES - 1][HIST_BINS];       /* the first is hist's */
+  guint lane[HIST_BINS];
 
-  memset (lanes, 0, sizeof lanes);
+  memset (lane, 0, sizeof lane);
   for (guint r = 0; r < rows; r++, bins += stride) {
     gsize i = 0;
 
-    for (; i + HIST_LANES <= n; i += HIST_LANES) {
+    for (; i + 2 <= n; i += 2) {
       hist->counts[bins[i]]++;
-      for (guint k = 1; k < HIST_LANES; k++)
-        lanes[k - 1][bins[i + k]]++;
+      lane[bins[i + 1]]++;
     }
-    for (; i < n; i++)
+    if (i < n)
       hist->counts[bins[i]]++;
   }
-  for (guint k = 0; k < HIST_LANES - 1; k++)
-    for (guint b = 0; b < HIST_BINS; b++)
-      hist->counts[b] += lanes[k][b];
+  for (guint b = 0; b < HIST_BINS; b++)
+    hist->counts[b] += lane[b];
   hist->total += n * rows;
 }
 
@@ -209,14 +256,24 @@ hist_merge (CnnHistogram * hist, const CnnHistogram * part)
 }
 
 /* For each of the @n ascending fractions @q, the value below which that
- * fraction of those added lie, to a bin: in one walk over the bins. */
+ * fraction of those added lie, to a bin: in one walk over the bins,
+ * HIST_GROUP at a time while the rank lies beyond them. */
 static void
 hist_quantiles (const CnnHistogram * hist, const gdouble * q, guint n,
     gfloat * out)
 {
+  guint group_counts[HIST_GROUPS];
   guint64 seen = 0;
   guint i = 0;
 
+  for (guint g = 0; g < HIST_GROUPS; g++) {
+    const guint end = MIN ((g + 1) * HIST_GROUP, HIST_BINS);
+    guint sum = 0;
+
+    for (guint b = g * HIST_GROUP; b < end; b++)
+      sum += hist->counts[b];
+    group_counts[g] = sum;
+  }
   for (guint k = 0; k < n; k++) {
     guint64 rank = (guint64) (q[k] * hist->total);
 
@@ -225,6 +282,12 @@ hist_quantiles (const CnnHistogram * hist, const gdouble * q, guint n,
       continue;
     }
     rank = MIN (rank, hist->total - 1);
+    /* Whole groups, from a group's start only. */
+    while (i % HIST_GROUP == 0 && i / HIST_GROUP + 1 < HIST_GROUPS
+        && seen + group_counts[i / HIST_GROUP] <= rank) {
+      seen += group_counts[i / HIST_GROUP];
+      i += HIST_GROUP;
+    }
     for (; i < HIST_BINS - 1 && seen + hist->counts[i] <= rank; i++)
       seen += hist->counts[i];
     out[k] = hist->lo + i / hist->scale;
@@ -285,10 +348,15 @@ cnn_mnist_new (guint out_w, guint out_h, GError ** error)
 
   m->grey = g_try_new (gfloat, n);
   m->ink = g_try_new (gfloat, n);
-  m->labels = g_try_new (guint32, n);
   m->stack = g_try_new (guint32, n);
   m->runs = g_try_new (CnnRun, (gsize) m->h * ((m->w + 1) / 2));
   m->bins = g_try_new (guint16, n);
+  m->flags = g_try_new0 (guint8, FLAGS_SIZE (m->w));
+  m->x_taps = g_try_new (CnnRenderTap, out_w);
+  m->y_taps = g_try_new (CnnRenderTap, out_h);
+  m->x_weights = g_try_new (gfloat, (gsize) m->w + out_w);
+  m->y_weights = g_try_new (gfloat, (gsize) m->h + out_h);
+  m->columns = g_try_new (gfloat, (gsize) m->h * out_w);
   m->comps = g_try_new (CnnComponent, m->max_comps + 1);
   m->ix = g_try_new (guint, m->w);
   m->iy = g_try_new (guint, m->h);
@@ -297,7 +365,9 @@ cnn_mnist_new (guint out_w, guint out_h, GError ** error)
   m->u = g_try_new (gfloat, m->w);
   m->v = g_try_new (gfloat, m->h);
   m->line = g_try_new (gfloat, m->w);
-  if (!m->grey || !m->ink || !m->labels || !m->stack || !m->runs || !m->bins
+  if (!m->grey || !m->ink || !m->stack || !m->runs || !m->bins
+      || !m->flags || !m->x_taps || !m->y_taps || !m->x_weights
+      || !m->y_weights || !m->columns
       || !m->comps || !m->ix
       || !m->iy || !m->fx || !m->fy || !m->u || !m->v || !m->line) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
@@ -312,6 +382,11 @@ cnn_mnist_new (guint out_w, guint out_h, GError ** error)
     m->by[b] = b * m->h / GRID;
   }
   compute_interpolation (m->bx, m->w, m->ix, m->fx);
+  for (guint b = 0, x = 0; b < GRID; b++) {
+    while (x < m->w && m->ix[x] < b)
+      x++;
+    m->x_stretch[b] = b == GRID - 1 ? m->w : x;
+  }
   compute_interpolation (m->by, m->h, m->iy, m->fy);
   for (guint x = 0; x < m->w; x++)
     m->u[x] = 2.0 * (x + 0.5) / m->w - 1.0;
@@ -331,10 +406,15 @@ cnn_mnist_free (CnnMnist * m)
     return;
   g_free (m->grey);
   g_free (m->ink);
-  g_free (m->labels);
   g_free (m->stack);
   g_free (m->runs);
   g_free (m->bins);
+  g_free (m->flags);
+  g_free (m->x_taps);
+  g_free (m->y_taps);
+  g_free (m->x_weights);
+  g_free (m->y_weights);
+  g_free (m->columns);
   g_free (m->comps);
   g_free (m->ix);
   g_free (m->iy);
@@ -393,7 +473,8 @@ median_filter (const gfloat * grid, gfloat * out)
 }
 
 /* grid (GRID × GRID, values at block centres) → m->line: row @y of its
- * bilinear interpolation, down the grid first (8 values), then along. */
+ * bilinear interpolation, down the grid first (8 values), then along,
+ * one stretch of cells between two block centres at a time. */
 static void
 interpolate_row (CnnMnist * m, const gfloat * grid, guint y)
 {
@@ -403,29 +484,43 @@ interpolate_row (CnnMnist * m, const gfloat * grid, guint y)
 
   for (guint b = 0; b < GRID; b++)
     column[b] = top[b] + fy * (bottom[b] - top[b]);
-  for (guint x = 0; x < m->w; x++) {
-    const gfloat *c = column + m->ix[x];
+  for (guint b = 0; b + 1 < GRID; b++) {
+    const gfloat c0 = column[b], step = column[b + 1] - column[b];
 
-    m->line[x] = c[0] + m->fx[x] * (c[1] - c[0]);
+    for (guint x = m->x_stretch[b]; x < m->x_stretch[b + 1]; x++)
+      m->line[x] = c0 + m->fx[x] * step;
   }
+}
+
+/* Sampled cells from @first to @end (cell bounds of a block) */
+static inline guint
+sampled_first (guint first)
+{
+  return SAMPLED (first);
 }
 
 static void
 block_quartiles (CnnMnist * m)
 {
   static const gdouble quartiles[3] = { 0.25, 0.50, 0.75 };
+  const guint ws = SAMPLED (m->w);
 
   hist_reset (&m->whole, 0.0f, 1.0f);
   hist_reset (&m->border, 0.0f, 1.0f);
-  hist_bins (&m->whole, m->grey, (gsize) m->w * m->h, m->bins);
+  hist_bins_sampled (&m->whole, m->grey, m->w, m->h, m->line, m->bins);
   for (guint by = 0; by < GRID; by++) {
+    const guint y0 = sampled_first (m->by[by]);
+    const guint y1 = sampled_first (m->by[by + 1]);
+
     for (guint bx = 0; bx < GRID; bx++) {
       const guint k = by * GRID + bx;
+      const guint x0 = sampled_first (m->bx[bx]);
+      const guint x1 = sampled_first (m->bx[bx + 1]);
       gfloat q[3];
 
       hist_reset (&m->hist, 0.0f, 1.0f);
-      hist_count (&m->hist, m->bins + (gsize) m->by[by] * m->w + m->bx[bx],
-          m->bx[bx + 1] - m->bx[bx], m->by[by + 1] - m->by[by], m->w);
+      hist_count (&m->hist, m->bins + (gsize) y0 * ws + x0, x1 - x0, y1 - y0,
+          ws);
       hist_quantiles (&m->hist, quartiles, 3, q);
       m->q25[k] = q[0];
       m->q50[k] = q[1];
@@ -462,15 +557,16 @@ local_polarity (CnnMnist * m, gfloat noise)
   median_filter (m->q50, m->level);
   for (guint y = 0; y < m->h; y++) {
     const gfloat *row = m->grey + (gsize) y * m->w;
-    /* Per row in float, four sums each way: no branch on the noise, no
-     * chain of dependent double additions. */
-    gfloat l[4] = { 0 }, d[4] = { 0 };
-    guint x = 0;
+    /* Per row in float, eight sums each way (one vector): no branch on
+     * the noise, no chain of dependent double additions. */
+    gfloat l[8] = { 0 }, d[8] = { 0 };
+    const gfloat *line = m->line;
+    gsize x = 0;                /* not guint: x + k must not wrap */
 
     interpolate_row (m, m->level, y);
-    for (; x + 4 <= m->w; x += 4) {
-      for (guint k = 0; k < 4; k++) {
-        const gfloat e = row[x + k] - m->line[x + k];
+    for (; x + 8 <= m->w; x += 8) {
+      for (guint k = 0; k < 8; k++) {
+        const gfloat e = row[x + k] - line[x + k];
 
         l[k] += MAX (e - tau, 0.0f);
         d[k] += MAX (-e - tau, 0.0f);
@@ -482,8 +578,10 @@ local_polarity (CnnMnist * m, gfloat noise)
       l[0] += MAX (e - tau, 0.0f);
       d[0] += MAX (-e - tau, 0.0f);
     }
-    light += (l[0] + l[1]) + (l[2] + l[3]);
-    dark += (d[0] + d[1]) + (d[2] + d[3]);
+    for (guint k = 0; k < 8; k++) {
+      light += l[k];
+      dark += d[k];
+    }
   }
   return dark + light > 0.0 ? (light - dark) / (light + dark) : 0.0;
 }
@@ -658,11 +756,11 @@ flatten_background (CnnMnist * m, gboolean dark, gfloat noise)
 static gfloat
 median_ink (CnnMnist * m)
 {
-  const gsize n = (gsize) m->w * m->h;
+  const guint ws = SAMPLED (m->w), hs = SAMPLED (m->h);
 
   hist_reset (&m->hist, -1.0f, 1.0f);
-  hist_bins (&m->hist, m->ink, n, m->bins);
-  hist_count (&m->hist, m->bins, n, 1, n);
+  hist_bins_sampled (&m->hist, m->ink, m->w, m->h, m->line, m->bins);
+  hist_count (&m->hist, m->bins, (gsize) ws * hs, 1, (gsize) ws * hs);
   return hist_quantile (&m->hist, 0.5);
 }
 
@@ -696,26 +794,41 @@ run_union (CnnRun * runs, guint32 a, guint32 b)
     runs[a].parent = b;
 }
 
-/* Row @y's runs of cells above @thr → m->runs from @n; the new count. */
+/* Row @y's runs of cells above @thr → m->runs from @n; the new count.
+ * The comparison is one vectorised pass into bytes; the scan for runs
+ * then skips eight empty cells at a time, as most of a picture is. */
 static guint
 find_runs (CnnMnist * m, guint y, gfloat thr, guint n)
 {
-  const gfloat *row = m->ink + (gsize) y * m->w;
+  const gsize w = m->w;         /* a local: bytes stored may alias m */
+  const gfloat *restrict row = m->ink + (gsize) y * w;
+  guint8 *restrict ink = m->flags;      /* w, then zeros after */
 
-  for (guint x = 0; x < m->w; x++) {
+  for (gsize x = 0; x < w; x++)
+    ink[x] = row[x] > thr;
+  for (guint x = 0; x < w;) {
+    guint64 word;
     CnnRun *r;
 
-    if (!(row[x] > thr))
+    memcpy (&word, ink + x, sizeof word);
+    if (x % 8 == 0 && word == 0) {
+      x += 8;
       continue;
+    }
+    if (!ink[x]) {
+      x++;
+      continue;
+    }
     r = &m->runs[n];
     r->y = y;
     r->x0 = x;
-    while (x + 1 < m->w && row[x + 1] > thr)
+    while (ink[x + 1])          /* the zeros after w end it */
       x++;
     r->x1 = x;
     r->parent = n;
     r->id = 0;
     n++;
+    x++;
   }
   return n;
 }
@@ -733,7 +846,7 @@ join_rows (CnnRun * runs, guint prev, guint cur, guint end)
   }
 }
 
-/* Run @r → component @id: its labels and its part of the statistics. */
+/* Run @r → component @id: its part of the statistics. */
 static void
 component_add_run (CnnMnist * m, guint32 id, const CnnRun * r)
 {
@@ -749,10 +862,8 @@ component_add_run (CnnMnist * m, guint32 id, const CnnRun * r)
   /* Σ (x + 0.5) over the run, exact in a double. */
   c->sum_x += 0.5 * len * (r->x0 + r->x1 + 1);
   c->sum_y += len * (r->y + 0.5);
-  for (guint x = r->x0; x <= r->x1; x++) {
-    m->labels[row + x] = id;
+  for (guint x = r->x0; x <= r->x1; x++)
     c->peak = MAX (c->peak, m->ink[row + x]);
-  }
   if (r->y == 0 || r->y == m->h - 1)
     c->border += len;
   else
@@ -773,19 +884,22 @@ label_components (CnnMnist * m, gfloat thr)
     prev = cur;
   }
 
-  memset (m->labels, 0, (gsize) m->w * m->h * sizeof (guint32));
+  /* A run's root comes before it, so has its id by then; each run then
+   * takes its component's id (0: past max_comps, which the 2×2 bound
+   * rules out), and the runs are all the ink cells, by component. */
+  m->n_runs = n;
   m->n_comps = 0;
   for (guint i = 0; i < n; i++) {
     CnnRun *root = &m->runs[run_root (m->runs, i)];
 
-    if (root->id == 0) {
-      if (m->n_comps == m->max_comps)
-        continue;
+    if (root->id == 0 && m->n_comps < m->max_comps) {
       root->id = ++m->n_comps;
       m->comps[root->id] = (CnnComponent) {
       0, G_MAXUINT, G_MAXUINT, 0, 0, 0.0, 0.0, -G_MAXFLOAT, 0, FALSE};
     }
-    component_add_run (m, root->id, &m->runs[i]);
+    m->runs[i].id = root->id;
+    if (root->id != 0)
+      component_add_run (m, root->id, &m->runs[i]);
   }
 }
 
@@ -840,19 +954,17 @@ choose_main (const CnnMnist * m, gdouble aspect)
 static gfloat
 ink_level (CnnMnist * m, guint32 id, gfloat thr)
 {
-  const CnnComponent *c = &m->comps[id];
+  hist_reset (&m->hist, thr, m->comps[id].peak);
+  for (guint i = 0; i < m->n_runs; i++) {
+    const CnnRun *r = &m->runs[i];
+    const guint n = r->x1 - r->x0 + 1;
 
-  hist_reset (&m->hist, thr, c->peak);
-  for (guint y = c->y0; y <= c->y1; y++) {
-    const gsize row = (gsize) y * m->w;
-
-    hist_bins (&m->hist, m->ink + row + c->x0, c->x1 - c->x0 + 1,
-        m->bins + row + c->x0);
-    for (guint x = c->x0; x <= c->x1; x++)
-      if (m->labels[row + x] == id) {
-        m->hist.counts[m->bins[row + x]]++;
-        m->hist.total++;
-      }
+    if (r->id != id)
+      continue;
+    hist_bins (&m->hist, m->ink + (gsize) r->y * m->w + r->x0, n, m->bins);
+    for (guint x = 0; x < n; x++)
+      m->hist.counts[m->bins[x]]++;
+    m->hist.total += n;
   }
   return hist_quantile (&m->hist, INK_PERCENTILE);
 }
@@ -922,35 +1034,47 @@ select_parts (CnnMnist * m, guint32 main, gdouble aspect, gfloat min_peak)
 
 /* ---- framing ------------------------------------------------------- */
 
-/* Cell @i's ink in 0..1 (background @zero → 0, the ink level 1 at
- * @scale = 1 / (level - zero)); 0 in components other than the digit's. */
+/* Ink (background @zero → 0, the ink level → 1 at @scale = 1 / (level
+ * - zero)) in 0..1. */
 static inline gfloat
-digit_value (const CnnMnist * m, gsize i, gfloat zero, gfloat scale)
+ink_value (gfloat ink, gfloat zero, gfloat scale)
 {
-  const guint32 id = m->labels[i];
-
-  if (id != 0 && !m->comps[id].selected)
-    return 0.0f;
-  return CLAMP ((m->ink[i] - zero) * scale, 0.0f, 1.0f);
+  return CLAMP ((ink - zero) * scale, 0.0f, 1.0f);
 }
 
-/* m->box shrinks to the digit's cells at BOX_LEVEL or more. */
+/* Whether run @r is ink of a component left out of the digit (runs past
+ * max_comps, id 0, are kept as the digit's). */
+static inline gboolean
+run_left_out (const CnnMnist * m, const CnnRun * r)
+{
+  return r->id != 0 && !m->comps[r->id].selected;
+}
+
+/* m->box shrinks to the digit's cells at BOX_LEVEL or more: of the
+ * selected components' runs, all inside m->box. */
 static void
 shrink_box (CnnMnist * m, gfloat zero, gfloat scale)
 {
   guint x0 = G_MAXUINT, y0 = G_MAXUINT, x1 = 0, y1 = 0;
 
-  for (guint y = m->box[1]; y <= m->box[3]; y++) {
-    for (guint x = m->box[0]; x <= m->box[2]; x++) {
-      const gsize i = (gsize) y * m->w + x;
+  for (guint i = 0; i < m->n_runs; i++) {
+    const CnnRun *r = &m->runs[i];
+    const gfloat *row = m->ink + (gsize) r->y * m->w;
+    guint first = G_MAXUINT, last = 0;
 
-      if (m->labels[i] != 0 && digit_value (m, i, zero, scale) >= BOX_LEVEL) {
-        x0 = MIN (x0, x);
-        y0 = MIN (y0, y);
-        x1 = MAX (x1, x);
-        y1 = MAX (y1, y);
+    if (r->id == 0 || !m->comps[r->id].selected)
+      continue;
+    for (guint x = r->x0; x <= r->x1; x++)
+      if (ink_value (row[x], zero, scale) >= BOX_LEVEL) {
+        first = MIN (first, x);
+        last = x;
       }
-    }
+    if (first == G_MAXUINT)
+      continue;
+    x0 = MIN (x0, first);
+    x1 = MAX (x1, last);
+    y0 = MIN (y0, r->y);
+    y1 = MAX (y1, r->y);
   }
   /* The main component's ink level is 1, so the box is never empty. */
   m->box[0] = x0;
@@ -959,18 +1083,29 @@ shrink_box (CnnMnist * m, gfloat zero, gfloat scale)
   m->box[3] = y1;
 }
 
-/* ink → digit_value() over the placement's window, the only cells that
- * framing reads: the rest of the grid is left as it is. */
+/* ink → ink_value() over the placement's window, the only cells that
+ * framing reads (the rest of the grid is left as it is), and 0 on the
+ * components left out of the digit. */
 static void
 normalise_window (CnnMnist * m, const CnnPlacement * p, gfloat zero,
     gfloat scale)
 {
-  for (guint y = p->cy0; y < p->cy1; y++)
-    for (guint x = p->cx0; x < p->cx1; x++) {
-      const gsize i = (gsize) y * m->w + x;
+  for (guint y = p->cy0; y < p->cy1; y++) {
+    gfloat *row = m->ink + (gsize) y * m->w;
 
-      m->ink[i] = digit_value (m, i, zero, scale);
-    }
+    for (gsize x = p->cx0; x < p->cx1; x++)
+      row[x] = ink_value (row[x], zero, scale);
+  }
+  for (guint i = 0; i < m->n_runs; i++) {
+    const CnnRun *r = &m->runs[i];
+    gfloat *row = m->ink + (gsize) r->y * m->w;
+    const guint x0 = MAX (r->x0, p->cx0), x1 = MIN (r->x1 + 1, p->cx1);
+
+    if (r->y < p->cy0 || r->y >= p->cy1 || !run_left_out (m, r))
+      continue;
+    for (guint x = x0; x < x1; x++)
+      row[x] = 0.0f;
+  }
 }
 
 /* Whole output pixels by which a box of @extent output pixels, whose
@@ -1021,43 +1156,83 @@ place_digit (CnnMnist * m, gdouble aspect, gfloat zero, gfloat scale_ink,
       bh * p->sy, m->out_h) / p->sy;
 }
 
-/* ink cells of the placement's window → out (out_h × out_w): each pixel
- * the mean over the work area it covers, nothing outside the window. */
+/* Output pixels 0 .. n - 1 along one axis cover [origin + i·size,
+ * origin + (i + 1)·size) work cells, of which cells lo .. hi - 1 are
+ * read: each pixel's cells and their overlaps with it → @taps and
+ * @weights (at most hi - lo + n, as neighbours share one cell). */
 static void
-render_digit (const CnnMnist * m, const CnnPlacement * p, gfloat * out)
+render_taps (gdouble origin, gdouble size, guint n, guint lo, guint hi,
+    CnnRenderTap * taps, gfloat * weights)
 {
-  const gdouble px_w = 1.0 / p->sx, px_h = 1.0 / p->sy;
-  const gdouble norm = p->sx * p->sy;
+  guint offset = 0;
 
-  for (guint v = 0; v < m->out_h; v++) {
-    const gdouble ya = p->y0 + v * px_h, yb = ya + px_h;
+  for (guint i = 0; i < n; i++) {
+    const gdouble a = origin + i * size, b = a + size;
     /* Signed: a pixel may lie wholly before the window. */
-    const gint y0 = MAX ((gint) floor (ya), (gint) p->cy0);
-    const gint y1 = MIN ((gint) ceil (yb), (gint) p->cy1);
+    const gint c0 = MAX ((gint) floor (a), (gint) lo);
+    const gint c1 = MIN ((gint) ceil (b), (gint) hi);
+
+    taps[i].first = MAX (c0, 0);
+    taps[i].n = MAX (c1 - c0, 0);
+    taps[i].offset = offset;
+    for (guint j = 0; j < taps[i].n; j++) {
+      const gdouble c = taps[i].first + j;
+
+      weights[offset++] = MIN (b, c + 1.0) - MAX (a, c);
+    }
+  }
+}
+
+/* ink cells of the placement's window → out (out_h × out_w): each pixel
+ * the mean over the work area it covers, nothing outside the window.
+ * Separable: the window's rows are first reduced to out_w columns
+ * (m->columns, one row of them per window row), which are then
+ * combined down into out_h rows. */
+static void
+render_digit (CnnMnist * m, const CnnPlacement * p, gfloat * out)
+{
+  const gsize ow = m->out_w;
+  const gfloat norm = p->sx * p->sy;
+
+  render_taps (p->x0, 1.0 / p->sx, m->out_w, p->cx0, p->cx1, m->x_taps,
+      m->x_weights);
+  render_taps (p->y0, 1.0 / p->sy, m->out_h, p->cy0, p->cy1, m->y_taps,
+      m->y_weights);
+  for (guint y = p->cy0; y < p->cy1; y++) {
+    const gfloat *row = m->ink + (gsize) y * m->w;
+    gfloat *col = m->columns + (gsize) y * ow;
 
     for (guint u = 0; u < m->out_w; u++) {
-      const gdouble xa = p->x0 + u * px_w, xb = xa + px_w;
-      const gint x0 = MAX ((gint) floor (xa), (gint) p->cx0);
-      const gint x1 = MIN ((gint) ceil (xb), (gint) p->cx1);
-      gdouble sum = 0.0;
+      const CnnRenderTap *t = &m->x_taps[u];
+      const gfloat *wx = m->x_weights + t->offset, *v = row + t->first;
+      gfloat sum = 0.0f;
 
-      for (gint y = y0; y < y1; y++) {
-        const gdouble wy = MIN (yb, y + 1.0) - MAX (ya, (gdouble) y);
-        const gfloat *row = m->ink + (gsize) y * m->w;
-        gdouble line = 0.0;
-
-        for (gint x = x0; x < x1; x++)
-          line += (MIN (xb, x + 1.0) - MAX (xa, (gdouble) x)) * row[x];
-        sum += wy * line;
-      }
-      out[(gsize) v * m->out_w + u] = (gfloat) MIN (sum * norm, 1.0);
+      for (guint j = 0; j < t->n; j++)
+        sum += wx[j] * v[j];
+      col[u] = sum;
     }
+  }
+  for (guint v = 0; v < m->out_h; v++) {
+    const CnnRenderTap *t = &m->y_taps[v];
+    const gfloat *wy = m->y_weights + t->offset;
+    gfloat *dest = out + v * ow;
+
+    for (gsize u = 0; u < ow; u++)
+      dest[u] = 0.0f;
+    for (guint j = 0; j < t->n; j++) {
+      const gfloat *col = m->columns + (gsize) (t->first + j) * ow;
+
+      for (gsize u = 0; u < ow; u++)
+        dest[u] += wy[j] * col[u];
+    }
+    for (gsize u = 0; u < ow; u++)
+      dest[u] = MIN (dest[u] * norm, 1.0f);
   }
 }
 
 /* ---- per frame ----------------------------------------------------- */
 
-gboolean
+CNN_VECTOR_CLONES gboolean
 cnn_mnist_run (CnnMnist * m, gdouble aspect, gfloat * out)
 {
   gfloat noise, zero, thr, ink;

@@ -23,6 +23,7 @@
  * cnn_preprocessor_new(), but for the scaler's weight tables, made on
  * the first frame of a region and layout.
  */
+#include "cnn-clones.h"
 #include "cnn-mnist.h"
 #include "cnn-resize.h"
 
@@ -511,7 +512,7 @@ normalise (const CnnPreprocessor * pre, gfloat * out)
   }
 }
 
-gboolean
+CNN_VECTOR_CLONES gboolean
 cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
     CnnRect roi, gfloat * out)
 {

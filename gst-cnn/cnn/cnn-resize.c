@@ -17,6 +17,7 @@
  * the cell's height, so that each cell's sum to 1) and the column bounds
  * are worked out once per region and subsampling, not per frame.
  */
+#include "cnn-clones.h"
 #include "cnn-resize.h"
 
 #include <string.h>
@@ -238,7 +239,7 @@ combine_columns (const gfloat * line, guint ps, guint x0,
   }
 }
 
-gboolean
+CNN_VECTOR_CLONES gboolean
 cnn_resizer_run (CnnResizer * r, const CnnPlane * const *planes,
     guint n_planes, CnnRect rect, gfloat * const *out)
 {
