@@ -1,14 +1,14 @@
 /* Preprocessing benchmark: one frame's region → one model input, the
  * part of cnnclassify's per-frame work before the network.
  *
- *   bench-preprocess [--json] [--seconds S] [--spec TEXT]
+ *   bench-preprocess [--json] [--seconds S] [--spec TEXT] [--case WxH]
  *
  * For a 28x28 GRAY8, a 640x480 I420 and a 1280x720 NV12 frame holding a
  * synthetic digit (a dark ring on light paper, with a lighting gradient
  * and a little noise), it times cnn_preprocessor_run() on the centred
  * square region, as cnnclassify's default roi, into a 1x28x28 input
  * (default spec "mnist", the bundled model's), and prints the median and
- * p99 µs.  A benchmark, not a test: it asserts nothing (but that the
+ * p99 µs (--case WxH: that frame size only).  A benchmark, not a test: it asserts nothing (but that the
  * digit is found). */
 #include "cnn.h"
 
@@ -89,6 +89,15 @@ make_frame (const FrameCase * c, guint8 ** buf, CnnImage * image)
   }
 }
 
+/* Whether @c is the frame size @size ("WxH"). */
+static gboolean
+is_case (const FrameCase * c, const gchar * size)
+{
+  g_autofree gchar *name = g_strdup_printf ("%ux%u", c->width, c->height);
+
+  return g_str_equal (name, size);
+}
+
 typedef struct
 {
   gdouble median_us, p99_us;
@@ -136,12 +145,14 @@ int
 main (int argc, char **argv)
 {
   const CnnShape input = { 1, 28, 28 };
-  const gchar *spec = "mnist";
+  const gchar *spec = "mnist", *only = NULL;
   gboolean json = FALSE, all_found = TRUE;
   gdouble seconds = 2.0;
   GError *error = NULL;
   CnnPreprocessor *pre;
   Timing t[G_N_ELEMENTS (cases)];
+  gboolean run[G_N_ELEMENTS (cases)];
+  guint n_run = 0;
 
   for (gint i = 1; i < argc; i++) {
     if (g_str_equal (argv[i], "--json"))
@@ -150,8 +161,11 @@ main (int argc, char **argv)
       seconds = g_ascii_strtod (argv[++i], NULL);
     else if (g_str_equal (argv[i], "--spec") && i + 1 < argc)
       spec = argv[++i];
+    else if (g_str_equal (argv[i], "--case") && i + 1 < argc)
+      only = argv[++i];
     else {
-      fprintf (stderr, "usage: %s [--json] [--seconds S] [--spec TEXT]\n",
+      fprintf (stderr, "usage: %s [--json] [--seconds S] [--spec TEXT] "
+          "[--case WxH]\n",
           argv[0]);
       return 2;
     }
@@ -162,14 +176,25 @@ main (int argc, char **argv)
     return 1;
   }
   for (guint k = 0; k < G_N_ELEMENTS (cases); k++) {
-    t[k] = time_case (pre, &cases[k], seconds / G_N_ELEMENTS (cases));
+    run[k] = !only || is_case (&cases[k], only);
+    n_run += run[k];
+  }
+  if (n_run == 0) {
+    fprintf (stderr, "bench-preprocess: no frame case is %s\n", only);
+    return 2;
+  }
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++) {
+    if (!run[k])
+      continue;
+    t[k] = time_case (pre, &cases[k], seconds / n_run);
     all_found = all_found && t[k].found;
   }
 
   if (json) {
     printf ("{\"spec\": \"%s\"", cnn_preprocessor_spec (pre));
     for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
-      printf (", \"%s\": {\"median_us\": %.1f, \"p99_us\": %.1f, "
+      if (run[k])
+        printf (", \"%s\": {\"median_us\": %.1f, \"p99_us\": %.1f, "
           "\"found\": %s}", cases[k].name, t[k].median_us, t[k].p99_us,
           t[k].found ? "true" : "false");
     printf ("}\n");
@@ -179,7 +204,8 @@ main (int argc, char **argv)
     printf ("%-16s%12s%10s%8s  %s\n", "frame", "median µs", "p99 µs",
         "runs", "digit found");
     for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
-      printf ("%-16s%12.1f%10.1f%8u  %s\n", cases[k].name, t[k].median_us,
+      if (run[k])
+        printf ("%-16s%12.1f%10.1f%8u  %s\n", cases[k].name, t[k].median_us,
           t[k].p99_us, t[k].runs, t[k].found ? "yes" : "no");
   }
   cnn_preprocessor_free (pre);
