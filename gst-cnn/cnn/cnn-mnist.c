@@ -162,6 +162,7 @@ struct _CnnMnist
   gboolean fitted[GRID * GRID]; /* blocks the background fit uses */
   gdouble bu[GRID * GRID], bv[GRID * GRID];     /* block centres, -1..1 */
   gfloat *u, *v;                /* cell centres, -1..1: w columns, h rows */
+  gfloat *centres;              /* w: x + 0.5, column x's centre */
   gfloat *line;                 /* w: one row of an interpolated grid */
   /* Bilinear weights between block centres, per column and per row. */
   guint *ix, *iy;
@@ -208,16 +209,19 @@ hist_bins (const CnnHistogram * hist, const gfloat * values, gsize n,
  * (w / STAT_STEP), rounded up. */
 static void
 hist_bins_sampled (const CnnHistogram * hist, const gfloat * values, guint w,
-    guint h, gfloat * row_buf, guint16 * bins)
+    guint h, guint16 * bins)
 {
-  const guint ws = SAMPLED (w);
+  const gsize ws = SAMPLED (w);
+  const gfloat lo = hist->lo, scale = hist->scale;
 
   for (guint y = 0; y < h; y += STAT_STEP, bins += ws) {
     const gfloat *row = values + (gsize) y * w;
 
-    for (guint x = 0; x < ws; x++)
-      row_buf[x] = row[x * STAT_STEP];
-    hist_bins (hist, row_buf, ws, bins);
+    for (gsize x = 0; x < ws; x++) {
+      const gfloat b = (row[x * STAT_STEP] - lo) * scale + 0.5f;
+
+      bins[x] = (guint16) (gint32) CLAMP (b, 0.0f, (gfloat) (HIST_BINS - 1));
+    }
   }
 }
 
@@ -363,13 +367,14 @@ cnn_mnist_new (guint out_w, guint out_h, GError ** error)
   m->fx = g_try_new (gfloat, m->w);
   m->fy = g_try_new (gfloat, m->h);
   m->u = g_try_new (gfloat, m->w);
+  m->centres = g_try_new (gfloat, m->w);
   m->v = g_try_new (gfloat, m->h);
   m->line = g_try_new (gfloat, m->w);
   if (!m->grey || !m->ink || !m->stack || !m->runs || !m->bins
       || !m->flags || !m->x_taps || !m->y_taps || !m->x_weights
       || !m->y_weights || !m->columns
       || !m->comps || !m->ix
-      || !m->iy || !m->fx || !m->fy || !m->u || !m->v || !m->line) {
+      || !m->iy || !m->fx || !m->fy || !m->u || !m->centres || !m->v || !m->line) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
         "cannot allocate a %ux%u work picture for a %ux%u digit", m->w,
         m->h, out_w, out_h);
@@ -388,8 +393,10 @@ cnn_mnist_new (guint out_w, guint out_h, GError ** error)
     m->x_stretch[b] = b == GRID - 1 ? m->w : x;
   }
   compute_interpolation (m->by, m->h, m->iy, m->fy);
-  for (guint x = 0; x < m->w; x++)
+  for (guint x = 0; x < m->w; x++) {
     m->u[x] = 2.0 * (x + 0.5) / m->w - 1.0;
+    m->centres[x] = x + 0.5f;
+  }
   for (guint y = 0; y < m->h; y++)
     m->v[y] = 2.0 * (y + 0.5) / m->h - 1.0;
   for (guint k = 0; k < GRID * GRID; k++) {
@@ -421,6 +428,7 @@ cnn_mnist_free (CnnMnist * m)
   g_free (m->fx);
   g_free (m->fy);
   g_free (m->u);
+  g_free (m->centres);
   g_free (m->v);
   g_free (m->line);
   g_free (m);
@@ -507,7 +515,7 @@ block_quartiles (CnnMnist * m)
 
   hist_reset (&m->whole, 0.0f, 1.0f);
   hist_reset (&m->border, 0.0f, 1.0f);
-  hist_bins_sampled (&m->whole, m->grey, m->w, m->h, m->line, m->bins);
+  hist_bins_sampled (&m->whole, m->grey, m->w, m->h, m->bins);
   for (guint by = 0; by < GRID; by++) {
     const guint y0 = sampled_first (m->by[by]);
     const guint y1 = sampled_first (m->by[by + 1]);
@@ -759,7 +767,7 @@ median_ink (CnnMnist * m)
   const guint ws = SAMPLED (m->w), hs = SAMPLED (m->h);
 
   hist_reset (&m->hist, -1.0f, 1.0f);
-  hist_bins_sampled (&m->hist, m->ink, m->w, m->h, m->line, m->bins);
+  hist_bins_sampled (&m->hist, m->ink, m->w, m->h, m->bins);
   hist_count (&m->hist, m->bins, (gsize) ws * hs, 1, (gsize) ws * hs);
   return hist_quantile (&m->hist, 0.5);
 }
@@ -1119,6 +1127,29 @@ whole_pixel_shift (gdouble com, gdouble extent, guint n)
   return CLAMP (shift, 0.0, floor (n - extent + 1e-9));
 }
 
+/* Σ v[x] and Σ v[x]·centre[x] over x0 .. x1 - 1, in eight float lanes
+ * each: a row holds at most 256 values, no chain of double additions. */
+static void
+row_moments (const gfloat * v, const gfloat * centre, gsize x0, gsize x1,
+    gfloat * sum, gfloat * sum_x)
+{
+  gfloat s[8] = { 0 }, sx[8] = { 0 };
+  gsize x = x0;
+
+  for (; x + 8 <= x1; x += 8)
+    for (guint k = 0; k < 8; k++) {
+      s[k] += v[x + k];
+      sx[k] += v[x + k] * centre[x + k];
+    }
+  for (; x < x1; x++) {
+    s[0] += v[x];
+    sx[0] += v[x] * centre[x];
+  }
+  *sum = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+  *sum_x = ((sx[0] + sx[1]) + (sx[2] + sx[3]))
+      + ((sx[4] + sx[5]) + (sx[6] + sx[7]));
+}
+
 /* Places the digit of m->box: its scale, its window (the box and a
  * halo), normalised there by @zero and @scale, and its position. */
 static void
@@ -1142,13 +1173,13 @@ place_digit (CnnMnist * m, gdouble aspect, gfloat zero, gfloat scale_ink,
   normalise_window (m, p, zero, scale_ink);
 
   for (guint y = p->cy0; y < p->cy1; y++) {
-    for (guint x = p->cx0; x < p->cx1; x++) {
-      gfloat v = m->ink[(gsize) y * m->w + x];
+    gfloat row_sum, row_sum_x;
 
-      sum += v;
-      sum_x += v * (x + 0.5);
-      sum_y += v * (y + 0.5);
-    }
+    row_moments (m->ink + (gsize) y * m->w, m->centres, p->cx0, p->cx1,
+        &row_sum, &row_sum_x);
+    sum += row_sum;
+    sum_x += row_sum_x;
+    sum_y += row_sum * (y + 0.5);
   }
   p->x0 = m->box[0] - whole_pixel_shift ((sum_x / sum - m->box[0]) * p->sx,
       bw * p->sx, m->out_w) / p->sx;
