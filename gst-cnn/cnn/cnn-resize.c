@@ -43,7 +43,7 @@ typedef gfloat CnnVec8 __attribute__ ((vector_size (8 * sizeof (gfloat))));
 /* Passed between static functions only (and inlined into the entry
  * point): the warning that a 32-byte vector is passed differently with
  * and without AVX concerns no interface here. */
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__GNUC__)             /* and clang, which reads it too */
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
