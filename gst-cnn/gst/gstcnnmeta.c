@@ -71,9 +71,9 @@ gst_cnn_classification_meta_free (GstMeta * meta, GstBuffer * buffer)
 {
   GstCnnClassificationMeta *cmeta = (GstCnnClassificationMeta *) meta;
 
-  g_free (cmeta->label);
-  g_free (cmeta->probabilities);
-  g_free (cmeta->model);
+  /* The strings are interned, the probabilities often inline. */
+  if (cmeta->probabilities != cmeta->inline_probabilities)
+    g_free (cmeta->probabilities);
 }
 
 /* Maps the span [start, start + size) of @in pixels onto @out pixels,
@@ -170,8 +170,14 @@ gst_cnn_classification_meta_get_info (void)
  * @roi_height: height of the region classified, in frame pixels
  * @model: (nullable): name of the model that produced the result
  *
- * Attaches a classification result to @buffer.  The strings and the
- * probabilities are copied.
+ * Attaches a classification result to @buffer.  The probabilities are
+ * copied (into the meta itself for up to
+ * %GST_CNN_CLASSIFICATION_META_INLINE_CLASSES classes); @label and @model
+ * are interned (g_intern_string()): the meta points at the process's one
+ * copy of each, made the first time it is seen, so that attaching a
+ * result allocates nothing once its names are known.  They are meant to
+ * come from a fixed set (a model's labels and name), not to be made up
+ * afresh for every frame.
  *
  * Returns: (transfer none) (nullable): the meta, owned by @buffer.
  */
@@ -194,19 +200,22 @@ gst_buffer_add_cnn_classification_meta (GstBuffer * buffer, gint class_id,
     return NULL;
 
   meta->class_id = class_id;
-  meta->label = g_strdup (label);
+  meta->label = (gchar *) g_intern_string (label);
   meta->confidence = confidence;
   meta->n_classes = n_classes;
   if (n_classes > 0) {
-    meta->probabilities = g_new0 (gfloat, n_classes);
+    meta->probabilities = n_classes <= GST_CNN_CLASSIFICATION_META_INLINE_CLASSES
+        ? meta->inline_probabilities : g_new (gfloat, n_classes);
     if (probabilities != NULL)
       memcpy (meta->probabilities, probabilities, n_classes * sizeof (gfloat));
+    else
+      memset (meta->probabilities, 0, n_classes * sizeof (gfloat));
   }
   meta->roi_x = roi_x;
   meta->roi_y = roi_y;
   meta->roi_width = roi_width;
   meta->roi_height = roi_height;
-  meta->model = g_strdup (model);
+  meta->model = (gchar *) g_intern_string (model);
   return meta;
 }
 

@@ -48,6 +48,11 @@ typedef struct _GstCnnClassificationMeta GstCnnClassificationMeta;
  * @roi_height: height of the region classified, in frame pixels
  * @model: (nullable): name of the model that produced the result
  *
+ * @label and @model are interned strings (g_intern_string()), and
+ * @probabilities points into the meta itself for up to
+ * %GST_CNN_CLASSIFICATION_META_INLINE_CLASSES classes: all belong to the
+ * meta and are only to be read.
+ *
  * The result of classifying one video frame (or a region of it) with a
  * convolutional network, attached by the `cnnclassify` element.  The
  * strings and the array belong to the meta.
@@ -56,6 +61,14 @@ typedef struct _GstCnnClassificationMeta GstCnnClassificationMeta;
  * by `videoscale`) the region is scaled with it; any other transform
  * drops it.
  */
+/**
+ * GST_CNN_CLASSIFICATION_META_INLINE_CLASSES:
+ *
+ * Up to this many classes, a meta holds its probabilities in itself, so
+ * that attaching one allocates nothing.
+ */
+#define GST_CNN_CLASSIFICATION_META_INLINE_CLASSES 32
+
 struct _GstCnnClassificationMeta
 {
   GstMeta meta;
@@ -67,6 +80,9 @@ struct _GstCnnClassificationMeta
   gfloat *probabilities;
   guint roi_x, roi_y, roi_width, roi_height;
   gchar *model;
+
+  /*< private >*/
+  gfloat inline_probabilities[GST_CNN_CLASSIFICATION_META_INLINE_CLASSES];
 };
 
 GType gst_cnn_classification_meta_api_get_type (void);
