@@ -39,7 +39,9 @@ typedef struct
 /* Eight floats, as GCC and clang's vector extensions build them for
  * whichever instruction set the code is built for. */
 typedef gfloat CnnVec8 __attribute__ ((vector_size (8 * sizeof (gfloat))));
+typedef gfloat CnnVec4 __attribute__ ((vector_size (4 * sizeof (gfloat))));
 #define VEC 8
+#define HALF 4
 /* Passed between static functions only (and inlined into the entry
  * point): the warning that a 32-byte vector is passed differently with
  * and without AVX concerns no interface here. */
@@ -55,8 +57,10 @@ typedef struct
   CnnRect rect;
   guint x_shift, y_shift;
   guint *x_first;               /* width: each cell's first sample */
-  guint x_vecs;                 /* taps per cell, in VEC */
-  gfloat *x_weights;            /* width × x_vecs × VEC, zero padded */
+  guint x_vecs;                 /* taps per cell, in VEC; 0: at most
+                                 * HALF, two cells to a vector */
+  guint x_stride;               /* weights per cell: HALF or x_vecs·VEC */
+  gfloat *x_weights;            /* width × x_stride, zero padded */
   gsize x_capacity;             /* in weights */
   guint x0, n_samples;          /* the samples the cells read */
   CnnTaps *ys;                  /* height */
@@ -196,16 +200,19 @@ compute_x_taps (guint start, guint length, guint n, guint shift,
     t->x_first[i] = a / den - t->x0;
     max_taps = MAX (max_taps, (guint) ((b + den - 1) / den - a / den));
   }
-  t->x_vecs = (max_taps + VEC - 1) / VEC;
-  if (!reserve (&t->x_weights, &t->x_capacity,
-          (gsize) n * t->x_vecs * VEC, sizeof (gfloat)))
+  /* Downscaling by up to 3 (a 640x480 or 1280x720 frame's region to
+   * the digit finder's 224 cells) touches at most 4 samples a cell. */
+  t->x_vecs = max_taps <= HALF ? 0 : (max_taps + VEC - 1) / VEC;
+  t->x_stride = t->x_vecs ? t->x_vecs * VEC : HALF;
+  if (!reserve (&t->x_weights, &t->x_capacity, (gsize) n * t->x_stride,
+          sizeof (gfloat)))
     return FALSE;
   for (guint i = 0; i < n; i++) {
     const guint64 a = lo + (guint64) i * length, b = a + length;
-    gfloat *w = t->x_weights + (gsize) i * t->x_vecs * VEC;
+    gfloat *w = t->x_weights + (gsize) i * t->x_stride;
 
     /* Sample s covers [s·den, (s + 1)·den) of the cell's [a, b). */
-    for (guint j = 0; j < t->x_vecs * VEC; j++) {
+    for (guint j = 0; j < t->x_stride; j++) {
       const guint64 s = t->x0 + t->x_first[i] + j;
       const guint64 from = MAX (a, s * den), to = MIN (b, (s + 1) * den);
 
@@ -302,13 +309,58 @@ sum_each (const CnnVec8 * p)
 static inline CnnVec8
 cell_products (const CnnResizeTables * t, const gfloat * line, guint i)
 {
-  const gfloat *w = t->x_weights + (gsize) i * t->x_vecs * VEC;
+  const gfloat *w = t->x_weights + (gsize) i * t->x_stride;
   const gfloat *v = line + t->x_first[i];
   CnnVec8 p = load_vec (w) * load_vec (v);
 
   for (guint c = 1; c < t->x_vecs; c++)
     p += load_vec (w + c * VEC) * load_vec (v + c * VEC);
   return p;
+}
+
+/* Cells @i and @i + 1 of at most HALF taps: their samples times their
+ * weights, side by side in one vector */
+static inline CnnVec8
+cell_pair_products (const CnnResizeTables * t, const gfloat * line, guint i)
+{
+  CnnVec4 a, b, wa, wb;
+
+  memcpy (&a, line + t->x_first[i], sizeof a);
+  memcpy (&b, line + t->x_first[i + 1], sizeof b);
+  memcpy (&wa, t->x_weights + (gsize) i * HALF, sizeof wa);
+  memcpy (&wb, t->x_weights + (gsize) (i + 1) * HALF, sizeof wb);
+  return __builtin_shufflevector (a, b, 0, 1, 2, 3, 4, 5, 6, 7)
+      * __builtin_shufflevector (wa, wb, 0, 1, 2, 3, 4, 5, 6, 7);
+}
+
+/* The same as combine_columns() for cells of at most HALF taps: two
+ * cells a vector, four vectors for eight cells, whose sums two rounds
+ * of pair sums and one permutation put in order. */
+static void
+combine_columns_narrow (const gfloat * line, const CnnResizeTables * t,
+    guint w, gfloat * out)
+{
+  guint i = 0;
+
+  for (; i + VEC <= w; i += VEC) {
+    const CnnVec8 p01 = cell_pair_products (t, line, i);
+    const CnnVec8 p23 = cell_pair_products (t, line, i + 2);
+    const CnnVec8 p45 = cell_pair_products (t, line, i + 4);
+    const CnnVec8 p67 = cell_pair_products (t, line, i + 6);
+    /* (0, 2, 4, 6 | 1, 3, 5, 7) */
+    const CnnVec8 mixed = pair_sums (pair_sums (p01, p23),
+        pair_sums (p45, p67));
+    const CnnVec8 sums =
+        __builtin_shufflevector (mixed, mixed, 0, 4, 1, 5, 2, 6, 3, 7);
+
+    memcpy (out + i, &sums, sizeof sums);
+  }
+  for (; i < w; i++) {
+    const gfloat *v = line + t->x_first[i];
+    const gfloat *wx = t->x_weights + (gsize) i * HALF;
+
+    out[i] = (wx[0] * v[0] + wx[1] * v[1]) + (wx[2] * v[2] + wx[3] * v[3]);
+  }
 }
 
 /* line (the region's samples, packed) → out (w cells): the mean over
@@ -352,7 +404,7 @@ cnn_resizer_run (CnnResizer * r, const CnnPlane * const *planes,
     return FALSE;
   /* The last cell's padded taps read past the region's samples: zeros
    * there (finite, whatever the weights) from the first allocation. */
-  n = t->n_samples + (gsize) t->x_vecs * VEC;
+  n = t->n_samples + t->x_stride;
   if (n > r->line_capacity) {
     g_free (r->line);
     r->line = g_try_new0 (gfloat, n);
@@ -376,7 +428,10 @@ cnn_resizer_run (CnnResizer * r, const CnnPlane * const *planes,
       }
       combine_rows (row, p->row_stride, ps, ty, t->y_weights + ty->offset,
           t->n_samples, r->line);
-      combine_columns (r->line, t, r->width, dest);
+      if (t->x_vecs == 0)
+        combine_columns_narrow (r->line, t, r->width, dest);
+      else
+        combine_columns (r->line, t, r->width, dest);
     }
   }
   return TRUE;
