@@ -48,7 +48,6 @@
 #include <math.h>
 #include <string.h>
 
-
 #define WORK_SCALE 8            /* work cells per model pixel, each way */
 #define MAX_WORK_SIDE 256
 #define GRID 8                  /* blocks per side of the work grid */
@@ -139,11 +138,10 @@ struct _CnnMnist
   gfloat *grey;                 /* h × w: the region, 0..1 */
   gfloat *ink;                  /* h × w: ink above background; 0..1 in
                                  * the digit's window once placed */
-
   guint32 *stack;               /* h × w: part candidates */
   CnnRun *runs;                 /* at most (w + 1) / 2 a row */
   guint n_runs;                 /* of this frame's ink */
-  guint16 *bins;                /* h × w: histogram bin of each value */
+  guint16 *bins;                /* h × w at most: histogram bins */
   guint8 *flags;                /* FLAGS_SIZE (w): one row's ink cells */
   CnnComponent *comps;          /* [1 .. max_comps] */
   /* Rendering: per output column and row, its cells and weights
@@ -165,9 +163,10 @@ struct _CnnMnist
   gfloat *centres;              /* w: x + 0.5, column x's centre */
   gfloat *line;                 /* w: one row of an interpolated grid */
   /* Bilinear weights between block centres, per column and per row. */
-  guint *ix, *iy;
+  guint *iy;
   gfloat *fx, *fy;
-  /* Columns whose ix is b: x_stretch[b] .. x_stretch[b + 1] - 1. */
+  /* Columns interpolated from block b and b + 1: x_stretch[b] ..
+   * x_stretch[b + 1] - 1. */
   guint x_stretch[GRID];
 
   CnnHistogram hist;
@@ -336,6 +335,7 @@ CnnMnist *
 cnn_mnist_new (guint out_w, guint out_h, GError ** error)
 {
   CnnMnist *m;
+  guint ix[MAX_WORK_SIDE];      /* each column's block, for x_stretch */
   gsize n;
 
   g_return_val_if_fail (out_w >= CNN_MNIST_MIN_SIDE
@@ -362,7 +362,6 @@ cnn_mnist_new (guint out_w, guint out_h, GError ** error)
   m->y_weights = g_try_new (gfloat, (gsize) m->h + out_h);
   m->columns = g_try_new (gfloat, (gsize) m->h * out_w);
   m->comps = g_try_new (CnnComponent, m->max_comps + 1);
-  m->ix = g_try_new (guint, m->w);
   m->iy = g_try_new (guint, m->h);
   m->fx = g_try_new (gfloat, m->w);
   m->fy = g_try_new (gfloat, m->h);
@@ -373,7 +372,7 @@ cnn_mnist_new (guint out_w, guint out_h, GError ** error)
   if (!m->grey || !m->ink || !m->stack || !m->runs || !m->bins
       || !m->flags || !m->x_taps || !m->y_taps || !m->x_weights
       || !m->y_weights || !m->columns
-      || !m->comps || !m->ix
+      || !m->comps
       || !m->iy || !m->fx || !m->fy || !m->u || !m->centres || !m->v || !m->line) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
         "cannot allocate a %ux%u work picture for a %ux%u digit", m->w,
@@ -386,9 +385,9 @@ cnn_mnist_new (guint out_w, guint out_h, GError ** error)
     m->bx[b] = b * m->w / GRID;
     m->by[b] = b * m->h / GRID;
   }
-  compute_interpolation (m->bx, m->w, m->ix, m->fx);
+  compute_interpolation (m->bx, m->w, ix, m->fx);
   for (guint b = 0, x = 0; b < GRID; b++) {
-    while (x < m->w && m->ix[x] < b)
+    while (x < m->w && ix[x] < b)
       x++;
     m->x_stretch[b] = b == GRID - 1 ? m->w : x;
   }
@@ -423,7 +422,6 @@ cnn_mnist_free (CnnMnist * m)
   g_free (m->y_weights);
   g_free (m->columns);
   g_free (m->comps);
-  g_free (m->ix);
   g_free (m->iy);
   g_free (m->fx);
   g_free (m->fy);
@@ -500,13 +498,6 @@ interpolate_row (CnnMnist * m, const gfloat * grid, guint y)
   }
 }
 
-/* Sampled cells from @first to @end (cell bounds of a block) */
-static inline guint
-sampled_first (guint first)
-{
-  return SAMPLED (first);
-}
-
 static void
 block_quartiles (CnnMnist * m)
 {
@@ -517,13 +508,12 @@ block_quartiles (CnnMnist * m)
   hist_reset (&m->border, 0.0f, 1.0f);
   hist_bins_sampled (&m->whole, m->grey, m->w, m->h, m->bins);
   for (guint by = 0; by < GRID; by++) {
-    const guint y0 = sampled_first (m->by[by]);
-    const guint y1 = sampled_first (m->by[by + 1]);
+    /* The block's sampled cells: its bounds in the sampled grid. */
+    const guint y0 = SAMPLED (m->by[by]), y1 = SAMPLED (m->by[by + 1]);
 
     for (guint bx = 0; bx < GRID; bx++) {
       const guint k = by * GRID + bx;
-      const guint x0 = sampled_first (m->bx[bx]);
-      const guint x1 = sampled_first (m->bx[bx + 1]);
+      const guint x0 = SAMPLED (m->bx[bx]), x1 = SAMPLED (m->bx[bx + 1]);
       gfloat q[3];
 
       hist_reset (&m->hist, 0.0f, 1.0f);
@@ -1050,12 +1040,19 @@ ink_value (gfloat ink, gfloat zero, gfloat scale)
   return CLAMP ((ink - zero) * scale, 0.0f, 1.0f);
 }
 
+/* Whether run @r belongs to a component selected as the digit's. */
+static inline gboolean
+run_selected (const CnnMnist * m, const CnnRun * r)
+{
+  return r->id != 0 && m->comps[r->id].selected;
+}
+
 /* Whether run @r is ink of a component left out of the digit (runs past
  * max_comps, id 0, are kept as the digit's). */
 static inline gboolean
 run_left_out (const CnnMnist * m, const CnnRun * r)
 {
-  return r->id != 0 && !m->comps[r->id].selected;
+  return r->id != 0 && !run_selected (m, r);
 }
 
 /* m->box shrinks to the digit's cells at BOX_LEVEL or more: of the
@@ -1070,7 +1067,7 @@ shrink_box (CnnMnist * m, gfloat zero, gfloat scale)
     const gfloat *row = m->ink + (gsize) r->y * m->w;
     guint first = G_MAXUINT, last = 0;
 
-    if (r->id == 0 || !m->comps[r->id].selected)
+    if (!run_selected (m, r))
       continue;
     for (guint x = r->x0; x <= r->x1; x++)
       if (ink_value (row[x], zero, scale) >= BOX_LEVEL) {

@@ -7,10 +7,11 @@
  * region's width (a contiguous multiply-add the compiler vectorises).
  * Along that line (the plane's samples, packed), each cell is a dot
  * product of the samples from its first on with its weights (each
- * sample's coverage over the cell's width), padded with zeros to a
- * whole number of 8: eight cells at a time, one 8-float load and
- * multiplication per cell and 8 floats of its taps, and a reduction of
- * the eight cells' products into one vector of eight sums.  No loop
+ * sample's coverage over the cell's width), padded with zeros to the
+ * same count for every cell: 4 when no cell touches more samples
+ * (downscaling by up to 3, and upscaling), two cells to an 8-float
+ * vector; else a whole number of 8.  Eight cells at a time, their
+ * products are then reduced into one vector of eight sums.  No loop
  * whose length varies per cell (and mispredicts), no chain of dependent
  * additions.
  *
@@ -57,9 +58,7 @@ typedef struct
   CnnRect rect;
   guint x_shift, y_shift;
   guint *x_first;               /* width: each cell's first sample */
-  guint x_vecs;                 /* taps per cell, in VEC; 0: at most
-                                 * HALF, two cells to a vector */
-  guint x_stride;               /* weights per cell: HALF or x_vecs·VEC */
+  guint x_stride;               /* weights per cell: HALF, or n·VEC */
   gfloat *x_weights;            /* width × x_stride, zero padded */
   gsize x_capacity;             /* in weights */
   guint x0, n_samples;          /* the samples the cells read */
@@ -202,8 +201,8 @@ compute_x_taps (guint start, guint length, guint n, guint shift,
   }
   /* Downscaling by up to 3 (a 640x480 or 1280x720 frame's region to
    * the digit finder's 224 cells) touches at most 4 samples a cell. */
-  t->x_vecs = max_taps <= HALF ? 0 : (max_taps + VEC - 1) / VEC;
-  t->x_stride = t->x_vecs ? t->x_vecs * VEC : HALF;
+  t->x_stride = max_taps <= HALF ? HALF
+      : (max_taps + VEC - 1) / VEC * VEC;
   if (!reserve (&t->x_weights, &t->x_capacity, (gsize) n * t->x_stride,
           sizeof (gfloat)))
     return FALSE;
@@ -313,7 +312,7 @@ cell_products (const CnnResizeTables * t, const gfloat * line, guint i)
   const gfloat *v = line + t->x_first[i];
   CnnVec8 p = load_vec (w) * load_vec (v);
 
-  for (guint c = 1; c < t->x_vecs; c++)
+  for (guint c = 1; c < t->x_stride / VEC; c++)
     p += load_vec (w + c * VEC) * load_vec (v + c * VEC);
   return p;
 }
@@ -402,8 +401,9 @@ cnn_resizer_run (CnnResizer * r, const CnnPlane * const *planes,
   t = get_tables (r, rect, planes[0]->x_shift, planes[0]->y_shift);
   if (!t)
     return FALSE;
-  /* The last cell's padded taps read past the region's samples: zeros
-   * there (finite, whatever the weights) from the first allocation. */
+  /* The last cells' padded taps read past the region's samples, with
+   * zero weights: what lies there must be finite (zeros from the first
+   * allocation, or an earlier region's samples). */
   n = t->n_samples + t->x_stride;
   if (n > r->line_capacity) {
     g_free (r->line);
@@ -428,7 +428,7 @@ cnn_resizer_run (CnnResizer * r, const CnnPlane * const *planes,
       }
       combine_rows (row, p->row_stride, ps, ty, t->y_weights + ty->offset,
           t->n_samples, r->line);
-      if (t->x_vecs == 0)
+      if (t->x_stride == HALF)
         combine_columns_narrow (r->line, t, r->width, dest);
       else
         combine_columns (r->line, t, r->width, dest);

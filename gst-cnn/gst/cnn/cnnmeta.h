@@ -32,6 +32,14 @@ G_BEGIN_DECLS
 typedef struct _GstCnnClassificationMeta GstCnnClassificationMeta;
 
 /**
+ * GST_CNN_CLASSIFICATION_META_INLINE_CLASSES:
+ *
+ * Up to this many classes, a meta holds its probabilities in itself, so
+ * that attaching one allocates nothing.
+ */
+#define GST_CNN_CLASSIFICATION_META_INLINE_CLASSES 32
+
+/**
  * GstCnnClassificationMeta:
  * @meta: the parent #GstMeta
  * @class_id: index of the winning class in label order, or -1 when there
@@ -48,27 +56,17 @@ typedef struct _GstCnnClassificationMeta GstCnnClassificationMeta;
  * @roi_height: height of the region classified, in frame pixels
  * @model: (nullable): name of the model that produced the result
  *
- * @label and @model are interned strings (g_intern_string()), and
- * @probabilities points into the meta itself for up to
- * %GST_CNN_CLASSIFICATION_META_INLINE_CLASSES classes: all belong to the
- * meta and are only to be read.
- *
  * The result of classifying one video frame (or a region of it) with a
  * convolutional network, attached by the `cnnclassify` element.  The
- * strings and the array belong to the meta.
+ * strings and the array belong to the meta and are only to be read:
+ * @label and @model are interned (g_intern_string()), and @probabilities
+ * points into the meta itself for up to
+ * %GST_CNN_CLASSIFICATION_META_INLINE_CLASSES classes.
  *
  * The meta survives buffer copies; when a frame is scaled (for example
  * by `videoscale`) the region is scaled with it; any other transform
  * drops it.
  */
-/**
- * GST_CNN_CLASSIFICATION_META_INLINE_CLASSES:
- *
- * Up to this many classes, a meta holds its probabilities in itself, so
- * that attaching one allocates nothing.
- */
-#define GST_CNN_CLASSIFICATION_META_INLINE_CLASSES 32
-
 struct _GstCnnClassificationMeta
 {
   GstMeta meta;
