@@ -9,20 +9,13 @@
  * On a shared machine wall time counts other programs' turns on the core;
  * the 1-thread cases also report the median of this thread's CPU time
  * per pass (CLOCK_THREAD_CPUTIME_ID), which does not. */
+#include "bench-sort.h"
 #include "cnn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static gint
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
-
-  return (x > y) - (x < y);
-}
 
 typedef struct
 {

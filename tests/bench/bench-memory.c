@@ -15,6 +15,7 @@
  * alone.  Both include the source's few 640x480 buffers and the fakesink
  * (well under 1 MiB).  A benchmark: it asserts nothing.  Uses GST_PLUGIN_PATH as
  * usual. */
+#include "bench-sort.h"
 #include "cnn.h"
 
 #include <gst/gst.h>
@@ -22,14 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static gint
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
-
-  return (x > y) - (x < y);
-}
 
 /* Resident memory of this process, in KiB. */
 static gdouble

@@ -10,6 +10,7 @@
  * (default spec "mnist", the bundled model's), and prints the median and
  * p99 µs (--case WxH: that frame size only).  A benchmark, not a test: it asserts nothing (but that the
  * digit is found). */
+#include "bench-sort.h"
 #include "cnn.h"
 
 #include <math.h>
@@ -29,14 +30,6 @@ static const FrameCase cases[] = {
   {"640x480 I420", 640, 480, 2},
   {"1280x720 NV12", 1280, 720, 1},
 };
-
-static gint
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
-
-  return (x > y) - (x < y);
-}
 
 /* Luma of the picture at (x, y): a ring a third of the height across,
  * dark on paper lit from one side, with noise. */

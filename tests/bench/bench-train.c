@@ -9,20 +9,13 @@
  * each thread count (default: batch 128 on 1 and 2 threads).  Inputs are
  * random pixels with random labels: the work per step does not depend on
  * the data.  A benchmark, not a test: it asserts nothing. */
+#include "bench-sort.h"
 #include "cnn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
 #define WARM_UP_STEPS 3
-
-static gint
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
-
-  return (x > y) - (x < y);
-}
 
 /* Median seconds of one step over @steps timed steps. */
 static gdouble
