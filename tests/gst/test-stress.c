@@ -279,32 +279,69 @@ reference_results (const gchar * model, const GstVideoInfo * info,
   harness_teardown (h);
 }
 
+/* The swapping thread and the streaming side wait for each other on a
+ * condition, never by polling: under valgrind, which runs one thread at
+ * a time, a thread that sleeps and checks in a loop can keep the one it
+ * waits for from running. */
 typedef struct
 {
   GstElement *element;
-  gint frames;                  /* pushed so far, by the streaming side */
-  gint swaps;                   /* done so far, by the swapping thread */
-  gint stop;
+  GMutex lock;
+  GCond changed;
+  guint frames;                 /* pushed so far, by the streaming side */
+  guint swaps;                  /* done so far, by the swapping thread */
+  guint stop;                   /* 1 once the streaming side is done */
 } Swapper;
+
+/* How long the streaming side waits for a swap before it fails: a model
+ * loads in milliseconds, in well under a second under valgrind. */
+#define SWAP_WAIT_LIMIT (60 * G_TIME_SPAN_SECOND)
 
 /* Every SWAP_EVERY frames, the other model. */
 static gpointer
 swap_models (gpointer data)
 {
   Swapper *s = data;
-  gint next = SWAP_EVERY;
+  guint next = SWAP_EVERY;
 
-  while (!g_atomic_int_get (&s->stop)) {
-    if (g_atomic_int_get (&s->frames) < next) {
-      g_usleep (10);
-      continue;
-    }
-    g_object_set (s->element, "model",
-        g_atomic_int_get (&s->swaps) % 2 ? ten_model : four_model, NULL);
-    g_atomic_int_inc (&s->swaps);
+  g_mutex_lock (&s->lock);
+  for (;;) {
+    const gchar *model;
+
+    while (!s->stop && s->frames < next)
+      g_cond_wait (&s->changed, &s->lock);
+    if (s->stop)
+      break;
+    model = s->swaps % 2 ? ten_model : four_model;
+    g_mutex_unlock (&s->lock);
+    g_object_set (s->element, "model", model, NULL);
+    g_mutex_lock (&s->lock);
+    s->swaps++;
     next += SWAP_EVERY;
+    g_cond_broadcast (&s->changed);
   }
+  g_mutex_unlock (&s->lock);
   return NULL;
+}
+
+static void
+swapper_set (Swapper * s, guint * field, guint value)
+{
+  g_mutex_lock (&s->lock);
+  *field = value;
+  g_cond_broadcast (&s->changed);
+  g_mutex_unlock (&s->lock);
+}
+
+static guint
+swapper_swaps (Swapper * s)
+{
+  guint swaps;
+
+  g_mutex_lock (&s->lock);
+  swaps = s->swaps;
+  g_mutex_unlock (&s->lock);
+  return swaps;
 }
 
 /* Loading a model takes longer than a few frames: the streaming side
@@ -313,9 +350,17 @@ swap_models (gpointer data)
 static void
 wait_for_swapper (Swapper * s, guint frame)
 {
-  while (frame % SWAP_EVERY == 0
-      && (gint) (frame / SWAP_EVERY) - 1 > g_atomic_int_get (&s->swaps))
-    g_usleep (10);
+  gint64 deadline = g_get_monotonic_time () + SWAP_WAIT_LIMIT;
+  gboolean late = FALSE;
+
+  if (frame % SWAP_EVERY != 0)
+    return;
+  g_mutex_lock (&s->lock);
+  while (!late && frame / SWAP_EVERY > s->swaps + 1)
+    late = !g_cond_wait_until (&s->changed, &s->lock, deadline);
+  g_mutex_unlock (&s->lock);
+  fail_if (late, "frame %u: %u swaps after waiting %d s for the next", frame,
+      swapper_swaps (s), (gint) (SWAP_WAIT_LIMIT / G_TIME_SPAN_SECOND));
 }
 
 /* Which of the two models @r is exactly, for picture @variant; fails
@@ -353,7 +398,7 @@ GST_START_TEST (test_model_swaps_while_streaming)
   Result refs[2][SWAP_VARIANTS];
   guint metas[2] = { 0, 0 }, messages[2] = { 0, 0 };
   guint n_frames = scaled (3000);
-  Swapper swapper = { NULL, 0, 0, 0 };
+  Swapper swapper = { NULL };
   GstVideoInfo info;
   GstHarness *h;
   GThread *thread;
@@ -365,6 +410,8 @@ GST_START_TEST (test_model_swaps_while_streaming)
 
   h = harness_new (ten_model, &info, TRUE);
   swapper.element = h->element;
+  g_mutex_init (&swapper.lock);
+  g_cond_init (&swapper.changed);
   thread = g_thread_new ("swap", swap_models, &swapper);
   for (guint i = 0; i < n_frames; i++) {
     guint v = i % SWAP_VARIANTS;
@@ -380,15 +427,17 @@ GST_START_TEST (test_model_swaps_while_streaming)
     metas[which_model (&r, refs, v, "meta", i)]++;
     gst_buffer_unref (out);
     check_swap_messages (h, refs, messages);
-    g_atomic_int_inc (&swapper.frames);
+    swapper_set (&swapper, &swapper.frames, i + 1);
   }
-  g_atomic_int_set (&swapper.stop, 1);
+  swapper_set (&swapper, &swapper.stop, 1);
   g_thread_join (thread);
+  g_mutex_clear (&swapper.lock);
+  g_cond_clear (&swapper.changed);
 
-  GST_INFO ("%d swaps; metas: %u ten, %u four", swapper.swaps, metas[0],
+  GST_INFO ("%u swaps; metas: %u ten, %u four", swapper.swaps, metas[0],
       metas[1]);
-  fail_unless (swapper.swaps >= (gint) (n_frames / SWAP_EVERY) - 2,
-      "only %d swaps in %u frames", swapper.swaps, n_frames);
+  fail_unless (swapper.swaps + 2 >= n_frames / SWAP_EVERY,
+      "only %u swaps in %u frames", swapper.swaps, n_frames);
   fail_unless (metas[0] > 0 && metas[1] > 0, "one model never used");
   fail_unless_equals_int (messages[0] + messages[1], n_frames);
   harness_teardown (h);
