@@ -76,16 +76,15 @@ check_leftovers () {
   done
 }
 
-train () {
-  "$CNN" train $TRAIN --limit 2000 --arch "$ARCH" --epochs 8 --threads 1 \
-    --seed "$1" -o "$MODEL" > "$WORK/train.out" 2>&1
-}
+TRAIN_ARGS=(train $TRAIN --limit 2000 --arch "$ARCH" --epochs 8 --threads 1
+  -o "$MODEL")
 
 # How long a whole run takes here, in ms: the kills are spread over it,
 # so that they land from start to end whether this machine is fast or
 # busy.  This run's outputs are the "previous" files of round 1.
 start=$(date +%s%N)
-train 0 || fail "the uninterrupted run failed: $(cat "$WORK/train.out")"
+"$CNN" "${TRAIN_ARGS[@]}" --seed 0 > "$WORK/train.out" 2>&1 \
+  || fail "the uninterrupted run failed: $(cat "$WORK/train.out")"
 run_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "an uninterrupted run takes $run_ms ms"
 
@@ -94,10 +93,14 @@ declare -A outcomes
 for round in $(seq 1 $KILLS); do
   model_before=$(digest "$MODEL")
   ckpt_before=$(digest "$CKPT")
-  # From the start to 95 % of a run's length.
-  delay_ms=$(( (RANDOM * 32768 + RANDOM) % (run_ms * 95 / 100 + 1) ))
+  # From the start to 110 % of a run's length: the model is written at
+  # the very end, so some kills must land there, and a few runs finish.
+  delay_ms=$(( (RANDOM * 32768 + RANDOM) % (run_ms * 110 / 100 + 1) ))
   delay=$(printf '%d.%03d' $(( delay_ms / 1000 )) $(( delay_ms % 1000 )))
-  train "$round" &
+  # A simple command, not a function: with &, bash runs a function in a
+  # subshell whose child, the trainer, would outlive the kill and go on
+  # writing beside the next round's; this way $! is the trainer itself.
+  "$CNN" "${TRAIN_ARGS[@]}" --seed "$round" > "$WORK/train.out" 2>&1 &
   pid=$!
   sleep "$delay"
   kill -KILL "$pid" 2> /dev/null || true
