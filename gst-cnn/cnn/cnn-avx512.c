@@ -9,6 +9,7 @@
 #include "cnn-kernels.h"
 
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #define LANES 16
@@ -631,11 +632,25 @@ cnn_winograd_forward_avx512 (const CnnWinograd * wg, const gfloat * packed,
   }
 }
 
-/* Σ a (n) · x (n) for four rows a0..a3 at once: x is loaded once for
- * four rows, and the weights, streamed from memory, set the pace. */
-static void
-dot4 (const gfloat * w, gsize stride, const gfloat * x, guint n,
-    gfloat out[4])
+/* ---- matrix-vector products (dense layers at batch 1) ---------------- */
+
+/* 16 weights of a row from @w at @i, lanes past @keep zero: floats, or
+ * (@half) fp16 widened to floats */
+static ALWAYS_INLINE __m512
+load_weights (const void *w, gsize i, __mmask16 keep, const gboolean half)
+{
+  if (half)
+    return _mm512_cvtph_ps (_mm256_maskz_loadu_epi16 (keep,
+            (const guint16 *) w + i));
+  return _mm512_maskz_loadu_ps (keep, (const gfloat *) w + i);
+}
+
+/* Σ a (n) · x (n) for four rows a0..a3 at once, rows @stride weights
+ * apart: x is loaded once for four rows, and the weights, streamed from
+ * memory, set the pace. */
+static ALWAYS_INLINE void
+dot4 (const void *w, gsize stride, const gfloat * x, guint n, gfloat out[4],
+    const gboolean half)
 {
   __m512 acc[4];
   guint i = 0;
@@ -648,8 +663,8 @@ dot4 (const gfloat * w, gsize stride, const gfloat * x, guint n,
 
 #pragma GCC unroll 16
     for (guint r = 0; r < 4; r++)
-      acc[r] = _mm512_fmadd_ps (_mm512_loadu_ps (w + r * stride + i), xv,
-          acc[r]);
+      acc[r] = _mm512_fmadd_ps (load_weights (w, r * stride + i, 0xffff,
+              half), xv, acc[r]);
   }
   if (i < n) {
     __mmask16 keep = first_lanes ((gint) (n - i));
@@ -657,47 +672,73 @@ dot4 (const gfloat * w, gsize stride, const gfloat * x, guint n,
 
 #pragma GCC unroll 16
     for (guint r = 0; r < 4; r++)
-      acc[r] = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (keep,
-              w + r * stride + i), xv, acc[r]);
+      acc[r] = _mm512_fmadd_ps (load_weights (w, r * stride + i, keep,
+              half), xv, acc[r]);
   }
 #pragma GCC unroll 16
   for (guint r = 0; r < 4; r++)
     out[r] = _mm512_reduce_add_ps (acc[r]);
 }
 
-static gfloat
-dot1 (const gfloat * w, const gfloat * x, guint n)
+/* W (out × in, floats or @half) · x (in) + b (out) → y (out) */
+static ALWAYS_INLINE void
+gemv (const void *w, const gfloat * x, const gfloat * b, guint n_out,
+    guint n_in, gfloat * y, const gboolean half)
 {
-  __m512 acc = _mm512_setzero_ps ();
-  guint i = 0;
-
-  for (; i + LANES <= n; i += LANES)
-    acc = _mm512_fmadd_ps (_mm512_loadu_ps (w + i), _mm512_loadu_ps (x + i),
-        acc);
-  if (i < n) {
-    __mmask16 keep = first_lanes ((gint) (n - i));
-
-    acc = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (keep, w + i),
-        _mm512_maskz_loadu_ps (keep, x + i), acc);
-  }
-  return _mm512_reduce_add_ps (acc);
-}
-
-/* W (out × in) · x (in) + b (out) → y (out) */
-void
-cnn_gemv_avx512 (const gfloat * w, const gfloat * x, const gfloat * b,
-    guint n_out, guint n_in, gfloat * y)
-{
+  gsize row_bytes = (gsize) n_in * (half ? sizeof (guint16) : sizeof (gfloat));
   guint j = 0;
 
   for (; j + 4 <= n_out; j += 4) {
     gfloat sums[4];
 
-    dot4 (w + (gsize) j * n_in, n_in, x, n_in, sums);
+    dot4 ((const guint8 *) w + j * row_bytes, n_in, x, n_in, sums, half);
 #pragma GCC unroll 16
     for (guint r = 0; r < 4; r++)
       y[j + r] = b[j + r] + sums[r];
   }
-  for (; j < n_out; j++)
-    y[j] = b[j] + dot1 (w + (gsize) j * n_in, x, n_in);
+  for (; j < n_out; j++) {
+    gfloat sum[4];
+
+    /* One row: dot4 with a stride of 0 reads it four times, from
+     * cache, which the last 1-3 rows of a layer can afford. */
+    dot4 ((const guint8 *) w + j * row_bytes, 0, x, n_in, sum, half);
+    y[j] = b[j] + sum[0];
+  }
+}
+
+void
+cnn_gemv_avx512 (const gfloat * w, const gfloat * x, const gfloat * b,
+    guint n_out, guint n_in, gfloat * y)
+{
+  gemv (w, x, b, n_out, n_in, y, FALSE);
+}
+
+gboolean
+cnn_f16_pack_avx512 (const gfloat * w, guint16 * half, gsize n)
+{
+  gsize i = 0;
+
+  /* The check first, in plain C: an infinity or a value that would
+   * round to one must leave the layer on its float weights. */
+  for (gsize j = 0; j < n; j++)
+    if (!(fabsf (w[j]) <= 65504.0f))
+      return FALSE;
+  for (; i + LANES <= n; i += LANES)
+    _mm256_storeu_si256 ((__m256i *) (half + i),
+        _mm512_cvtps_ph (_mm512_loadu_ps (w + i), _MM_FROUND_TO_NEAREST_INT));
+  if (i < n) {
+    __mmask16 keep = first_lanes ((gint) (n - i));
+    __m256i h = _mm512_cvtps_ph (_mm512_maskz_loadu_ps (keep, w + i),
+        _MM_FROUND_TO_NEAREST_INT);
+
+    _mm256_mask_storeu_epi16 (half + i, keep, h);
+  }
+  return TRUE;
+}
+
+void
+cnn_gemv_f16_avx512 (const guint16 * w, const gfloat * x, const gfloat * b,
+    guint n_out, guint n_in, gfloat * y)
+{
+  gemv (w, x, b, n_out, n_in, y, TRUE);
 }

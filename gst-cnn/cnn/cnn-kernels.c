@@ -84,4 +84,17 @@ cnn_gemv_avx512 (const gfloat * w, const gfloat * x, const gfloat * b,
 {
   g_assert_not_reached ();
 }
+
+gboolean
+cnn_f16_pack_avx512 (const gfloat * w, guint16 * half, gsize n)
+{
+  g_assert_not_reached ();
+}
+
+void
+cnn_gemv_f16_avx512 (const guint16 * w, const gfloat * x, const gfloat * b,
+    guint n_out, guint n_in, gfloat * y)
+{
+  g_assert_not_reached ();
+}
 #endif

@@ -56,6 +56,19 @@ void cnn_winograd_forward_avx512 (const CnnWinograd * wg,
 void cnn_gemv_avx512 (const gfloat * w, const gfloat * x, const gfloat * b,
     guint n_out, guint n_in, gfloat * y);
 
+/* Half-precision weights for the matrix-vector product: a dense layer's
+ * weights at batch 1 are read once per pass and, at 4.7 MB in the
+ * reference network, from L3 cache or memory, so the bytes set the pace;
+ * in IEEE fp16 (11 significant bits, 2⁻¹¹ relative rounding) they are
+ * half as many, and the products and sums stay in float.
+ * w (n floats) → half (n, rounded to nearest even); FALSE, and @half
+ * unusable, when a value is not finite or beyond fp16's ±65504. */
+gboolean cnn_f16_pack_avx512 (const gfloat * w, guint16 * half, gsize n);
+
+/* W (out × in, fp16) · x (in) + b (out) → y (out) */
+void cnn_gemv_f16_avx512 (const guint16 * w, const gfloat * x,
+    const gfloat * b, guint n_out, guint n_in, gfloat * y);
+
 G_END_DECLS
 
 #endif /* CNN_KERNELS_H */

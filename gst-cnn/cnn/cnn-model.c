@@ -13,6 +13,7 @@
  * "sha256" (of the data section, from the current parameters) when it is
  * asked for and when the model is saved.
  */
+#include "cnn-private.h"
 #include "cnn-safetensors.h"
 
 #include <errno.h>
@@ -614,6 +615,8 @@ cnn_model_load (const gchar * path, GError ** error)
   take_labels (model, g_steal_pointer (&labels));
   refresh_sha256 (model);
   model->file_stem = file_stem (path);
+  /* Last: reading the weights above may have thawed them. */
+  cnn_network_freeze (model->net);
 out:
   g_strfreev (labels);
   cnn_network_free (net);

@@ -74,6 +74,9 @@ struct _CnnNetwork
   CnnLayer *layers;
   guint n_layers;
   CnnKernels kernels;
+  /* cnn_network_freeze() was called, and no writable pointer to the
+   * weights handed out since. */
+  gboolean frozen;
   CnnStep *plan;                /* n_layers: how inference runs each */
   guint split;                  /* inference runs [0, split) per sample */
 
@@ -100,6 +103,7 @@ struct _CnnNetwork
 
 static void free_training (CnnNetwork * net);
 static gboolean reserve_train_threads (CnnNetwork * net, GError ** error);
+static void set_frozen (CnnNetwork * net, gboolean frozen);
 static guint first_dense_layer (const CnnNetwork * net);
 
 GQuark
@@ -360,6 +364,7 @@ cnn_network_layer_tensor (CnnNetwork * net, guint layer, guint tensor,
   g_return_val_if_fail (layer < net->n_layers, NULL);
   l = &net->layers[layer];
   g_return_val_if_fail (l->n_weight && tensor < 2, NULL);
+  set_frozen (net, FALSE);
 
   if (tensor == 0) {
     *name = "weight";
@@ -374,9 +379,27 @@ cnn_network_layer_tensor (CnnNetwork * net, guint layer, guint tensor,
   return l->bias;
 }
 
+static void
+set_frozen (CnnNetwork * net, gboolean frozen)
+{
+  if (net->frozen == frozen)
+    return;
+  net->frozen = frozen;
+  for (guint i = 0; i < net->n_layers; i++)
+    if (net->layers[i].spec.ops->set_frozen)
+      net->layers[i].spec.ops->set_frozen (&net->layers[i], frozen);
+}
+
+void
+cnn_network_freeze (CnnNetwork * net)
+{
+  set_frozen (net, TRUE);
+}
+
 gfloat *
 cnn_network_params (CnnNetwork * net)
 {
+  set_frozen (net, FALSE);
   return net->params;
 }
 
@@ -397,6 +420,7 @@ cnn_network_init_params (CnnNetwork * net, guint64 seed)
 {
   guint64 state = seed;
 
+  set_frozen (net, FALSE);
   for (guint i = 0; i < net->n_layers; i++) {
     CnnLayer *l = &net->layers[i];
     gsize fan_in;

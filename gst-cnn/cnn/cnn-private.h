@@ -90,6 +90,11 @@ typedef struct _CnnLayerOps
   void (*prepare) (CnnLayer * layer);
   /* Frees what setup allocated in layer->fast. */
   void (*clear) (CnnLayer * layer);
+  /* @frozen TRUE: the weights will not be written until this is called
+   * with FALSE, so the kind may run from a copy of them in the form its
+   * kernels read fastest (made here; none at all is fine); FALSE: drop
+   * that copy, the weights are about to change. */
+  void (*set_frozen) (CnnLayer * layer, gboolean frozen);
 } CnnLayerOps;
 
 struct _CnnLayer
@@ -122,6 +127,12 @@ extern const CnnLayerOps cnn_dropout_ops;
 extern const CnnLayerOps cnn_flatten_ops;
 extern const CnnLayerOps cnn_dense_ops;
 extern const CnnLayerOps cnn_softmax_ops;
+
+/* Freezes @net's weights (cnn_model_load does, once they are read):
+ * layers may then keep copies of them in their kernels' forms.  Handing
+ * the weights out for writing, by cnn_network_params(),
+ * cnn_network_layer_tensor() or cnn_network_init_params(), thaws them. */
+void cnn_network_freeze (CnnNetwork * net);
 
 /* cnn-layer.c: ops shared by parameter-free layer kinds. */
 gboolean cnn_layer_setup_same_shape (CnnLayer * layer, GError ** error);

@@ -1,10 +1,16 @@
 /* Forward-pass benchmark of the reference digit network (DESIGN §2).
  *
- *   bench-forward [--json] [--seconds S]
+ *   bench-forward [--json] [--seconds S] [--model FILE | --random]
  *
  * Prints the median and p99 time of one batch-1 forward pass on one
  * thread, and images/s at batch 64 on 1 and 2 threads.  A benchmark, not
  * a test: it asserts nothing and reports what this machine does.
+ *
+ * The network is the bundled digit model (or FILE), loaded as
+ * cnnclassify loads it, with its weights frozen, so that the kernels
+ * that keep their own copies of them (fp16 dense weights at batch 1)
+ * run as they do in the element; --random: the reference architecture
+ * with seeded random weights, not frozen, the float kernels throughout.
  *
  * On a shared machine wall time counts other programs' turns on the core;
  * the 1-thread cases also report the median of this thread's CPU time
@@ -79,6 +85,8 @@ main (int argc, char **argv)
   gdouble seconds = 3.0;
   GError *error = NULL;
   CnnShape input = { 1, 28, 28 };
+  const gchar *model_path = DIGITS_MODEL;
+  CnnModel *model = NULL;
   CnnNetwork *net;
   gfloat *x;
   Timing b1, b1_2, b64_1, b64_2;
@@ -90,18 +98,30 @@ main (int argc, char **argv)
       json = TRUE;
     else if (g_str_equal (argv[i], "--seconds") && i + 1 < argc)
       seconds = g_ascii_strtod (argv[++i], NULL);
+    else if (g_str_equal (argv[i], "--model") && i + 1 < argc)
+      model_path = argv[++i];
+    else if (g_str_equal (argv[i], "--random"))
+      model_path = NULL;
     else {
-      fprintf (stderr, "usage: %s [--json] [--seconds S]\n", argv[0]);
+      fprintf (stderr, "usage: %s [--json] [--seconds S] "
+          "[--model FILE | --random]\n", argv[0]);
       return 2;
     }
   }
 
-  net = cnn_network_new (CNN_DEFAULT_ARCHITECTURE, input, &error);
+  if (model_path) {
+    model = cnn_model_load (model_path, &error);
+    net = model ? cnn_model_network (model) : NULL;
+    input = net ? cnn_network_input_shape (net) : input;
+  } else {
+    net = cnn_network_new (CNN_DEFAULT_ARCHITECTURE, input, &error);
+    if (net)
+      cnn_network_init_params (net, 1);
+  }
   if (!net || !cnn_network_reserve (net, 64, &error)) {
     fprintf (stderr, "bench-forward: %s\n", error->message);
     return 1;
   }
-  cnn_network_init_params (net, 1);
   x = g_new (gfloat, cnn_shape_size (input) * 64);
   rand = g_rand_new_with_seed (1);
   for (gsize i = 0; i < cnn_shape_size (input) * 64; i++)
@@ -116,7 +136,8 @@ main (int argc, char **argv)
   blas = cnn_blas_describe ();
 
   if (json) {
-    printf ("{\"network\": \"%s\", \"input\": \"1x28x28\", \"blas\": \"%s\", "
+    printf ("{\"network\": \"%s\", \"input\": \"%ux%ux%u\", "
+        "\"weights\": \"%s\", \"blas\": \"%s\", "
         "\"kernels\": \"%s\", "
         "\"batch1_threads1_median_us\": %.1f, \"batch1_threads1_p99_us\": "
         "%.1f, \"batch1_threads2_median_us\": %.1f, "
@@ -124,13 +145,16 @@ main (int argc, char **argv)
         "\"batch64_threads2_images_per_s\": %.0f, "
         "\"batch1_threads1_cpu_median_us\": %.1f, "
         "\"batch64_threads1_cpu_images_per_s\": %.0f}\n",
-        cnn_network_architecture (net), blas, cnn_network_kernels (net),
+        cnn_network_architecture (net), input.c, input.h, input.w,
+        model_path ? model_path : "random", blas, cnn_network_kernels (net),
         b1.median_us, b1.p99_us,
         b1_2.median_us, 64e6 / b64_1.median_us, 64e6 / b64_2.median_us,
         b1.cpu_median_us, 64e6 / b64_1.cpu_median_us);
   } else {
-    printf ("network: %s on 1x28x28 (%" G_GSIZE_FORMAT " params)\n",
-        cnn_network_architecture (net), cnn_network_param_count (net));
+    printf ("network: %s on %ux%ux%u (%" G_GSIZE_FORMAT " params)\n",
+        cnn_network_architecture (net), input.c, input.h, input.w,
+        cnn_network_param_count (net));
+    printf ("weights: %s\n", model_path ? model_path : "random, not frozen");
     printf ("blas:    %s\n", blas);
     printf ("kernels: %s\n\n", cnn_network_kernels (net));
     printf ("%-34s %12s %12s %8s\n", "case", "median", "p99", "runs");
@@ -146,6 +170,9 @@ main (int argc, char **argv)
         "%.0f img/s\n", b1.cpu_median_us, 64e6 / b64_1.cpu_median_us);
   }
   g_free (x);
-  cnn_network_free (net);
+  if (model)
+    cnn_model_free (model);
+  else
+    cnn_network_free (net);
   return 0;
 }

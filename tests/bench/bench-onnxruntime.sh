@@ -66,8 +66,8 @@ js="$here/bench-onnxruntime.js"
 echo "measuring for about $seconds s per case..." >&2
 taskset -c 1 node "$js" measure "$work/net.onnx" "$seconds" 1 > "$work/ort1.json"
 taskset -c 0,1 node "$js" measure "$work/net.onnx" "$seconds" 2 > "$work/ort2.json"
-taskset -c 1 "$bench" --json --seconds "$seconds" > "$work/ours1.json"
-taskset -c 0,1 "$bench" --json --seconds "$seconds" > "$work/ours2.json"
+taskset -c 1 "$bench" --json --seconds "$seconds" --model "$model" > "$work/ours1.json"
+taskset -c 0,1 "$bench" --json --seconds "$seconds" --model "$model" > "$work/ours2.json"
 
 for f in ort1 ort2 ours1 ours2; do echo "$f: $(cat "$work/$f.json")"; done
 echo

@@ -50,6 +50,10 @@ def measure(args):
                       GST_PLUGIN_PATH=os.path.join(args.build, "gst-cnn",
                                                    "gst"))
     result = {}
+    # First, so that a missing ONNX Runtime or torch stops the run before
+    # minutes of the other parts, not after.
+    if args.onnxruntime:
+        result["onnxruntime"] = onnxruntime(args)
     print("bench: forward pass ...", file=sys.stderr)
     one = run_json([os.path.join(bench, "bench-forward"), "--json",
                     "--seconds", str(args.seconds)], "1")
@@ -83,8 +87,6 @@ def measure(args):
     result["memory"] = run_json(
         [os.path.join(bench, "bench-memory"), "--runs",
          "3" if args.quick else "20"], "1", env=plugin_env)
-    if args.onnxruntime:
-        result["onnxruntime"] = onnxruntime(args)
     return result
 
 
@@ -180,7 +182,12 @@ def main():
     args.build = os.path.abspath(args.build)
     if args.quick:
         args.seconds, args.frames, args.runs, args.train_steps = 0.2, 20, 1, 2
-    result = measure(args)
+    try:
+        result = measure(args)
+    except subprocess.CalledProcessError as e:
+        # The part has said what is wrong on stderr already.
+        sys.exit(f"bench: '{' '.join(e.cmd)}' failed (exit status"
+                 f" {e.returncode}); nothing measured is printed")
     if args.json:
         print(json.dumps(result))
     else:

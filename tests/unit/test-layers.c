@@ -658,6 +658,101 @@ test_fast_dense_one_sample (void)
   }
 }
 
+/* fp16 rounds each weight by at most 2⁻¹¹ of itself, and the sums stay
+ * in float: an output is off by at most 2⁻¹¹ Σ |w|·|x| of its row, plus
+ * the float sum's own error (REL_TOL). */
+#define F16_REL 4.8828125e-4
+
+/* A frozen dense layer at batch 1 runs from fp16 weights (when the CPU
+ * has the kernels and the layer is big enough to gain): held to a naive
+ * double loop over the float weights, within fp16's rounding, and no
+ * closer to it than fp16 can be (so the test knows which path ran). */
+static void
+test_fast_dense_frozen_f16 (void)
+{
+  static const guint sizes[][2] = { {9216, 128}, {70001, 3}, {4097, 33} };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++) {
+    guint n_in = sizes[s][0], n_out = sizes[s][1];
+    g_autofree gchar *arch = g_strdup_printf ("dense %u", n_out);
+    CnnNetwork *net = network_or_die (arch, (CnnShape) { n_in, 1, 1 });
+    g_autofree gfloat *x = g_new (gfloat, n_in);
+    g_autofree gfloat *exact = g_new (gfloat, n_out);
+    gfloat *w = cnn_network_params (net);
+    gdouble worst = 0.0;
+    const gfloat *y;
+
+    fill_random (w, cnn_network_param_count (net), s + 11);
+    for (gsize i = 0; i < (gsize) n_in * n_out; i++)
+      w[i] /= sqrtf ((gfloat) n_in);
+    fill_random (x, n_in, s + 17);
+    memcpy (exact, cnn_network_forward (net, x, 1), n_out * sizeof (gfloat));
+    cnn_network_freeze (net);
+    y = cnn_network_forward (net, x, 1);
+    for (guint j = 0; j < n_out; j++) {
+      gdouble want = w[(gsize) n_out * n_in + j], bound = 0.0;
+
+      for (guint i = 0; i < n_in; i++) {
+        want += (gdouble) w[(gsize) j * n_in + i] * x[i];
+        bound += fabs ((gdouble) w[(gsize) j * n_in + i] * x[i]);
+      }
+      bound = F16_REL * bound + REL_TOL * MAX (1.0, fabs (want));
+      if (fabs (y[j] - want) > bound)
+        g_error ("%ux%u, output %u: got %.9g, want %.9g (+/- %.3g)", n_in,
+            n_out, j, y[j], want, bound);
+      worst = MAX (worst, fabs (y[j] - exact[j]));
+    }
+    if (g_str_equal (cnn_network_kernels (net), "portable")) {
+      g_assert_cmpfloat (worst, ==, 0.0);
+    } else {
+      /* ~1e-4 here; float's own reordering alone gives ~1e-7 */
+      g_test_message ("%ux%u: fp16 weights move the outputs by %.2g", n_in,
+          n_out, worst);
+      g_assert_cmpfloat (worst, >, 1e-6);
+    }
+    /* Handing the weights out thaws them: the float path again, exact. */
+    w = cnn_network_params (net);
+    w[0] += 0.25f;
+    exact[0] = cnn_network_forward (net, x, 1)[0];
+    {
+      gdouble want = w[(gsize) n_out * n_in];
+
+      for (guint i = 0; i < n_in; i++)
+        want += (gdouble) w[i] * x[i];
+      g_assert_cmpfloat (fabs (exact[0] - want), <=,
+          REL_TOL * MAX (1.0, fabs (want)));
+    }
+    cnn_network_free (net);
+  }
+}
+
+/* A weight beyond fp16's range keeps the layer on its float weights. */
+static void
+test_fast_dense_frozen_out_of_range (void)
+{
+  guint n_in = 70000;
+  CnnNetwork *net = network_or_die ("dense 1", (CnnShape) { n_in, 1, 1 });
+  g_autofree gfloat *x = g_new0 (gfloat, n_in);
+  gfloat *w = cnn_network_params (net);
+  const gfloat *y;
+  gdouble want;
+
+  for (guint i = 0; i < n_in; i++)
+    w[i] = 1.0f / 1024;
+  w[n_in] = 0.0f;
+  w[7] = 1e6f;
+  for (guint i = 0; i < n_in; i++)
+    x[i] = 1.0f;
+  x[7] = 1.0f + 1.0f / 1024;
+  cnn_network_freeze (net);
+  y = cnn_network_forward (net, x, 1);
+  /* In fp16 1e6 would be infinity; in float the sum is finite. */
+  g_assert_true (isfinite (y[0]));
+  want = 1e6 * (1.0 + 1.0 / 1024) + (n_in - 1) / 1024.0;
+  g_assert_cmpfloat (fabs (y[0] - want), <=, REL_TOL * want);
+  cnn_network_free (net);
+}
+
 /* CNN_KERNELS=portable is obeyed, and both paths agree on the whole
  * reference network. */
 static void
@@ -701,6 +796,9 @@ main (int argc, char **argv)
   g_test_add_func ("/fast/conv-bf16", test_fast_conv_bf16);
   g_test_add_func ("/fast/conv-weights-change", test_fast_conv_weights_change);
   g_test_add_func ("/fast/dense-one-sample", test_fast_dense_one_sample);
+  g_test_add_func ("/fast/dense-frozen-f16", test_fast_dense_frozen_f16);
+  g_test_add_func ("/fast/dense-frozen-out-of-range",
+      test_fast_dense_frozen_out_of_range);
   g_test_add_func ("/fast/portable-agrees", test_kernels_portable_agrees);
   g_test_add_func ("/network/reference-shapes", test_reference_shapes);
   g_test_add_func ("/network/tiny-by-hand", test_tiny_network_by_hand);
