@@ -632,6 +632,60 @@ cnn_winograd_forward_avx512 (const CnnWinograd * wg, const gfloat * packed,
   }
 }
 
+/* ---- direct 3×3 convolution, for few input channels ------------------ */
+
+/* One output vector (16 x positions) of every filter, from channel @c's
+ * 9 input vectors @in: the bias (c = 0) or the sum so far, + the 9
+ * products, [ReLU after the last channel]. */
+static ALWAYS_INLINE void
+direct_filters (const CnnWinograd * wg, const gfloat * w, const gfloat * bias,
+    guint c, const __m512 in[9], __mmask16 keep, gfloat * y, gsize plane)
+{
+  gboolean last = c + 1 == wg->channels;
+
+  for (guint f = 0; f < wg->filters; f++) {
+    const gfloat *wf = w + ((gsize) f * wg->channels + c) * 9;
+    gfloat *yf = y + f * plane;
+    __m512 acc = c == 0 ? _mm512_set1_ps (bias[f])
+        : _mm512_maskz_loadu_ps (keep, yf);
+
+#pragma GCC unroll 9
+    for (guint k = 0; k < 9; k++)
+      acc = _mm512_fmadd_ps (_mm512_set1_ps (wf[k]), in[k], acc);
+    if (last && wg->relu)
+      acc = _mm512_max_ps (acc, _mm512_setzero_ps ());
+    _mm512_mask_storeu_ps (yf, keep, acc);
+  }
+}
+
+/* With one or two input channels, Winograd's transforms cost more than
+ * the products they save: each output vector of each filter is 9 FMAs
+ * per channel on input vectors loaded once for all filters. */
+void
+cnn_conv3x3_direct_avx512 (const CnnWinograd * wg, const gfloat * w,
+    const gfloat * bias, const gfloat * x, gfloat * y, gfloat * scratch)
+{
+  Geometry g = geometry (wg);
+  const gfloat *img = pad_input (wg, &g, x, scratch);
+  gsize plane = (gsize) wg->oh * wg->ow;
+
+  for (guint oy = 0; oy < wg->oh; oy++)
+    for (guint ox = 0; ox < wg->ow; ox += LANES) {
+      __mmask16 keep = first_lanes ((gint) (wg->ow - ox));
+
+      for (guint c = 0; c < wg->channels; c++) {
+        const gfloat *p = img + ((gsize) c * g.hp + oy) * g.wp + ox;
+        __m512 in[9];
+
+#pragma GCC unroll 9
+        for (guint k = 0; k < 9; k++)
+          in[k] = _mm512_maskz_loadu_ps (keep, p + (k / 3) * g.wp + k % 3);
+        direct_filters (wg, w, bias, c, in, keep, y + (gsize) oy * wg->ow
+            + ox, plane);
+      }
+    }
+}
+
 /* ---- matrix-vector products (dense layers at batch 1) ---------------- */
 
 /* 16 weights of a row from @w at @i, lanes past @keep zero: floats, or

@@ -113,9 +113,16 @@ conv2d_forward_fused (CnnLayer * l, const gfloat * in, gfloat * out,
   gsize out_size = (gsize) l->out.c * (fast->wg.pool
       ? (gsize) (l->out.h / 2) * (l->out.w / 2) : (gsize) l->out.h * l->out.w);
 
+  gboolean direct = fast->wg.channels <= CNN_DIRECT_MAX_CHANNELS
+      && !fast->wg.pool;
+
   for (guint b = 0; b < batch; b++)
-    cnn_winograd_forward_avx512 (&fast->wg, fast->packed, l->bias,
-        in + b * in_size, out + b * out_size, scratch->floats);
+    if (direct)
+      cnn_conv3x3_direct_avx512 (&fast->wg, l->weight, l->bias,
+          in + b * in_size, out + b * out_size, scratch->floats);
+    else
+      cnn_winograd_forward_avx512 (&fast->wg, fast->packed, l->bias,
+          in + b * in_size, out + b * out_size, scratch->floats);
 }
 
 static void

@@ -85,6 +85,13 @@ cnn_gemv_avx512 (const gfloat * w, const gfloat * x, const gfloat * b,
   g_assert_not_reached ();
 }
 
+void
+cnn_conv3x3_direct_avx512 (const CnnWinograd * wg, const gfloat * w,
+    const gfloat * bias, const gfloat * x, gfloat * y, gfloat * scratch)
+{
+  g_assert_not_reached ();
+}
+
 gboolean
 cnn_f16_pack_avx512 (const gfloat * w, guint16 * half, gsize n)
 {

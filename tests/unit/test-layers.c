@@ -458,7 +458,8 @@ test_shape_text (void)
 
 /* ---- fast inference kernels ----------------------------------------
  * With AVX-512, 3×3 stride-1 convolutions run by Winograd, fused with a
- * following ReLU and 2×2 max pool, and dense layers at batch 1 by a
+ * following ReLU and 2×2 max pool (or directly, fused with the ReLU, on
+ * inputs of 1 or 2 channels), and dense layers at batch 1 by a
  * matrix-vector kernel.  Held to the same naive loops, on shapes unlike
  * the reference network's: channels and filters not multiples of 8 or
  * 16, odd sizes, padding, rows longer than one vector of tiles. */
@@ -580,6 +581,10 @@ static const ConvCase fast_conv_cases[] = {
   {{33, 12, 11}, 20, 3, 1, 2},
   {{5, 40, 37}, 9, 3, 1, 1},    /* 19 tiles a row: two vectors */
   {{2, 4, 4}, 3, 3, 1, 0},      /* one tile */
+  /* Direct (≤ 2 channels, not pooled): rows of 3 vectors, the last
+   * partial; padding of 1 and 2. */
+  {{2, 21, 37}, 7, 3, 1, 1},
+  {{1, 9, 18}, 4, 3, 1, 2},
 };
 
 static void
