@@ -88,7 +88,11 @@ gfloat *cnn_network_layer_tensor (CnnNetwork * net, guint layer,
     guint tensor, const gchar ** name, guint * n_dims, gsize dims[4]);
 
 /* All learnable values as one contiguous array, in layer order, each
- * layer's weight before its bias. */
+ * layer's weight before its bias.  Writable: for a network whose weights
+ * a loaded model froze (cnn_model_load()), this call, like
+ * cnn_network_layer_tensor() and cnn_network_init_params(), first drops
+ * the copies its fast kernels keep (fp16 dense weights), so that what is
+ * written through the pointer is what later passes compute with. */
 gfloat *cnn_network_params (CnnNetwork * net);
 
 /* He-uniform weights, zero biases, from a seeded generator. */
