@@ -630,6 +630,35 @@ test_fast_conv_weights_change (void)
   cnn_network_free (net);
 }
 
+/* Frozen, the packed weights are made once and not checked again;
+ * handing the weights out thaws them, and the next pass sees what was
+ * written. */
+static void
+test_fast_conv_frozen_then_written (void)
+{
+  CnnShape in = { 8, 10, 10 };
+  CnnNetwork *net = network_or_die ("conv 16 3, relu, maxpool 2", in);
+  gfloat x[8 * 100];
+  gfloat *w = cnn_network_params (net);
+  gdouble conv[16 * 64], want[16 * 16];
+  const gfloat *y;
+
+  fill_random (x, G_N_ELEMENTS (x), 4);
+  fill_random (w, cnn_network_param_count (net), 5);
+  cnn_network_freeze (net);
+  cnn_network_forward (net, x, 1);
+  w = cnn_network_params (net);
+  w[7] -= 0.75f;
+  w[16 * 72 + 3] += 1.0f;       /* a bias */
+  y = cnn_network_forward (net, x, 1);
+  naive_conv (x, in, w, w + 16 * 72, 16, 3, 1, 0, conv, 8, 8);
+  for (guint i = 0; i < G_N_ELEMENTS (conv); i++)
+    conv[i] = MAX (conv[i], 0.0);
+  naive_pool2 (conv, 16, 8, 8, want);
+  assert_close (y, want, G_N_ELEMENTS (want));
+  cnn_network_free (net);
+}
+
 /* Dense at batch 1 (the matrix-vector path) with odd sizes. */
 static void
 test_fast_dense_one_sample (void)
@@ -800,6 +829,8 @@ main (int argc, char **argv)
   g_test_add_func ("/fast/conv", test_fast_conv);
   g_test_add_func ("/fast/conv-bf16", test_fast_conv_bf16);
   g_test_add_func ("/fast/conv-weights-change", test_fast_conv_weights_change);
+  g_test_add_func ("/fast/conv-frozen-then-written",
+      test_fast_conv_frozen_then_written);
   g_test_add_func ("/fast/dense-one-sample", test_fast_dense_one_sample);
   g_test_add_func ("/fast/dense-frozen-f16", test_fast_dense_frozen_f16);
   g_test_add_func ("/fast/dense-frozen-out-of-range",
