@@ -92,13 +92,21 @@ conv2d_fuse (CnnLayer * l, const CnnLayer * next, guint n_next)
   return (gint) n;
 }
 
+/* Few input channels and no pool to fuse: the direct kernel, which reads
+ * the weights as the layer holds them, so nothing is packed. */
+static gboolean
+conv_fast_is_direct (const ConvFast * fast)
+{
+  return fast->wg.channels <= CNN_DIRECT_MAX_CHANNELS && !fast->wg.pool;
+}
+
 static void
 conv2d_prepare (CnnLayer * l)
 {
   ConvFast *fast = l->fast;
   gsize bytes = l->n_weight * sizeof (gfloat);
 
-  if (!fast || (fast->packed_ok && (fast->frozen
+  if (!fast || conv_fast_is_direct (fast) || (fast->packed_ok && (fast->frozen
               || memcmp (fast->packed_from, l->weight, bytes) == 0)))
     return;
   cnn_winograd_pack_avx512 (&fast->wg, l->weight, fast->packed);
@@ -128,9 +136,7 @@ conv2d_forward_fused (CnnLayer * l, const gfloat * in, gfloat * out,
   gsize in_size = cnn_shape_size (l->in);
   gsize out_size = (gsize) l->out.c * (fast->wg.pool
       ? (gsize) (l->out.h / 2) * (l->out.w / 2) : (gsize) l->out.h * l->out.w);
-
-  gboolean direct = fast->wg.channels <= CNN_DIRECT_MAX_CHANNELS
-      && !fast->wg.pool;
+  gboolean direct = conv_fast_is_direct (fast);
 
   for (guint b = 0; b < batch; b++)
     if (direct)

@@ -8,36 +8,29 @@
  * nothing. */
 #define F16_MIN_WEIGHTS 65536
 
-/* The fast path's state: the weights in fp16, made while they are
- * frozen (see cnn_gemv_f16_avx512). */
-typedef struct
+/* The fast path's state, l->fast: the weights in fp16 (see
+ * cnn_gemv_f16_avx512), made while they are frozen; NULL: the float
+ * weights are used. */
+static gboolean
+dense_gains_from_f16 (const CnnLayer * l)
 {
-  guint16 *half;                /* NULL: run from the float weights */
-} DenseFast;
+  return l->kernels != CNN_KERNELS_PORTABLE && l->n_weight >= F16_MIN_WEIGHTS;
+}
 
 static void
 dense_set_frozen (CnnLayer * l, gboolean frozen)
 {
-  DenseFast *fast = l->fast;
-
-  if (!fast)
+  g_clear_pointer (&l->fast, g_free);
+  if (!frozen || !dense_gains_from_f16 (l))
     return;
-  g_clear_pointer (&fast->half, g_free);
-  if (!frozen)
-    return;
-  fast->half = g_try_new (guint16, l->n_weight);
-  if (fast->half && !cnn_f16_pack_avx512 (l->weight, fast->half,
-          l->n_weight))
-    g_clear_pointer (&fast->half, g_free);
+  l->fast = g_try_new (guint16, l->n_weight);
+  if (l->fast && !cnn_f16_pack_avx512 (l->weight, l->fast, l->n_weight))
+    g_clear_pointer (&l->fast, g_free);
 }
 
 static void
 dense_clear (CnnLayer * l)
 {
-  DenseFast *fast = l->fast;
-
-  if (fast)
-    g_free (fast->half);
   g_clear_pointer (&l->fast, g_free);
 }
 
@@ -59,8 +52,6 @@ dense_setup (CnnLayer * l, GError ** error)
   l->n_weight = (gsize) l->spec.units * n_in;
   l->n_bias = l->spec.units;
   l->scratch_floats = 0;
-  if (l->kernels != CNN_KERNELS_PORTABLE && l->n_weight >= F16_MIN_WEIGHTS)
-    l->fast = g_new0 (DenseFast, 1);
   return TRUE;
 }
 
@@ -77,10 +68,10 @@ dense_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
    * even when a team is there: reading the weights sets its pace, and
    * waking a second thread costs more than it saves. */
   if (batch == 1) {
-    const DenseFast *fast = l->fast;
+    const guint16 *half = l->fast;
 
-    if (fast && fast->half) {
-      cnn_gemv_f16_avx512 (fast->half, in, l->bias, n_out, n_in, out);
+    if (half) {
+      cnn_gemv_f16_avx512 (half, in, l->bias, n_out, n_in, out);
     } else if (l->kernels != CNN_KERNELS_PORTABLE) {
       cnn_gemv_avx512 (l->weight, in, l->bias, n_out, n_in, out);
     } else {

@@ -606,6 +606,20 @@ test_fast_conv_bf16 (void)
       }
 }
 
+/* naive_conv (3×3, stride 1, no padding) of @filters with their biases
+ * after the weights in @w, then ReLU */
+static void
+naive_conv_relu (const gfloat * x, CnnShape in, const gfloat * w,
+    guint filters, gdouble * y)
+{
+  guint oh = in.h - 2, ow = in.w - 2;
+
+  naive_conv (x, in, w, w + (gsize) filters * in.c * 9, filters, 3, 1, 0, y,
+      oh, ow);
+  for (gsize i = 0; i < (gsize) filters * oh * ow; i++)
+    y[i] = MAX (y[i], 0.0);
+}
+
 /* The fast path's packed weights follow the network's: written after a
  * pass, the next pass uses the new ones. */
 static void
@@ -623,9 +637,7 @@ test_fast_conv_weights_change (void)
   cnn_network_forward (net, x, 1);
   w[5] += 0.5f;
   y = cnn_network_forward (net, x, 1);
-  naive_conv (x, in, w, w + 4 * 27, 4, 3, 1, 0, want, 6, 6);
-  for (guint i = 0; i < G_N_ELEMENTS (want); i++)
-    want[i] = MAX (want[i], 0.0);
+  naive_conv_relu (x, in, w, 4, want);
   assert_close (y, want, G_N_ELEMENTS (want));
   cnn_network_free (net);
 }
@@ -651,9 +663,7 @@ test_fast_conv_frozen_then_written (void)
   w[7] -= 0.75f;
   w[16 * 72 + 3] += 1.0f;       /* a bias */
   y = cnn_network_forward (net, x, 1);
-  naive_conv (x, in, w, w + 16 * 72, 16, 3, 1, 0, conv, 8, 8);
-  for (guint i = 0; i < G_N_ELEMENTS (conv); i++)
-    conv[i] = MAX (conv[i], 0.0);
+  naive_conv_relu (x, in, w, 16, conv);
   naive_pool2 (conv, 16, 8, 8, want);
   assert_close (y, want, G_N_ELEMENTS (want));
   cnn_network_free (net);
