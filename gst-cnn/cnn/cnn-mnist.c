@@ -30,13 +30,22 @@
  *      shadow, a strip, a table edge) never are, a digit the border cuts
  *      only when nothing inside competes.  Nearby parts that are ink too
  *      (a broken stroke) join it, other things do not;
+ *   4b. rulings (cnn-rulings.c): the lines of ruled and squared paper
+ *      are found by projection and erased where no stroke crosses them,
+ *      then the components are labelled again; and a straight, flat
+ *      stroke (a piece of a ruling, a pen's line along the page) is never
+ *      the digit, since no digit is one.  What is left may hold nothing:
+ *      that, not the network, says "no digit";
  *   5. levels: background → 0 and the main component's 97th percentile
  *      → 1, clamped; percentiles shrug off noise and specks, min/max
  *      would not;
  *   6. framing: the digit's box (its components' cells at ≥ 0.3) is
  *      scaled to fit 20/28 of the input, shifted by whole output pixels
  *      to bring the centre of mass to the middle, and area-averaged into
- *      the output; other components inside the box are left out.
+ *      the output; other components inside the box are left out;
+ *   7. strokes (cnn-strokes.c): a hairline or a marker's stroke width,
+ *      measured as twice the digit's area over its perimeter, is brought
+ *      into MNIST's range.
  *
  * The work grid is fixed while regions vary, so its cells need not be
  * square: distances and the digit's aspect are measured in frame units
@@ -44,6 +53,8 @@
  */
 #include "cnn-clones.h"
 #include "cnn-mnist.h"
+#include "cnn-rulings.h"
+#include "cnn-strokes.h"
 
 #include <math.h>
 #include <string.h>
@@ -78,6 +89,10 @@
 #define MAX_BORDER_CONTACT 0.5  /* of its shorter side, for a component on
                                  * the border to be a digit cut by it */
 #define BORDER_PENALTY 0.02     /* on the score of a digit cut by the border */
+/* Step 4b: rulings, and strokes that are not a digit's. */
+#define FLAT_ELONGATION 6.0     /* long over wide, of a flat stroke */
+#define FLAT_ANGLE 20.0         /* degrees from level */
+#define RULING_ANGLE 12.0       /* degrees from the rulings */
 /* Parts joining the main component. */
 #define PART_GAP 0.2            /* of the main one's longer side */
 #define PART_MIN_FRACTION 0.03  /* of the main one's area */
@@ -102,19 +117,11 @@ typedef struct
   guint area;
   guint x0, y0, x1, y1;         /* bounding box, inclusive */
   gdouble sum_x, sum_y;         /* of cell centres */
+  gdouble sum_xx, sum_xy, sum_yy;       /* ... and their products */
   gfloat peak;
   guint border;                 /* cells on the region's edge */
   gboolean selected;            /* part of the digit */
 } CnnComponent;
-
-/* A run of ink cells along a row, and its place in the union-find
- * forest that gathers 8-connected runs into components. */
-typedef struct
-{
-  guint y, x0, x1;              /* cells x0 .. x1 of row y */
-  guint32 parent;               /* a run of the same component, or itself */
-  guint32 id;                   /* its component's, 0 until given */
-} CnnRun;
 
 /* The work cells one output pixel covers along one axis, and where
  * their weights start. */
@@ -144,12 +151,14 @@ struct _CnnMnist
   guint16 *bins;                /* h × w at most: histogram bins */
   guint8 *flags;                /* FLAGS_SIZE (w): one row's ink cells */
   CnnComponent *comps;          /* [1 .. max_comps] */
+  CnnRulings *rulings;
   /* Rendering: per output column and row, its cells and weights
    * (w + out_w and h + out_h at most), and the rows reduced to out_w
    * columns (h × out_w). */
   CnnRenderTap *x_taps, *y_taps;
   gfloat *x_weights, *y_weights;
   gfloat *columns;
+  gfloat *strokes;              /* out_h × out_w: stroke normalisation */
   guint max_comps, n_comps;
   guint box[4];                 /* the digit's components: x0, y0, x1, y1 */
 
@@ -369,7 +378,9 @@ cnn_mnist_new (guint out_w, guint out_h, GError ** error)
   m->centres = g_try_new (gfloat, m->w);
   m->v = g_try_new (gfloat, m->h);
   m->line = g_try_new (gfloat, m->w);
-  if (!m->grey || !m->ink || !m->stack || !m->runs || !m->bins
+  m->rulings = cnn_rulings_new (m->w, m->h);
+  m->strokes = g_try_new (gfloat, (gsize) out_w * out_h);
+  if (!m->rulings || !m->strokes || !m->grey || !m->ink || !m->stack || !m->runs || !m->bins
       || !m->flags || !m->x_taps || !m->y_taps || !m->x_weights
       || !m->y_weights || !m->columns
       || !m->comps
@@ -429,6 +440,8 @@ cnn_mnist_free (CnnMnist * m)
   g_free (m->centres);
   g_free (m->v);
   g_free (m->line);
+  cnn_rulings_free (m->rulings);
+  g_free (m->strokes);
   g_free (m);
 }
 
@@ -844,6 +857,13 @@ join_rows (CnnRun * runs, guint prev, guint cur, guint end)
   }
 }
 
+/* Σ i² for i in 0 .. n - 1 */
+static inline gdouble
+squares_below (guint n)
+{
+  return (gdouble) n * (n - 1.0) * (2.0 * n - 1.0) / 6.0;
+}
+
 /* Run @r → component @id: its part of the statistics. */
 static void
 component_add_run (CnnMnist * m, guint32 id, const CnnRun * r)
@@ -857,9 +877,16 @@ component_add_run (CnnMnist * m, guint32 id, const CnnRun * r)
   c->y0 = MIN (c->y0, r->y);
   c->x1 = MAX (c->x1, r->x1);
   c->y1 = MAX (c->y1, r->y);
-  /* Σ (x + 0.5) over the run, exact in a double. */
-  c->sum_x += 0.5 * len * (r->x0 + r->x1 + 1);
-  c->sum_y += len * (r->y + 0.5);
+  /* Σ (x + 0.5) and Σ (x + 0.5)² over the run, exact in a double. */
+  const gdouble sx = 0.5 * len * (r->x0 + r->x1 + 1), cy = r->y + 0.5;
+  const gdouble sxx = squares_below (r->x1 + 1) - squares_below (r->x0)
+      + sx - 0.25 * len;
+
+  c->sum_x += sx;
+  c->sum_y += len * cy;
+  c->sum_xx += sxx;
+  c->sum_xy += sx * cy;
+  c->sum_yy += len * cy * cy;
   for (guint x = r->x0; x <= r->x1; x++)
     c->peak = MAX (c->peak, m->ink[row + x]);
   if (r->y == 0 || r->y == m->h - 1)
@@ -893,7 +920,7 @@ label_components (CnnMnist * m, gfloat thr)
     if (root->id == 0 && m->n_comps < m->max_comps) {
       root->id = ++m->n_comps;
       m->comps[root->id] = (CnnComponent) {
-      0, G_MAXUINT, G_MAXUINT, 0, 0, 0.0, 0.0, -G_MAXFLOAT, 0, FALSE};
+      .x0 = G_MAXUINT,.y0 = G_MAXUINT,.peak = -G_MAXFLOAT};
     }
     m->runs[i].id = root->id;
     if (root->id != 0)
@@ -910,6 +937,30 @@ may_be_cut_digit (const CnnComponent * c)
   guint side = MIN (c->x1 - c->x0, c->y1 - c->y0) + 1;
 
   return c->border <= MAX_BORDER_CONTACT * side;
+}
+
+/* Whether component @c is a straight piece lying along the rulings (or,
+ * on any paper, flat: no digit is a horizontal bar), from the second
+ * moments of its cells in frame units. */
+static gboolean
+is_flat_stroke (const CnnMnist * m, const CnnComponent * c, gdouble aspect)
+{
+  const gdouble mx = c->sum_x / c->area, my = c->sum_y / c->area;
+  const gdouble cxx = (c->sum_xx / c->area - mx * mx) * aspect * aspect;
+  const gdouble cyy = c->sum_yy / c->area - my * my;
+  const gdouble cxy = (c->sum_xy / c->area - mx * my) * aspect;
+  const gdouble half_gap = sqrt (0.25 * (cxx - cyy) * (cxx - cyy) + cxy * cxy);
+  const gdouble major = 0.5 * (cxx + cyy) + half_gap;
+  const gdouble minor = MAX (0.5 * (cxx + cyy) - half_gap, 1e-9);
+  const gdouble angle = 0.5 * atan2 (2.0 * cxy, cxx - cyy);
+  const CnnLineFamily *rows = cnn_rulings_family (m->rulings, FALSE);
+
+  if (major < FLAT_ELONGATION * FLAT_ELONGATION * minor)
+    return FALSE;
+  if (fabs (angle) <= FLAT_ANGLE * G_PI / 180.0)
+    return TRUE;
+  return rows->n_lines > 0 && fabs (angle - atan (rows->slope / aspect))
+      <= RULING_ANGLE * G_PI / 180.0;
 }
 
 /* The main ink component, 0 if none is large enough: the best by area
@@ -930,7 +981,8 @@ choose_main (const CnnMnist * m, gdouble aspect)
     const CnnComponent *c = &m->comps[id];
     gdouble dx, dy, score;
 
-    if (c->area < min_area || (c->border && !may_be_cut_digit (c)))
+    if (c->area < min_area || (c->border && !may_be_cut_digit (c))
+        || is_flat_stroke (m, c, aspect))
       continue;
     if (MAX ((c->x1 - c->x0 + 1) * aspect, (gdouble) c->y1 - c->y0 + 1)
         < min_extent)
@@ -1258,6 +1310,58 @@ render_digit (CnnMnist * m, const CnnPlacement * p, gfloat * out)
   }
 }
 
+/* ---- stroke width -------------------------------------------------- */
+
+/* Cells shared by run @r and the selected runs [from, to) of the row
+ * above (left to right); @from moves past those left of @r. */
+static guint
+overlap_above (const CnnMnist * m, const CnnRun * r, guint * from, guint to)
+{
+  guint shared = 0;
+
+  while (*from < to && m->runs[*from].x1 < r->x0)
+    (*from)++;
+  for (guint i = *from; i < to && m->runs[i].x0 <= r->x1; i++) {
+    const CnnRun *p = &m->runs[i];
+
+    if (run_selected (m, p))
+      shared += MIN (p->x1, r->x1) - MAX (p->x0, r->x0) + 1;
+  }
+  return shared;
+}
+
+/* The digit's mean stroke width in work cells: twice its area over its
+ * perimeter (a stroke w wide and l long has w·l cells and 2·(w + l)
+ * edges), from the selected components' runs.  Edges along rows: two a
+ * run; across rows: each row's cells less those it shares with the row
+ * above, counted on both sides. */
+static gdouble
+stroke_width (const CnnMnist * m)
+{
+  guint64 area = 0, shared = 0, n_runs = 0;
+  guint prev_start = 0, prev_end = 0, row_start = 0, from = 0;
+
+  for (guint i = 0; i < m->n_runs; i++) {
+    const CnnRun *r = &m->runs[i];
+
+    if (i == row_start || r->y != m->runs[i - 1].y) {
+      /* A new row: the one before it is "above" if adjacent. */
+      gboolean adjacent = i > 0 && m->runs[i - 1].y + 1 == r->y;
+
+      prev_start = adjacent ? row_start : i;
+      prev_end = i;
+      row_start = i;
+      from = prev_start;
+    }
+    if (!run_selected (m, r))
+      continue;
+    area += r->x1 - r->x0 + 1;
+    n_runs++;
+    shared += overlap_above (m, r, &from, prev_end);
+  }
+  return area ? 2.0 * area / (2.0 * n_runs + 2.0 * (area - shared)) : 0.0;
+}
+
 /* ---- per frame ----------------------------------------------------- */
 
 CNN_VECTOR_CLONES gboolean
@@ -1277,6 +1381,8 @@ cnn_mnist_run (CnnMnist * m, gdouble aspect, gfloat * out)
   zero = median_ink (m) + NOISE_SIGMAS_ZERO * noise;
   thr = zero + MAX (NOISE_SIGMAS_DETECT * noise, MIN_CONTRAST);
   label_components (m, thr);
+  if (cnn_rulings_erase (m->rulings, m->ink, zero, thr) > 0)
+    label_components (m, thr);
   main = choose_main (m, aspect);
   if (main == 0)
     return FALSE;
@@ -1288,5 +1394,8 @@ cnn_mnist_run (CnnMnist * m, gdouble aspect, gfloat * out)
   shrink_box (m, zero, 1.0f / (ink - zero));
   place_digit (m, aspect, zero, 1.0f / (ink - zero), &placement);
   render_digit (m, &placement, out);
+  /* In the pixels of a 28×28 input, which MNIST's widths are in. */
+  cnn_strokes_normalise (out, m->out_w, m->out_h, stroke_width (m)
+      * placement.sy * 28.0 / MIN (m->out_w, m->out_h), m->strokes);
   return TRUE;
 }

@@ -11,6 +11,15 @@ G_BEGIN_DECLS
 /* Model inputs smaller than this on either side are refused. */
 #define CNN_MNIST_MIN_SIDE 8
 
+/* A run of ink cells along a row of the work grid, and its place in the
+ * union-find forest that gathers 8-connected runs into components. */
+typedef struct
+{
+  guint y, x0, x1;              /* cells x0 .. x1 of row y */
+  guint32 parent;               /* a run of the same component, or itself */
+  guint32 id;                   /* its component's, 0 until given */
+} CnnRun;
+
 typedef struct _CnnMnist CnnMnist;
 
 /* A digit framer for @out_w × @out_h model inputs (both ≥

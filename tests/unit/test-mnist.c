@@ -168,7 +168,17 @@ typedef struct
   gboolean speck;               /* a small dark speck far from the centre */
   gdouble vignette;             /* light lost in the corners, 0..1 */
   gdouble absorb;               /* light the ink takes; 0: 0.75 */
+  guint paper;                  /* PAPER_PLAIN, _RULED or _SQUARED */
+  gdouble paper_angle;          /* degrees the sheet is turned by */
+  gboolean finger;              /* a finger coming in from the left */
 } Scene;
+
+enum
+{ PAPER_PLAIN, PAPER_RULED, PAPER_SQUARED };
+
+#define RULING_SPACING 30.0     /* px, as a school exercise book */
+#define RULING_WIDTH 1.6        /* px */
+#define RULING_ABSORB 0.3       /* light a ruling takes (a light blue) */
 
 #define FRAME_W 640
 #define FRAME_H 480
@@ -223,6 +233,34 @@ lighting (guint x, guint y, gdouble vignette)
       * (1.0 - vignette * (dx * dx + dy * dy) / 2.0);
 }
 
+/* How much of the light the rulings at (x, y) take: lines every
+ * RULING_SPACING along the turned sheet, anti-aliased over a pixel. */
+static gdouble
+ruling_absorb (const Scene * s, guint x, guint y)
+{
+  const gdouble a = s->paper_angle * G_PI / 180.0;
+  const gdouble u = x * cos (a) + y * sin (a), v = -x * sin (a) + y * cos (a);
+  gdouble cover = 0.0;
+
+  for (guint axis = 0; axis < (s->paper == PAPER_SQUARED ? 2 : 1); axis++) {
+    const gdouble t = fmod (axis ? u : v, RULING_SPACING);
+    const gdouble d = MIN (t, RULING_SPACING - t);
+
+    cover = MAX (cover, CLAMP (0.5 * RULING_WIDTH + 0.5 - d, 0.0, 1.0));
+  }
+  return RULING_ABSORB * cover;
+}
+
+/* Whether (x, y) is on the finger: a capsule 50 px wide coming 150 px
+ * in from the left edge at height 360. */
+static gboolean
+on_finger (guint x, guint y)
+{
+  const gdouble dx = MAX ((gdouble) x - 150.0, 0.0), dy = (gdouble) y - 360.0;
+
+  return dx * dx + dy * dy < 25.0 * 25.0;
+}
+
 /* A FRAME_W × FRAME_H grey frame: paper under uneven light, the digit
  * (if any) in dark ink, clutter and noise as @s says. */
 static guint8 *
@@ -235,9 +273,15 @@ paper_frame (const guint8 * digit, const Scene * s, GRand * rand)
       gdouble v = lighting (x, y, s->vignette);
       gdouble sx = (gdouble) x - FRAME_W, sy = (gdouble) y - FRAME_H;
 
+      if (s->paper != PAPER_PLAIN)
+        v *= 1.0 - ruling_absorb (s, x, y);
       if (digit)
         v *= 1.0 - (s->absorb > 0.0 ? s->absorb : 0.75) * ink_at (digit, s,
             x, y);
+      /* Skin in shade: a little darker towards its edges. */
+      if (s->finger && on_finger (x, y))
+        v = 0.6 * lighting (x, y, s->vignette) * (1.0 - 0.2
+            * fabs ((gdouble) y - 360.0) / 25.0);
       if (s->strip && x < 22)
         v = 40.0;
       if (s->shadow && sx * sx + sy * sy < 150.0 * 150.0)
@@ -333,6 +377,18 @@ check_scene (const CnnDataset * ds, guint index, const Scene * s,
   cnn_preprocessor_free (pre);
 }
 
+/* Every test digit in every one of the @n scenes. */
+static void
+check_scenes (const CnnDataset * ds, const Scene * scenes, guint n,
+    GRand * rand)
+{
+  if (!ds)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (test_digits); i++)
+    for (guint j = 0; j < n; j++)
+      check_scene (ds, test_digits[i], &scenes[j], rand);
+}
+
 static void
 test_digit_on_paper (void)
 {
@@ -350,11 +406,7 @@ test_digit_on_paper (void)
     {120, 60, 4, TRUE, 4.0, TRUE, FALSE, FALSE, 0.0, 0.33},
   };
 
-  if (!ds)
-    return;
-  for (guint i = 0; i < G_N_ELEMENTS (test_digits); i++)
-    for (guint j = 0; j < G_N_ELEMENTS (scenes); j++)
-      check_scene (ds, test_digits[i], &scenes[j], rand);
+  check_scenes (ds, scenes, G_N_ELEMENTS (scenes), rand);
   g_rand_free (rand);
 }
 
@@ -545,6 +597,61 @@ test_clutter_alone (void)
 
     if (cnn_preprocessor_run (pre, &img, whole_frame, out))
       g_error ("clutter scene %u taken for a digit", i);
+    g_free (frame);
+  }
+  g_rand_free (rand);
+  cnn_preprocessor_free (pre);
+}
+
+/* ---- ruled and squared paper --------------------------------------- */
+
+/* A digit written across the rulings, the sheet square or turned, comes
+ * back close to the clean digit: the lines are gone, the strokes that
+ * cross them are not. */
+static void
+test_ruled_paper (void)
+{
+  const CnnDataset *ds = need_mnist ();
+  GRand *rand = g_rand_new_with_seed (17);
+  const Scene scenes[] = {
+    {250, 150, 5, TRUE, 5.0,.paper = PAPER_RULED},
+    {200, 100, 6, TRUE, 5.0,.paper = PAPER_RULED,.paper_angle = 9.0},
+    {260, 160, 5, TRUE, 5.0,.paper = PAPER_SQUARED,.paper_angle = -6.0},
+    {230, 120, 5, TRUE, 5.0,.paper = PAPER_SQUARED,.finger = TRUE},
+  };
+
+  check_scenes (ds, scenes, G_N_ELEMENTS (scenes), rand);
+  g_rand_free (rand);
+}
+
+/* Blank ruled or squared paper, alone or with a finger at the edge, or
+ * with a pen's straight line along the rulings, holds no digit. */
+static void
+test_blank_rulings (void)
+{
+  CnnPreprocessor *pre = new_mnist ("mnist", DIGIT, DIGIT);
+  GRand *rand = g_rand_new_with_seed (18);
+  const Scene scenes[] = {
+    {0, 0, 1, FALSE, 5.0,.paper = PAPER_RULED},
+    {0, 0, 1, FALSE, 5.0,.paper = PAPER_RULED,.paper_angle = 12.0},
+    {0, 0, 1, FALSE, 5.0,.paper = PAPER_SQUARED,.paper_angle = -7.0},
+    {0, 0, 1, FALSE, 5.0,.paper = PAPER_RULED,.finger = TRUE},
+    {0, 0, 1, FALSE, 8.0,.paper = PAPER_SQUARED,.finger = TRUE,
+        .vignette = 0.6},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (scenes); i++) {
+    guint8 *frame = paper_frame (NULL, &scenes[i], rand);
+    CnnImage img = grey_image (frame, FRAME_W, FRAME_H);
+    gfloat out[DIGIT_PIXELS];
+
+    if (cnn_preprocessor_run (pre, &img, whole_frame, out))
+      g_error ("blank paper scene %u taken for a digit", i);
+    /* A dash drawn level in the middle: a pen's line, no digit. */
+    for (guint y = 238; y < 243; y++)
+      memset (frame + y * FRAME_W + 260, 40, 120);
+    if (cnn_preprocessor_run (pre, &img, whole_frame, out))
+      g_error ("a level dash on paper scene %u taken for a digit", i);
     g_free (frame);
   }
   g_rand_free (rand);
@@ -763,6 +870,8 @@ main (int argc, char **argv)
   g_test_add_func ("/mnist/digit-on-paper", test_digit_on_paper);
   g_test_add_func ("/mnist/no-ink", test_no_ink);
   g_test_add_func ("/mnist/clutter-alone", test_clutter_alone);
+  g_test_add_func ("/mnist/ruled-paper", test_ruled_paper);
+  g_test_add_func ("/mnist/blank-rulings", test_blank_rulings);
   g_test_add_func ("/mnist/region", test_region);
   g_test_add_func ("/mnist/prefers-the-centre", test_prefers_the_centre);
   g_test_add_func ("/mnist/input-sizes", test_other_input_sizes);

@@ -1,0 +1,149 @@
+/* Rulings (cnn-rulings.c) on a synthetic ink grid: lines at a known
+ * slope and spacing are found and erased, a stroke crossing them stays
+ * whole, and wide or short things that are no ruling (a table edge, a
+ * tall "1") are left alone.  Expectations come from the drawing. */
+#include "cnn-rulings.h"
+
+#include <math.h>
+#include <string.h>
+
+#define SIDE 224
+#define CELLS (SIDE * SIDE)
+#define SPACING 14
+#define SLOPE 0.1
+#define ZERO 0.05f
+#define THR 0.2f
+
+/* Rows of ruled paper: one cell thick, every SPACING cells, SLOPE cells
+ * down per cell along; ink 0.6 on a background of 0. */
+static gboolean
+on_ruling (guint x, guint y, gint * line)
+{
+  const gdouble v = y - SLOPE * (x + 0.5 - SIDE / 2.0);
+  const glong n = lround (v / SPACING);
+
+  *line = (gint) n;
+  return fabs (v - n * SPACING) < 0.5;
+}
+
+static gfloat *
+ruled_grid (void)
+{
+  gfloat *ink = g_new0 (gfloat, CELLS);
+
+  for (guint y = 0; y < SIDE; y++)
+    for (guint x = 0; x < SIDE; x++) {
+      gint line;
+
+      if (on_ruling (x, y, &line))
+        ink[y * SIDE + x] = 0.6f;
+    }
+  return ink;
+}
+
+/* A stroke: columns x0 .. x1, rows y0 .. y1, full ink. */
+static void
+draw_block (gfloat * ink, guint x0, guint x1, guint y0, guint y1)
+{
+  for (guint y = y0; y <= y1; y++)
+    for (guint x = x0; x <= x1; x++)
+      ink[y * SIDE + x] = 1.0f;
+}
+
+static void
+test_ruled_with_stroke (void)
+{
+  CnnRulings *r = cnn_rulings_new (SIDE, SIDE);
+  gfloat *ink = ruled_grid ();
+  const CnnLineFamily *rows;
+  guint left = 0, whole_lines = 0;
+
+  /* Whole lines: those whose every cell lies inside the grid, away
+   * from its edges. */
+  for (gint n = -20; n <= 20; n++) {
+    const gdouble y_left = n * SPACING + SLOPE * (0.5 - SIDE / 2.0);
+    const gdouble y_right = n * SPACING + SLOPE * (SIDE - 0.5 - SIDE / 2.0);
+
+    whole_lines += MIN (y_left, y_right) >= 3 && MAX (y_left, y_right)
+        <= SIDE - 4;
+  }
+  draw_block (ink, 100, 103, 60, 160);
+  g_assert_cmpuint (cnn_rulings_erase (r, ink, ZERO, THR), >=, whole_lines);
+  rows = cnn_rulings_family (r, FALSE);
+  g_assert_cmpfloat (fabs (rows->slope - SLOPE), <=, 0.011);
+  g_assert_cmpuint (cnn_rulings_family (r, TRUE)->n_lines, ==, 0);
+
+  /* Rows 12 .. 211 hold only lines wholly inside the grid. */
+  for (guint y = 12; y < SIDE - 12; y++)
+    for (guint x = 0; x < SIDE; x++) {
+      gint line;
+
+      /* Ruling cells well away from the stroke are gone ... */
+      if (on_ruling (x, y, &line) && (x < 94 || x > 109)
+          && ink[y * SIDE + x] > 0.0f) {
+        if (left++ < 5)
+          g_test_message ("ruling %d: cell (%u, %u) left", line, x, y);
+      }
+    }
+  g_assert_cmpuint (left, ==, 0);
+  /* ... and the stroke is whole. */
+  for (guint y = 60; y <= 160; y++)
+    for (guint x = 100; x <= 103; x++)
+      g_assert_cmpfloat (ink[y * SIDE + x], ==, 1.0f);
+  g_free (ink);
+  cnn_rulings_free (r);
+}
+
+/* A table edge (30 cells of ink along the bottom) and a tall stroke
+ * (half the grid, a big "1") are no rulings. */
+static void
+test_not_rulings (void)
+{
+  CnnRulings *r = cnn_rulings_new (SIDE, SIDE);
+  gfloat *ink = g_new0 (gfloat, CELLS), *before = g_new (gfloat, CELLS);
+
+  draw_block (ink, 0, SIDE - 1, SIDE - 30, SIDE - 1);
+  draw_block (ink, 110, 113, 40, 40 + SIDE / 2);
+  memcpy (before, ink, sizeof (gfloat) * CELLS);
+  g_assert_cmpuint (cnn_rulings_erase (r, ink, ZERO, THR), ==, 0);
+  g_assert_cmpmem (ink, sizeof (gfloat) * CELLS, before,
+      sizeof (gfloat) * CELLS);
+  g_free (before);
+  g_free (ink);
+  cnn_rulings_free (r);
+}
+
+/* Squared paper: both families, the second at right angles. */
+static void
+test_squared (void)
+{
+  CnnRulings *r = cnn_rulings_new (SIDE, SIDE);
+  gfloat *ink = g_new0 (gfloat, CELLS);
+  guint left = 0;
+
+  for (guint y = 0; y < SIDE; y++)
+    for (guint x = 0; x < SIDE; x++)
+      if (y % SPACING == 7 || x % SPACING == 5)
+        ink[y * SIDE + x] = 0.5f;
+  g_assert_cmpuint (cnn_rulings_erase (r, ink, ZERO, THR), >=,
+      2 * (SIDE / SPACING) - 2);
+  g_assert_cmpfloat (fabs (cnn_rulings_family (r, FALSE)->slope), <=, 0.005);
+  g_assert_cmpfloat (fabs (cnn_rulings_family (r, TRUE)->slope), <=, 0.005);
+  for (guint y = 4; y < SIDE - 4; y++)
+    for (guint x = 4; x < SIDE - 4; x++)
+      if (ink[y * SIDE + x] > 0.0f && left++ < 8)
+        g_test_message ("cell (%u, %u) left", x, y);
+  g_assert_cmpuint (left, ==, 0);
+  g_free (ink);
+  cnn_rulings_free (r);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/rulings/ruled-with-stroke", test_ruled_with_stroke);
+  g_test_add_func ("/rulings/not-rulings", test_not_rulings);
+  g_test_add_func ("/rulings/squared", test_squared);
+  return g_test_run ();
+}
