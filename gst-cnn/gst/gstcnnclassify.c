@@ -53,7 +53,9 @@
  *
  * Every classified buffer carries a #GstCnnClassificationMeta: the
  * class index, its label, the confidence, the probability of every
- * class, the region classified and the model's name.  Applications
+ * class, the region classified, the model's name and, for inputs of up
+ * to 32×32, what the network was given as a grey picture (the 28×28
+ * digit in `mnist` preprocessing; none when there was no ink).  Applications
  * include `<gst/cnn/cnnmeta.h>` (pkg-config module
  * `gstreamer-cnn-meta-1.0`) and call
  * gst_buffer_get_cnn_classification_meta().  Buffers skipped because of
@@ -897,10 +899,17 @@ gst_cnn_classify_attach_meta (GstCnnClassify * self, GstBuffer * buffer,
     const GstCnnClassifyResult * r)
 {
   GstCnnEngine *engine = self->engine;
+  CnnShape input = cnn_network_input_shape (engine->network);
+  GstCnnClassificationMeta *meta;
 
-  gst_buffer_add_cnn_classification_meta (buffer, r->class_id, r->label,
-      r->confidence, engine->n_classes, engine->probabilities, r->roi.x,
-      r->roi.y, r->roi.width, r->roi.height, gst_cnn_engine_name (engine));
+  meta = gst_buffer_add_cnn_classification_meta (buffer, r->class_id,
+      r->label, r->confidence, engine->n_classes, engine->probabilities,
+      r->roi.x, r->roi.y, r->roi.width, r->roi.height,
+      gst_cnn_engine_name (engine));
+  /* For cnnoverlay's show-input: why a digit was read as it was. */
+  if (meta != NULL && engine->input_valid)
+    gst_cnn_classification_meta_set_input (meta, engine->input, input.w,
+        input.h);
 }
 
 static void

@@ -170,7 +170,9 @@ gst_cnn_engine_run_frame (GstCnnEngine * engine, const CnnImage * image,
   gsize size = engine->n_classes * sizeof (gfloat);
   const gfloat *output;
 
-  if (!cnn_preprocessor_run (engine->preprocessor, image, roi, engine->input)) {
+  engine->input_valid = cnn_preprocessor_run (engine->preprocessor, image,
+      roi, engine->input);
+  if (!engine->input_valid) {
     memset (probabilities, 0, size);
     return;
   }

@@ -29,6 +29,8 @@ typedef struct
   CnnNetwork *network;          /* owned by model */
   CnnPreprocessor *preprocessor;
   gfloat *input;                /* one model input, C×H×W */
+  gboolean input_valid;         /* input holds the last frame's (it had
+                                 * something to classify) */
   gfloat *frame_probabilities;  /* n_classes: the last frame's own */
   gfloat *probabilities;        /* n_classes: the result, smoothed */
   guint n_classes;

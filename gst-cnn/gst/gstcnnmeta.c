@@ -27,6 +27,7 @@
 #include <gst/cnn/cnnmeta.h>
 #include <gst/video/video.h>
 
+#include <math.h>
 #include <string.h>
 
 /**
@@ -63,6 +64,8 @@ gst_cnn_classification_meta_init (GstMeta * meta, gpointer params,
   cmeta->roi_x = cmeta->roi_y = 0;
   cmeta->roi_width = cmeta->roi_height = 0;
   cmeta->model = NULL;
+  /* The input's bytes are only read within its size: no need to clear. */
+  cmeta->input_width = cmeta->input_height = 0;
   return TRUE;
 }
 
@@ -99,11 +102,22 @@ gst_cnn_classification_meta_scale_span (guint start, guint size, gint in,
   *new_size = end - first;
 }
 
+static void
+gst_cnn_classification_meta_copy_input (GstCnnClassificationMeta * dest,
+    const GstCnnClassificationMeta * src)
+{
+  dest->input_width = src->input_width;
+  dest->input_height = src->input_height;
+  memcpy (dest->input, src->input,
+      (gsize) src->input_width * src->input_height);
+}
+
 static gboolean
 gst_cnn_classification_meta_transform (GstBuffer * dest, GstMeta * meta,
     GstBuffer * buffer, GQuark type, gpointer data)
 {
   GstCnnClassificationMeta *src = (GstCnnClassificationMeta *) meta;
+  GstCnnClassificationMeta *added;
   guint x = src->roi_x, y = src->roi_y;
   guint width = src->roi_width, height = src->roi_height;
 
@@ -127,9 +141,14 @@ gst_cnn_classification_meta_transform (GstBuffer * dest, GstMeta * meta,
     return FALSE;
   }
 
-  return gst_buffer_add_cnn_classification_meta (dest, src->class_id,
+  added = gst_buffer_add_cnn_classification_meta (dest, src->class_id,
       src->label, src->confidence, src->n_classes, src->probabilities,
-      x, y, width, height, src->model) != NULL;
+      x, y, width, height, src->model);
+  if (added == NULL)
+    return FALSE;
+  /* What the network saw does not change with the frame's size. */
+  gst_cnn_classification_meta_copy_input (added, src);
+  return TRUE;
 }
 
 /**
@@ -237,4 +256,71 @@ gst_buffer_get_cnn_classification_meta (GstBuffer * buffer)
 
   return (GstCnnClassificationMeta *) gst_buffer_get_meta (buffer,
       GST_CNN_CLASSIFICATION_META_API_TYPE);
+}
+
+/* values (n) → min, max of those that are numbers; FALSE when none is. */
+static gboolean
+gst_cnn_classification_meta_range (const gfloat * values, guint n,
+    gfloat * min, gfloat * max)
+{
+  gboolean any = FALSE;
+
+  for (guint i = 0; i < n; i++) {
+    if (isnan (values[i]))
+      continue;
+    if (!any || values[i] < *min)
+      *min = values[i];
+    if (!any || values[i] > *max)
+      *max = values[i];
+    any = TRUE;
+  }
+  return any;
+}
+
+/**
+ * gst_cnn_classification_meta_set_input:
+ * @meta: a #GstCnnClassificationMeta
+ * @values: (array) (nullable): @width × @height values, row by row: the
+ *   first channel of the network's input
+ * @width: width of the input in pixels
+ * @height: height of the input in pixels
+ *
+ * Keeps what the network was given in @meta, as a grey picture for
+ * people to look at (#GstCnnClassificationMeta.input): values in 0..1
+ * become 0..255 as they are, so that the ink's strength shows; values
+ * outside it (a normalised input) are stretched from their minimum and
+ * maximum to 0..255.  Not-a-number values become 0.
+ *
+ * %NULL @values, an empty size, or one of more than
+ * %GST_CNN_CLASSIFICATION_META_MAX_INPUT pixels leave @meta without an
+ * input (0×0).
+ */
+void
+gst_cnn_classification_meta_set_input (GstCnnClassificationMeta * meta,
+    const gfloat * values, guint width, guint height)
+{
+  guint n = width * height;
+  gfloat min = 0.0f, max = 0.0f, offset = 0.0f, scale = 255.0f;
+
+  g_return_if_fail (meta != NULL);
+
+  meta->input_width = meta->input_height = 0;
+  if (values == NULL || width == 0 || height == 0
+      || width > GST_CNN_CLASSIFICATION_META_MAX_INPUT
+      || n > GST_CNN_CLASSIFICATION_META_MAX_INPUT)
+    return;
+
+  if (gst_cnn_classification_meta_range (values, n, &min, &max)
+      && (min < 0.0f || max > 1.0f)) {
+    offset = min;
+    scale = max > min ? 255.0f / (max - min) : 0.0f;
+  }
+  for (guint i = 0; i < n; i++) {
+    gfloat v = (values[i] - offset) * scale;
+
+    /* NaN fails both tests and becomes 0. */
+    meta->input[i] = v >= 255.0f ? 255 : v > 0.0f ? (guint8) lrintf (v) : 0;
+  }
+  meta->input_width = width;
+  meta->input_height = height;
 }

@@ -40,6 +40,16 @@ typedef struct _GstCnnClassificationMeta GstCnnClassificationMeta;
 #define GST_CNN_CLASSIFICATION_META_INLINE_CLASSES 32
 
 /**
+ * GST_CNN_CLASSIFICATION_META_MAX_INPUT:
+ *
+ * The largest network input, in pixels (height × width), that a meta
+ * keeps for showing (#GstCnnClassificationMeta.input): 32×32, room for
+ * the 28×28 digits of MNIST.  It is held in the meta itself, so keeping
+ * it allocates nothing.
+ */
+#define GST_CNN_CLASSIFICATION_META_MAX_INPUT 1024
+
+/**
  * GstCnnClassificationMeta:
  * @meta: the parent #GstMeta
  * @class_id: index of the winning class in label order, or -1 when there
@@ -55,17 +65,26 @@ typedef struct _GstCnnClassificationMeta GstCnnClassificationMeta;
  * @roi_width: width of the region classified, in frame pixels
  * @roi_height: height of the region classified, in frame pixels
  * @model: (nullable): name of the model that produced the result
+ * @input_width: width of @input in pixels; 0 when the meta holds no input
+ * @input_height: height of @input in pixels; 0 when the meta holds no input
+ * @input: (array fixed-size=1024): what the network was given, as a grey
+ *   picture for people to look at: @input_width × @input_height bytes, row
+ *   by row, of the input's first channel, 0 black to 255 white.  An input
+ *   in 0..1 (the `mnist` and plain `resize` preprocessing) is mapped
+ *   from 0..1, a normalised one from its own minimum..maximum.  0×0 when
+ *   nothing was classified (no ink), or when the network's input is
+ *   larger than %GST_CNN_CLASSIFICATION_META_MAX_INPUT pixels
  *
  * The result of classifying one video frame (or a region of it) with a
  * convolutional network, attached by the `cnnclassify` element.  The
- * strings and the array belong to the meta and are only to be read:
+ * strings and the arrays belong to the meta and are only to be read:
  * @label and @model are interned (g_intern_string()), and @probabilities
  * points into the meta itself for up to
  * %GST_CNN_CLASSIFICATION_META_INLINE_CLASSES classes.
  *
  * The meta survives buffer copies; when a frame is scaled (for example
- * by `videoscale`) the region is scaled with it; any other transform
- * drops it.
+ * by `videoscale`) the region is scaled with it and @input kept as it
+ * is; any other transform drops it.
  */
 struct _GstCnnClassificationMeta
 {
@@ -78,6 +97,8 @@ struct _GstCnnClassificationMeta
   gfloat *probabilities;
   guint roi_x, roi_y, roi_width, roi_height;
   gchar *model;
+  guint input_width, input_height;
+  guint8 input[GST_CNN_CLASSIFICATION_META_MAX_INPUT];
 
   /*< private >*/
   gfloat inline_probabilities[GST_CNN_CLASSIFICATION_META_INLINE_CLASSES];
@@ -94,6 +115,9 @@ GstCnnClassificationMeta *gst_buffer_add_cnn_classification_meta (GstBuffer *
 
 GstCnnClassificationMeta *gst_buffer_get_cnn_classification_meta (GstBuffer *
     buffer);
+
+void gst_cnn_classification_meta_set_input (GstCnnClassificationMeta * meta,
+    const gfloat * values, guint width, guint height);
 
 G_END_DECLS
 
