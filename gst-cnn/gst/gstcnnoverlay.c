@@ -26,7 +26,16 @@
  *   #GstCnnOverlay:color, on a dark panel to the right of the box (to
  *   its left, or inside its bottom-right corner, when there is no room)
  *   (#GstCnnOverlay:show-bars).  Models with more than 32 classes get
- *   no chart.
+ *   no chart;
+ * * the input: what the network was given (the meta's input, e.g. the
+ *   28×28 digit cut out, thickened and centred by `mnist`
+ *   preprocessing), white ink on black as the network sees it, as a
+ *   picture beside the tag with a thin frame in the tag's colour, each
+ *   input pixel a square of frame pixels (4 at 640×480)
+ *   (#GstCnnOverlay:show-input, off by default).  It shows a person at
+ *   a webcam why a digit is misread: a ruling taken for a stroke, a
+ *   finger in the picture, a stroke lost to the light.  Frames whose
+ *   meta has no input (no ink) get none.
  *
  * Sizes follow the frame, so that the drawing stays legible from 160×120
  * to 1920×1080; #GstCnnOverlay:font-scale adjusts them.  The element
@@ -65,6 +74,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_cnn_overlay_debug);
 
 #define DEFAULT_SHOW_BOX TRUE
 #define DEFAULT_SHOW_BARS TRUE
+#define DEFAULT_SHOW_INPUT FALSE
 #define DEFAULT_COLOR 0xff20e060
 #define DEFAULT_FONT_SCALE 1.0
 
@@ -79,6 +89,7 @@ enum
   PROP_0,
   PROP_SHOW_BOX,
   PROP_SHOW_BARS,
+  PROP_SHOW_INPUT,
   PROP_COLOR,
   PROP_FONT_SCALE,
 };
@@ -104,6 +115,7 @@ typedef struct
 {
   gboolean show_box;
   gboolean show_bars;
+  gboolean show_input;
   guint32 color;                /* 0xAARRGGBB */
   gdouble font_scale;
 } GstCnnOverlaySettings;
@@ -117,7 +129,10 @@ typedef struct
   gdouble bar_font_px;          /* chart labels */
   guint row;                    /* chart row pitch */
   guint bar_length;             /* a bar of probability 1 */
-  guint gap;                    /* between the box and the chart */
+  guint gap;                    /* between the box and the chart, and
+                                 * between the tag and the input */
+  guint cell;                   /* the input: frame pixels per input pixel */
+  guint border;                 /* the input's frame */
 } GstCnnOverlayMetrics;
 
 typedef struct
@@ -138,6 +153,8 @@ typedef struct
   gchar label[LABEL_MAX];
   guint n_bars;                 /* 0: no chart */
   guint16 bars[MAX_BARS];       /* bar lengths in pixels */
+  guint input_width, input_height;      /* 0×0: no input shown */
+  guint8 input[GST_CNN_CLASSIFICATION_META_MAX_INPUT];
 } GstCnnOverlayKey;
 
 /* One piece of the drawing (a box edge, the tag, the chart): an ARGB
@@ -161,6 +178,7 @@ enum
   PART_RIGHT,
   PART_TAG,
   PART_CHART,
+  PART_INPUT,
   N_PARTS
 };
 
@@ -218,6 +236,13 @@ gst_cnn_overlay_install_properties (GObjectClass * gobject_class)
           "classes get no chart", DEFAULT_SHOW_BARS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_SHOW_INPUT,
+      g_param_spec_boolean ("show-input", "Show input",
+          "Draw what the network was given (the meta's input, e.g. the "
+          "28x28 digit of mnist preprocessing) as a picture beside the "
+          "label, white ink on black (default false)", DEFAULT_SHOW_INPUT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_COLOR,
       g_param_spec_uint ("color", "Color",
           "Colour of the box, the label tag and the winning class's bar, as "
@@ -227,7 +252,8 @@ gst_cnn_overlay_install_properties (GObjectClass * gobject_class)
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_FONT_SCALE,
       g_param_spec_double ("font-scale", "Font scale",
-          "Size of the label and the chart relative to the automatic size, "
+          "Size of the label, the chart and the input relative to the "
+          "automatic size, "
           "which follows the frame (label text 5.5% of the frame's smaller "
           "side, at least 10 pixels): 0.25 to 4, default 1", 0.25, 4.0,
           DEFAULT_FONT_SCALE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
@@ -272,6 +298,7 @@ gst_cnn_overlay_init (GstCnnOverlay * self)
 {
   self->settings.show_box = DEFAULT_SHOW_BOX;
   self->settings.show_bars = DEFAULT_SHOW_BARS;
+  self->settings.show_input = DEFAULT_SHOW_INPUT;
   self->settings.color = DEFAULT_COLOR;
   self->settings.font_scale = DEFAULT_FONT_SCALE;
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
@@ -391,6 +418,10 @@ gst_cnn_overlay_compute_metrics (guint width, guint height,
   m->row = (guint) ceil (m->bar_font_px * 1.3);
   m->bar_length = (guint) lround (m->bar_font_px * 3.0);
   m->gap = m->line + 2;
+  /* 4 frame pixels an input pixel at 640×480: a 28×28 digit about as
+   * tall as three lines of the tag. */
+  m->cell = MAX (1, (guint) lround (m->font_px / 7.0));
+  m->border = m->line - 1;
 }
 
 static gdouble
@@ -411,6 +442,22 @@ gst_cnn_overlay_copy_label (gchar * dst, const gchar * src)
   n = end - src;
   memcpy (dst, src, n);
   dst[n] = '\0';
+}
+
+/* Only a well-formed input: a meta made by hand may say anything. */
+static void
+gst_cnn_overlay_copy_input (GstCnnOverlayKey * key,
+    const GstCnnClassificationMeta * meta)
+{
+  guint width = meta->input_width, height = meta->input_height;
+
+  if (width == 0 || height == 0
+      || width > GST_CNN_CLASSIFICATION_META_MAX_INPUT
+      || height > GST_CNN_CLASSIFICATION_META_MAX_INPUT / width)
+    return;
+  key->input_width = width;
+  key->input_height = height;
+  memcpy (key->input, meta->input, (gsize) width * height);
 }
 
 static GstCnnOverlayRect
@@ -447,6 +494,8 @@ gst_cnn_overlay_make_key (GstCnnOverlay * self,
   key->has_label = meta->label != NULL;
   if (key->has_label)
     gst_cnn_overlay_copy_label (key->label, meta->label);
+  if (settings->show_input)
+    gst_cnn_overlay_copy_input (key, meta);
 
   if (!settings->show_bars || meta->probabilities == NULL
       || meta->n_classes == 0 || meta->n_classes > MAX_BARS)
@@ -465,14 +514,18 @@ gst_cnn_overlay_key_equal (const GstCnnOverlayKey * a,
   const GstCnnOverlaySettings *sa = &a->settings, *sb = &b->settings;
 
   return sa->show_box == sb->show_box && sa->show_bars == sb->show_bars
-      && sa->color == sb->color && sa->font_scale == sb->font_scale
+      && sa->show_input == sb->show_input && sa->color == sb->color && sa->font_scale == sb->font_scale
       && a->frame_width == b->frame_width
       && a->frame_height == b->frame_height
       && memcmp (&a->roi, &b->roi, sizeof (a->roi)) == 0
       && a->class_id == b->class_id && a->percent == b->percent
       && a->has_label == b->has_label && strcmp (a->label, b->label) == 0
       && a->n_bars == b->n_bars
-      && memcmp (a->bars, b->bars, a->n_bars * sizeof (a->bars[0])) == 0;
+      && memcmp (a->bars, b->bars, a->n_bars * sizeof (a->bars[0])) == 0
+      && a->input_width == b->input_width
+      && a->input_height == b->input_height
+      && memcmp (a->input, b->input,
+      (gsize) a->input_width * a->input_height) == 0;
 }
 
 /* ---- drawing ------------------------------------------------------------ */
@@ -589,13 +642,21 @@ gst_cnn_overlay_place_tag (const GstCnnOverlayKey * key, gint width,
   return tag;
 }
 
-static void
+/* The tag's colour, and the input's frame's: grey when there is no
+ * class. */
+static guint32
+gst_cnn_overlay_tag_color (const GstCnnOverlayKey * key)
+{
+  return key->class_id < 0 ? 0xd9595959 : key->settings.color;
+}
+
+/* Draws the tag and returns where it went, for the input to go beside. */
+static GstCnnOverlayRect
 gst_cnn_overlay_draw_tag (GstCnnOverlay * self, const GstCnnOverlayKey * key,
     const GstCnnOverlayMetrics * m)
 {
   GstCnnOverlayPart *part = &self->parts[PART_TAG];
-  gboolean none = key->class_id < 0;
-  guint32 background = none ? 0xd9595959 : key->settings.color;
+  guint32 background = gst_cnn_overlay_tag_color (key);
   gint pad_x = m->pad + 1, pad_y = MAX (1, (gint) m->pad / 3);
   gint max_text = (gint) key->frame_width - 2 * pad_x;
   gchar text[LABEL_MAX + 32];
@@ -609,7 +670,7 @@ gst_cnn_overlay_draw_tag (GstCnnOverlay * self, const GstCnnOverlayKey * key,
       extents.height + 2 * pad_y);
   if (!gst_cnn_overlay_part_begin (part, &tag, key->frame_width,
           key->frame_height))
-    return;
+    return tag;
 
   gst_cnn_overlay_set_color (part->cr, background, 1.0);
   cairo_paint (part->cr);
@@ -617,6 +678,77 @@ gst_cnn_overlay_draw_tag (GstCnnOverlay * self, const GstCnnOverlayKey * key,
       gst_cnn_overlay_text_color_on (background | 0xff000000), 1.0);
   gst_cnn_overlay_show_text (self, part->cr, pad_x - extents.x,
       pad_y - extents.y);
+  gst_cnn_overlay_add_part (self, part);
+  return tag;
+}
+
+/* Right of the tag, level with its top; when the tag sits on the box
+ * and there is room, with its bottom on the box as the tag's.  Left of
+ * the tag when the frame ends first. */
+static GstCnnOverlayRect
+gst_cnn_overlay_place_input (const GstCnnOverlayKey * key,
+    const GstCnnOverlayRect * tag, gint gap, gint width, gint height)
+{
+  gint frame_w = key->frame_width, frame_h = key->frame_height;
+  GstCnnOverlayRect inset = { tag->x + tag->width + gap, tag->y, width,
+    height
+  };
+
+  if (tag->y + tag->height <= key->roi.y && key->roi.y - height >= 0)
+    inset.y = key->roi.y - height;
+  if (inset.x + width > frame_w && tag->x - gap - width >= 0)
+    inset.x = tag->x - gap - width;
+  inset.x = CLAMP (inset.x, 0, MAX (frame_w - width, 0));
+  inset.y = CLAMP (inset.y, 0, MAX (frame_h - height, 0));
+  return inset;
+}
+
+/* input (w × h, grey) → the part's pixels inside its frame of @border
+ * pixels, each input pixel an opaque @cell × @cell square.  Written
+ * straight into the picture: nearest-neighbour by construction, with
+ * nothing for cairo to set up.  The part is the whole inset, unclipped. */
+static void
+gst_cnn_overlay_fill_cells (GstCnnOverlayPart * part,
+    const GstCnnOverlayKey * key, guint cell, guint border)
+{
+  guint width = key->input_width * cell, height = key->input_height * cell;
+
+  cairo_surface_flush (part->surface);
+  for (guint y = 0; y < height; y++) {
+    const guint8 *in = key->input + (y / cell) * key->input_width;
+    guint32 *out = (guint32 *) (part->pixels +
+        (gsize) (border + y) * part->width * 4) + border;
+
+    for (guint x = 0; x < width; x++) {
+      guint32 grey = in[x / cell];
+
+      out[x] = 0xff000000 | grey << 16 | grey << 8 | grey;
+    }
+  }
+  cairo_surface_mark_dirty (part->surface);
+}
+
+static void
+gst_cnn_overlay_draw_input (GstCnnOverlay * self,
+    const GstCnnOverlayKey * key, const GstCnnOverlayMetrics * m,
+    const GstCnnOverlayRect * tag)
+{
+  GstCnnOverlayPart *part = &self->parts[PART_INPUT];
+  gint width = key->input_width * m->cell + 2 * m->border;
+  gint height = key->input_height * m->cell + 2 * m->border;
+  GstCnnOverlayRect inset;
+
+  /* A picture cut by the frame's edge would mislead: none at all. */
+  if (width > (gint) key->frame_width || height > (gint) key->frame_height)
+    return;
+  inset = gst_cnn_overlay_place_input (key, tag, m->gap, width, height);
+  if (!gst_cnn_overlay_part_begin (part, &inset, key->frame_width,
+          key->frame_height))
+    return;
+
+  gst_cnn_overlay_set_color (part->cr, gst_cnn_overlay_tag_color (key), 1.0);
+  cairo_paint (part->cr);
+  gst_cnn_overlay_fill_cells (part, key, m->cell, m->border);
   gst_cnn_overlay_add_part (self, part);
 }
 
@@ -737,6 +869,7 @@ gst_cnn_overlay_render (GstCnnOverlay * self, const GstCnnOverlayKey * key)
 {
   gboolean has_region = key->roi.width > 0 && key->roi.height > 0;
   GstCnnOverlayMetrics m;
+  GstCnnOverlayRect tag;
 
   /* First let go of the parts' buffers, so they can be drawn again. */
   g_clear_pointer (&self->composition, gst_video_overlay_composition_unref);
@@ -747,11 +880,14 @@ gst_cnn_overlay_render (GstCnnOverlay * self, const GstCnnOverlayKey * key)
     gst_cnn_overlay_draw_box (self, key, &m);
   if (key->n_bars > 0)
     gst_cnn_overlay_draw_chart (self, key, &m);
-  gst_cnn_overlay_draw_tag (self, key, &m);
+  tag = gst_cnn_overlay_draw_tag (self, key, &m);
+  if (key->input_width > 0)
+    gst_cnn_overlay_draw_input (self, key, &m, &tag);
 
-  GST_DEBUG_OBJECT (self, "drew class %d (%u%%), region %d,%d %dx%d, %u bars",
-      key->class_id, key->percent, key->roi.x, key->roi.y, key->roi.width,
-      key->roi.height, key->n_bars);
+  GST_DEBUG_OBJECT (self, "drew class %d (%u%%), region %d,%d %dx%d, %u bars,"
+      " input %ux%u", key->class_id, key->percent, key->roi.x, key->roi.y,
+      key->roi.width, key->roi.height, key->n_bars, key->input_width,
+      key->input_height);
 }
 
 /* ---- element ------------------------------------------------------------ */
@@ -825,6 +961,9 @@ gst_cnn_overlay_set_property (GObject * object, guint prop_id,
     case PROP_SHOW_BARS:
       self->settings.show_bars = g_value_get_boolean (value);
       break;
+    case PROP_SHOW_INPUT:
+      self->settings.show_input = g_value_get_boolean (value);
+      break;
     case PROP_COLOR:
       self->settings.color = g_value_get_uint (value);
       break;
@@ -851,6 +990,9 @@ gst_cnn_overlay_get_property (GObject * object, guint prop_id,
       break;
     case PROP_SHOW_BARS:
       g_value_set_boolean (value, self->settings.show_bars);
+      break;
+    case PROP_SHOW_INPUT:
+      g_value_set_boolean (value, self->settings.show_input);
       break;
     case PROP_COLOR:
       g_value_set_uint (value, self->settings.color);
