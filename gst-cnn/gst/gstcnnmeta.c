@@ -39,7 +39,12 @@ GType
 gst_cnn_classification_meta_api_get_type (void)
 {
   static GType type = 0;
-  static const gchar *tags[] = { GST_META_TAG_VIDEO_STR, NULL };
+  /* "size": videoscale hands only metas so tagged to the scale
+   * transform (the others it copies as they are), and the region is in
+   * frame pixels. */
+  static const gchar *tags[] = { GST_META_TAG_VIDEO_STR,
+    GST_META_TAG_VIDEO_SIZE_STR, NULL
+  };
 
   if (g_once_init_enter (&type)) {
     GType api = gst_meta_api_type_register ("GstCnnClassificationMetaAPI",

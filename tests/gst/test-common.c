@@ -39,3 +39,15 @@ test_video_info (GstVideoInfo * info, const gchar * format, guint width,
   GST_VIDEO_INFO_FPS_N (info) = 30;
   GST_VIDEO_INFO_FPS_D (info) = 1;
 }
+
+void
+test_load_system_plugin (const gchar * name)
+{
+  gchar *file = g_strdup_printf ("%s/libgst%s.so", GST_PLUGINS_DIR, name);
+  GError *err = NULL;
+  GstPlugin *plugin = gst_plugin_load_file (file, &err);
+
+  fail_unless (plugin != NULL, "%s", err ? err->message : file);
+  gst_object_unref (plugin);
+  g_free (file);
+}

@@ -21,4 +21,9 @@ gchar *test_save_model (const gchar * dir, const gchar * name,
 void test_video_info (GstVideoInfo * info, const gchar * format,
     guint width, guint height);
 
+/* Loads GStreamer's own plugin libgst@name.so: the tests' registry
+ * holds this build's plugin only.  Fails the running test when it
+ * cannot. */
+void test_load_system_plugin (const gchar * name);
+
 G_END_DECLS
