@@ -54,9 +54,9 @@
  * Every classified buffer carries a #GstCnnClassificationMeta: the
  * class index, its label, the confidence, the probability of every
  * class, the region classified, the model's name and, for inputs of up
- * to 32×32, what the network was given as a grey picture (the 28×28
- * digit in `mnist` preprocessing; none when there was no ink).  Applications
- * include `<gst/cnn/cnnmeta.h>` (pkg-config module
+ * to 784 pixels (28×28), what the network was given as a grey picture
+ * (the digit of `mnist` preprocessing; none when there was no ink).
+ * Applications include `<gst/cnn/cnnmeta.h>` (pkg-config module
  * `gstreamer-cnn-meta-1.0`) and call
  * gst_buffer_get_cnn_classification_meta().  Buffers skipped because of
  * #GstCnnClassify:interval carry no meta.

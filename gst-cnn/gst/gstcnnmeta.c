@@ -30,6 +30,13 @@
 #include <math.h>
 #include <string.h>
 
+/* gst_buffer_add_meta() takes the meta's item (the struct and 16 bytes)
+ * from g_slice, which serves up to 1008 bytes from per-thread magazines
+ * and mallocs anything larger: past this every classified frame would
+ * cost a malloc (tests/gst/test-allocations.c counts them).  A new field
+ * must fit, or something else shrink (the input to 4 bits a pixel). */
+G_STATIC_ASSERT (sizeof (GstCnnClassificationMeta) + 16 <= 1008);
+
 /**
  * gst_cnn_classification_meta_api_get_type:
  *

@@ -43,11 +43,12 @@ typedef struct _GstCnnClassificationMeta GstCnnClassificationMeta;
  * GST_CNN_CLASSIFICATION_META_MAX_INPUT:
  *
  * The largest network input, in pixels (height × width), that a meta
- * keeps for showing (#GstCnnClassificationMeta.input): 32×32, room for
- * the 28×28 digits of MNIST.  It is held in the meta itself, so keeping
- * it allocates nothing.
+ * keeps for showing (#GstCnnClassificationMeta.input): 784, the 28×28
+ * of MNIST.  It is held in the meta itself, so keeping it allocates
+ * nothing; a larger one would make the meta too big for GLib's slice
+ * allocator to serve without a malloc per frame.
  */
-#define GST_CNN_CLASSIFICATION_META_MAX_INPUT 1024
+#define GST_CNN_CLASSIFICATION_META_MAX_INPUT 784
 
 /**
  * GstCnnClassificationMeta:
@@ -67,7 +68,7 @@ typedef struct _GstCnnClassificationMeta GstCnnClassificationMeta;
  * @model: (nullable): name of the model that produced the result
  * @input_width: width of @input in pixels; 0 when the meta holds no input
  * @input_height: height of @input in pixels; 0 when the meta holds no input
- * @input: (array fixed-size=1024): what the network was given, as a grey
+ * @input: (array fixed-size=784): what the network was given, as a grey
  *   picture for people to look at: @input_width × @input_height bytes, row
  *   by row, of the input's first channel, 0 black to 255 white.  An input
  *   in 0..1 (the `mnist` and plain `resize` preprocessing) is mapped
