@@ -4,7 +4,8 @@
 # videotestsrc (textoverlay, fed by a subtitle track), classified by the
 # bundled digit model, and the results printed as they come.  With a
 # display (and no --headless) the frames are also shown in a window, with
-# cnnoverlay drawing the region, the label and a bar per class.
+# cnnoverlay drawing the region, the label, a bar per class and the 28×28
+# picture the network was given.
 # No camera and no download needed.
 #
 #   pipelines/demo.sh [--headless] [--seconds N]
@@ -21,7 +22,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --headless) headless=1 ;;
     --seconds) seconds=$2; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "demo.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -50,8 +51,8 @@ for ((i = 0; i < seconds; i++)); do
 done > "$work/digits.srt"
 
 if [ "$headless" = 0 ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-  sink="cnnoverlay ! videoconvert ! autovideosink"
-  echo "demo.sh: showing the frames with cnnoverlay's box, label and bars in a window; results below"
+  sink="cnnoverlay show-input=true ! videoconvert ! autovideosink"
+  echo "demo.sh: showing the frames with cnnoverlay's box, label, bars and the network's input in a window; results below"
 else
   sink="fakesink sync=true"
   echo "demo.sh: no display (or --headless): printing the results only"
