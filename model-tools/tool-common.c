@@ -110,13 +110,29 @@ tool_thousands (guint64 value)
   return g_string_free (out, FALSE);
 }
 
+/* @arg with a path (or an --option=path's value) by its last part: the
+ * folders are the training machine's, and a model file travels. */
+static gchar *
+without_folders (const gchar * arg)
+{
+  const gchar *eq = g_str_has_prefix (arg, "--") ? strchr (arg, '=') : NULL;
+  const gchar *value = eq ? eq + 1 : arg;
+  g_autofree gchar *base = NULL;
+
+  if (!strchr (value, '/'))
+    return g_strdup (arg);
+  base = g_path_get_basename (value);
+  return eq ? g_strdup_printf ("%.*s%s", (gint) (value - arg), arg, base)
+      : g_steal_pointer (&base);
+}
+
 gchar *
 tool_command_line (int argc, char **argv)
 {
   GString *line = g_string_new ("cnn");
 
   for (int i = 0; i < argc; i++) {
-    const gchar *arg = argv[i];
+    g_autofree gchar *arg = without_folders (argv[i]);
     gboolean plain = *arg != '\0';
 
     for (const gchar * p = arg; *p && plain; p++)
