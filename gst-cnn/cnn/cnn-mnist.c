@@ -93,6 +93,7 @@
 #define FLAT_ELONGATION 6.0     /* long over wide, of a flat stroke */
 #define FLAT_ANGLE 20.0         /* degrees from level */
 #define RULING_ANGLE 12.0       /* degrees from the rulings */
+#define MAX_BLOB_WIDTH 0.42     /* stroke width over size, of strokes */
 /* Parts joining the main component. */
 #define PART_GAP 0.2            /* of the main one's longer side */
 #define PART_MIN_FRACTION 0.03  /* of the main one's area */
@@ -118,6 +119,7 @@ typedef struct
   guint x0, y0, x1, y1;         /* bounding box, inclusive */
   gdouble sum_x, sum_y;         /* of cell centres */
   gdouble sum_xx, sum_xy, sum_yy;       /* ... and their products */
+  guint n_runs, shared;         /* runs; cells shared with the row above */
   gfloat peak;
   guint border;                 /* cells on the region's edge */
   gboolean selected;            /* part of the digit */
@@ -895,6 +897,56 @@ component_add_run (CnnMnist * m, guint32 id, const CnnRun * r)
     c->border += (r->x0 == 0) + (r->x1 == m->w - 1);
 }
 
+/* Cells shared by run @r and the runs [from, to) of the row above (left
+ * to right), which are all of its component; @from moves past those left
+ * of @r. */
+static guint
+overlap_above (const CnnMnist * m, const CnnRun * r, guint * from, guint to)
+{
+  guint shared = 0;
+
+  while (*from < to && m->runs[*from].x1 < r->x0)
+    (*from)++;
+  for (guint i = *from; i < to && m->runs[i].x0 <= r->x1; i++) {
+    const CnnRun *p = &m->runs[i];
+
+    shared += MIN (p->x1, r->x1) - MAX (p->x0, r->x0) + 1;
+  }
+  return shared;
+}
+
+/* Each component's runs and the cells they share with the row above,
+ * which make its perimeter. */
+static void
+count_shared_cells (CnnMnist * m)
+{
+  guint prev_start = 0, row_start = 0, from = 0;
+
+  for (guint i = 0; i < m->n_runs; i++) {
+    const CnnRun *r = &m->runs[i];
+
+    if (i == 0 || r->y != m->runs[i - 1].y) {
+      /* A new row: the one before it is above if adjacent. */
+      prev_start = i > 0 && m->runs[i - 1].y + 1 == r->y ? row_start : i;
+      row_start = i;
+      from = prev_start;
+    }
+    if (r->id == 0)
+      continue;
+    m->comps[r->id].n_runs++;
+    m->comps[r->id].shared += overlap_above (m, r, &from, row_start);
+  }
+}
+
+/* The cell edges around a component: two a run along the rows, and
+ * across them each row's cells less those shared with the row above,
+ * counted on both sides. */
+static inline guint64
+component_edges (const CnnComponent * c)
+{
+  return 2 * (guint64) c->n_runs + 2 * ((guint64) c->area - c->shared);
+}
+
 static void
 label_components (CnnMnist * m, gfloat thr)
 {
@@ -926,6 +978,7 @@ label_components (CnnMnist * m, gfloat thr)
     if (root->id != 0)
       component_add_run (m, root->id, &m->runs[i]);
   }
+  count_shared_cells (m);
 }
 
 /* Whether a component on the region's border may be a digit that the
@@ -963,6 +1016,20 @@ is_flat_stroke (const CnnMnist * m, const CnnComponent * c, gdouble aspect)
       <= RULING_ANGLE * G_PI / 180.0;
 }
 
+/* Whether component @c is a filled blob rather than strokes (a shadow,
+ * a fingertip, a smudge): its stroke width is a large part of its
+ * size.  A disc's is half its diameter; MNIST's boldest digits' about a
+ * third of their height. */
+static gboolean
+is_blob (const CnnComponent * c, gdouble aspect)
+{
+  const gdouble width = 2.0 * c->area / MAX (component_edges (c), 1);
+  const gdouble extent = MAX ((c->x1 - c->x0 + 1) * aspect,
+      (gdouble) c->y1 - c->y0 + 1);
+
+  return width > MAX_BLOB_WIDTH * extent;
+}
+
 /* The main ink component, 0 if none is large enough: the best by area
  * over (1 + (distance to the centre / radius)²).  Of those on the
  * region's border, only the ones it may have cut count, at a fiftieth:
@@ -982,7 +1049,7 @@ choose_main (const CnnMnist * m, gdouble aspect)
     gdouble dx, dy, score;
 
     if (c->area < min_area || (c->border && !may_be_cut_digit (c))
-        || is_flat_stroke (m, c, aspect))
+        || is_flat_stroke (m, c, aspect) || is_blob (c, aspect))
       continue;
     if (MAX ((c->x1 - c->x0 + 1) * aspect, (gdouble) c->y1 - c->y0 + 1)
         < min_extent)
@@ -1312,54 +1379,23 @@ render_digit (CnnMnist * m, const CnnPlacement * p, gfloat * out)
 
 /* ---- stroke width -------------------------------------------------- */
 
-/* Cells shared by run @r and the selected runs [from, to) of the row
- * above (left to right); @from moves past those left of @r. */
-static guint
-overlap_above (const CnnMnist * m, const CnnRun * r, guint * from, guint to)
-{
-  guint shared = 0;
-
-  while (*from < to && m->runs[*from].x1 < r->x0)
-    (*from)++;
-  for (guint i = *from; i < to && m->runs[i].x0 <= r->x1; i++) {
-    const CnnRun *p = &m->runs[i];
-
-    if (run_selected (m, p))
-      shared += MIN (p->x1, r->x1) - MAX (p->x0, r->x0) + 1;
-  }
-  return shared;
-}
-
 /* The digit's mean stroke width in work cells: twice its area over its
  * perimeter (a stroke w wide and l long has w·l cells and 2·(w + l)
- * edges), from the selected components' runs.  Edges along rows: two a
- * run; across rows: each row's cells less those it shares with the row
- * above, counted on both sides. */
+ * edges), over the selected components. */
 static gdouble
 stroke_width (const CnnMnist * m)
 {
-  guint64 area = 0, shared = 0, n_runs = 0;
-  guint prev_start = 0, prev_end = 0, row_start = 0, from = 0;
+  guint64 area = 0, edges = 0;
 
-  for (guint i = 0; i < m->n_runs; i++) {
-    const CnnRun *r = &m->runs[i];
+  for (guint32 id = 1; id <= m->n_comps; id++) {
+    const CnnComponent *c = &m->comps[id];
 
-    if (i == row_start || r->y != m->runs[i - 1].y) {
-      /* A new row: the one before it is "above" if adjacent. */
-      gboolean adjacent = i > 0 && m->runs[i - 1].y + 1 == r->y;
-
-      prev_start = adjacent ? row_start : i;
-      prev_end = i;
-      row_start = i;
-      from = prev_start;
+    if (c->selected) {
+      area += c->area;
+      edges += component_edges (c);
     }
-    if (!run_selected (m, r))
-      continue;
-    area += r->x1 - r->x0 + 1;
-    n_runs++;
-    shared += overlap_above (m, r, &from, prev_end);
   }
-  return area ? 2.0 * area / (2.0 * n_runs + 2.0 * (area - shared)) : 0.0;
+  return edges ? 2.0 * area / edges : 0.0;
 }
 
 /* ---- per frame ----------------------------------------------------- */
