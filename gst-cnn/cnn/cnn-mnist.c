@@ -58,6 +58,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <stdio.h>
 
 #define WORK_SCALE 8            /* work cells per model pixel, each way */
 #define MAX_WORK_SIDE 256
@@ -81,6 +82,7 @@
 #define NOISE_SIGMAS_ZERO 2.0   /* background → 0 this far above its median */
 #define NOISE_SIGMAS_DETECT 3.0 /* cells this far above zero are ink ... */
 #define MIN_CONTRAST 0.08       /* ... and at least this far */
+#define GROW_FRACTION 1.0       /* of the way to it: ink's cells around */
 #define MIN_INK_CONTRAST 0.15   /* the digit's ink level above zero */
 #define MIN_AREA_FRACTION 0.0005        /* of the work grid, for the main one */
 #define MIN_EXTENT_FRACTION 0.05        /* of the region's shorter side */
@@ -1035,7 +1037,7 @@ is_blob (const CnnComponent * c, gdouble aspect)
  * region's border, only the ones it may have cut count, at a fiftieth:
  * any digit inside wins over them, but not a speck 50 times smaller. */
 static guint32
-choose_main (const CnnMnist * m, gdouble aspect)
+choose_main (const CnnMnist * m, gdouble aspect, gfloat thr)
 {
   const gdouble half_short = 0.5 * MIN (m->w * aspect, (gdouble) m->h);
   const gdouble radius = CENTRE_RADIUS * half_short;
@@ -1048,7 +1050,8 @@ choose_main (const CnnMnist * m, gdouble aspect)
     const CnnComponent *c = &m->comps[id];
     gdouble dx, dy, score;
 
-    if (c->area < min_area || (c->border && !may_be_cut_digit (c))
+    if (c->area < min_area || c->peak <= thr
+        || (c->border && !may_be_cut_digit (c))
         || is_flat_stroke (m, c, aspect) || is_blob (c, aspect))
       continue;
     if (MAX ((c->x1 - c->x0 + 1) * aspect, (gdouble) c->y1 - c->y0 + 1)
@@ -1403,7 +1406,7 @@ stroke_width (const CnnMnist * m)
 CNN_VECTOR_CLONES gboolean
 cnn_mnist_run (CnnMnist * m, gdouble aspect, gfloat * out)
 {
-  gfloat noise, zero, thr, ink;
+  gfloat noise, zero, thr, grow, ink;
   guint32 main;
   CnnPlacement placement;
 
@@ -1416,13 +1419,19 @@ cnn_mnist_run (CnnMnist * m, gdouble aspect, gfloat * out)
 
   zero = median_ink (m) + NOISE_SIGMAS_ZERO * noise;
   thr = zero + MAX (NOISE_SIGMAS_DETECT * noise, MIN_CONTRAST);
-  label_components (m, thr);
+  /* Hysteresis: strokes are the cells above half the threshold that
+   * reach the whole of it somewhere, so a faint ballpoint line stays in
+   * one piece where it fades. */
+  grow = zero + GROW_FRACTION * (thr - zero);
+  label_components (m, grow);
+  if (g_getenv ("DBG")) { FILE *f = fopen ("/tmp/ink0.pgm", "wb"); fprintf (f, "P5 %u %u 255\n", m->w, m->h); for (gsize i = 0; i < (gsize) m->w * m->h; i++) fputc (m->ink[i] > thr ? 255 : CLAMP ((int) (m->ink[i] / thr * 100), 0, 100), f); fclose (f); }
   if (cnn_rulings_erase (m->rulings, m->ink, zero, thr) > 0)
-    label_components (m, thr);
-  main = choose_main (m, aspect);
+    label_components (m, grow);
+  if (g_getenv ("DBG")) { FILE *f = fopen ("/tmp/ink1.pgm", "wb"); fprintf (f, "P5 %u %u 255\n", m->w, m->h); for (gsize i = 0; i < (gsize) m->w * m->h; i++) fputc (m->ink[i] > thr ? 255 : CLAMP ((int) (m->ink[i] / thr * 100), 0, 100), f); fclose (f); g_printerr ("noise %.4f zero %.4f thr %.4f comps %u rows %u cols %u\n", noise, zero, thr, m->n_comps, cnn_rulings_family (m->rulings, FALSE)->n_lines, cnn_rulings_family (m->rulings, TRUE)->n_lines); for (guint32 id = 1; id <= m->n_comps; id++) { const CnnComponent *c = &m->comps[id]; if (c->area > 200) g_printerr (" comp %u area %u box %u,%u-%u,%u border %u flat %d blob %d cut %d\n", id, c->area, c->x0, c->y0, c->x1, c->y1, c->border, is_flat_stroke (m, c, aspect), is_blob (c, aspect), may_be_cut_digit (c)); } }
+  main = choose_main (m, aspect, thr);
   if (main == 0)
     return FALSE;
-  ink = ink_level (m, main, thr);
+  ink = ink_level (m, main, grow);
   if (ink - zero < MIN_INK_CONTRAST)
     return FALSE;
 
