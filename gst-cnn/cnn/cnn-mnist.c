@@ -54,11 +54,11 @@
 #include "cnn-clones.h"
 #include "cnn-mnist.h"
 #include "cnn-rulings.h"
+#include "cnn-shadows.h"
 #include "cnn-strokes.h"
 
 #include <math.h>
 #include <string.h>
-#include <stdio.h>
 
 #define WORK_SCALE 8            /* work cells per model pixel, each way */
 #define MAX_WORK_SIDE 256
@@ -82,6 +82,8 @@
 #define NOISE_SIGMAS_ZERO 2.0   /* background → 0 this far above its median */
 #define NOISE_SIGMAS_DETECT 3.0 /* cells this far above zero are ink ... */
 #define MIN_CONTRAST 0.08       /* ... and at least this far */
+#define SHADOW_SIGMAS 4.0       /* paper this far above the fit: shaded */
+#define SHADOW_MIN_DEPTH 0.05   /* ... and at least this far */
 #define GROW_FRACTION 1.0       /* of the way to it: ink's cells around */
 #define MIN_INK_CONTRAST 0.15   /* the digit's ink level above zero */
 #define MIN_AREA_FRACTION 0.0005        /* of the work grid, for the main one */
@@ -90,6 +92,8 @@
                                  * the region's shorter side) */
 #define MAX_BORDER_CONTACT 0.5  /* of its shorter side, for a component on
                                  * the border to be a digit cut by it */
+#define MAX_SIDE_TO_SIDE 0.5    /* of the region: a long way */
+#define STRAIGHT_ELONGATION 4.0 /* long over wide: straight */
 #define BORDER_PENALTY 0.02     /* on the score of a digit cut by the border */
 /* Step 4b: rulings, and strokes that are not a digit's. */
 #define FLAT_ELONGATION 6.0     /* long over wide, of a flat stroke */
@@ -108,6 +112,9 @@
 #define BOX_FRACTION (20.0 / 28.0)
 #define HALO_PIXELS 1.5         /* output pixels kept around the box */
 
+enum
+{ SIDE_TOP = 1, SIDE_BOTTOM = 2, SIDE_LEFT = 4, SIDE_RIGHT = 8 };
+
 typedef struct
 {
   guint counts[HIST_BINS];
@@ -124,6 +131,7 @@ typedef struct
   guint n_runs, shared;         /* runs; cells shared with the row above */
   gfloat peak;
   guint border;                 /* cells on the region's edge */
+  guint sides;                  /* SIDE_* it touches */
   gboolean selected;            /* part of the digit */
 } CnnComponent;
 
@@ -156,6 +164,7 @@ struct _CnnMnist
   guint8 *flags;                /* FLAGS_SIZE (w): one row's ink cells */
   CnnComponent *comps;          /* [1 .. max_comps] */
   CnnRulings *rulings;
+  CnnShadows *shadows;
   /* Rendering: per output column and row, its cells and weights
    * (w + out_w and h + out_h at most), and the rows reduced to out_w
    * columns (h × out_w). */
@@ -383,8 +392,9 @@ cnn_mnist_new (guint out_w, guint out_h, GError ** error)
   m->v = g_try_new (gfloat, m->h);
   m->line = g_try_new (gfloat, m->w);
   m->rulings = cnn_rulings_new (m->w, m->h);
+  m->shadows = cnn_shadows_new (m->w, m->h);
   m->strokes = g_try_new (gfloat, (gsize) out_w * out_h);
-  if (!m->rulings || !m->strokes || !m->grey || !m->ink || !m->stack || !m->runs || !m->bins
+  if (!m->rulings || !m->shadows || !m->strokes || !m->grey || !m->ink || !m->stack || !m->runs || !m->bins
       || !m->flags || !m->x_taps || !m->y_taps || !m->x_weights
       || !m->y_weights || !m->columns
       || !m->comps
@@ -445,6 +455,7 @@ cnn_mnist_free (CnnMnist * m)
   g_free (m->v);
   g_free (m->line);
   cnn_rulings_free (m->rulings);
+  cnn_shadows_free (m->shadows);
   g_free (m->strokes);
   g_free (m);
 }
@@ -897,6 +908,9 @@ component_add_run (CnnMnist * m, guint32 id, const CnnRun * r)
     c->border += len;
   else
     c->border += (r->x0 == 0) + (r->x1 == m->w - 1);
+  c->sides |= (r->y == 0 ? SIDE_TOP : 0) | (r->y == m->h - 1 ? SIDE_BOTTOM
+      : 0) | (r->x0 == 0 ? SIDE_LEFT : 0) | (r->x1 == m->w - 1 ? SIDE_RIGHT
+      : 0);
 }
 
 /* Cells shared by run @r and the runs [from, to) of the row above (left
@@ -983,39 +997,65 @@ label_components (CnnMnist * m, gfloat thr)
   count_shared_cells (m);
 }
 
-/* Whether a component on the region's border may be a digit that the
- * border cuts: its contact with the border is short, as a stroke's end;
- * a shadow, a strip, a table edge or the paper's border lie along it. */
-static gboolean
-may_be_cut_digit (const CnnComponent * c)
-{
-  guint side = MIN (c->x1 - c->x0, c->y1 - c->y0) + 1;
-
-  return c->border <= MAX_BORDER_CONTACT * side;
-}
-
-/* Whether component @c is a straight piece lying along the rulings (or,
- * on any paper, flat: no digit is a horizontal bar), from the second
- * moments of its cells in frame units. */
-static gboolean
-is_flat_stroke (const CnnMnist * m, const CnnComponent * c, gdouble aspect)
+/* The spread of component @c's cells in frame units: the variances
+ * along its main axis and across it, and the main axis's angle from the
+ * rows, from the second moments. */
+static void
+component_axes (const CnnComponent * c, gdouble aspect, gdouble * major,
+    gdouble * minor, gdouble * angle)
 {
   const gdouble mx = c->sum_x / c->area, my = c->sum_y / c->area;
   const gdouble cxx = (c->sum_xx / c->area - mx * mx) * aspect * aspect;
   const gdouble cyy = c->sum_yy / c->area - my * my;
   const gdouble cxy = (c->sum_xy / c->area - mx * my) * aspect;
   const gdouble half_gap = sqrt (0.25 * (cxx - cyy) * (cxx - cyy) + cxy * cxy);
-  const gdouble major = 0.5 * (cxx + cyy) + half_gap;
-  const gdouble minor = MAX (0.5 * (cxx + cyy) - half_gap, 1e-9);
-  const gdouble angle = 0.5 * atan2 (2.0 * cxy, cxx - cyy);
-  const CnnLineFamily *rows = cnn_rulings_family (m->rulings, FALSE);
 
+  *major = 0.5 * (cxx + cyy) + half_gap;
+  *minor = MAX (0.5 * (cxx + cyy) - half_gap, 1e-9);
+  *angle = 0.5 * atan2 (2.0 * cxy, cxx - cyy);
+}
+
+/* Whether component @c is @times longer than wide or more. */
+static gboolean
+is_elongated (const CnnComponent * c, gdouble aspect, gdouble times)
+{
+  gdouble major, minor, angle;
+
+  component_axes (c, aspect, &major, &minor, &angle);
+  return major >= times * times * minor;
+}
+
+/* Whether component @c is a straight piece lying along the rulings (or,
+ * on any paper, flat: no digit is a horizontal bar). */
+static gboolean
+is_flat_stroke (const CnnMnist * m, const CnnComponent * c, gdouble aspect)
+{
+  const CnnLineFamily *rows = cnn_rulings_family (m->rulings, FALSE);
+  gdouble major, minor, angle;
+
+  component_axes (c, aspect, &major, &minor, &angle);
   if (major < FLAT_ELONGATION * FLAT_ELONGATION * minor)
     return FALSE;
   if (fabs (angle) <= FLAT_ANGLE * G_PI / 180.0)
     return TRUE;
   return rows->n_lines > 0 && fabs (angle - atan (rows->slope / aspect))
       <= RULING_ANGLE * G_PI / 180.0;
+}
+
+/* Whether a component on the region's border may be a digit that the
+ * border cuts: its contact with the border is short, as a stroke's end;
+ * a shadow, a strip, a table edge or the paper's border lie along it,
+ * or run straight a long way from one side to another. */
+static gboolean
+may_be_cut_digit (const CnnMnist * m, const CnnComponent * c,
+    gdouble aspect)
+{
+  const guint cw = c->x1 - c->x0 + 1, ch = c->y1 - c->y0 + 1;
+  const gboolean side_to_side = (c->sides & (c->sides - 1)) != 0
+      && (cw >= MAX_SIDE_TO_SIDE * m->w || ch >= MAX_SIDE_TO_SIDE * m->h);
+
+  return c->border <= MAX_BORDER_CONTACT * MIN (cw, ch)
+      && !(side_to_side && is_elongated (c, aspect, STRAIGHT_ELONGATION));
 }
 
 /* Whether component @c is a filled blob rather than strokes (a shadow,
@@ -1051,7 +1091,7 @@ choose_main (const CnnMnist * m, gdouble aspect, gfloat thr)
     gdouble dx, dy, score;
 
     if (c->area < min_area || c->peak <= thr
-        || (c->border && !may_be_cut_digit (c))
+        || (c->border && !may_be_cut_digit (m, c, aspect))
         || is_flat_stroke (m, c, aspect) || is_blob (c, aspect))
       continue;
     if (MAX ((c->x1 - c->x0 + 1) * aspect, (gdouble) c->y1 - c->y0 + 1)
@@ -1416,6 +1456,8 @@ cnn_mnist_run (CnnMnist * m, gdouble aspect, gfloat * out)
   block_quartiles (m);
   noise = estimate_noise (m);
   flatten_background (m, ink_is_dark (m, noise), noise);
+  cnn_shadows_flatten (m->shadows, m->ink, MAX (SHADOW_SIGMAS * noise,
+          SHADOW_MIN_DEPTH));
 
   zero = median_ink (m) + NOISE_SIGMAS_ZERO * noise;
   thr = zero + MAX (NOISE_SIGMAS_DETECT * noise, MIN_CONTRAST);
@@ -1424,10 +1466,8 @@ cnn_mnist_run (CnnMnist * m, gdouble aspect, gfloat * out)
    * one piece where it fades. */
   grow = zero + GROW_FRACTION * (thr - zero);
   label_components (m, grow);
-  if (g_getenv ("DBG")) { FILE *f = fopen ("/tmp/ink0.pgm", "wb"); fprintf (f, "P5 %u %u 255\n", m->w, m->h); for (gsize i = 0; i < (gsize) m->w * m->h; i++) fputc (m->ink[i] > thr ? 255 : CLAMP ((int) (m->ink[i] / thr * 100), 0, 100), f); fclose (f); }
   if (cnn_rulings_erase (m->rulings, m->ink, zero, thr) > 0)
     label_components (m, grow);
-  if (g_getenv ("DBG")) { FILE *f = fopen ("/tmp/ink1.pgm", "wb"); fprintf (f, "P5 %u %u 255\n", m->w, m->h); for (gsize i = 0; i < (gsize) m->w * m->h; i++) fputc (m->ink[i] > thr ? 255 : CLAMP ((int) (m->ink[i] / thr * 100), 0, 100), f); fclose (f); g_printerr ("noise %.4f zero %.4f thr %.4f comps %u rows %u cols %u\n", noise, zero, thr, m->n_comps, cnn_rulings_family (m->rulings, FALSE)->n_lines, cnn_rulings_family (m->rulings, TRUE)->n_lines); for (guint32 id = 1; id <= m->n_comps; id++) { const CnnComponent *c = &m->comps[id]; if (c->area > 200) g_printerr (" comp %u area %u box %u,%u-%u,%u border %u flat %d blob %d cut %d\n", id, c->area, c->x0, c->y0, c->x1, c->y1, c->border, is_flat_stroke (m, c, aspect), is_blob (c, aspect), may_be_cut_digit (c)); } }
   main = choose_main (m, aspect, thr);
   if (main == 0)
     return FALSE;
