@@ -351,7 +351,7 @@ check_format (const gchar * path, GHashTable * metadata, GError ** error)
 
 static CnnNetwork *
 network_from_metadata (const gchar * path, GHashTable * metadata,
-    GError ** error)
+    guint64 memory_limit, GError ** error)
 {
   const gchar *arch = g_hash_table_lookup (metadata, "architecture");
   const gchar *input_text = g_hash_table_lookup (metadata, "input");
@@ -365,7 +365,7 @@ network_from_metadata (const gchar * path, GHashTable * metadata,
     g_error_free (err);
     return NULL;
   }
-  net = cnn_network_new (arch, input, &err);
+  net = cnn_network_new_full (arch, input, memory_limit, &err);
   if (!net) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: __metadata__ "
         "'architecture' does not make a network for input %s: %s", path,
@@ -582,6 +582,13 @@ file_stem (const gchar * path)
 CnnModel *
 cnn_model_load (const gchar * path, GError ** error)
 {
+  return cnn_model_load_full (path, 0, error);
+}
+
+CnnModel *
+cnn_model_load_full (const gchar * path, guint64 memory_limit,
+    GError ** error)
+{
   CnnSafetensors *st = NULL;
   CnnNetwork *net = NULL;
   CnnModel *model = NULL;
@@ -599,7 +606,7 @@ cnn_model_load (const gchar * path, GError ** error)
       || !check_required_keys (path, st->metadata, error)
       || !check_format (path, st->metadata, error))
     goto out;
-  net = network_from_metadata (path, st->metadata, error);
+  net = network_from_metadata (path, st->metadata, memory_limit, error);
   if (!net)
     goto out;
   labels = labels_from_json (path, g_hash_table_lookup (st->metadata,
