@@ -403,7 +403,7 @@ labels_from_json (const gchar * path, const gchar * text, guint n_outputs,
   JsonArray *array;
   gsize offset;
 
-  if (!cnn_safetensors_check_json (text, strlen (text), LABELS_MAX_DEPTH,
+  if (!cnn_json_check (text, strlen (text), LABELS_MAX_DEPTH,
           &offset, &problem)) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: __metadata__ "
         "'labels' is not a JSON array of strings: %s at character %"
@@ -538,17 +538,34 @@ out:
   return ok;
 }
 
-/* After match_tensors(): every tensor is there with the right size. */
-static void
-copy_tensors (const CnnSafetensors * st, CnnNetwork * net)
+/* After match_tensors(): every tensor is there with the right size.  A
+ * checksum only says the data is what the writer wrote: a NaN or an
+ * infinity written there would make every result NaN. */
+static gboolean
+copy_tensors (const gchar * path, const CnnSafetensors * st,
+    CnnNetwork * net, GError ** error)
 {
+  gboolean ok = TRUE;
   TensorList list;
 
   tensor_list_init (&list, net);
-  for (guint i = 0; i < list.n; i++)
-    cnn_safetensors_copy_f32 (st, cnn_safetensors_find (st, list.t[i].name),
-        (gfloat *) list.t[i].data);
+  for (guint i = 0; ok && i < list.n; i++) {
+    const CnnSafetensorsEntry *e = cnn_safetensors_find (st, list.t[i].name);
+    gfloat *data = (gfloat *) list.t[i].data;
+    gssize bad;
+
+    cnn_safetensors_copy_f32 (st, e, data);
+    bad = cnn_find_nonfinite (data, (e->end - e->begin) / sizeof (gfloat));
+    if (bad >= 0) {
+      g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: tensor '%s' "
+          "value %" G_GSSIZE_FORMAT " (data section byte %" G_GUINT64_FORMAT
+          ") is %g, not a finite number", path, e->name, bad,
+          e->begin + (guint64) bad * sizeof (gfloat), data[bad]);
+      ok = FALSE;
+    }
+  }
   tensor_list_clear (&list);
+  return ok;
 }
 
 static gboolean
@@ -614,9 +631,9 @@ cnn_model_load_full (const gchar * path, guint64 memory_limit,
       error);
   if (!labels
       || !match_tensors (path, st, net, error)
-      || !check_checksum (path, st, st->metadata, error))
+      || !check_checksum (path, st, st->metadata, error)
+      || !copy_tensors (path, st, net, error))
     goto out;
-  copy_tensors (st, net);
 
   model = model_for_network (g_steal_pointer (&net), st->metadata);
   take_labels (model, g_steal_pointer (&labels));

@@ -697,6 +697,15 @@ cnn_network_forward (CnnNetwork * net, const gfloat * input, guint batch)
   return net->outputs[net->n_layers - 1];
 }
 
+gssize
+cnn_find_nonfinite (const gfloat * values, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    if (!isfinite (values[i]))
+      return (gssize) i;
+  return -1;
+}
+
 void
 cnn_network_probabilities (const CnnNetwork * net, const gfloat * output,
     gfloat * probabilities)

@@ -20,10 +20,6 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
-/* Our headers nest 3 deep; json-glib recurses per level, so a header of
- * nothing but '[' would otherwise overflow the stack. */
-#define MAX_JSON_DEPTH 16
-
 /* json-glib spends some 100 bytes per value: a 100 MiB header of
  * "0,0,0,..." would cost gigabytes.  Real headers hold a few thousand. */
 #define MAX_JSON_VALUES (1 << 20)
@@ -118,7 +114,7 @@ starts_value (const gchar * text, gsize i)
 }
 
 gboolean
-cnn_safetensors_check_json (const gchar * text, gsize len, guint max_depth,
+cnn_json_check (const gchar * text, gsize len, guint max_depth,
     gsize * offset, const gchar ** problem)
 {
   guint depth = 0, n_values = 0;
@@ -183,7 +179,7 @@ check_header_text (const gchar * path, const gchar * text, gsize len,
         *bad ? "bad sequence" : "NUL byte", (gsize) (bad - text) + 8);
     return FALSE;
   }
-  if (!cnn_safetensors_check_json (text, len, MAX_JSON_DEPTH, &offset,
+  if (!cnn_json_check (text, len, CNN_JSON_MAX_DEPTH, &offset,
           &problem)) {
     set_error (error, CNN_ERROR_MODEL, path, "the header is not valid JSON "
         "for this reader: %s at byte %" G_GSIZE_FORMAT, problem, offset + 8);

@@ -55,6 +55,25 @@ gboolean cnn_memory_limit_parse (const gchar * text, guint64 * bytes,
 gboolean cnn_memory_check (guint64 needed, guint64 limit, const gchar * what,
     GError ** error);
 
+/* ---- JSON limits --------------------------------------------------- */
+
+/* Every JSON text the project reads (model headers and labels,
+ * checkpoint headers, training history) is held to these before
+ * json-glib parses it: json-glib recurses once per nesting level (a
+ * file of 100,000 '[' overflows the stack) and spends some 100 bytes a
+ * value. */
+#define CNN_JSON_MAX_DEPTH 16
+#define CNN_JSON_MAX_BYTES (G_GUINT64_CONSTANT (100) << 20)
+
+/* Checks @len bytes of JSON text for what json-glib does not: nesting at
+ * most @max_depth deep, at most 2^20 values, integers that fit in 64
+ * bits (json-glib wraps larger ones silently), nothing outside strings
+ * beyond plain JSON (json-glib accepts comments and single quotes, which
+ * would hide brackets from the depth count).  On failure @offset and
+ * @problem say where and what. */
+gboolean cnn_json_check (const gchar * text, gsize len, guint max_depth,
+    gsize * offset, const gchar ** problem);
+
 /* ---- shapes -------------------------------------------------------- */
 
 /* A single sample's shape; a flat vector of n values is n×1×1. */
@@ -153,6 +172,9 @@ const gfloat *cnn_network_forward (CnnNetwork * net, const gfloat * input,
  * network's output names. */
 guint cnn_argmax (const gfloat * values, guint n);
 
+/* Index of the first of @n values that is NaN or infinite, or -1. */
+gssize cnn_find_nonfinite (const gfloat * values, gsize n);
+
 /* One sample's output of @net (output-size values) → class
  * probabilities, the way every reader of a model's results takes them
  * (cnnclassify, cnn predict, cnn eval): the values themselves when the
@@ -241,6 +263,11 @@ typedef struct
   gfloat kr, kb;                /* YUV matrix: 0.299/0.114 (BT.601) ... */
 } CnnImage;
 
+/* The BT.601 matrix: the luma of RGB pictures that carry no colorimetry
+ * (PNG, PPM, RGB video), and the YUV default. */
+#define CNN_BT601_KR 0.299f
+#define CNN_BT601_KB 0.114f
+
 typedef struct
 {
   guint x, y, width, height;
@@ -320,8 +347,11 @@ void cnn_optimizer_settings_init (CnnOptimizerSettings * settings,
 gboolean cnn_optimizer_kind_from_string (const gchar * name,
     CnnOptimizerKind * kind);
 const gchar *cnn_optimizer_kind_to_string (CnnOptimizerKind kind);
+/* NULL when the state (cnn_optimizer_memory() bytes) cannot be had. */
 CnnOptimizer *cnn_optimizer_new (const CnnOptimizerSettings * settings,
     gsize n_params);
+/* Bytes of state an optimizer of @kind keeps for @n_params parameters. */
+guint64 cnn_optimizer_memory (CnnOptimizerKind kind, gsize n_params);
 void cnn_optimizer_free (CnnOptimizer * opt);
 /* Threads one step uses (default 1), this one and @n_threads - 1 workers
  * owned by the optimizer.  The update is element by element, so results
