@@ -284,7 +284,9 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
       g_param_spec_string ("model", "Model",
           "Path of the model file (gst-cnn safetensors). Default: unset, "
           "the bundled digit model. Changing it while playing loads the new "
-          "model and switches to it between two frames",
+          "model and switches to it between two frames; if it cannot be "
+          "loaded a warning says why, the model in use stays and this "
+          "property names it again",
           NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_LABELS,
@@ -301,7 +303,10 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
           "unset (or empty), the middle of the frame shaped like the model's "
           "input: for a square input the centred square of side "
           "min(width, height) (80,0,480,480 in 640x480), else the largest "
-          "centred region with the input's aspect ratio", NULL,
+          "centred region with the input's aspect ratio. An invalid region "
+          "set before the element starts makes the start fail with an error; "
+          "set while playing, it is a warning and the previous one stays",
+          NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_PREPROCESS,

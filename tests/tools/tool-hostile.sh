@@ -214,4 +214,20 @@ def chunk(t, b): return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zl
 open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 40000, 30000, 8, 0, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b""))
 PY
 expect_exit 2 "picture size 40000x30000" "$CNN" predict "$CNN_SHIPPED_MODEL" "$D/huge.png"
+# gzip: several members are one stream (zcat reads them so); anything
+# else after the data is an error, not ignored.
+head -c 8000 "$D/img" | gzip -c > "$D/multi.gz"
+tail -c +8001 "$D/img" | gzip -c >> "$D/multi.gz"
+zcat "$D/multi.gz" | cmp -s - "$D/img" || fail "zcat disagrees with the test"
+"$CNN" train --train-images "$D/multi.gz" --train-labels "$D/lab" --arch "flatten, dense 10, softmax" \
+  --epochs 1 -o "$WORK/multi.st" > /dev/null 2> "$WORK/stderr" \
+  || fail "a two-member gzip IDX: $(cat "$WORK/stderr")"
+{ gzip -c "$D/img"; printf 'junk'; } > "$D/junk.gz"
+expect_exit 2 "$D/junk.gz: bytes after the gzip data, from compressed byte offset" \
+  "$CNN" train --train-images "$D/junk.gz" --train-labels "$D/lab" -o "$WORK/out/m.st"
+# /proc files say they are 0 bytes long: read to the end, not "empty".
+expect_exit 2 "/proc/self/status: " "$CNN" train --train-images "$D/img" --train-labels "$D/lab" \
+  --labels-file /proc/self/status -o "$WORK/out/m.st"
+grep -q "empty" "$WORK/stderr" && fail "/proc/self/status read as empty"
+[ -z "$(ls -A "$WORK/out")" ] || fail "files left: $(ls -A "$WORK/out")"
 echo "tool-hostile: all passed"
