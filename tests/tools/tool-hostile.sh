@@ -214,6 +214,14 @@ def chunk(t, b): return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zl
 open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 40000, 30000, 8, 0, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b""))
 PY
 expect_exit 2 "picture size 40000x30000" "$CNN" predict "$CNN_SHIPPED_MODEL" "$D/huge.png"
+# A dropout rate's canonical text must read back (fuzz-arch found
+# "0.9999999" printed as "1", which is no rate).
+for rate in 0.9999999 0.00001; do
+  arch=$("$CNN" summary --arch "flatten, dropout $rate, dense 2" | sed -n 's/^Architecture: //p')
+  "$CNN" summary --arch "$arch" > /dev/null 2> "$WORK/stderr" \
+    || fail "canonical text '$arch' does not build: $(cat "$WORK/stderr")"
+done
+
 # gzip: several members are one stream (zcat reads them so); anything
 # else after the data is an error, not ignored.
 head -c 8000 "$D/img" | gzip -c > "$D/multi.gz"
