@@ -104,7 +104,8 @@ typedef struct _CnnNetwork CnnNetwork;
 
 /* Builds a network from architecture text for inputs of @input shape.
  * Parameters start at zero (see cnn_network_init_params()).  Fails with
- * CNN_ERROR_ARCH naming the layer when the text or a shape is wrong. */
+ * CNN_ERROR_ARCH naming the layer when the text or a shape is wrong,
+ * CNN_ERROR_INVALID when it needs more than cnn_memory_limit(). */
 CnnNetwork *cnn_network_new (const gchar * architecture, CnnShape input,
     GError ** error);
 /* The same within @memory_limit bytes (0: cnn_memory_limit()), which
