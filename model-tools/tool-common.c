@@ -23,12 +23,45 @@ tool_complain (const gchar * command, const gchar * format, ...)
   g_printerr ("cnn %s: %s\n", command, message);
 }
 
+static gboolean
+parse_memory_limit (const gchar * name, const gchar * value, gpointer data,
+    GError ** error)
+{
+  g_autoptr (GError) err = NULL;
+  guint64 bytes;
+
+  if (!cnn_memory_limit_parse (value, &bytes, &err)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: %s",
+        name, err->message);
+    return FALSE;
+  }
+  cnn_set_memory_limit (bytes);
+  return TRUE;
+}
+
+/* Every subcommand takes it: what a model, architecture or dataset may
+ * make the tool allocate. */
+static void
+add_memory_option (GOptionContext * context)
+{
+  static const GOptionEntry entries[] = {
+    {"memory-limit", 0, 0, G_OPTION_ARG_CALLBACK, parse_memory_limit,
+          "Memory a model, architecture or dataset may make the tool "
+          "allocate, in bytes, with an optional K, M, G or T suffix "
+          "(default: CNN_MEMORY_LIMIT, else 1G)", "BYTES"},
+    {NULL}
+  };
+
+  g_option_context_add_main_entries (context, entries, NULL);
+}
+
 gboolean
 tool_parse_options (GOptionContext * context, const gchar * command,
     int *argc, char ***argv)
 {
   g_autoptr (GError) error = NULL;
 
+  add_memory_option (context);
   if (!g_option_context_parse (context, argc, argv, &error)) {
     tool_complain (command, "%s", error->message);
     g_printerr ("Try 'cnn %s --help'.\n", command);
@@ -309,14 +342,18 @@ tool_evaluate (CnnNetwork * net, const CnnDataset * ds, guint first,
     }
     out = cnn_network_forward (net, input, batch);
     for (guint i = 0; i < batch; i++) {
-      const gfloat *p = out + (gsize) i * n_classes;
+      gfloat *p = (gfloat *) out + (gsize) i * n_classes;
       guint truth = ds->labels[start + i];
-      guint guess = cnn_argmax (p, n_classes);
+      guint guess;
 
+      /* As cnnclassify reads them (in place: the network's output is
+       * not read again). */
+      cnn_network_probabilities (net, p, p);
+      guess = cnn_argmax (p, n_classes);
       loss -= log (MAX (p[truth], 1e-30f));
       scores->correct += guess == truth;
       if (confusion)
-        confusion[truth * n_classes + guess]++;
+        confusion[(gsize) truth * n_classes + guess]++;
     }
   }
   scores->n = count;

@@ -104,6 +104,47 @@ fingerprint (const CnnDataset * d)
   return g_strdup (g_checksum_get_string (sum));
 }
 
+/* What the trainer holds beside the network: the optimizer's state, the
+ * best epoch's parameters, the order of the samples and one batch. */
+static guint64
+trainer_bytes (const CnnNetwork * net, const TrainSettings * s,
+    const CnnDataset * data)
+{
+  gsize n_params = cnn_network_param_count (net);
+  gsize sample = cnn_shape_size (data->shape);
+  guint64 floats = (guint64) n_params + (guint64) sample * (s->batch + 1);
+
+  return cnn_optimizer_memory (s->optimizer.kind, n_params)
+      + floats * sizeof (gfloat)
+      + ((guint64) data->n + s->batch) * sizeof (guint);
+}
+
+/* All of it against the network's memory limit, before any of it is
+ * allocated; then the optimizer, the one part of a size from input that
+ * libcnn allocates. */
+static gboolean
+trainer_alloc (Trainer * t, GError ** error)
+{
+  guint64 need = trainer_bytes (t->net, &t->s, t->data)
+      + cnn_network_memory (t->net);
+
+  if (!cnn_memory_check (need, cnn_network_memory_limit (t->net),
+          "training (the network, its gradients, the optimizer and a batch)",
+          error))
+    return FALSE;
+  t->opt = cnn_optimizer_new (&t->s.optimizer, t->n_params);
+  t->best = g_try_new (gfloat, MAX (t->n_params, 1));
+  t->order = g_try_new (guint, t->n_train);
+  t->input = g_try_new (gfloat, t->sample * t->s.batch);
+  t->unit = g_try_new (gfloat, t->sample);
+  t->labels = g_try_new (guint, t->s.batch);
+  if (t->opt && t->best && t->order && t->input && t->unit && t->labels)
+    return TRUE;
+  g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "cannot allocate the "
+      "training state (%" G_GUINT64_FORMAT " bytes)", need);
+  return FALSE;
+}
+
 Trainer *
 trainer_new (CnnNetwork * net, const TrainSettings * s,
     const CnnDataset * data, const CnnDataset * test,
@@ -141,15 +182,12 @@ trainer_new (CnnNetwork * net, const TrainSettings * s,
   cnn_network_init_params (net, s->seed);
   t->params = cnn_network_params (net);
   t->n_params = cnn_network_param_count (net);
-  t->opt = cnn_optimizer_new (&s->optimizer, t->n_params);
-  cnn_optimizer_set_threads (t->opt, s->threads);
-  t->best = g_new (gfloat, MAX (t->n_params, 1));
   t->history = g_array_new (FALSE, TRUE, sizeof (EpochRecord));
-
-  t->order = g_new (guint, t->n_train);
-  t->input = g_new (gfloat, t->sample * s->batch);
-  t->unit = g_new (gfloat, t->sample);
-  t->labels = g_new (guint, s->batch);
+  if (!trainer_alloc (t, error)) {
+    trainer_free (t);
+    return NULL;
+  }
+  cnn_optimizer_set_threads (t->opt, s->threads);
   if (augment_settings_enabled (&s->augment))
     t->aug = augmenter_new (&s->augment, data->shape);
   if (g_getenv ("CNN_TEST_INTERRUPT_AFTER_BATCHES"))
@@ -264,14 +302,21 @@ member_number (JsonObject * o, const gchar * name)
   return NAN;
 }
 
+/* An array of flat objects: two levels. */
+#define HISTORY_MAX_DEPTH 2
+
 static gboolean
 history_from_json (Trainer * t, const gchar * text)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
+  const gchar *problem;
   JsonNode *root;
   JsonArray *array;
+  gsize offset;
 
-  if (!text || !json_parser_load_from_data (parser, text, -1, NULL))
+  if (!text || !cnn_json_check (text, strlen (text), HISTORY_MAX_DEPTH,
+          &offset, &problem)
+      || !json_parser_load_from_data (parser, text, -1, NULL))
     return FALSE;
   root = json_parser_get_root (parser);
   if (!root || !JSON_NODE_HOLDS_ARRAY (root))
@@ -417,11 +462,20 @@ ckpt_floats (const Checkpoint * ckpt, const gchar * name, gfloat * dst,
   gsize have = 0;
   const gfloat *src = checkpoint_tensor (ckpt, name, &have);
 
+  gssize bad;
+
   if (!src || have != n) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL,
         "%s: tensor \"%s\" %s %" G_GSIZE_FORMAT " values, this network "
         "needs %" G_GSIZE_FORMAT, checkpoint_path (ckpt), name,
         src ? "has" : "is missing; expected", src ? have : n, n);
+    return FALSE;
+  }
+  bad = cnn_find_nonfinite (src, n);
+  if (bad >= 0) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: tensor \"%s\" "
+        "value %" G_GSSIZE_FORMAT " is %g, not a finite number",
+        checkpoint_path (ckpt), name, bad, src[bad]);
     return FALSE;
   }
   memcpy (dst, src, n * sizeof (gfloat));
@@ -439,8 +493,8 @@ trainer_resume (Trainer * t, const Checkpoint * ckpt, GError ** error)
   if (!ckpt_uint (ckpt, "data-count", G_MAXUINT32, &count, error)
       || !ckpt_uint (ckpt, "done-epochs", 100000, &epoch, error)
       || !ckpt_uint (ckpt, "done-batches", t->n_batches, &batch, error)
-      || !ckpt_uint (ckpt, "correct", G_MAXUINT64, &correct, error)
       || !ckpt_uint (ckpt, "seen", G_MAXUINT64, &seen, error)
+      || !ckpt_uint (ckpt, "correct", seen, &correct, error)
       || !ckpt_uint (ckpt, "optimizer-steps", G_MAXUINT64, &steps, error)
       || !ckpt_uint (ckpt, "best-epoch", epoch, &best_epoch, error)
       || !ckpt_uint (ckpt, "best-correct", t->n_val, &best_correct, error)
@@ -449,6 +503,12 @@ trainer_resume (Trainer * t, const Checkpoint * ckpt, GError ** error)
       || !ckpt_double (ckpt, "seconds", &t->seconds, error)
       || !ckpt_double (ckpt, "train-seconds", &t->train_seconds, error))
     return FALSE;
+  if (epoch > t->s.epochs) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "--epochs %u is fewer "
+        "than the %" G_GUINT64_FORMAT " epochs %s has done already: ask for "
+        "at least %" G_GUINT64_FORMAT, t->s.epochs, epoch, path, epoch);
+    return FALSE;
+  }
   if (count != t->data->n || g_strcmp0 (checkpoint_get (ckpt, "data-sha256"),
           t->data_sha256) != 0) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,

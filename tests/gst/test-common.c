@@ -39,3 +39,28 @@ test_video_info (GstVideoInfo * info, const gchar * format, guint width,
   GST_VIDEO_INFO_FPS_N (info) = 30;
   GST_VIDEO_INFO_FPS_D (info) = 1;
 }
+
+void
+test_load_system_plugin (const gchar * name)
+{
+  gchar *file = g_strdup_printf ("%s/libgst%s.so", GST_PLUGINS_DIR, name);
+  GError *err = NULL;
+  GstPlugin *plugin = gst_plugin_load_file (file, &err);
+
+  fail_unless (plugin != NULL, "%s", err ? err->message : file);
+  gst_object_unref (plugin);
+  g_free (file);
+}
+
+GstElement *
+test_classify_new (const gchar * model)
+{
+  GstElement *element = gst_element_factory_make ("cnnclassify", NULL);
+  GstBus *bus = gst_bus_new ();
+
+  fail_unless (element != NULL);
+  g_object_set (element, "model", model, NULL);
+  gst_element_set_bus (element, bus);
+  gst_object_unref (bus);
+  return element;
+}

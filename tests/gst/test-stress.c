@@ -197,18 +197,6 @@ message_timestamp (GstMessage * msg)
 
 /* The tests see no system plugins but this build's; the pipeline needs
  * two of GStreamer's own. */
-static void
-load_system_plugin (const gchar * name)
-{
-  gchar *file = g_strdup_printf ("%s/libgst%s.so", GST_PLUGINS_DIR, name);
-  GError *err = NULL;
-  GstPlugin *plugin = gst_plugin_load_file (file, &err);
-
-  fail_unless (plugin != NULL, "%s", err ? err->message : file);
-  gst_object_unref (plugin);
-  g_free (file);
-}
-
 static GstElement *
 cycling_pipeline (void)
 {
@@ -219,8 +207,8 @@ cycling_pipeline (void)
   GError *err = NULL;
   GstElement *pipeline;
 
-  load_system_plugin ("coreelements");
-  load_system_plugin ("videotestsrc");
+  test_load_system_plugin ("coreelements");
+  test_load_system_plugin ("videotestsrc");
   pipeline = gst_parse_launch (desc, &err);
 
   fail_unless (pipeline != NULL, "%s", err ? err->message : "");
