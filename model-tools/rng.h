@@ -21,6 +21,9 @@ typedef enum
   TOOL_RNG_SHUFFLE = 1,
   TOOL_RNG_AUGMENT,
   TOOL_RNG_DROPOUT,
+  TOOL_RNG_DESK_SCENE,          /* desk-scene.c: a digit scene's conditions */
+  TOOL_RNG_DESK_BLANK,          /* ... a blank scene's */
+  TOOL_RNG_DESK_JITTER,         /* ... a later frame's small moves */
 } ToolRngStream;
 
 typedef struct
