@@ -48,7 +48,10 @@ static const struct
         "epoch (default 0.1; 0: none, keep the last)"},
   {"augment", 0, "augment", "LIST",
         "Random warps: shift=PIXELS,rotate=DEGREES,scale=FRACTION,"
-      "elastic=ALPHA,sigma=PIXELS,noise=STDDEV (default none)"},
+      "elastic=ALPHA,sigma=PIXELS,noise=STDDEV; webcam[=SCENES] (4 desk "
+      "scenes per digit, rendered at the start and preprocessed as "
+      "cnnclassify does; needs --preprocess mnist), webcam-p=P (the chance "
+      "that a sample is one of them, default 0.5) (default none)"},
   {"preprocess", 0, "preprocess", "TEXT",
       "How inputs are prepared, stored in the model (default resize)"},
 };

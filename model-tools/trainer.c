@@ -18,6 +18,7 @@
 #include "trainer.h"
 #include "plot.h"
 #include "rng.h"
+#include "webcam-cache.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -62,6 +63,7 @@ struct _Trainer
   gfloat *unit;                 /* one sample in 0..1, before the warp */
   guint *labels;                /* batch */
   Augmenter *aug;
+  WebcamCache *webcam;          /* --augment webcam: made by trainer_run */
   gint64 last_draw;
 
   /* Tests: raise SIGINT after this many batches of this process (0:
@@ -145,6 +147,29 @@ trainer_alloc (Trainer * t, GError ** error)
   return FALSE;
 }
 
+/* --augment webcam gives the network what the "mnist" preprocessing
+ * makes of webcam frames of 28×28 digits: nothing else fits. */
+static gboolean
+check_webcam (const TrainSettings * s, const CnnDataset * data,
+    GError ** error)
+{
+  if (!g_str_has_prefix (s->preprocess, "mnist")) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "--augment webcam needs --preprocess mnist (this run's is '%s')",
+        s->preprocess);
+    return FALSE;
+  }
+  if (data->shape.c != 1 || data->shape.h != 28 || data->shape.w != 28) {
+    g_autofree gchar *shape = cnn_shape_to_string (data->shape);
+
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "--augment webcam draws 1x28x28 digits; the training images are %s",
+        shape);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 Trainer *
 trainer_new (CnnNetwork * net, const TrainSettings * s,
     const CnnDataset * data, const CnnDataset * test,
@@ -154,6 +179,8 @@ trainer_new (CnnNetwork * net, const TrainSettings * s,
   Trainer *t;
   guint n_val = 0;
 
+  if (s->augment.webcam > 0 && !check_webcam (s, data, error))
+    return NULL;
   if (s->validation > 0)
     n_val = MAX (1, (guint) lround (data->n * s->validation));
   if (n_val >= data->n) {
@@ -188,7 +215,7 @@ trainer_new (CnnNetwork * net, const TrainSettings * s,
     return NULL;
   }
   cnn_optimizer_set_threads (t->opt, s->threads);
-  if (augment_settings_enabled (&s->augment))
+  if (augment_settings_warps (&s->augment))
     t->aug = augmenter_new (&s->augment, data->shape);
   if (g_getenv ("CNN_TEST_INTERRUPT_AFTER_BATCHES"))
     t->interrupt_after =
@@ -205,6 +232,7 @@ trainer_free (Trainer * t)
   train_settings_clear (&t->s);
   cnn_optimizer_free (t->opt);
   augmenter_free (t->aug);
+  webcam_cache_free (t->webcam);
   g_array_unref (t->history);
   g_free (t->data_sha256);
   g_free (t->best);
@@ -679,8 +707,13 @@ fill_batch (Trainer * t, guint epoch, guint b)
     guint index = t->order[first + i];
     const guint8 *pixels = t->data->pixels + (gsize) index * t->sample;
     gfloat *x = t->input + (gsize) i * t->sample;
+    const gint scene = t->webcam ? webcam_pick (tool_rng_key (t->s.seed,
+            TOOL_RNG_WEBCAM_PICK, epoch, index), t->s.augment.webcam_p,
+        webcam_cache_stats (t->webcam)->per_digit) : -1;
 
-    if (t->aug) {
+    if (scene >= 0) {
+      webcam_cache_get (t->webcam, index, scene, x);
+    } else if (t->aug) {
       tool_sample_to_unit (pixels, t->sample, t->unit);
       augmenter_apply (t->aug, tool_rng_key (t->s.seed, TOOL_RNG_AUGMENT,
               epoch, index), t->unit, x);
@@ -776,9 +809,35 @@ end_epoch (Trainer * t, gdouble lr, GError ** error)
   return TRUE;
 }
 
+/* The webcam scenes of the training part, from the seed alone: a
+ * resumed run makes the same ones. */
+static gboolean
+render_webcam (Trainer * t, GError ** error)
+{
+  const WebcamStats *st;
+
+  t->webcam = webcam_cache_new (t->data, t->n_train,
+      (guint) t->s.augment.webcam, tool_rng_key (t->s.seed,
+          TOOL_RNG_WEBCAM_SCENES, 0, 0), t->s.threads, error);
+  if (!t->webcam)
+    return FALSE;
+  st = webcam_cache_stats (t->webcam);
+  printf ("%s%swebcam scenes: %u of %u digits (%u each) and %u blank, "
+      "rendered and preprocessed in %.1f s on %u thread(s); %u digit scenes "
+      "with no ink found (the clean digit instead), %u of %u blank scenes "
+      "taken for ink\n", t->out.name ? t->out.name : "",
+      t->out.name ? ": " : "", st->digits * st->per_digit, st->digits,
+      st->per_digit, st->blanks, st->seconds, st->threads, st->no_ink,
+      st->blank_ink, st->blanks);
+  fflush (stdout);
+  return TRUE;
+}
+
 TrainOutcome
 trainer_run (Trainer * t, GError ** error)
 {
+  if (t->s.augment.webcam > 0 && !t->webcam && !render_webcam (t, error))
+    return TRAIN_FAILED;
   while (t->epoch < t->s.epochs) {
     gdouble lr = train_settings_rate (&t->s, t->epoch);
 
