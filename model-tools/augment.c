@@ -13,6 +13,8 @@
 #include <string.h>
 
 #define DEFAULT_SIGMA 4.0
+#define DEFAULT_WEBCAM 4.0
+#define DEFAULT_WEBCAM_P 0.5
 
 struct _Augmenter
 {
@@ -38,6 +40,8 @@ static const AugmentKey keys[] = {
   {"elastic", G_STRUCT_OFFSET (AugmentSettings, elastic), 0.0, 1000.0},
   {"sigma", G_STRUCT_OFFSET (AugmentSettings, sigma), 0.5, 100.0},
   {"noise", G_STRUCT_OFFSET (AugmentSettings, noise), 0.0, 1.0},
+  {"webcam", G_STRUCT_OFFSET (AugmentSettings, webcam), 0.0, 64.0},
+  {"webcam-p", G_STRUCT_OFFSET (AugmentSettings, webcam_p), 0.0, 1.0},
 };
 
 #define FIELD(s, k) G_STRUCT_MEMBER (gdouble, (s), keys[k].offset)
@@ -50,6 +54,7 @@ augment_settings_parse (const gchar * text, AugmentSettings * s,
 
   memset (s, 0, sizeof (*s));
   s->sigma = DEFAULT_SIGMA;
+  s->webcam_p = DEFAULT_WEBCAM_P;
   if (!text || !*text || g_str_equal (text, "none"))
     return TRUE;
 
@@ -59,6 +64,11 @@ augment_settings_parse (const gchar * text, AugmentSettings * s,
     gchar *eq = strchr (item, '=');
     guint k;
 
+    if (g_str_equal (item, "webcam")) {
+      s->webcam = DEFAULT_WEBCAM;
+      continue;
+    }
+
     for (k = 0; eq && k < G_N_ELEMENTS (keys); k++)
       if (strlen (keys[k].key) == (gsize) (eq - item)
           && strncmp (item, keys[k].key, eq - item) == 0)
@@ -66,7 +76,8 @@ augment_settings_parse (const gchar * text, AugmentSettings * s,
     if (!eq || k == G_N_ELEMENTS (keys)) {
       g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
           "--augment: '%s' is not one of shift=PIXELS, rotate=DEGREES, "
-          "scale=FRACTION, elastic=ALPHA, sigma=PIXELS, noise=STDDEV", item);
+          "scale=FRACTION, elastic=ALPHA, sigma=PIXELS, noise=STDDEV, "
+          "webcam[=SCENES], webcam-p=PROBABILITY", item);
       return FALSE;
     }
     *eq = '\0';
@@ -78,14 +89,26 @@ augment_settings_parse (const gchar * text, AugmentSettings * s,
         return FALSE;
     }
   }
+  if (s->webcam != floor (s->webcam)) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "--augment webcam=%g: the scenes per digit must be a whole number",
+        s->webcam);
+    return FALSE;
+  }
   return TRUE;
+}
+
+gboolean
+augment_settings_warps (const AugmentSettings * s)
+{
+  return s->shift > 0 || s->rotate > 0 || s->scale > 0 || s->elastic > 0
+      || s->noise > 0;
 }
 
 gboolean
 augment_settings_enabled (const AugmentSettings * s)
 {
-  return s->shift > 0 || s->rotate > 0 || s->scale > 0 || s->elastic > 0
-      || s->noise > 0;
+  return augment_settings_warps (s) || s->webcam > 0;
 }
 
 gchar *
@@ -97,8 +120,10 @@ augment_settings_to_string (const AugmentSettings * s)
     gdouble v = FIELD ((gpointer) s, k);
     g_autofree gchar *num = NULL;
 
-    /* sigma only matters with elastic; zero means off for the others. */
-    if (g_str_equal (keys[k].key, "sigma") ? s->elastic <= 0 : v <= 0)
+    /* sigma only matters with elastic, webcam-p with webcam; zero means
+     * off for the others. */
+    if (g_str_equal (keys[k].key, "sigma") ? s->elastic <= 0 :
+        g_str_equal (keys[k].key, "webcam-p") ? s->webcam <= 0 : v <= 0)
       continue;
     num = tool_format_double (v);
     g_string_append_printf (text, "%s%s=%s", text->len ? "," : "",

@@ -6,8 +6,9 @@
 
 G_BEGIN_DECLS
 
-/* Text form: "shift=2,rotate=10,scale=0.1,elastic=34,sigma=4,noise=0.05"
- * (any subset, any order; "none" or "" for no augmentation). */
+/* Text form: "shift=2,rotate=10,scale=0.1,elastic=34,sigma=4,noise=0.05,
+ * webcam=4,webcam-p=0.5" (any subset, any order; "webcam" alone is
+ * webcam=4; "none" or "" for no augmentation). */
 typedef struct
 {
   gdouble shift;                /* pixels, each axis uniform in ±shift */
@@ -16,6 +17,12 @@ typedef struct
   gdouble elastic;              /* elastic distortion strength α (Simard) */
   gdouble sigma;                /* its smoothness σ in pixels (default 4) */
   gdouble noise;                /* Gaussian noise σ, in 0..1 units */
+  /* Webcam scenes (webcam-cache.h): each training digit rendered in
+   * `webcam` desk scenes and preprocessed as cnnclassify would; a sample
+   * is one of them with probability webcam_p (default 0.5), else the
+   * clean digit with the warp above. */
+  gdouble webcam;               /* scenes per digit, a whole number */
+  gdouble webcam_p;
 } AugmentSettings;
 
 gboolean augment_settings_parse (const gchar * text, AugmentSettings * s,
@@ -23,6 +30,8 @@ gboolean augment_settings_parse (const gchar * text, AugmentSettings * s,
 /* Canonical text; "none" when nothing is enabled. */
 gchar *augment_settings_to_string (const AugmentSettings * s);
 gboolean augment_settings_enabled (const AugmentSettings * s);
+/* Whether the clean samples are warped (shift ... noise). */
+gboolean augment_settings_warps (const AugmentSettings * s);
 
 typedef struct _Augmenter Augmenter;
 

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_HEADER_BYTES ((gsize) 16 << 20)
 #define MAX_FILE_BYTES ((gsize) 8 << 30)
 
 struct _Checkpoint
@@ -325,6 +324,24 @@ read_tensors (Checkpoint * ckpt, JsonObject * root, const guint8 * data,
   return TRUE;
 }
 
+/* The limits every JSON reader of the project shares (cnn.h), before
+ * json-glib sees the text: the checksum covers only the tensor data, so
+ * the header can be anything. */
+static gboolean
+check_header_text (const Checkpoint * ckpt, const gchar * text, gsize len,
+    GError ** error)
+{
+  const gchar *problem;
+  gsize offset;
+
+  if (cnn_json_check (text, len, CNN_JSON_MAX_DEPTH, &offset, &problem))
+    return TRUE;
+  g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: header is not valid "
+      "JSON for this reader: %s at byte %" G_GSIZE_FORMAT, ckpt->path,
+      problem, offset + 8);
+  return FALSE;
+}
+
 static gboolean
 parse_file (Checkpoint * ckpt, const guint8 * bytes, gsize size,
     GError ** error)
@@ -345,13 +362,15 @@ parse_file (Checkpoint * ckpt, const guint8 * bytes, gsize size,
   }
   memcpy (&header_len, bytes, 8);
   header_len = GUINT64_FROM_LE (header_len);
-  if (header_len > size - 8 || header_len > MAX_HEADER_BYTES
+  if (header_len > size - 8 || header_len > CNN_JSON_MAX_BYTES
       || header_len < 2) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL,
         "%s: header length %" G_GUINT64_FORMAT " (bytes 0..7) does not fit "
         "the %" G_GSIZE_FORMAT "-byte file", ckpt->path, header_len, size);
     return FALSE;
   }
+  if (!check_header_text (ckpt, (const gchar *) bytes + 8, header_len, error))
+    return FALSE;
   if (!g_utf8_validate ((const gchar *) bytes + 8, (gssize) header_len, NULL)
       || !json_parser_load_from_data (parser, (const gchar *) bytes + 8,
           (gssize) header_len, &err)) {

@@ -21,7 +21,7 @@ predicted_as (const EvalResult * r, guint c)
   guint n = 0;
 
   for (guint t = 0; t < r->n_classes; t++)
-    n += r->confusion[t * r->n_classes + c];
+    n += r->confusion[(gsize) t * r->n_classes + c];
   return n;
 }
 
@@ -31,7 +31,7 @@ support (const EvalResult * r, guint c)
   guint n = 0;
 
   for (guint p = 0; p < r->n_classes; p++)
-    n += r->confusion[c * r->n_classes + p];
+    n += r->confusion[(gsize) c * r->n_classes + p];
   return n;
 }
 
@@ -41,7 +41,7 @@ precision (const EvalResult * r, guint c)
 {
   guint n = predicted_as (r, c);
 
-  return n ? (gdouble) r->confusion[c * r->n_classes + c] / n : NAN;
+  return n ? (gdouble) r->confusion[(gsize) c * r->n_classes + c] / n : NAN;
 }
 
 static gdouble
@@ -49,7 +49,7 @@ recall (const EvalResult * r, guint c)
 {
   guint n = support (r, c);
 
-  return n ? (gdouble) r->confusion[c * r->n_classes + c] / n : NAN;
+  return n ? (gdouble) r->confusion[(gsize) c * r->n_classes + c] / n : NAN;
 }
 
 static void
@@ -86,7 +86,7 @@ print_text (const EvalResult * r)
     printf ("%4u %-*.*s ", t, label_width, label_width,
         cnn_model_label (r->model, t));
     for (guint p = 0; p < n; p++)
-      printf ("%*u", width, r->confusion[t * n + p]);
+      printf ("%*u", width, r->confusion[(gsize) t * n + p]);
     printf ("\n");
   }
 
@@ -101,71 +101,87 @@ print_text (const EvalResult * r)
   }
 }
 
+/* The JSON is printed as it goes rather than built as a tree: json-glib
+ * spends some 100 bytes per value, and the confusion matrix of a model
+ * with thousands of classes has millions of them. */
 static void
-add_number_or_null (JsonBuilder * b, const gchar * name, gdouble v)
+print_json_string (const gchar * text)
 {
-  json_builder_set_member_name (b, name);
-  if (isfinite (v))
-    json_builder_add_double_value (b, v);
-  else
-    json_builder_add_null_value (b);
+  g_autoptr (JsonNode) node = json_node_init_string (json_node_alloc (),
+      text);
+  g_autofree gchar *quoted = json_to_string (node, FALSE);
+
+  fputs (quoted, stdout);
+}
+
+static void
+print_json_member (const gchar * name, const gchar * text, gboolean last)
+{
+  printf ("  \"%s\": ", name);
+  print_json_string (text);
+  printf (last ? "\n" : ",\n");
+}
+
+static void
+print_number_or_null (gdouble v)
+{
+  g_autofree gchar *text = isfinite (v) ? tool_format_double (v) : NULL;
+
+  fputs (text ? text : "null", stdout);
 }
 
 static void
 print_json (const EvalResult * r, const gchar * model_path,
     const gchar * images_path, const gchar * labels_path)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
-  g_autofree gchar *text = NULL;
   guint n = r->n_classes;
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "model");
-  json_builder_add_string_value (b, model_path);
-  json_builder_set_member_name (b, "images");
-  json_builder_add_string_value (b, images_path);
-  json_builder_set_member_name (b, "labels");
-  json_builder_add_string_value (b, labels_path);
-  add_number_or_null (b, "accuracy", (gdouble) r->scores.correct /
-      MAX (r->scores.n, 1));
-  json_builder_set_member_name (b, "correct");
-  json_builder_add_int_value (b, r->scores.correct);
-  json_builder_set_member_name (b, "total");
-  json_builder_add_int_value (b, r->scores.n);
-  add_number_or_null (b, "loss", r->scores.loss);
-
-  json_builder_set_member_name (b, "confusion");
-  json_builder_begin_array (b);
+  printf ("{\n");
+  print_json_member ("model", model_path, FALSE);
+  print_json_member ("images", images_path, FALSE);
+  print_json_member ("labels", labels_path, FALSE);
+  printf ("  \"accuracy\": ");
+  print_number_or_null ((gdouble) r->scores.correct / MAX (r->scores.n, 1));
+  printf (",\n  \"correct\": %u,\n  \"total\": %u,\n  \"loss\": ",
+      r->scores.correct, r->scores.n);
+  print_number_or_null (r->scores.loss);
+  printf (",\n  \"confusion\": [");
   for (guint t = 0; t < n; t++) {
-    json_builder_begin_array (b);
+    printf ("%s\n    [", t ? "," : "");
     for (guint p = 0; p < n; p++)
-      json_builder_add_int_value (b, r->confusion[t * n + p]);
-    json_builder_end_array (b);
+      printf (p ? ", %u" : "%u", r->confusion[(gsize) t * n + p]);
+    printf ("]");
   }
-  json_builder_end_array (b);
-
-  json_builder_set_member_name (b, "classes");
-  json_builder_begin_array (b);
+  printf ("\n  ],\n  \"classes\": [");
   for (guint c = 0; c < n; c++) {
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "label");
-    json_builder_add_string_value (b, cnn_model_label (r->model, c));
-    add_number_or_null (b, "precision", precision (r, c));
-    add_number_or_null (b, "recall", recall (r, c));
-    json_builder_set_member_name (b, "support");
-    json_builder_add_int_value (b, support (r, c));
-    json_builder_end_object (b);
+    printf ("%s\n    {\"label\": ", c ? "," : "");
+    print_json_string (cnn_model_label (r->model, c));
+    printf (", \"precision\": ");
+    print_number_or_null (precision (r, c));
+    printf (", \"recall\": ");
+    print_number_or_null (recall (r, c));
+    printf (", \"support\": %u}", support (r, c));
   }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
+  printf ("\n  ]\n}\n");
+}
 
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  text = json_generator_to_data (gen, NULL);
-  printf ("%s\n", text);
+/* The n × n confusion matrix, within the memory limit. */
+static gboolean
+alloc_confusion (EvalResult * r, const gchar * model_path, GError ** error)
+{
+  guint64 bytes = (guint64) r->n_classes * r->n_classes * sizeof (guint);
+  g_autofree gchar *what = g_strdup_printf ("%s: the confusion matrix of "
+      "its %u classes", model_path, r->n_classes);
+
+  if (!cnn_memory_check (bytes, 0, what, error))
+    return FALSE;
+  r->confusion = g_try_malloc0 (bytes);
+  if (!r->confusion) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "%s: cannot allocate",
+        what);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 int
@@ -230,14 +246,14 @@ tool_eval (int argc, char **argv)
   r.n_classes = (guint) cnn_shape_size (cnn_network_output_shape (net));
   if (!tool_check_labels (ds, argv[3], r.n_classes, &error)
       || !tool_normalisation_parse (cnn_model_get_metadata (model,
-              "preprocess"), ds->shape.c, &norm, &error))
+              "preprocess"), ds->shape.c, &norm, &error)
+      || !alloc_confusion (&r, argv[1], &error))
     goto failed;
 
   status = TOOL_EXIT_FAILURE;
   cnn_network_set_threads (net, (guint) threads);
   if (!cnn_network_reserve (net, (guint) MIN (batch, ds->n), &error))
     goto failed;
-  r.confusion = g_new0 (guint, r.n_classes * r.n_classes);
   tool_evaluate (net, ds, 0, ds->n, &norm, r.confusion, &r.scores);
   if (json)
     print_json (&r, argv[1], argv[2], argv[3]);

@@ -28,8 +28,12 @@ classify (CnnModel * model, CnnPreprocessor * pre, gfloat * input,
   picture_clear (&pic);
 
   if (ink) {
-    const gfloat *p = cnn_network_forward (net, input, 1);
-    guint best = cnn_argmax (p, n);
+    gfloat *p = (gfloat *) cnn_network_forward (net, input, 1);
+    guint best;
+
+    /* As cnnclassify reports them: a softmax when the model has none. */
+    cnn_network_probabilities (net, p, p);
+    best = cnn_argmax (p, n);
 
     printf ("%s %s %.4f\n", path, cnn_model_label (model, best), p[best]);
   } else {
@@ -70,8 +74,14 @@ tool_predict (int argc, char **argv)
       cnn_network_input_shape (cnn_model_network (model)), &error);
   if (!pre)
     goto failed;
-  input = g_new (gfloat,
+  /* The network's memory check counted it. */
+  input = g_try_new (gfloat,
       cnn_shape_size (cnn_network_input_shape (cnn_model_network (model))));
+  if (!input) {
+    g_set_error (&error, CNN_ERROR, CNN_ERROR_INVALID, "%s: cannot "
+        "allocate the model's input", argv[1]);
+    goto failed;
+  }
 
   status = TOOL_EXIT_OK;
   for (int i = 2; i < argc; i++) {

@@ -9,8 +9,11 @@
 #include "trainer.h"
 
 #include <json-glib/json-glib.h>
+#include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Options that set a training setting, in the order of the help text. */
@@ -45,7 +48,10 @@ static const struct
         "epoch (default 0.1; 0: none, keep the last)"},
   {"augment", 0, "augment", "LIST",
         "Random warps: shift=PIXELS,rotate=DEGREES,scale=FRACTION,"
-      "elastic=ALPHA,sigma=PIXELS,noise=STDDEV (default none)"},
+      "elastic=ALPHA,sigma=PIXELS,noise=STDDEV; webcam[=SCENES] (4 desk "
+      "scenes per digit, rendered at the start and preprocessed as "
+      "cnnclassify does; needs --preprocess mnist), webcam-p=P (the chance "
+      "that a sample is one of them, default 0.5) (default none)"},
   {"preprocess", 0, "preprocess", "TEXT",
       "How inputs are prepared, stored in the model (default resize)"},
 };
@@ -373,11 +379,71 @@ failed:
   return NULL;
 }
 
+/* What makes two names one file: its device and inode when it exists,
+ * else its folder's real path and its name (two outputs not yet
+ * written can still be one). */
+static gchar *
+file_identity (const gchar * path)
+{
+  g_autofree gchar *dir = g_path_get_dirname (path);
+  g_autofree gchar *base = g_path_get_basename (path);
+  g_autofree gchar *real_dir = NULL;
+  struct stat st;
+
+  if (stat (path, &st) == 0)
+    return g_strdup_printf ("inode %" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT,
+        (guint64) st.st_dev, (guint64) st.st_ino);
+  real_dir = realpath (dir, NULL);
+  return g_strdup_printf ("name %s/%s", real_dir ? real_dir : dir, base);
+}
+
+typedef struct
+{
+  const gchar *option;
+  const gchar *path;
+} NamedFile;
+
+/* No output may overwrite an input or another output.  The checkpoint
+ * may be the one resumed from: it is read whole before training starts
+ * and replaced atomically, which is how an interrupted run goes on. */
+static gboolean
+check_distinct_files (const TrainArgs * a, GError ** error)
+{
+  const NamedFile files[] = {
+    {"-o", a->output}, {"--checkpoint", a->checkpoint}, {"--log", a->log},
+    {"--plot", a->plot}, {"--train-images", a->train_images},
+    {"--train-labels", a->train_labels}, {"--test-images", a->test_images},
+    {"--test-labels", a->test_labels}, {"--resume", a->resume},
+    {"--labels-file", a->labels_file},
+  };
+  const guint n_outputs = 4;
+  gchar *ids[G_N_ELEMENTS (files)];
+  gboolean ok = TRUE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    ids[i] = files[i].path ? file_identity (files[i].path) : NULL;
+  for (guint i = 0; ok && i < n_outputs; i++)
+    for (guint j = i + 1; ok && j < G_N_ELEMENTS (files); j++) {
+      if (!ids[i] || !ids[j] || !g_str_equal (ids[i], ids[j])
+          || (i == 1 && g_str_equal (files[j].option, "--resume")))
+        continue;
+      g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "%s %s and %s %s "
+          "are the same file: training would overwrite it", files[i].option,
+          files[i].path, files[j].option, files[j].path);
+      ok = FALSE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    g_free (ids[i]);
+  return ok;
+}
+
 static gboolean
 check_outputs (const TrainArgs * a, GError ** error)
 {
   const gchar *paths[] = { a->output, a->checkpoint, a->log, a->plot };
 
+  if (!check_distinct_files (a, error))
+    return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
     if (paths[i] && !tool_check_writable (paths[i], error))
       return FALSE;

@@ -28,6 +28,10 @@ picture_to_image (const Picture * pic, CnnImage * image)
   image->width = pic->width;
   image->height = pic->height;
   image->color = pic->channels == 1 ? CNN_COLOR_GREY : CNN_COLOR_RGB;
+  /* A grey model takes the luma of colour pictures, which have no
+   * colorimetry of their own here: BT.601, as cnnclassify for RGB. */
+  image->kr = CNN_BT601_KR;
+  image->kb = CNN_BT601_KB;
   for (guint c = 0; c < pic->channels; c++)
     image->planes[c] = (CnnPlane) {
       .data = pic->data + c,
@@ -44,11 +48,22 @@ check_size (const gchar * path, guint64 width, guint64 height,
       || width * height * channels > MAX_PIXEL_BYTES) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
         "%s: picture size %" G_GUINT64_FORMAT "x%" G_GUINT64_FORMAT
-        " is empty or larger than this tool reads (%ux%u)", path, width,
-        height, MAX_SIDE, MAX_SIDE);
+        " (%u channel(s)) is empty or larger than this tool reads (sides "
+        "up to %u, %" G_GUINT64_FORMAT " MiB of samples)", path, width,
+        height, channels, MAX_SIDE, MAX_PIXEL_BYTES >> 20);
     return FALSE;
   }
   return TRUE;
+}
+
+/* check_size() bounds the samples, but even that may not be there. */
+static gboolean
+set_no_memory (const gchar * path, const Picture * pic, GError ** error)
+{
+  g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "%s: cannot allocate "
+      "%ux%u samples of %u channel(s)", path, pic->width, pic->height,
+      pic->channels);
+  return FALSE;
 }
 
 /* ---- PNG ----------------------------------------------------------- */
@@ -74,7 +89,11 @@ parse_png (const gchar * path, const guint8 * bytes, gsize size,
   image.format = pic->channels == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
   pic->width = image.width;
   pic->height = image.height;
-  pic->data = g_malloc (PNG_IMAGE_SIZE (image));
+  pic->data = g_try_malloc (PNG_IMAGE_SIZE (image));
+  if (!pic->data) {
+    png_image_free (&image);
+    return set_no_memory (path, pic, error);
+  }
   if (!png_image_finish_read (&image, &white, pic->data, 0, NULL)) {
     picture_clear (pic);
     goto failed;
@@ -203,7 +222,9 @@ picture_parse_pnm (const gchar * path, const guint8 * bytes, gsize size,
   pic->width = (guint) width;
   pic->height = (guint) height;
   pic->channels = channels;
-  pic->data = g_malloc (width * height * channels);
+  pic->data = g_try_malloc (width * height * channels);
+  if (!pic->data)
+    return set_no_memory (path, pic, error);
   for (gsize i = 0; i < width * height * channels; i++) {
     const guint8 *p = bytes + data + i * sample_bytes;
     guint v = sample_bytes == 2 ? (guint) p[0] << 8 | p[1] : p[0];

@@ -21,6 +21,11 @@ typedef enum
   TOOL_RNG_SHUFFLE = 1,
   TOOL_RNG_AUGMENT,
   TOOL_RNG_DROPOUT,
+  TOOL_RNG_DESK_SCENE,          /* desk-scene.c: a digit scene's conditions */
+  TOOL_RNG_DESK_BLANK,          /* ... a blank scene's */
+  TOOL_RNG_DESK_JITTER,         /* ... a later frame's small moves */
+  TOOL_RNG_WEBCAM_SCENES,       /* the seed of --augment webcam's scenes */
+  TOOL_RNG_WEBCAM_PICK,         /* a sample's clean or webcam input */
 } ToolRngStream;
 
 typedef struct

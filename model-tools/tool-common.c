@@ -23,12 +23,45 @@ tool_complain (const gchar * command, const gchar * format, ...)
   g_printerr ("cnn %s: %s\n", command, message);
 }
 
+static gboolean
+parse_memory_limit (const gchar * name, const gchar * value, gpointer data,
+    GError ** error)
+{
+  g_autoptr (GError) err = NULL;
+  guint64 bytes;
+
+  if (!cnn_memory_limit_parse (value, &bytes, &err)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: %s",
+        name, err->message);
+    return FALSE;
+  }
+  cnn_set_memory_limit (bytes);
+  return TRUE;
+}
+
+/* Every subcommand takes it: what a model, architecture or dataset may
+ * make the tool allocate. */
+static void
+add_memory_option (GOptionContext * context)
+{
+  static const GOptionEntry entries[] = {
+    {"memory-limit", 0, 0, G_OPTION_ARG_CALLBACK, parse_memory_limit,
+          "Memory a model, architecture or dataset may make the tool "
+          "allocate, in bytes, with an optional K, M, G or T suffix "
+          "(default: CNN_MEMORY_LIMIT, else 1G)", "BYTES"},
+    {NULL}
+  };
+
+  g_option_context_add_main_entries (context, entries, NULL);
+}
+
 gboolean
 tool_parse_options (GOptionContext * context, const gchar * command,
     int *argc, char ***argv)
 {
   g_autoptr (GError) error = NULL;
 
+  add_memory_option (context);
   if (!g_option_context_parse (context, argc, argv, &error)) {
     tool_complain (command, "%s", error->message);
     g_printerr ("Try 'cnn %s --help'.\n", command);
@@ -110,13 +143,29 @@ tool_thousands (guint64 value)
   return g_string_free (out, FALSE);
 }
 
+/* @arg with a path (or an --option=path's value) by its last part: the
+ * folders are the training machine's, and a model file travels. */
+static gchar *
+without_folders (const gchar * arg)
+{
+  const gchar *eq = g_str_has_prefix (arg, "--") ? strchr (arg, '=') : NULL;
+  const gchar *value = eq ? eq + 1 : arg;
+  g_autofree gchar *base = NULL;
+
+  if (!strchr (value, '/'))
+    return g_strdup (arg);
+  base = g_path_get_basename (value);
+  return eq ? g_strdup_printf ("%.*s%s", (gint) (value - arg), arg, base)
+      : g_steal_pointer (&base);
+}
+
 gchar *
 tool_command_line (int argc, char **argv)
 {
   GString *line = g_string_new ("cnn");
 
   for (int i = 0; i < argc; i++) {
-    const gchar *arg = argv[i];
+    g_autofree gchar *arg = without_folders (argv[i]);
     gboolean plain = *arg != '\0';
 
     for (const gchar * p = arg; *p && plain; p++)
@@ -293,14 +342,18 @@ tool_evaluate (CnnNetwork * net, const CnnDataset * ds, guint first,
     }
     out = cnn_network_forward (net, input, batch);
     for (guint i = 0; i < batch; i++) {
-      const gfloat *p = out + (gsize) i * n_classes;
+      gfloat *p = (gfloat *) out + (gsize) i * n_classes;
       guint truth = ds->labels[start + i];
-      guint guess = cnn_argmax (p, n_classes);
+      guint guess;
 
+      /* As cnnclassify reads them (in place: the network's output is
+       * not read again). */
+      cnn_network_probabilities (net, p, p);
+      guess = cnn_argmax (p, n_classes);
       loss -= log (MAX (p[truth], 1e-30f));
       scores->correct += guess == truth;
       if (confusion)
-        confusion[truth * n_classes + guess]++;
+        confusion[(gsize) truth * n_classes + guess]++;
     }
   }
   scores->n = count;

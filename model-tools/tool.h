@@ -38,7 +38,8 @@ gboolean tool_parse_double (const gchar * option, const gchar * text,
 gchar *tool_format_double (gdouble value);
 /* 1199882 → "1,199,882" */
 gchar *tool_thousands (guint64 value);
-/* The command line, shell-quoted, for provenance. */
+/* The command line, shell-quoted, for provenance; paths by their last
+ * part only, so that no folder of the machine goes into a model. */
 gchar *tool_command_line (int argc, char **argv);
 
 /* Fails unless a file can be created beside @path (tries a temporary one

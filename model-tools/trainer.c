@@ -18,6 +18,7 @@
 #include "trainer.h"
 #include "plot.h"
 #include "rng.h"
+#include "webcam-cache.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -62,6 +63,7 @@ struct _Trainer
   gfloat *unit;                 /* one sample in 0..1, before the warp */
   guint *labels;                /* batch */
   Augmenter *aug;
+  WebcamCache *webcam;          /* --augment webcam: made by trainer_run */
   gint64 last_draw;
 
   /* Tests: raise SIGINT after this many batches of this process (0:
@@ -104,6 +106,70 @@ fingerprint (const CnnDataset * d)
   return g_strdup (g_checksum_get_string (sum));
 }
 
+/* What the trainer holds beside the network: the optimizer's state, the
+ * best epoch's parameters, the order of the samples and one batch. */
+static guint64
+trainer_bytes (const CnnNetwork * net, const TrainSettings * s,
+    const CnnDataset * data)
+{
+  gsize n_params = cnn_network_param_count (net);
+  gsize sample = cnn_shape_size (data->shape);
+  guint64 floats = (guint64) n_params + (guint64) sample * (s->batch + 1);
+
+  return cnn_optimizer_memory (s->optimizer.kind, n_params)
+      + floats * sizeof (gfloat)
+      + ((guint64) data->n + s->batch) * sizeof (guint);
+}
+
+/* All of it against the network's memory limit, before any of it is
+ * allocated; then the optimizer, the one part of a size from input that
+ * libcnn allocates. */
+static gboolean
+trainer_alloc (Trainer * t, GError ** error)
+{
+  guint64 need = trainer_bytes (t->net, &t->s, t->data)
+      + cnn_network_memory (t->net);
+
+  if (!cnn_memory_check (need, cnn_network_memory_limit (t->net),
+          "training (the network, its gradients, the optimizer and a batch)",
+          error))
+    return FALSE;
+  t->opt = cnn_optimizer_new (&t->s.optimizer, t->n_params);
+  t->best = g_try_new (gfloat, MAX (t->n_params, 1));
+  t->order = g_try_new (guint, t->n_train);
+  t->input = g_try_new (gfloat, t->sample * t->s.batch);
+  t->unit = g_try_new (gfloat, t->sample);
+  t->labels = g_try_new (guint, t->s.batch);
+  if (t->opt && t->best && t->order && t->input && t->unit && t->labels)
+    return TRUE;
+  g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "cannot allocate the "
+      "training state (%" G_GUINT64_FORMAT " bytes)", need);
+  return FALSE;
+}
+
+/* --augment webcam gives the network what the "mnist" preprocessing
+ * makes of webcam frames of 28×28 digits: nothing else fits. */
+static gboolean
+check_webcam (const TrainSettings * s, const CnnDataset * data,
+    GError ** error)
+{
+  if (!g_str_has_prefix (s->preprocess, "mnist")) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "--augment webcam needs --preprocess mnist (this run's is '%s')",
+        s->preprocess);
+    return FALSE;
+  }
+  if (data->shape.c != 1 || data->shape.h != 28 || data->shape.w != 28) {
+    g_autofree gchar *shape = cnn_shape_to_string (data->shape);
+
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "--augment webcam draws 1x28x28 digits; the training images are %s",
+        shape);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 Trainer *
 trainer_new (CnnNetwork * net, const TrainSettings * s,
     const CnnDataset * data, const CnnDataset * test,
@@ -113,6 +179,8 @@ trainer_new (CnnNetwork * net, const TrainSettings * s,
   Trainer *t;
   guint n_val = 0;
 
+  if (s->augment.webcam > 0 && !check_webcam (s, data, error))
+    return NULL;
   if (s->validation > 0)
     n_val = MAX (1, (guint) lround (data->n * s->validation));
   if (n_val >= data->n) {
@@ -141,16 +209,13 @@ trainer_new (CnnNetwork * net, const TrainSettings * s,
   cnn_network_init_params (net, s->seed);
   t->params = cnn_network_params (net);
   t->n_params = cnn_network_param_count (net);
-  t->opt = cnn_optimizer_new (&s->optimizer, t->n_params);
-  cnn_optimizer_set_threads (t->opt, s->threads);
-  t->best = g_new (gfloat, MAX (t->n_params, 1));
   t->history = g_array_new (FALSE, TRUE, sizeof (EpochRecord));
-
-  t->order = g_new (guint, t->n_train);
-  t->input = g_new (gfloat, t->sample * s->batch);
-  t->unit = g_new (gfloat, t->sample);
-  t->labels = g_new (guint, s->batch);
-  if (augment_settings_enabled (&s->augment))
+  if (!trainer_alloc (t, error)) {
+    trainer_free (t);
+    return NULL;
+  }
+  cnn_optimizer_set_threads (t->opt, s->threads);
+  if (augment_settings_warps (&s->augment))
     t->aug = augmenter_new (&s->augment, data->shape);
   if (g_getenv ("CNN_TEST_INTERRUPT_AFTER_BATCHES"))
     t->interrupt_after =
@@ -167,6 +232,7 @@ trainer_free (Trainer * t)
   train_settings_clear (&t->s);
   cnn_optimizer_free (t->opt);
   augmenter_free (t->aug);
+  webcam_cache_free (t->webcam);
   g_array_unref (t->history);
   g_free (t->data_sha256);
   g_free (t->best);
@@ -264,14 +330,21 @@ member_number (JsonObject * o, const gchar * name)
   return NAN;
 }
 
+/* An array of flat objects: two levels. */
+#define HISTORY_MAX_DEPTH 2
+
 static gboolean
 history_from_json (Trainer * t, const gchar * text)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
+  const gchar *problem;
   JsonNode *root;
   JsonArray *array;
+  gsize offset;
 
-  if (!text || !json_parser_load_from_data (parser, text, -1, NULL))
+  if (!text || !cnn_json_check (text, strlen (text), HISTORY_MAX_DEPTH,
+          &offset, &problem)
+      || !json_parser_load_from_data (parser, text, -1, NULL))
     return FALSE;
   root = json_parser_get_root (parser);
   if (!root || !JSON_NODE_HOLDS_ARRAY (root))
@@ -417,11 +490,20 @@ ckpt_floats (const Checkpoint * ckpt, const gchar * name, gfloat * dst,
   gsize have = 0;
   const gfloat *src = checkpoint_tensor (ckpt, name, &have);
 
+  gssize bad;
+
   if (!src || have != n) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL,
         "%s: tensor \"%s\" %s %" G_GSIZE_FORMAT " values, this network "
         "needs %" G_GSIZE_FORMAT, checkpoint_path (ckpt), name,
         src ? "has" : "is missing; expected", src ? have : n, n);
+    return FALSE;
+  }
+  bad = cnn_find_nonfinite (src, n);
+  if (bad >= 0) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: tensor \"%s\" "
+        "value %" G_GSSIZE_FORMAT " is %g, not a finite number",
+        checkpoint_path (ckpt), name, bad, src[bad]);
     return FALSE;
   }
   memcpy (dst, src, n * sizeof (gfloat));
@@ -439,8 +521,8 @@ trainer_resume (Trainer * t, const Checkpoint * ckpt, GError ** error)
   if (!ckpt_uint (ckpt, "data-count", G_MAXUINT32, &count, error)
       || !ckpt_uint (ckpt, "done-epochs", 100000, &epoch, error)
       || !ckpt_uint (ckpt, "done-batches", t->n_batches, &batch, error)
-      || !ckpt_uint (ckpt, "correct", G_MAXUINT64, &correct, error)
       || !ckpt_uint (ckpt, "seen", G_MAXUINT64, &seen, error)
+      || !ckpt_uint (ckpt, "correct", seen, &correct, error)
       || !ckpt_uint (ckpt, "optimizer-steps", G_MAXUINT64, &steps, error)
       || !ckpt_uint (ckpt, "best-epoch", epoch, &best_epoch, error)
       || !ckpt_uint (ckpt, "best-correct", t->n_val, &best_correct, error)
@@ -449,6 +531,12 @@ trainer_resume (Trainer * t, const Checkpoint * ckpt, GError ** error)
       || !ckpt_double (ckpt, "seconds", &t->seconds, error)
       || !ckpt_double (ckpt, "train-seconds", &t->train_seconds, error))
     return FALSE;
+  if (epoch > t->s.epochs) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "--epochs %u is fewer "
+        "than the %" G_GUINT64_FORMAT " epochs %s has done already: ask for "
+        "at least %" G_GUINT64_FORMAT, t->s.epochs, epoch, path, epoch);
+    return FALSE;
+  }
   if (count != t->data->n || g_strcmp0 (checkpoint_get (ckpt, "data-sha256"),
           t->data_sha256) != 0) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
@@ -619,8 +707,13 @@ fill_batch (Trainer * t, guint epoch, guint b)
     guint index = t->order[first + i];
     const guint8 *pixels = t->data->pixels + (gsize) index * t->sample;
     gfloat *x = t->input + (gsize) i * t->sample;
+    const gint scene = t->webcam ? webcam_pick (tool_rng_key (t->s.seed,
+            TOOL_RNG_WEBCAM_PICK, epoch, index), t->s.augment.webcam_p,
+        webcam_cache_stats (t->webcam)->per_digit) : -1;
 
-    if (t->aug) {
+    if (scene >= 0) {
+      webcam_cache_get (t->webcam, index, scene, x);
+    } else if (t->aug) {
       tool_sample_to_unit (pixels, t->sample, t->unit);
       augmenter_apply (t->aug, tool_rng_key (t->s.seed, TOOL_RNG_AUGMENT,
               epoch, index), t->unit, x);
@@ -716,9 +809,35 @@ end_epoch (Trainer * t, gdouble lr, GError ** error)
   return TRUE;
 }
 
+/* The webcam scenes of the training part, from the seed alone: a
+ * resumed run makes the same ones. */
+static gboolean
+render_webcam (Trainer * t, GError ** error)
+{
+  const WebcamStats *st;
+
+  t->webcam = webcam_cache_new (t->data, t->n_train,
+      (guint) t->s.augment.webcam, tool_rng_key (t->s.seed,
+          TOOL_RNG_WEBCAM_SCENES, 0, 0), t->s.threads, error);
+  if (!t->webcam)
+    return FALSE;
+  st = webcam_cache_stats (t->webcam);
+  printf ("%s%swebcam scenes: %u of %u digits (%u each) and %u blank, "
+      "rendered and preprocessed in %.1f s on %u thread(s); %u digit scenes "
+      "with no ink found (the clean digit instead), %u of %u blank scenes "
+      "taken for ink\n", t->out.name ? t->out.name : "",
+      t->out.name ? ": " : "", st->digits * st->per_digit, st->digits,
+      st->per_digit, st->blanks, st->seconds, st->threads, st->no_ink,
+      st->blank_ink, st->blanks);
+  fflush (stdout);
+  return TRUE;
+}
+
 TrainOutcome
 trainer_run (Trainer * t, GError ** error)
 {
+  if (t->s.augment.webcam > 0 && !t->webcam && !render_webcam (t, error))
+    return TRAIN_FAILED;
   while (t->epoch < t->s.epochs) {
     gdouble lr = train_settings_rate (&t->s, t->epoch);
 

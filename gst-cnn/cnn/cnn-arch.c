@@ -63,6 +63,10 @@ parse_rate (const gchar * word, gfloat * value)
   gchar *end;
   gdouble v;
 
+  /* Plain decimal only: strtod would also take "0x0.8", "inf", "nan". */
+  for (const gchar * p = word; *p; p++)
+    if (!g_ascii_isdigit (*p) && *p != '.')
+      return FALSE;
   errno = 0;
   v = g_ascii_strtod (word, &end);
   if (errno || end == word || *end || !(v >= 0.0 && v < 1.0))
@@ -136,7 +140,7 @@ parse_layer (const gchar * text, guint index, CnnLayerSpec * spec,
   gchar *stripped = g_strstrip (g_strdup (text));
   gchar **words = g_strsplit_set (stripped, " \t\r\n", -1);
   guint n_words = 0, n_pos = 0;
-  gboolean ok = FALSE, stride_given = FALSE;
+  gboolean ok = FALSE, stride_given = FALSE, pad_given = FALSE;
 
   /* Drop the empty words that runs of white space leave. */
   for (guint i = 0; words[i]; i++)
@@ -165,8 +169,18 @@ parse_layer (const gchar * text, guint index, CnnLayerSpec * spec,
     gboolean parsed;
 
     if (strchr (words[i], '=')) {
+      gboolean *given = g_str_has_prefix (words[i], "stride=") ? &stride_given
+          : g_str_has_prefix (words[i], "pad=") ? &pad_given : NULL;
+
+      if (given && *given) {
+        g_set_error (error, CNN_ERROR, CNN_ERROR_ARCH,
+            "layer %u ('%s'): '%.*s' is given twice", index, stripped,
+            (int) (strchr (words[i], '=') - words[i]), words[i]);
+        goto out;
+      }
       parsed = parse_option (spec, words[i]);
-      stride_given |= g_str_has_prefix (words[i], "stride=");
+      if (given)
+        *given = TRUE;
     } else
       parsed = n_pos < n_positional (spec->ops)
           && parse_positional (spec, n_pos++, words[i]);

@@ -20,6 +20,8 @@ typedef struct
   gboolean frozen;
 } ConvFast;
 
+/* Only the small state: its buffers, sized by the input, wait for
+ * conv2d_alloc_kernels(), after the network's memory check. */
 static ConvFast *
 conv_fast_new (CnnLayer * l)
 {
@@ -29,9 +31,21 @@ conv_fast_new (CnnLayer * l)
     l->in.c, l->in.h, l->in.w, l->spec.pad, l->spec.units, l->out.h,
     l->out.w, FALSE, FALSE, l->kernels == CNN_KERNELS_AVX512_BF16
   };
-  fast->packed = g_new (gfloat, cnn_winograd_packed_floats (&fast->wg));
-  fast->packed_from = g_new (gfloat, l->n_weight);
+  l->kernel_bytes = cnn_bytes_mul (cnn_bytes_add (cnn_winograd_packed_floats
+          (&fast->wg), l->n_weight), sizeof (gfloat));
   return fast;
+}
+
+static gboolean
+conv2d_alloc_kernels (CnnLayer * l)
+{
+  ConvFast *fast = l->fast;
+
+  if (!fast)
+    return TRUE;
+  fast->packed = g_try_new (gfloat, cnn_winograd_packed_floats (&fast->wg));
+  fast->packed_from = g_try_new (gfloat, l->n_weight);
+  return fast->packed && fast->packed_from;
 }
 
 static gboolean
@@ -283,5 +297,6 @@ const CnnLayerOps cnn_conv2d_ops = {
   .forward_fused = conv2d_forward_fused,
   .prepare = conv2d_prepare,
   .set_frozen = conv2d_set_frozen,
+  .alloc_kernels = conv2d_alloc_kernels,
   .clear = conv2d_clear,
 };

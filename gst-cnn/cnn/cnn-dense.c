@@ -52,6 +52,9 @@ dense_setup (CnnLayer * l, GError ** error)
   l->n_weight = (gsize) l->spec.units * n_in;
   l->n_bias = l->spec.units;
   l->scratch_floats = 0;
+  /* The fp16 copy made while frozen. */
+  l->kernel_bytes = dense_gains_from_f16 (l) ? cnn_bytes_mul (l->n_weight,
+      sizeof (guint16)) : 0;
   return TRUE;
 }
 

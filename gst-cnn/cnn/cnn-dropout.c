@@ -146,10 +146,19 @@ dropout_describe (const CnnLayer * l)
 static gchar *
 dropout_to_text (const CnnLayer * l)
 {
-  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+  gchar buf[80], format[8];
 
-  return g_strdup_printf ("dropout %s",
-      g_ascii_formatd (buf, sizeof buf, "%g", l->spec.rate));
+  /* The fewest decimals that read back as the same float, in the plain
+   * decimal the parser takes: "%g" made 0.9999999 "1" (refused as a
+   * rate) and 0.00001 "1e-05". */
+  for (gint digits = 1; digits <= 60; digits++) {
+    /* g_ascii_formatd: '.' whatever the host application's locale. */
+    g_snprintf (format, sizeof format, "%%.%df", digits);
+    g_ascii_formatd (buf, sizeof buf, format, l->spec.rate);
+    if ((gfloat) g_ascii_strtod (buf, NULL) == l->spec.rate)
+      break;
+  }
+  return g_strdup_printf ("dropout %s", buf);
 }
 
 const CnnLayerOps cnn_dropout_ops = {

@@ -26,12 +26,25 @@
 #define MAX_SIDE 65535
 #define READ_CHUNK ((gsize) 1 << 20)
 
+#define GZIP_CHUNK ((gsize) 1 << 16)
+
+/* gzip is decompressed here rather than by a GConverterInputStream,
+ * which stops at the end of the first member and reads ahead, so that
+ * what follows it is lost: a file of several members (valid for zcat,
+ * made by concatenating .gz files) then looked short, and garbage after
+ * the data went unseen. */
 typedef struct
 {
   const gchar *path;
-  GInputStream *stream;
+  GInputStream *stream;         /* the file */
   gboolean gzip;
   guint64 offset;               /* decompressed bytes consumed so far */
+  GConverter *gunzip;
+  guint8 *in;                   /* GZIP_CHUNK bytes of the file */
+  gsize in_pos, in_len;         /* what of them is not yet decompressed */
+  guint64 in_offset;            /* file offset of in[0] */
+  gboolean in_eof;              /* the file has no more */
+  gboolean member_done;         /* a member ended at in_pos */
 } IdxReader;
 
 typedef struct
@@ -89,15 +102,11 @@ idx_open (IdxReader * r, const gchar * path, GError ** error)
   }
 
   r->gzip = got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+  r->stream = G_INPUT_STREAM (raw);
   if (r->gzip) {
-    g_autoptr (GZlibDecompressor) gunzip =
-        g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
-
-    r->stream = g_converter_input_stream_new (G_INPUT_STREAM (raw),
-        G_CONVERTER (gunzip));
-    g_object_unref (raw);
-  } else {
-    r->stream = G_INPUT_STREAM (raw);
+    r->gunzip = G_CONVERTER (g_zlib_decompressor_new
+        (G_ZLIB_COMPRESSOR_FORMAT_GZIP));
+    r->in = g_malloc (GZIP_CHUNK);
   }
   return TRUE;
 }
@@ -106,6 +115,93 @@ static void
 idx_close (IdxReader * r)
 {
   g_clear_object (&r->stream);
+  g_clear_object (&r->gunzip);
+  g_clear_pointer (&r->in, g_free);
+}
+
+/* Moves what is left of the compressed bytes to the front and reads
+ * more of the file after them. */
+static gboolean
+gzip_refill (IdxReader * r, GError ** error)
+{
+  g_autoptr (GError) err = NULL;
+  gsize got = 0;
+
+  memmove (r->in, r->in + r->in_pos, r->in_len - r->in_pos);
+  r->in_offset += r->in_pos;
+  r->in_len -= r->in_pos;
+  r->in_pos = 0;
+  if (!g_input_stream_read_all (r->stream, r->in + r->in_len,
+          GZIP_CHUNK - r->in_len, &got, NULL, &err)) {
+    set_io_error (r, err, error);
+    return FALSE;
+  }
+  r->in_len += got;
+  r->in_eof = got == 0;
+  return TRUE;
+}
+
+/* After a member: the end of the file, another member, or garbage.
+ * FALSE with @error set for garbage; *@more says whether a member
+ * follows. */
+static gboolean
+gzip_next_member (IdxReader * r, gboolean * more, GError ** error)
+{
+  if (r->in_len - r->in_pos < 2 && !r->in_eof && !gzip_refill (r, error))
+    return FALSE;
+  *more = r->in_len > r->in_pos;
+  if (!*more)
+    return TRUE;
+  if (r->in_len - r->in_pos < 2 || r->in[r->in_pos] != 0x1f
+      || r->in[r->in_pos + 1] != 0x8b) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_DATASET, "%s: bytes after the "
+        "gzip data, from compressed byte offset %" G_GUINT64_FORMAT ", are "
+        "not another gzip member", r->path, r->in_offset + r->in_pos);
+    return FALSE;
+  }
+  g_converter_reset (r->gunzip);
+  r->member_done = FALSE;
+  return TRUE;
+}
+
+static gboolean
+gzip_read (IdxReader * r, guint8 * buffer, gsize size, gsize * got,
+    GError ** error)
+{
+  while (*got < size) {
+    g_autoptr (GError) err = NULL;
+    GConverterFlags flags = r->in_eof ? G_CONVERTER_INPUT_AT_END : 0;
+    GConverterResult res;
+    gsize read = 0, written = 0;
+    gboolean more;
+
+    if (r->member_done) {
+      if (!gzip_next_member (r, &more, error))
+        return FALSE;
+      if (!more)
+        return TRUE;
+    }
+    if (r->in_pos == r->in_len && !r->in_eof && !gzip_refill (r, error))
+      return FALSE;
+    res = g_converter_convert (r->gunzip, r->in + r->in_pos,
+        r->in_len - r->in_pos, buffer + *got, size - *got, flags, &read,
+        &written, &err);
+    if (res == G_CONVERTER_ERROR) {
+      if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT)
+          && !r->in_eof) {
+        if (!gzip_refill (r, error))
+          return FALSE;
+        continue;
+      }
+      set_io_error (r, err, error);
+      return FALSE;
+    }
+    r->in_pos += read;
+    *got += written;
+    r->offset += written;
+    r->member_done = res == G_CONVERTER_FINISHED;
+  }
+  return TRUE;
 }
 
 /* Reads up to @size bytes; fewer only at the end of the data. */
@@ -116,6 +212,8 @@ idx_read (IdxReader * r, gpointer buffer, gsize size, gsize * got,
   g_autoptr (GError) err = NULL;
 
   *got = 0;
+  if (r->gzip)
+    return gzip_read (r, buffer, size, got, error);
   if (!g_input_stream_read_all (r->stream, buffer, size, got, NULL, &err)) {
     r->offset += *got;
     set_io_error (r, err, error);

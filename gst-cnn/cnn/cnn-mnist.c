@@ -54,6 +54,7 @@
 #include "cnn-clones.h"
 #include "cnn-mnist.h"
 #include "cnn-rulings.h"
+#include "cnn-shadows.h"
 #include "cnn-strokes.h"
 
 #include <math.h>
@@ -81,6 +82,9 @@
 #define NOISE_SIGMAS_ZERO 2.0   /* background → 0 this far above its median */
 #define NOISE_SIGMAS_DETECT 3.0 /* cells this far above zero are ink ... */
 #define MIN_CONTRAST 0.08       /* ... and at least this far */
+#define SHADOW_SIGMAS 4.0       /* paper this far above the fit: shaded */
+#define SHADOW_MIN_DEPTH 0.05   /* ... and at least this far */
+#define GROW_FRACTION 1.0       /* of the way to it: ink's cells around */
 #define MIN_INK_CONTRAST 0.15   /* the digit's ink level above zero */
 #define MIN_AREA_FRACTION 0.0005        /* of the work grid, for the main one */
 #define MIN_EXTENT_FRACTION 0.05        /* of the region's shorter side */
@@ -88,11 +92,14 @@
                                  * the region's shorter side) */
 #define MAX_BORDER_CONTACT 0.5  /* of its shorter side, for a component on
                                  * the border to be a digit cut by it */
+#define MAX_SIDE_TO_SIDE 0.5    /* of the region: a long way */
+#define STRAIGHT_ELONGATION 4.0 /* long over wide: straight */
 #define BORDER_PENALTY 0.02     /* on the score of a digit cut by the border */
 /* Step 4b: rulings, and strokes that are not a digit's. */
 #define FLAT_ELONGATION 6.0     /* long over wide, of a flat stroke */
 #define FLAT_ANGLE 20.0         /* degrees from level */
 #define RULING_ANGLE 12.0       /* degrees from the rulings */
+#define MAX_BLOB_WIDTH 0.42     /* stroke width over size, of strokes */
 /* Parts joining the main component. */
 #define PART_GAP 0.2            /* of the main one's longer side */
 #define PART_MIN_FRACTION 0.03  /* of the main one's area */
@@ -104,6 +111,9 @@
 #define BOX_LEVEL 0.3           /* MNIST's 20-pixel side holds for 0..0.3 */
 #define BOX_FRACTION (20.0 / 28.0)
 #define HALO_PIXELS 1.5         /* output pixels kept around the box */
+
+enum
+{ SIDE_TOP = 1, SIDE_BOTTOM = 2, SIDE_LEFT = 4, SIDE_RIGHT = 8 };
 
 typedef struct
 {
@@ -118,8 +128,10 @@ typedef struct
   guint x0, y0, x1, y1;         /* bounding box, inclusive */
   gdouble sum_x, sum_y;         /* of cell centres */
   gdouble sum_xx, sum_xy, sum_yy;       /* ... and their products */
+  guint n_runs, shared;         /* runs; cells shared with the row above */
   gfloat peak;
   guint border;                 /* cells on the region's edge */
+  guint sides;                  /* SIDE_* it touches */
   gboolean selected;            /* part of the digit */
 } CnnComponent;
 
@@ -152,6 +164,7 @@ struct _CnnMnist
   guint8 *flags;                /* FLAGS_SIZE (w): one row's ink cells */
   CnnComponent *comps;          /* [1 .. max_comps] */
   CnnRulings *rulings;
+  CnnShadows *shadows;
   /* Rendering: per output column and row, its cells and weights
    * (w + out_w and h + out_h at most), and the rows reduced to out_w
    * columns (h × out_w). */
@@ -379,8 +392,9 @@ cnn_mnist_new (guint out_w, guint out_h, GError ** error)
   m->v = g_try_new (gfloat, m->h);
   m->line = g_try_new (gfloat, m->w);
   m->rulings = cnn_rulings_new (m->w, m->h);
+  m->shadows = cnn_shadows_new (m->w, m->h);
   m->strokes = g_try_new (gfloat, (gsize) out_w * out_h);
-  if (!m->rulings || !m->strokes || !m->grey || !m->ink || !m->stack || !m->runs || !m->bins
+  if (!m->rulings || !m->shadows || !m->strokes || !m->grey || !m->ink || !m->stack || !m->runs || !m->bins
       || !m->flags || !m->x_taps || !m->y_taps || !m->x_weights
       || !m->y_weights || !m->columns
       || !m->comps
@@ -441,6 +455,7 @@ cnn_mnist_free (CnnMnist * m)
   g_free (m->v);
   g_free (m->line);
   cnn_rulings_free (m->rulings);
+  cnn_shadows_free (m->shadows);
   g_free (m->strokes);
   g_free (m);
 }
@@ -893,6 +908,59 @@ component_add_run (CnnMnist * m, guint32 id, const CnnRun * r)
     c->border += len;
   else
     c->border += (r->x0 == 0) + (r->x1 == m->w - 1);
+  c->sides |= (r->y == 0 ? SIDE_TOP : 0) | (r->y == m->h - 1 ? SIDE_BOTTOM
+      : 0) | (r->x0 == 0 ? SIDE_LEFT : 0) | (r->x1 == m->w - 1 ? SIDE_RIGHT
+      : 0);
+}
+
+/* Cells shared by run @r and the runs [from, to) of the row above (left
+ * to right), which are all of its component; @from moves past those left
+ * of @r. */
+static guint
+overlap_above (const CnnMnist * m, const CnnRun * r, guint * from, guint to)
+{
+  guint shared = 0;
+
+  while (*from < to && m->runs[*from].x1 < r->x0)
+    (*from)++;
+  for (guint i = *from; i < to && m->runs[i].x0 <= r->x1; i++) {
+    const CnnRun *p = &m->runs[i];
+
+    shared += MIN (p->x1, r->x1) - MAX (p->x0, r->x0) + 1;
+  }
+  return shared;
+}
+
+/* Each component's runs and the cells they share with the row above,
+ * which make its perimeter. */
+static void
+count_shared_cells (CnnMnist * m)
+{
+  guint prev_start = 0, row_start = 0, from = 0;
+
+  for (guint i = 0; i < m->n_runs; i++) {
+    const CnnRun *r = &m->runs[i];
+
+    if (i == 0 || r->y != m->runs[i - 1].y) {
+      /* A new row: the one before it is above if adjacent. */
+      prev_start = i > 0 && m->runs[i - 1].y + 1 == r->y ? row_start : i;
+      row_start = i;
+      from = prev_start;
+    }
+    if (r->id == 0)
+      continue;
+    m->comps[r->id].n_runs++;
+    m->comps[r->id].shared += overlap_above (m, r, &from, row_start);
+  }
+}
+
+/* The cell edges around a component: two a run along the rows, and
+ * across them each row's cells less those shared with the row above,
+ * counted on both sides. */
+static inline guint64
+component_edges (const CnnComponent * c)
+{
+  return 2 * (guint64) c->n_runs + 2 * ((guint64) c->area - c->shared);
 }
 
 static void
@@ -926,35 +994,46 @@ label_components (CnnMnist * m, gfloat thr)
     if (root->id != 0)
       component_add_run (m, root->id, &m->runs[i]);
   }
+  count_shared_cells (m);
 }
 
-/* Whether a component on the region's border may be a digit that the
- * border cuts: its contact with the border is short, as a stroke's end;
- * a shadow, a strip, a table edge or the paper's border lie along it. */
-static gboolean
-may_be_cut_digit (const CnnComponent * c)
-{
-  guint side = MIN (c->x1 - c->x0, c->y1 - c->y0) + 1;
-
-  return c->border <= MAX_BORDER_CONTACT * side;
-}
-
-/* Whether component @c is a straight piece lying along the rulings (or,
- * on any paper, flat: no digit is a horizontal bar), from the second
- * moments of its cells in frame units. */
-static gboolean
-is_flat_stroke (const CnnMnist * m, const CnnComponent * c, gdouble aspect)
+/* The spread of component @c's cells in frame units: the variances
+ * along its main axis and across it, and the main axis's angle from the
+ * rows, from the second moments. */
+static void
+component_axes (const CnnComponent * c, gdouble aspect, gdouble * major,
+    gdouble * minor, gdouble * angle)
 {
   const gdouble mx = c->sum_x / c->area, my = c->sum_y / c->area;
   const gdouble cxx = (c->sum_xx / c->area - mx * mx) * aspect * aspect;
   const gdouble cyy = c->sum_yy / c->area - my * my;
   const gdouble cxy = (c->sum_xy / c->area - mx * my) * aspect;
   const gdouble half_gap = sqrt (0.25 * (cxx - cyy) * (cxx - cyy) + cxy * cxy);
-  const gdouble major = 0.5 * (cxx + cyy) + half_gap;
-  const gdouble minor = MAX (0.5 * (cxx + cyy) - half_gap, 1e-9);
-  const gdouble angle = 0.5 * atan2 (2.0 * cxy, cxx - cyy);
-  const CnnLineFamily *rows = cnn_rulings_family (m->rulings, FALSE);
 
+  *major = 0.5 * (cxx + cyy) + half_gap;
+  *minor = MAX (0.5 * (cxx + cyy) - half_gap, 1e-9);
+  *angle = 0.5 * atan2 (2.0 * cxy, cxx - cyy);
+}
+
+/* Whether component @c is @times longer than wide or more. */
+static gboolean
+is_elongated (const CnnComponent * c, gdouble aspect, gdouble times)
+{
+  gdouble major, minor, angle;
+
+  component_axes (c, aspect, &major, &minor, &angle);
+  return major >= times * times * minor;
+}
+
+/* Whether component @c is a straight piece lying along the rulings (or,
+ * on any paper, flat: no digit is a horizontal bar). */
+static gboolean
+is_flat_stroke (const CnnMnist * m, const CnnComponent * c, gdouble aspect)
+{
+  const CnnLineFamily *rows = cnn_rulings_family (m->rulings, FALSE);
+  gdouble major, minor, angle;
+
+  component_axes (c, aspect, &major, &minor, &angle);
   if (major < FLAT_ELONGATION * FLAT_ELONGATION * minor)
     return FALSE;
   if (fabs (angle) <= FLAT_ANGLE * G_PI / 180.0)
@@ -963,12 +1042,42 @@ is_flat_stroke (const CnnMnist * m, const CnnComponent * c, gdouble aspect)
       <= RULING_ANGLE * G_PI / 180.0;
 }
 
+/* Whether a component on the region's border may be a digit that the
+ * border cuts: its contact with the border is short, as a stroke's end;
+ * a shadow, a strip, a table edge or the paper's border lie along it,
+ * or run straight a long way from one side to another. */
+static gboolean
+may_be_cut_digit (const CnnMnist * m, const CnnComponent * c,
+    gdouble aspect)
+{
+  const guint cw = c->x1 - c->x0 + 1, ch = c->y1 - c->y0 + 1;
+  const gboolean side_to_side = (c->sides & (c->sides - 1)) != 0
+      && (cw >= MAX_SIDE_TO_SIDE * m->w || ch >= MAX_SIDE_TO_SIDE * m->h);
+
+  return c->border <= MAX_BORDER_CONTACT * MIN (cw, ch)
+      && !(side_to_side && is_elongated (c, aspect, STRAIGHT_ELONGATION));
+}
+
+/* Whether component @c is a filled blob rather than strokes (a shadow,
+ * a fingertip, a smudge): its stroke width is a large part of its
+ * size.  A disc's is half its diameter; MNIST's boldest digits' about a
+ * third of their height. */
+static gboolean
+is_blob (const CnnComponent * c, gdouble aspect)
+{
+  const gdouble width = 2.0 * c->area / MAX (component_edges (c), 1);
+  const gdouble extent = MAX ((c->x1 - c->x0 + 1) * aspect,
+      (gdouble) c->y1 - c->y0 + 1);
+
+  return width > MAX_BLOB_WIDTH * extent;
+}
+
 /* The main ink component, 0 if none is large enough: the best by area
  * over (1 + (distance to the centre / radius)²).  Of those on the
  * region's border, only the ones it may have cut count, at a fiftieth:
  * any digit inside wins over them, but not a speck 50 times smaller. */
 static guint32
-choose_main (const CnnMnist * m, gdouble aspect)
+choose_main (const CnnMnist * m, gdouble aspect, gfloat thr)
 {
   const gdouble half_short = 0.5 * MIN (m->w * aspect, (gdouble) m->h);
   const gdouble radius = CENTRE_RADIUS * half_short;
@@ -981,8 +1090,9 @@ choose_main (const CnnMnist * m, gdouble aspect)
     const CnnComponent *c = &m->comps[id];
     gdouble dx, dy, score;
 
-    if (c->area < min_area || (c->border && !may_be_cut_digit (c))
-        || is_flat_stroke (m, c, aspect))
+    if (c->area < min_area || c->peak <= thr
+        || (c->border && !may_be_cut_digit (m, c, aspect))
+        || is_flat_stroke (m, c, aspect) || is_blob (c, aspect))
       continue;
     if (MAX ((c->x1 - c->x0 + 1) * aspect, (gdouble) c->y1 - c->y0 + 1)
         < min_extent)
@@ -1312,54 +1422,23 @@ render_digit (CnnMnist * m, const CnnPlacement * p, gfloat * out)
 
 /* ---- stroke width -------------------------------------------------- */
 
-/* Cells shared by run @r and the selected runs [from, to) of the row
- * above (left to right); @from moves past those left of @r. */
-static guint
-overlap_above (const CnnMnist * m, const CnnRun * r, guint * from, guint to)
-{
-  guint shared = 0;
-
-  while (*from < to && m->runs[*from].x1 < r->x0)
-    (*from)++;
-  for (guint i = *from; i < to && m->runs[i].x0 <= r->x1; i++) {
-    const CnnRun *p = &m->runs[i];
-
-    if (run_selected (m, p))
-      shared += MIN (p->x1, r->x1) - MAX (p->x0, r->x0) + 1;
-  }
-  return shared;
-}
-
 /* The digit's mean stroke width in work cells: twice its area over its
  * perimeter (a stroke w wide and l long has w·l cells and 2·(w + l)
- * edges), from the selected components' runs.  Edges along rows: two a
- * run; across rows: each row's cells less those it shares with the row
- * above, counted on both sides. */
+ * edges), over the selected components. */
 static gdouble
 stroke_width (const CnnMnist * m)
 {
-  guint64 area = 0, shared = 0, n_runs = 0;
-  guint prev_start = 0, prev_end = 0, row_start = 0, from = 0;
+  guint64 area = 0, edges = 0;
 
-  for (guint i = 0; i < m->n_runs; i++) {
-    const CnnRun *r = &m->runs[i];
+  for (guint32 id = 1; id <= m->n_comps; id++) {
+    const CnnComponent *c = &m->comps[id];
 
-    if (i == row_start || r->y != m->runs[i - 1].y) {
-      /* A new row: the one before it is "above" if adjacent. */
-      gboolean adjacent = i > 0 && m->runs[i - 1].y + 1 == r->y;
-
-      prev_start = adjacent ? row_start : i;
-      prev_end = i;
-      row_start = i;
-      from = prev_start;
+    if (c->selected) {
+      area += c->area;
+      edges += component_edges (c);
     }
-    if (!run_selected (m, r))
-      continue;
-    area += r->x1 - r->x0 + 1;
-    n_runs++;
-    shared += overlap_above (m, r, &from, prev_end);
   }
-  return area ? 2.0 * area / (2.0 * n_runs + 2.0 * (area - shared)) : 0.0;
+  return edges ? 2.0 * area / edges : 0.0;
 }
 
 /* ---- per frame ----------------------------------------------------- */
@@ -1367,7 +1446,7 @@ stroke_width (const CnnMnist * m)
 CNN_VECTOR_CLONES gboolean
 cnn_mnist_run (CnnMnist * m, gdouble aspect, gfloat * out)
 {
-  gfloat noise, zero, thr, ink;
+  gfloat noise, zero, thr, grow, ink;
   guint32 main;
   CnnPlacement placement;
 
@@ -1377,16 +1456,22 @@ cnn_mnist_run (CnnMnist * m, gdouble aspect, gfloat * out)
   block_quartiles (m);
   noise = estimate_noise (m);
   flatten_background (m, ink_is_dark (m, noise), noise);
+  cnn_shadows_flatten (m->shadows, m->ink, MAX (SHADOW_SIGMAS * noise,
+          SHADOW_MIN_DEPTH));
 
   zero = median_ink (m) + NOISE_SIGMAS_ZERO * noise;
   thr = zero + MAX (NOISE_SIGMAS_DETECT * noise, MIN_CONTRAST);
-  label_components (m, thr);
+  /* Hysteresis: strokes are the cells above half the threshold that
+   * reach the whole of it somewhere, so a faint ballpoint line stays in
+   * one piece where it fades. */
+  grow = zero + GROW_FRACTION * (thr - zero);
+  label_components (m, grow);
   if (cnn_rulings_erase (m->rulings, m->ink, zero, thr) > 0)
-    label_components (m, thr);
-  main = choose_main (m, aspect);
+    label_components (m, grow);
+  main = choose_main (m, aspect, thr);
   if (main == 0)
     return FALSE;
-  ink = ink_level (m, main, thr);
+  ink = ink_level (m, main, grow);
   if (ink - zero < MIN_INK_CONTRAST)
     return FALSE;
 

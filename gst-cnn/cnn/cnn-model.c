@@ -29,6 +29,11 @@
 #define FORMAT_VERSION "1"
 #define DEFAULT_PREPROCESS "resize"
 
+/* A model is its header (at most CNN_JSON_MAX_BYTES) and its weights,
+ * which the memory limit bounds anyway; labels files are far smaller. */
+#define MAX_READ_BYTES (G_GUINT64_CONSTANT (4) << 30)
+#define READ_STEP ((gsize) 1 << 16)
+
 /* Labels are a flat array of strings. */
 #define LABELS_MAX_DEPTH 1
 
@@ -246,6 +251,49 @@ cnn_model_free (CnnModel * model)
 
 /* ---- loading ------------------------------------------------------- */
 
+/* Reads @fd to its end, not to @size_hint: files of /proc and /sys say
+ * 0 bytes.  The result has room for a NUL after its @length bytes. */
+static guint8 *
+read_to_end (gint fd, const gchar * path, gsize size_hint, gsize * length,
+    GError ** error)
+{
+  guint8 *buf = NULL;
+  gsize got = 0, capacity = 0;
+
+  while (TRUE) {
+    gssize n;
+
+    if (got + READ_STEP + 1 > capacity) {
+      guint8 *bigger;
+
+      capacity = MAX (got + READ_STEP + 1, size_hint + 1);
+      bigger = got + READ_STEP <= MAX_READ_BYTES ? g_try_realloc (buf,
+          capacity) : NULL;
+      if (!bigger) {
+        g_set_error (error, CNN_ERROR, CNN_ERROR_IO, "%s: too large to read "
+            "(more than %" G_GSIZE_FORMAT " bytes)", path, got);
+        g_free (buf);
+        return NULL;
+      }
+      buf = bigger;
+    }
+    n = read (fd, buf + got, capacity - got - 1);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      g_set_error (error, CNN_ERROR, CNN_ERROR_IO, "%s: cannot read at byte %"
+          G_GSIZE_FORMAT ": %s", path, got, g_strerror (errno));
+      g_free (buf);
+      return NULL;
+    }
+    if (n == 0)
+      break;
+    got += n;
+  }
+  *length = got;
+  return buf;
+}
+
 /* The whole file, which must be a regular one: a FIFO or a device would
  * block or never end. */
 static guint8 *
@@ -275,29 +323,17 @@ read_regular_file (const gchar * path, gsize * length, GError ** error)
     close (fd);
     return NULL;
   }
-  buf = (guint64) st.st_size < G_MAXSIZE ? g_try_malloc (st.st_size + 1)
-      : NULL;
-  if (!buf) {
+  if ((guint64) st.st_size > MAX_READ_BYTES) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_IO, "%s: too large to read (%"
-        G_GINT64_FORMAT " bytes)", path, (gint64) st.st_size);
+        G_GINT64_FORMAT " bytes, more than %" G_GUINT64_FORMAT " MiB)", path,
+        (gint64) st.st_size, MAX_READ_BYTES >> 20);
     close (fd);
     return NULL;
   }
-  while (got < (gsize) st.st_size) {
-    gssize n = read (fd, buf + got, st.st_size - got);
-
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      g_set_error (error, CNN_ERROR, CNN_ERROR_IO, "%s: cannot read at byte %"
-          G_GSIZE_FORMAT ": %s", path, got, g_strerror (errno));
-      g_free (buf);
-      close (fd);
-      return NULL;
-    }
-    if (n == 0)
-      break;                    /* shrank since fstat: take what is there */
-    got += n;
+  buf = read_to_end (fd, path, st.st_size, &got, error);
+  if (!buf) {
+    close (fd);
+    return NULL;
   }
   close (fd);
   buf[got] = 0;
@@ -351,7 +387,7 @@ check_format (const gchar * path, GHashTable * metadata, GError ** error)
 
 static CnnNetwork *
 network_from_metadata (const gchar * path, GHashTable * metadata,
-    GError ** error)
+    guint64 memory_limit, GError ** error)
 {
   const gchar *arch = g_hash_table_lookup (metadata, "architecture");
   const gchar *input_text = g_hash_table_lookup (metadata, "input");
@@ -365,7 +401,7 @@ network_from_metadata (const gchar * path, GHashTable * metadata,
     g_error_free (err);
     return NULL;
   }
-  net = cnn_network_new (arch, input, &err);
+  net = cnn_network_new_full (arch, input, memory_limit, &err);
   if (!net) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: __metadata__ "
         "'architecture' does not make a network for input %s: %s", path,
@@ -403,7 +439,7 @@ labels_from_json (const gchar * path, const gchar * text, guint n_outputs,
   JsonArray *array;
   gsize offset;
 
-  if (!cnn_safetensors_check_json (text, strlen (text), LABELS_MAX_DEPTH,
+  if (!cnn_json_check (text, strlen (text), LABELS_MAX_DEPTH,
           &offset, &problem)) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: __metadata__ "
         "'labels' is not a JSON array of strings: %s at character %"
@@ -538,17 +574,48 @@ out:
   return ok;
 }
 
-/* After match_tensors(): every tensor is there with the right size. */
-static void
-copy_tensors (const CnnSafetensors * st, CnnNetwork * net)
+/* After match_tensors(): every tensor is there with the right size.  A
+ * checksum only says the data is what the writer wrote: a NaN or an
+ * infinity written there would make every result NaN. */
+static gboolean
+copy_tensors (const gchar * path, const CnnSafetensors * st,
+    CnnNetwork * net, GError ** error)
 {
+  gboolean ok = TRUE;
   TensorList list;
 
   tensor_list_init (&list, net);
-  for (guint i = 0; i < list.n; i++)
-    cnn_safetensors_copy_f32 (st, cnn_safetensors_find (st, list.t[i].name),
-        (gfloat *) list.t[i].data);
+  for (guint i = 0; ok && i < list.n; i++) {
+    const CnnSafetensorsEntry *e = cnn_safetensors_find (st, list.t[i].name);
+    gfloat *data = (gfloat *) list.t[i].data;
+    gssize bad;
+
+    cnn_safetensors_copy_f32 (st, e, data);
+    bad = cnn_find_nonfinite (data, (e->end - e->begin) / sizeof (gfloat));
+    if (bad >= 0) {
+      g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: tensor '%s' "
+          "value %" G_GSSIZE_FORMAT " (data section byte %" G_GUINT64_FORMAT
+          ") is %g, not a finite number", path, e->name, bad,
+          e->begin + (guint64) bad * sizeof (gfloat), data[bad]);
+      ok = FALSE;
+    }
+  }
   tensor_list_clear (&list);
+  return ok;
+}
+
+/* 64 hexadecimal digits, nothing around them: a stated hash with a
+ * space or a newline after it would otherwise be reported as differing
+ * from one that prints the same. */
+static gboolean
+is_sha256_text (const gchar * text)
+{
+  gsize n = 0;
+
+  for (; text[n]; n++)
+    if (!g_ascii_isxdigit (text[n]))
+      return FALSE;
+  return n == 64;
 }
 
 static gboolean
@@ -556,13 +623,23 @@ check_checksum (const gchar * path, const CnnSafetensors * st,
     GHashTable * metadata, GError ** error)
 {
   const gchar *stated = g_hash_table_lookup (metadata, "sha256");
-  gchar *actual = cnn_safetensors_data_sha256 (st);
-  gboolean ok = g_ascii_strcasecmp (actual, stated) == 0;
+  gchar *actual;
+  gboolean ok;
 
+  if (!is_sha256_text (stated)) {
+    gchar *shown = g_strescape (stated, NULL);
+
+    g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: __metadata__ "
+        "'sha256' is \"%s\", not 64 hexadecimal digits", path, shown);
+    g_free (shown);
+    return FALSE;
+  }
+  actual = cnn_safetensors_data_sha256 (st);
+  ok = g_ascii_strcasecmp (actual, stated) == 0;
   if (!ok)
     g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: checksum mismatch: "
         "the data section (%" G_GUINT64_FORMAT " bytes from byte %"
-        G_GUINT64_FORMAT ") has sha256 %s but __metadata__ 'sha256' is '%s'",
+        G_GUINT64_FORMAT ") has sha256 %s but __metadata__ 'sha256' says %s",
         path, st->data_len, st->data_start, actual, stated);
   g_free (actual);
   return ok;
@@ -582,6 +659,13 @@ file_stem (const gchar * path)
 CnnModel *
 cnn_model_load (const gchar * path, GError ** error)
 {
+  return cnn_model_load_full (path, 0, error);
+}
+
+CnnModel *
+cnn_model_load_full (const gchar * path, guint64 memory_limit,
+    GError ** error)
+{
   CnnSafetensors *st = NULL;
   CnnNetwork *net = NULL;
   CnnModel *model = NULL;
@@ -599,7 +683,7 @@ cnn_model_load (const gchar * path, GError ** error)
       || !check_required_keys (path, st->metadata, error)
       || !check_format (path, st->metadata, error))
     goto out;
-  net = network_from_metadata (path, st->metadata, error);
+  net = network_from_metadata (path, st->metadata, memory_limit, error);
   if (!net)
     goto out;
   labels = labels_from_json (path, g_hash_table_lookup (st->metadata,
@@ -607,9 +691,9 @@ cnn_model_load (const gchar * path, GError ** error)
       error);
   if (!labels
       || !match_tensors (path, st, net, error)
-      || !check_checksum (path, st, st->metadata, error))
+      || !check_checksum (path, st, st->metadata, error)
+      || !copy_tensors (path, st, net, error))
     goto out;
-  copy_tensors (st, net);
 
   model = model_for_network (g_steal_pointer (&net), st->metadata);
   take_labels (model, g_steal_pointer (&labels));

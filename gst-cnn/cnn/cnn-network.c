@@ -6,9 +6,6 @@
 #include <math.h>
 #include <string.h>
 
-/* Working memory beyond this is refused rather than attempted. */
-#define MAX_WORKSPACE_BYTES ((gsize) 16 << 30)
-
 /* A training step is memory-bound unless each layer finds its input in
  * cache.  So a thread carries TRAIN_CHUNK samples at a time through the
  * network: the dense layers take the whole chunk at once (their products
@@ -83,6 +80,12 @@ struct _CnnNetwork
   gfloat *params;
   gsize n_params;
 
+  /* What the network may hold, and what it holds: the parameters and
+   * the kernels' copies of them (fixed), the workspace with the batch's
+   * input its caller holds, and the training memory. */
+  guint64 memory_limit;
+  guint64 fixed_bytes, workspace_bytes, training_bytes;
+
   /* Workspace: each layer's output for max_batch samples, then one
    * scratch area per thread. */
   guint max_batch;
@@ -105,6 +108,10 @@ static void free_training (CnnNetwork * net);
 static gboolean reserve_train_threads (CnnNetwork * net, GError ** error);
 static void set_frozen (CnnNetwork * net, gboolean frozen);
 static guint first_dense_layer (const CnnNetwork * net);
+static guint64 workspace_bytes (const CnnNetwork * net, guint max_batch,
+    guint n_threads);
+static gboolean training_fits (const CnnNetwork * net, guint max_batch,
+    GError ** error);
 
 GQuark
 cnn_error_quark (void)
@@ -135,7 +142,54 @@ setup_layers (CnnNetwork * net, GError ** error)
       return FALSE;
     }
     net->n_params += l->n_weight + l->n_bias;
+    net->fixed_bytes = cnn_bytes_add (net->fixed_bytes, l->kernel_bytes);
     shape = l->out;
+  }
+  net->fixed_bytes = cnn_bytes_add (net->fixed_bytes,
+      cnn_bytes_mul (net->n_params, sizeof (gfloat)));
+  return TRUE;
+}
+
+/* Whether @workspace and @training bytes fit beside the fixed memory;
+ * the message says what needed them and how the total came about. */
+static gboolean
+fits_in_limit (const CnnNetwork * net, guint64 workspace, guint64 training,
+    const gchar * what, GError ** error)
+{
+  guint64 total = cnn_bytes_add (cnn_bytes_add (net->fixed_bytes, workspace),
+      training);
+  gchar *params = g_format_size_full (cnn_bytes_mul (net->n_params,
+          sizeof (gfloat)), G_FORMAT_SIZE_IEC_UNITS);
+  gchar *detail = g_strdup_printf ("%s (%" G_GSIZE_FORMAT " parameters: %s; "
+      "with kernel copies, working memory and input)", what, net->n_params,
+      params);
+  gboolean ok = cnn_memory_check (total, net->memory_limit, detail, error);
+
+  g_free (params);
+  g_free (detail);
+  return ok;
+}
+
+/* Kernel buffers, the parameters and a batch-of-one workspace, once
+ * fits_in_limit() said they fit. */
+static gboolean
+alloc_network_memory (CnnNetwork * net, GError ** error)
+{
+  for (guint i = 0; i < net->n_layers; i++) {
+    CnnLayer *l = &net->layers[i];
+
+    if (l->spec.ops->alloc_kernels && !l->spec.ops->alloc_kernels (l)) {
+      g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "layer %u (%s): "
+          "cannot allocate %" G_GUINT64_FORMAT " bytes of kernel buffers", i,
+          l->spec.ops->name, l->kernel_bytes);
+      return FALSE;
+    }
+  }
+  net->params = g_try_new0 (gfloat, MAX (net->n_params, 1));
+  if (!net->params) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "cannot allocate %" G_GSIZE_FORMAT " parameters", net->n_params);
+    return FALSE;
   }
   return TRUE;
 }
@@ -198,6 +252,13 @@ canonical_text (const CnnNetwork * net)
 CnnNetwork *
 cnn_network_new (const gchar * architecture, CnnShape input, GError ** error)
 {
+  return cnn_network_new_full (architecture, input, 0, error);
+}
+
+CnnNetwork *
+cnn_network_new_full (const gchar * architecture, CnnShape input,
+    guint64 memory_limit, GError ** error)
+{
   CnnNetwork *net;
   CnnLayerSpec *specs;
   guint n_layers;
@@ -216,6 +277,7 @@ cnn_network_new (const gchar * architecture, CnnShape input, GError ** error)
 
   cnn_blas_init ();
   net = g_new0 (CnnNetwork, 1);
+  net->memory_limit = memory_limit ? memory_limit : cnn_memory_limit ();
   net->input = input;
   net->n_layers = n_layers;
   net->kernels = cnn_kernels_choose ();
@@ -231,18 +293,8 @@ cnn_network_new (const gchar * architecture, CnnShape input, GError ** error)
     return NULL;
   }
   plan_inference (net);
-  if (net->n_params > MAX_WORKSPACE_BYTES / sizeof (gfloat)) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_ARCH,
-        "the network has %" G_GSIZE_FORMAT " parameters, more than the "
-        "supported %" G_GSIZE_FORMAT, net->n_params,
-        MAX_WORKSPACE_BYTES / sizeof (gfloat));
-    cnn_network_free (net);
-    return NULL;
-  }
-  net->params = g_try_new0 (gfloat, MAX (net->n_params, 1));
-  if (!net->params) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_ARCH,
-        "cannot allocate %" G_GSIZE_FORMAT " parameters", net->n_params);
+  if (!fits_in_limit (net, workspace_bytes (net, 1, 1), 0, "the network",
+          error) || !alloc_network_memory (net, error)) {
     cnn_network_free (net);
     return NULL;
   }
@@ -449,41 +501,68 @@ largest_scratch (const CnnNetwork * net)
   return most;
 }
 
+/* Each layer's output for @max_batch samples, a scratch area per
+ * thread, and the batch's input that the caller holds. */
+static guint64
+workspace_bytes (const CnnNetwork * net, guint max_batch, guint n_threads)
+{
+  guint64 floats = cnn_bytes_mul (cnn_shape_size (net->input), max_batch);
+
+  for (guint i = 0; i < net->n_layers; i++)
+    floats = cnn_bytes_add (floats,
+        cnn_bytes_mul (cnn_shape_size (net->layers[i].out), max_batch));
+  floats = cnn_bytes_add (floats,
+      cnn_bytes_mul (largest_scratch (net), n_threads));
+  return cnn_bytes_mul (floats, sizeof (gfloat));
+}
+
 gboolean
 cnn_network_reserve (CnnNetwork * net, guint max_batch, GError ** error)
 {
   guint n_threads = cnn_workers_n_threads (net->workers);
   gsize total = 0, scratch = largest_scratch (net);
+  guint64 bytes = workspace_bytes (net, max_batch, n_threads);
+  gchar *what;
   gfloat *block, *p;
+  gfloat **outputs;
+  CnnScratch *scratches;
 
   g_return_val_if_fail (max_batch > 0, FALSE);
 
-  for (guint i = 0; i < net->n_layers; i++) {
-    gsize size = cnn_shape_size (net->layers[i].out);
-
-    if (size > MAX_WORKSPACE_BYTES / sizeof (gfloat) / max_batch)
-      goto too_big;
-    total += size * max_batch;
-    if (total > MAX_WORKSPACE_BYTES / sizeof (gfloat))
-      goto too_big;
+  what = g_strdup_printf ("working memory for a batch of %u on %u "
+      "thread(s)", max_batch, n_threads);
+  if (!fits_in_limit (net, bytes, net->training_bytes, what, error)) {
+    g_free (what);
+    return FALSE;
   }
-  if (scratch > MAX_WORKSPACE_BYTES / sizeof (gfloat) / n_threads
-      || total + scratch * n_threads > MAX_WORKSPACE_BYTES / sizeof (gfloat))
-    goto too_big;
+  g_free (what);
+  /* The check bounds every sum below. */
+  for (guint i = 0; i < net->n_layers; i++)
+    total += cnn_shape_size (net->layers[i].out) * max_batch;
   total += scratch * n_threads;
 
   block = g_try_new (gfloat, MAX (total, 1));
-  if (!block)
-    goto too_big;
+  outputs = g_try_new (gfloat *, net->n_layers);
+  scratches = g_try_new (CnnScratch, n_threads);
+  if (!block || !outputs || !scratches) {
+    g_free (block);
+    g_free (outputs);
+    g_free (scratches);
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "cannot allocate %"
+        G_GUINT64_FORMAT " bytes of working memory for a batch of %u",
+        bytes, max_batch);
+    return FALSE;
+  }
 
   g_free (net->workspace);
   g_free (net->outputs);
   g_free (net->scratch);
   net->workspace = block;
+  net->workspace_bytes = bytes;
   net->max_batch = max_batch;
   net->scratch_floats = scratch;
-  net->outputs = g_new (gfloat *, net->n_layers);
-  net->scratch = g_new (CnnScratch, n_threads);
+  net->outputs = outputs;
+  net->scratch = scratches;
   p = block;
   for (guint i = 0; i < net->n_layers; i++) {
     net->outputs[i] = p;
@@ -496,12 +575,19 @@ cnn_network_reserve (CnnNetwork * net, guint max_batch, GError ** error)
     p += scratch;
   }
   return TRUE;
+}
 
-too_big:
-  g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
-      "working memory for a batch of %u does not fit (limit %" G_GSIZE_FORMAT
-      " MiB)", max_batch, MAX_WORKSPACE_BYTES >> 20);
-  return FALSE;
+guint64
+cnn_network_memory (const CnnNetwork * net)
+{
+  return cnn_bytes_add (cnn_bytes_add (net->fixed_bytes,
+          net->workspace_bytes), net->training_bytes);
+}
+
+guint64
+cnn_network_memory_limit (const CnnNetwork * net)
+{
+  return net->memory_limit;
 }
 
 guint
@@ -611,6 +697,30 @@ cnn_network_forward (CnnNetwork * net, const gfloat * input, guint batch)
   return net->outputs[net->n_layers - 1];
 }
 
+gssize
+cnn_find_nonfinite (const gfloat * values, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    if (!isfinite (values[i]))
+      return (gssize) i;
+  return -1;
+}
+
+void
+cnn_network_probabilities (const CnnNetwork * net, const gfloat * output,
+    gfloat * probabilities)
+{
+  const CnnLayer *top = &net->layers[net->n_layers - 1];
+  gsize n = cnn_shape_size (top->out);
+
+  if (top->spec.ops == &cnn_softmax_ops) {
+    if (probabilities != output)
+      memcpy (probabilities, output, n * sizeof (gfloat));
+  } else {
+    cnn_softmax_row (output, probabilities, n);
+  }
+}
+
 void
 cnn_network_set_threads (CnnNetwork * net, guint n_threads)
 {
@@ -676,6 +786,15 @@ align_up (gsize bytes)
   return (bytes + TRAIN_ALIGN - 1) / TRAIN_ALIGN * TRAIN_ALIGN;
 }
 
+/* align_up() of a count from input: saturates rather than wraps. */
+static guint64
+aligned_bytes (guint64 count, guint64 size)
+{
+  guint64 bytes = cnn_bytes_mul (count, size);
+
+  return bytes > G_MAXUINT64 - TRAIN_ALIGN ? G_MAXUINT64 : align_up (bytes);
+}
+
 /* Whether training runs layer @i with its output over its input: saves
  * writing (and later reading back) a whole activation, which is what a
  * step waits for most once the products are fast. */
@@ -688,11 +807,11 @@ trains_in_place (const CnnNetwork * net, guint i)
 
 /* Bytes one thread needs for a chunk of @chunk samples (plus its own
  * gradient array unless @shared_grads), laid out by alloc_train_thread(). */
-static gsize
+static guint64
 thread_bytes (const CnnNetwork * net, guint chunk, gboolean shared_grads,
     gsize * largest, gsize * scratch)
 {
-  gsize total = TRAIN_ALIGN;    /* room to align the block's start */
+  guint64 total = TRAIN_ALIGN;  /* room to align the block's start */
 
   *largest = cnn_shape_size (net->input);
   *scratch = 0;
@@ -700,18 +819,40 @@ thread_bytes (const CnnNetwork * net, guint chunk, gboolean shared_grads,
     const CnnLayer *l = &net->layers[i];
 
     if (!trains_in_place (net, i))
-      total += align_up (cnn_shape_size (l->out) * chunk * sizeof (gfloat));
-    total += align_up (l->train_state_bytes * chunk);
+      total = cnn_bytes_add (total, aligned_bytes (cnn_shape_size (l->out)
+              * chunk, sizeof (gfloat)));
+    total = cnn_bytes_add (total, aligned_bytes (l->train_state_bytes,
+            chunk));
     *largest = MAX (*largest, cnn_shape_size (l->out));
     *scratch = MAX (*scratch, MAX (l->scratch_floats,
             l->train_scratch_floats));
   }
-  total += 2 * align_up (*largest * chunk * sizeof (gfloat));
-  total += 2 * align_up (*largest * TRAIN_SUB * sizeof (gfloat));
-  total += align_up (*scratch * sizeof (gfloat));
+  total = cnn_bytes_add (total, cnn_bytes_mul (2,
+          aligned_bytes (*largest * chunk, sizeof (gfloat))));
+  total = cnn_bytes_add (total, cnn_bytes_mul (2,
+          aligned_bytes (*largest * TRAIN_SUB, sizeof (gfloat))));
+  total = cnn_bytes_add (total, aligned_bytes (*scratch, sizeof (gfloat)));
   if (!shared_grads)
-    total += align_up (net->n_params * sizeof (gfloat));
+    total = cnn_bytes_add (total, aligned_bytes (net->n_params,
+            sizeof (gfloat)));
   return total;
+}
+
+/* All training memory for batches of @max_batch on @n_threads threads:
+ * the summed gradients, each thread's block and the per-sample results. */
+static guint64
+training_bytes (const CnnNetwork * net, guint max_batch, guint n_threads)
+{
+  guint chunk = MIN (max_batch, TRAIN_CHUNK);
+  gsize largest, scratch;
+  guint64 first = thread_bytes (net, chunk, TRUE, &largest, &scratch);
+  guint64 other = thread_bytes (net, chunk, FALSE, &largest, &scratch);
+  guint64 total = cnn_bytes_mul (net->n_params, sizeof (gfloat));
+
+  total = cnn_bytes_add (total, first);
+  total = cnn_bytes_add (total, cnn_bytes_mul (other, n_threads - 1));
+  return cnn_bytes_add (total, cnn_bytes_mul (max_batch,
+          sizeof (gdouble) + sizeof (gboolean)));
 }
 
 static gpointer
@@ -728,18 +869,17 @@ alloc_train_thread (CnnNetwork * net, CnnTrainThread * th, guint chunk,
     gfloat * shared_grads)
 {
   gsize largest, scratch;
-  gsize bytes = thread_bytes (net, chunk, shared_grads != NULL, &largest,
+  guint64 bytes = thread_bytes (net, chunk, shared_grads != NULL, &largest,
       &scratch);
   guint8 *p;
 
-  if (bytes > MAX_WORKSPACE_BYTES)
-    return FALSE;
+  /* The caller checked the sum of these against the memory limit. */
   th->block = g_try_malloc (bytes);
-  if (!th->block)
+  th->outputs = g_try_new (gfloat *, net->n_layers);
+  th->states = g_try_new (gpointer, net->n_layers);
+  if (!th->block || !th->outputs || !th->states)
     return FALSE;
   p = (guint8 *) align_up ((gsize) th->block);
-  th->outputs = g_new (gfloat *, net->n_layers);
-  th->states = g_new (gpointer, net->n_layers);
   for (guint i = 0; i < net->n_layers; i++) {
     const CnnLayer *l = &net->layers[i];
 
@@ -767,8 +907,12 @@ reserve_train_threads (CnnNetwork * net, GError ** error)
 {
   CnnTraining *tr = net->training;
   guint n = cnn_workers_n_threads (net->workers);
-  CnnTrainThread *threads = g_new0 (CnnTrainThread, n);
+  guint64 bytes = training_bytes (net, tr->max_batch, n);
+  CnnTrainThread *threads;
 
+  if (!training_fits (net, tr->max_batch, error))
+    return FALSE;
+  threads = g_new0 (CnnTrainThread, n);
   for (guint t = 0; t < n; t++) {
     if (!alloc_train_thread (net, &threads[t], tr->chunk,
             t == 0 ? tr->gradients : NULL)) {
@@ -779,14 +923,15 @@ reserve_train_threads (CnnNetwork * net, GError ** error)
       }
       g_free (threads);
       g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
-          "training memory for %u thread(s) does not fit (limit %"
-          G_GSIZE_FORMAT " MiB per thread)", n, MAX_WORKSPACE_BYTES >> 20);
+          "cannot allocate %" G_GUINT64_FORMAT " bytes of training memory "
+          "for %u thread(s)", bytes, n);
       return FALSE;
     }
   }
   free_train_threads (tr);
   tr->threads = threads;
   tr->n_threads = n;
+  net->training_bytes = bytes;
   return TRUE;
 }
 
@@ -810,12 +955,47 @@ first_dense_layer (const CnnNetwork * net)
   return net->n_layers - 1;
 }
 
+/* Checked before anything is allocated: the workspace and the training
+ * memory for @max_batch together. */
+static gboolean
+training_fits (const CnnNetwork * net, guint max_batch, GError ** error)
+{
+  guint n = cnn_workers_n_threads (net->workers);
+  gchar *what = g_strdup_printf ("training memory for batches of %u on %u "
+      "thread(s)", max_batch, n);
+  gboolean fits = fits_in_limit (net, workspace_bytes (net, max_batch, n),
+      training_bytes (net, max_batch, n), what, error);
+
+  g_free (what);
+  return fits;
+}
+
+/* Each sample's loss and whether it was right, for @max_batch samples. */
+static gboolean
+grow_results (CnnTraining * tr, guint max_batch, GError ** error)
+{
+  gdouble *losses = g_try_renew (gdouble, tr->losses, max_batch);
+  gboolean *correct;
+
+  if (losses)
+    tr->losses = losses;
+  correct = losses ? g_try_renew (gboolean, tr->correct, max_batch) : NULL;
+  if (correct)
+    tr->correct = correct;
+  if (!losses || !correct) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "cannot allocate the "
+        "results of a batch of %u", max_batch);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 cnn_network_reserve_training (CnnNetwork * net, guint max_batch,
     GError ** error)
 {
   CnnTraining *tr;
-  guint old_chunk;
+  guint old_chunk, old_max_batch;
 
   g_return_val_if_fail (net != NULL, FALSE);
   g_return_val_if_fail (max_batch > 0, FALSE);
@@ -827,7 +1007,8 @@ cnn_network_reserve_training (CnnNetwork * net, guint max_batch,
         net->layers[net->n_layers - 1].spec.ops->name);
     return FALSE;
   }
-  if (!cnn_network_reserve (net, max_batch, error))
+  if (!training_fits (net, max_batch, error)
+      || !cnn_network_reserve (net, max_batch, error))
     return FALSE;
   if (!net->training) {
     tr = net->training = g_new0 (CnnTraining, 1);
@@ -844,16 +1025,18 @@ cnn_network_reserve_training (CnnNetwork * net, guint max_batch,
   }
   tr = net->training;
   old_chunk = tr->chunk;
+  old_max_batch = tr->max_batch;
   tr->chunk = MIN (max_batch, TRAIN_CHUNK);
-  if (tr->chunk != old_chunk && !reserve_train_threads (net, error)) {
+  tr->max_batch = max_batch;
+  if ((tr->chunk != old_chunk && !reserve_train_threads (net, error))
+      || !grow_results (tr, max_batch, error)) {
     tr->chunk = old_chunk;
+    tr->max_batch = old_max_batch;
     if (!tr->threads)
       free_training (net);
     return FALSE;
   }
-  tr->losses = g_renew (gdouble, tr->losses, max_batch);
-  tr->correct = g_renew (gboolean, tr->correct, max_batch);
-  tr->max_batch = max_batch;
+  net->training_bytes = training_bytes (net, max_batch, tr->n_threads);
   return TRUE;
 }
 

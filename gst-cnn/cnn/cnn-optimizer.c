@@ -92,25 +92,42 @@ cnn_optimizer_kind_to_string (CnnOptimizerKind kind)
   return kind_names[kind];
 }
 
+static gsize
+state_per_param (CnnOptimizerKind kind)
+{
+  return kind == CNN_OPTIMIZER_SGD ? 1 : 2;
+}
+
+guint64
+cnn_optimizer_memory (CnnOptimizerKind kind, gsize n_params)
+{
+  return cnn_bytes_mul (cnn_bytes_mul (state_per_param (kind), n_params),
+      sizeof (gfloat));
+}
+
 CnnOptimizer *
 cnn_optimizer_new (const CnnOptimizerSettings * settings, gsize n_params)
 {
   CnnOptimizer *opt;
   gsize per_param;
+  gfloat *state;
 
   g_return_val_if_fail (settings != NULL, NULL);
   g_return_val_if_fail ((guint) settings->kind < G_N_ELEMENTS (kind_names),
       NULL);
 
-  per_param = settings->kind == CNN_OPTIMIZER_SGD ? 1 : 2;
+  per_param = state_per_param (settings->kind);
   g_return_val_if_fail (n_params <= G_MAXSIZE / sizeof (gfloat) / per_param,
       NULL);
 
+  state = g_try_new0 (gfloat, MAX (per_param * n_params, 1));
+  if (!state)
+    return NULL;
   opt = g_new0 (CnnOptimizer, 1);
   opt->settings = *settings;
   opt->n_params = n_params;
   opt->n_state = per_param * n_params;
-  opt->state = g_new0 (gfloat, MAX (opt->n_state, 1));
+  opt->state = state;
   opt->workers = cnn_workers_new (1);
   return opt;
 }

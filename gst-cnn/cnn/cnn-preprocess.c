@@ -23,6 +23,7 @@
  * cnn_preprocessor_new(), but for the scaler's weight tables, made on
  * the first frame of a region and layout.
  */
+#include "cnn-private.h"
 #include "cnn-clones.h"
 #include "cnn-mnist.h"
 #include "cnn-resize.h"
@@ -262,8 +263,28 @@ setup_mnist (CnnPreprocessor * pre, const gchar * spec, GError ** error)
 CnnPreprocessor *
 cnn_preprocessor_new (const gchar * spec, CnnShape input, GError ** error)
 {
+  return cnn_preprocessor_new_full (spec, input, 0, error);
+}
+
+/* The grid's planes of means and the scaler's tables: what a model input
+ * of @grid_w × @grid_h makes cnn_preprocessor_new_full() allocate, besides
+ * the "mnist" framer, whose work picture is bounded on its own. */
+static guint64
+preprocessor_bytes (guint grid_w, guint grid_h)
+{
+  guint64 plane = (guint64) grid_w * grid_h;
+
+  return cnn_bytes_add (cnn_bytes_mul (3 * plane, sizeof (gfloat)),
+      cnn_resizer_bytes (grid_w, grid_h));
+}
+
+CnnPreprocessor *
+cnn_preprocessor_new_full (const gchar * spec, CnnShape input,
+    guint64 memory_limit, GError ** error)
+{
   CnnPreprocessor *pre;
   gsize plane_size;
+  gchar *what;
 
   g_return_val_if_fail (spec != NULL, NULL);
 
@@ -292,6 +313,14 @@ cnn_preprocessor_new (const gchar * spec, CnnShape input, GError ** error)
   if (pre->mode == CNN_PREPROCESS_MNIST && !setup_mnist (pre, spec, error))
     goto failed;
   plane_size = (gsize) pre->grid_h * pre->grid_w;
+  what = g_strdup_printf ("preprocess '%s' for a %ux%ux%u model input", spec,
+      input.c, input.h, input.w);
+  if (!cnn_memory_check (preprocessor_bytes (pre->grid_w, pre->grid_h),
+          memory_limit, what, error)) {
+    g_free (what);
+    goto failed;
+  }
+  g_free (what);
 
   pre->resizer = cnn_resizer_new (pre->grid_w, pre->grid_h, error);
   if (!pre->resizer)

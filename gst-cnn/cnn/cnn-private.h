@@ -88,7 +88,11 @@ typedef struct _CnnLayerOps
   /* Brings kernel-ready copies of the parameters up to date, once per
    * pass, before any thread runs forward_fused. */
   void (*prepare) (CnnLayer * layer);
-  /* Frees what setup allocated in layer->fast. */
+  /* Allocates the kernel buffers setup counted in kernel_bytes, once
+   * the network has checked them against its memory limit: setup itself
+   * allocates nothing whose size comes from the input.  NULL: none. */
+  gboolean (*alloc_kernels) (CnnLayer * layer);
+  /* Frees what setup and alloc_kernels allocated in layer->fast. */
   void (*clear) (CnnLayer * layer);
   /* @frozen TRUE: the weights will not be written until this is called
    * with FALSE, so the kind may run from a copy of them in the form its
@@ -118,6 +122,9 @@ struct _CnnLayer
    * state for them (packed weights...), NULL when it has none. */
   CnnKernels kernels;
   gpointer fast;
+  /* Bytes of kernel-ready copies of the weights the kind keeps (packed,
+   * fp16), set by setup and counted in the network's memory. */
+  guint64 kernel_bytes;
 };
 
 extern const CnnLayerOps cnn_conv2d_ops;
@@ -181,6 +188,10 @@ void cnn_softmax_cross_entropy (const gfloat * logits, const gfloat * probs,
     const guint * labels, guint batch, guint n, gfloat scale,
     gfloat * dlogits, gdouble * losses, gboolean * correct);
 
+/* cnn-softmax.c: x (n) → y (n) = exp (x - max) / Σ exp (x - max); @y may
+ * be @x. */
+void cnn_softmax_row (const gfloat * x, gfloat * y, gsize n);
+
 /* cnn-network.c: the seed a training step with @seed gives layer @layer
  * (so that two dropout layers draw different masks). */
 guint64 cnn_train_layer_seed (guint64 seed, guint layer);
@@ -190,6 +201,22 @@ guint64 cnn_train_layer_seed (guint64 seed, guint layer);
  * masks do not depend on how a batch is split between threads. */
 gboolean cnn_dropout_keeps (guint64 seed, guint sample, gsize position,
     gfloat rate);
+
+/* Byte counts from input: saturating at G_MAXUINT64, which no memory
+ * limit admits, so a sum of products can be checked once at the end. */
+static inline guint64
+cnn_bytes_add (guint64 a, guint64 b)
+{
+  return a > G_MAXUINT64 - b ? G_MAXUINT64 : a + b;
+}
+
+static inline guint64
+cnn_bytes_mul (guint64 a, guint64 b)
+{
+  guint64 product;
+
+  return g_uint64_checked_mul (&product, a, b) ? product : G_MAXUINT64;
+}
 
 /* Output size of a window sliding over @size with @pad on both sides;
  * 0 when the window does not fit. */

@@ -104,6 +104,13 @@ cnn_resizer_new (guint width, guint height, GError ** error)
   return r;
 }
 
+guint64
+cnn_resizer_bytes (guint width, guint height)
+{
+  return CNN_RESIZE_MAX_PLANES * ((guint64) width * sizeof (guint)
+      + (guint64) height * sizeof (CnnTaps));
+}
+
 void
 cnn_resizer_free (CnnResizer * resizer)
 {

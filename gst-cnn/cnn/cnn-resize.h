@@ -17,6 +17,8 @@ typedef struct _CnnResizer CnnResizer;
  * its memory cannot be had. */
 CnnResizer *cnn_resizer_new (guint width, guint height, GError ** error);
 void cnn_resizer_free (CnnResizer * resizer);
+/* Bytes cnn_resizer_new() allocates for @width × @height outputs. */
+guint64 cnn_resizer_bytes (guint width, guint height);
 
 /* Box filter of the frame region @rect (already inside the frame) of
  * @n_planes planes sharing subsampling and pixel stride: out[k]

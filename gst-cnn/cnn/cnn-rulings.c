@@ -47,8 +47,12 @@
 #define BAND_FRACTION 0.25      /* offsets in the band: ≥ this of its peak */
 #define MAX_HALF_BAND 4         /* cells each side of the peak: thicker is
                                  * not a line (a table edge, a shadow) */
+#define WEIGHT_RAMP 0.3         /* of the way from zero to thr: full weight */
 #define EDGE_CELLS 2            /* left out along the grid's edges */
 #define MAX_LINES 128           /* per family: a line is ≥ 3 cells apart */
+#define N_SEGMENTS 4            /* along which each line is traced */
+#define MIN_SEGMENTS 3          /* ... and found in at least this many */
+#define DRIFT 3.0               /* cells a line may move per segment */
 #define CROSS_GAP 2             /* cells beyond the band a stroke must reach */
 #define CROSS_REACH 2           /* ... within this many along-cells */
 
@@ -60,20 +64,39 @@ typedef struct
   gfloat *fine, *coarse;        /* strip sums: (L / strip) × C each */
 } CnnAxes;
 
-/* A line's band of offsets in its family's profile. */
+/* A line's peak in one segment: its offset at the family's slope, where
+ * it crosses the segment's middle (in cells), its band's half width. */
 typedef struct
 {
-  gint lo, hi;
+  gdouble offset;               /* in the family's profile */
+  gdouble along, across;
+  guint half;
+} CnnPeak;
+
+/* Peaks of successive segments that one line links. */
+typedef struct
+{
+  CnnPeak peaks[N_SEGMENTS];
+  guint n, last_segment;
+} CnnChain;
+
+/* A traced line: across = across + slope · (a + 0.5 - L / 2) at
+ * along-position a, its band half + 1 cells each way. */
+typedef struct
+{
+  gdouble across, slope;
+  guint half;
 } CnnLine;
 
 struct _CnnRulings
 {
   guint w, h;
   gfloat *block;                /* all of the memory below */
-  guint8 *on_line[2];           /* per family, n_offsets: in a band */
+  guint8 *mask;                 /* w × h: cells in a line's band */
   CnnLine lines[2][MAX_LINES];
+  CnnChain chains[MAX_LINES];
   CnnAxes axes[2];              /* rows, columns */
-  gfloat *profile, *best, *coverage;    /* n_offsets each, at most */
+  gfloat *profile, *coverage;   /* n_offsets each, at most */
   CnnLineFamily families[2];
 };
 
@@ -114,9 +137,9 @@ cnn_rulings_new (guint w, guint h)
   axes_init (&r->axes[0], w, h, FALSE);
   axes_init (&r->axes[1], w, h, TRUE);
   offsets = MAX (r->axes[0].n_offsets, r->axes[1].n_offsets);
-  /* The flags after the floats: 2 offsets' worth, in whole floats. */
+  /* The mask after the floats, in whole floats. */
   total = strip_floats (&r->axes[0]) + strip_floats (&r->axes[1])
-      + 3 * offsets + (2 * offsets + sizeof (gfloat) - 1) / sizeof (gfloat);
+      + 2 * offsets + ((gsize) w * h + sizeof (gfloat) - 1) / sizeof (gfloat);
   r->block = g_try_new (gfloat, total);
   if (!r->block) {
     g_free (r);
@@ -132,10 +155,8 @@ cnn_rulings_new (guint w, guint h)
     next += strip_floats (ax);
   }
   r->profile = next;
-  r->best = r->profile + offsets;
-  r->coverage = r->best + offsets;
-  r->on_line[0] = (guint8 *) (r->coverage + offsets);
-  r->on_line[1] = r->on_line[0] + offsets;
+  r->coverage = r->profile + offsets;
+  r->mask = (guint8 *) (r->coverage + offsets);
   return r;
 }
 
@@ -164,16 +185,16 @@ shift_at (const CnnAxes * ax, gdouble slope, gdouble a)
 
 /* ---- finding the direction ----------------------------------------- */
 
-/* Both families' fine strip sums of the cells' ink weights: 1 from half
- * way between @zero and @thr up, so that faint rulings count whole and
- * the noise (below zero) not at all.  The grid's outer cells are left
+/* Both families' fine strip sums of the cells' ink weights: 1 from
+ * WEIGHT_RAMP of the way from @zero to @thr up, so that faint rulings
+ * count whole and the noise (below zero) not at all.  The grid's outer cells are left
  * out: a background fit is least sure there, and its error along an
  * edge would look like a line. */
 static void
 sum_fine_strips (CnnRulings * r, const gfloat * ink, gfloat zero, gfloat thr)
 {
   CnnAxes *rows = &r->axes[0], *cols = &r->axes[1];
-  const gfloat scale = 2.0f / MAX (thr - zero, 1e-6f);
+  const gfloat scale = 1.0f / MAX (WEIGHT_RAMP * (thr - zero), 1e-6f);
 
   memset (rows->fine, 0, sizeof (gfloat) * n_strips (r->w, FINE_STRIP) * r->h);
   memset (cols->fine, 0, sizeof (gfloat) * n_strips (r->h, FINE_STRIP) * r->w);
@@ -249,8 +270,8 @@ may_hold_line (const CnnRulings * r, const CnnAxes * ax)
   return FALSE;
 }
 
-/* The slope of most energy: coarse on wide strips, then fine on narrow
- * ones, whose profile ends in r->best.  FALSE when the coarse profile
+/* The family's slope, of most energy: coarse on wide strips, then fine
+ * on narrow ones.  FALSE when the coarse profile
  * shows no line. */
 static gboolean
 find_slope (CnnRulings * r, const CnnAxes * ax, gdouble * slope_out)
@@ -279,22 +300,23 @@ find_slope (CnnRulings * r, const CnnAxes * ax, gdouble * slope_out)
     if (e > best_energy) {
       best_energy = e;
       best = slope;
-      memcpy (r->best, r->profile, sizeof (gfloat) * ax->n_offsets);
     }
   }
   *slope_out = best;
   return TRUE;
 }
 
-/* r->coverage[o]: the along-cells at which a line of @slope at offset o
- * lies inside the grid (a difference array, then its running sum). */
+/* r->coverage[o]: the along-cells in [a0, a1) at which a line of @slope
+ * at offset o lies inside the grid (a difference array, then its
+ * running sum). */
 static void
-line_lengths (CnnRulings * r, const CnnAxes * ax, gdouble slope)
+line_lengths (CnnRulings * r, const CnnAxes * ax, gdouble slope, guint a0,
+    guint a1)
 {
   gfloat run = 0.0f;
 
   memset (r->coverage, 0, sizeof (gfloat) * ax->n_offsets);
-  for (guint a = 0; a < ax->along; a++) {
+  for (guint a = a0; a < a1; a++) {
     const gint first = (gint) ax->pad - shift_at (ax, slope, a);
 
     r->coverage[first] += 1.0f;
@@ -307,105 +329,54 @@ line_lengths (CnnRulings * r, const CnnAxes * ax, gdouble slope)
   }
 }
 
-/* ---- erasing ------------------------------------------------------- */
+/* ---- tracing the lines --------------------------------------------- */
 
-static inline gfloat *
-cell (gfloat * ink, const CnnRulings * r, const CnnAxes * ax, gint a, gint c)
-{
-  return ax->vertical ? ink + (gsize) a * r->w + c : ink + (gsize) c * r->w
-      + a;
-}
-
-/* Whether the line at offset @o holds ink (above @level) within a cell
- * of it at MIN_COVERAGE of the along-positions where it is inside. */
-static gboolean
-line_is_whole (const CnnRulings * r, const CnnAxes * ax, gfloat * ink,
-    gdouble slope, guint o, gfloat level)
-{
-  guint inside = 0, inked = 0;
-
-  for (gint a = 0; a < (gint) ax->along; a++) {
-    const gint c = (gint) o - (gint) ax->pad + shift_at (ax, slope, a);
-    gboolean hit = FALSE;
-
-    if (c < 0 || c >= (gint) ax->across)
-      continue;
-    inside++;
-    for (gint k = MAX (c - 1, 0); k <= MIN (c + 1, (gint) ax->across - 1);
-        k++)
-      hit |= *cell (ink, r, ax, a, k) > level;
-    inked += hit;
-  }
-  return inked >= MIN_COVERAGE * inside;
-}
-
-/* Whether work cell (x, y) lies in a found line's band, of either
- * family. */
-static inline gboolean
-on_a_line (const CnnRulings * r, gint x, gint y)
-{
-  for (guint k = 0; k < 2; k++) {
-    const CnnAxes *ax = &r->axes[k];
-    const gint a = k ? y : x, c = k ? x : y;
-
-    if (r->families[k].n_lines > 0 && r->on_line[k][(gint) ax->pad + c
-            - shift_at (ax, r->families[k].slope, a)])
-      return TRUE;
-  }
-  return FALSE;
-}
-
-/* Whether a stroke (ink on no line) reaches across-position @c near
- * along-position @a. */
-static gboolean
-stroke_at (gfloat * ink, const CnnRulings * r, const CnnAxes * ax, gint a,
-    gint c, gfloat thr)
-{
-  if (c < 0 || c >= (gint) ax->across)
-    return FALSE;
-  for (gint k = MAX (a - CROSS_REACH, 0);
-      k <= MIN (a + CROSS_REACH, (gint) ax->along - 1); k++)
-    if (*cell (ink, r, ax, k, c) > thr
-        && !on_a_line (r, ax->vertical ? c : k, ax->vertical ? k : c))
-      return TRUE;
-  return FALSE;
-}
-
-/* Sets the line's band (and a cell of halo) to at most 0,
- * along-position by along-position, where no stroke crosses. */
+/* The along-cells of segment @k: a line is traced segment by segment,
+ * so that lines that converge (a sheet seen in perspective) or bend a
+ * little (a lens) are each followed. */
 static void
-erase_line (CnnRulings * r, const CnnAxes * ax, gfloat * ink, gdouble slope,
-    const CnnLine * line, gfloat thr)
+segment_bounds (const CnnAxes * ax, guint k, guint * a0, guint * a1)
 {
-  for (gint a = 0; a < (gint) ax->along; a++) {
-    const gint shift = shift_at (ax, slope, a) - (gint) ax->pad;
-    const gint c0 = line->lo + shift - 1, c1 = line->hi + shift + 1;
+  const guint strips = n_strips (ax->along, FINE_STRIP);
 
-    if (stroke_at (ink, r, ax, a, c0 - CROSS_GAP, thr)
-        || stroke_at (ink, r, ax, a, c1 + CROSS_GAP, thr))
-      continue;
-    for (gint c = MAX (c0, 0); c <= MIN (c1, (gint) ax->across - 1); c++) {
-      gfloat *v = cell (ink, r, ax, a, c);
+  *a0 = MIN (k * strips / N_SEGMENTS * FINE_STRIP, ax->along);
+  *a1 = MIN ((k + 1) * strips / N_SEGMENTS * FINE_STRIP, ax->along);
+}
 
-      *v = MIN (*v, 0.0f);
-    }
+/* r->profile: segment @k's fine strips projected at @slope. */
+static void
+project_segment (CnnRulings * r, const CnnAxes * ax, guint k, gdouble slope)
+{
+  const guint strips = n_strips (ax->along, FINE_STRIP);
+
+  memset (r->profile, 0, sizeof (gfloat) * ax->n_offsets);
+  for (guint s = k * strips / N_SEGMENTS; s < (k + 1) * strips / N_SEGMENTS;
+      s++) {
+    const guint a0 = s * FINE_STRIP, a1 = MIN (a0 + FINE_STRIP, ax->along);
+    const gint start = (gint) ax->pad - shift_at (ax, slope,
+        0.5 * (a0 + a1) - 0.5);
+    const gfloat *in = ax->fine + (gsize) s * ax->across;
+    gfloat *out = r->profile + start;
+
+    for (guint c = 0; c < ax->across; c++)
+      out[c] += in[c];
   }
 }
 
-/* The band of the line peaking at offset @o of r->best: the offsets
- * beside it holding BAND_FRACTION of its count.  FALSE when that is
- * wider than a line. */
+/* The band of the peak at offset @o of r->profile: the offsets beside
+ * it holding BAND_FRACTION of its count.  FALSE when that is wider than
+ * a line. */
 static gboolean
-line_band (const CnnRulings * r, const CnnAxes * ax, guint o, gint * lo,
+peak_band (const CnnRulings * r, const CnnAxes * ax, guint o, gint * lo,
     gint * hi)
 {
-  const gfloat floor_count = BAND_FRACTION * r->best[o];
+  const gfloat floor_count = BAND_FRACTION * r->profile[o];
   gint a = (gint) o, b = (gint) o;
 
-  while (a > 0 && r->best[a - 1] >= floor_count && (gint) o - a <
+  while (a > 0 && r->profile[a - 1] >= floor_count && (gint) o - a <
       MAX_HALF_BAND + 1)
     a--;
-  while (b + 1 < (gint) ax->n_offsets && r->best[b + 1] >= floor_count
+  while (b + 1 < (gint) ax->n_offsets && r->profile[b + 1] >= floor_count
       && b - (gint) o < MAX_HALF_BAND + 1)
     b++;
   *lo = a;
@@ -413,56 +384,241 @@ line_band (const CnnRulings * r, const CnnAxes * ax, guint o, gint * lo,
   return (gint) o - a <= MAX_HALF_BAND && b - (gint) o <= MAX_HALF_BAND;
 }
 
-/* Whether offset @o of r->best is a line's peak: the highest within two
- * offsets, and with its higher neighbour it holds ink along most of
- * its length. */
+/* Whether offset @o of r->profile is a line's peak: the highest within
+ * two offsets, and with its higher neighbour it holds ink along most of
+ * the segment's length there. */
 static gboolean
-is_line_peak (const CnnRulings * r, const CnnAxes * ax, guint o)
+is_peak (const CnnRulings * r, const CnnAxes * ax, guint o, guint length)
 {
-  const gfloat p = r->best[o];
-  gfloat band;
+  const gfloat p = r->profile[o];
 
   if (o < 2 || o + 2 >= ax->n_offsets || p <= 0.0f)
     return FALSE;
   for (guint k = o - 2; k <= o + 2; k++)
-    if (r->best[k] > p || (k < o && r->best[k] == p))
+    if (r->profile[k] > p || (k < o && r->profile[k] == p))
       return FALSE;
-  band = p + MAX (r->best[o - 1], r->best[o + 1]);
-  return r->coverage[o] >= MIN_LENGTH * ax->along
-      && band >= MIN_COVERAGE * r->coverage[o];
+  return r->coverage[o] >= MIN_LENGTH * length
+      && p + MAX (r->profile[o - 1], r->profile[o + 1])
+      >= MIN_COVERAGE * r->coverage[o];
 }
 
-/* Finds one family's lines: their bands in r->lines, and the offsets
- * they cover, a cell of halo each side, in r->on_line. */
+/* Segment @k's peaks → @peaks (at most MAX_LINES); how many. */
+static guint
+segment_peaks (CnnRulings * r, const CnnAxes * ax, guint k, gdouble slope,
+    CnnPeak * peaks)
+{
+  guint a0, a1, n = 0;
+
+  segment_bounds (ax, k, &a0, &a1);
+  project_segment (r, ax, k, slope);
+  line_lengths (r, ax, slope, a0, a1);
+  for (guint o = 0; o < ax->n_offsets && n < MAX_LINES; o++) {
+    gdouble sum = 0.0, moment = 0.0;
+    gint lo, hi;
+
+    if (!is_peak (r, ax, o, a1 - a0) || !peak_band (r, ax, o, &lo, &hi))
+      continue;
+    for (gint i = lo; i <= hi; i++) {
+      sum += r->profile[i];
+      moment += r->profile[i] * (gdouble) i;
+    }
+    /* Where the line crosses the segment's middle, across. */
+    peaks[n].offset = moment / sum;
+    peaks[n].along = 0.5 * (a0 + a1) - 0.5;
+    peaks[n].across = peaks[n].offset - ax->pad + slope * (peaks[n].along + 0.5
+        - 0.5 * ax->along);
+    peaks[n].half = MAX (o - lo, hi - o);
+    n++;
+  }
+  return n;
+}
+
+/* Adds @peak to the chain whose last peak, one or two segments back,
+ * lies within DRIFT offsets of it a segment, or starts a chain. */
 static void
-find_family (CnnRulings * r, gboolean vertical, gfloat * ink, gfloat zero,
-    gfloat thr)
+link_peak (CnnChain * chains, guint * n_chains, const CnnPeak * peak,
+    guint k)
+{
+  for (guint i = 0; i < *n_chains; i++) {
+    CnnChain *c = &chains[i];
+    const CnnPeak *last = &c->peaks[c->n - 1];
+
+    if (c->last_segment < k && c->last_segment + 2 >= k
+        && fabs (last->offset - peak->offset) <= DRIFT * (k
+            - c->last_segment)) {
+      c->peaks[c->n++] = *peak;
+      c->last_segment = k;
+      return;
+    }
+  }
+  if (*n_chains < MAX_LINES) {
+    chains[*n_chains].peaks[0] = *peak;
+    chains[*n_chains].n = 1;
+    chains[*n_chains].last_segment = k;
+    (*n_chains)++;
+  }
+}
+
+/* The least-squares line through a chain's peaks. */
+static void
+fit_chain (const CnnAxes * ax, const CnnChain * c, CnnLine * line)
+{
+  gdouble sa = 0, sc = 0, saa = 0, sac = 0;
+  guint half = 0;
+
+  for (guint i = 0; i < c->n; i++) {
+    const gdouble a = c->peaks[i].along + 0.5 - 0.5 * ax->along;
+
+    sa += a;
+    sc += c->peaks[i].across;
+    saa += a * a;
+    sac += a * c->peaks[i].across;
+    half = MAX (half, c->peaks[i].half);
+  }
+  line->slope = (c->n * sac - sa * sc) / (c->n * saa - sa * sa);
+  line->across = (sc - line->slope * sa) / c->n;
+  line->half = half;
+}
+
+/* The across-cell of @line at along-position @a. */
+static inline gint
+line_at (const CnnAxes * ax, const CnnLine * line, gint a)
+{
+  return (gint) lround (line->across + line->slope * (a + 0.5 - 0.5
+          * ax->along));
+}
+
+/* ---- erasing ------------------------------------------------------- */
+
+static inline gsize
+cell_index (const CnnRulings * r, const CnnAxes * ax, gint a, gint c)
+{
+  return ax->vertical ? (gsize) a * r->w + c : (gsize) c * r->w + a;
+}
+
+/* Whether @line holds ink (above @level) within a cell of it at
+ * MIN_COVERAGE of the along-positions where it is inside: a whole line,
+ * not a digit's stroke that a chain of peaks happened to follow. */
+static gboolean
+line_is_whole (const CnnRulings * r, const CnnAxes * ax, const gfloat * ink,
+    const CnnLine * line, gfloat level)
+{
+  guint inside = 0, inked = 0;
+
+  for (gint a = 0; a < (gint) ax->along; a++) {
+    const gint c = line_at (ax, line, a);
+    gboolean hit = FALSE;
+
+    if (c < 0 || c >= (gint) ax->across)
+      continue;
+    inside++;
+    for (gint k = MAX (c - 1, 0); k <= MIN (c + 1, (gint) ax->across - 1);
+        k++)
+      hit |= ink[cell_index (r, ax, a, k)] > level;
+    inked += hit;
+  }
+  return inside >= MIN_LENGTH * ax->along && inked >= MIN_COVERAGE * inside;
+}
+
+/* The cells of @line's band (and a cell of halo) at along-position @a:
+ * [*c0, *c1], unclipped. */
+static inline void
+band_at (const CnnAxes * ax, const CnnLine * line, gint a, gint * c0,
+    gint * c1)
+{
+  const gint c = line_at (ax, line, a);
+
+  *c0 = c - (gint) line->half - 1;
+  *c1 = c + (gint) line->half + 1;
+}
+
+/* Marks @line's band in r->mask. */
+static void
+mark_line (CnnRulings * r, const CnnAxes * ax, const CnnLine * line)
+{
+  for (gint a = 0; a < (gint) ax->along; a++) {
+    gint c0, c1;
+
+    band_at (ax, line, a, &c0, &c1);
+    for (gint c = MAX (c0, 0); c <= MIN (c1, (gint) ax->across - 1); c++)
+      r->mask[cell_index (r, ax, a, c)] = 1;
+  }
+}
+
+/* Whether a stroke (ink on no line) reaches across-position @c near
+ * along-position @a. */
+static gboolean
+stroke_at (const CnnRulings * r, const CnnAxes * ax, const gfloat * ink,
+    gint a, gint c, gfloat thr)
+{
+  if (c < 0 || c >= (gint) ax->across)
+    return FALSE;
+  for (gint k = MAX (a - CROSS_REACH, 0);
+      k <= MIN (a + CROSS_REACH, (gint) ax->along - 1); k++) {
+    const gsize i = cell_index (r, ax, k, c);
+
+    if (ink[i] > thr && !r->mask[i])
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* Sets @line's band to at most 0, along-position by along-position,
+ * where no stroke crosses it. */
+static void
+erase_line (CnnRulings * r, const CnnAxes * ax, gfloat * ink,
+    const CnnLine * line, gfloat thr)
+{
+  for (gint a = 0; a < (gint) ax->along; a++) {
+    gint c0, c1;
+
+    band_at (ax, line, a, &c0, &c1);
+    if (stroke_at (r, ax, ink, a, c0 - CROSS_GAP, thr)
+        || stroke_at (r, ax, ink, a, c1 + CROSS_GAP, thr))
+      continue;
+    for (gint c = MAX (c0, 0); c <= MIN (c1, (gint) ax->across - 1); c++) {
+      gfloat *v = ink + cell_index (r, ax, a, c);
+
+      *v = MIN (*v, 0.0f);
+    }
+  }
+}
+
+/* ---- the families -------------------------------------------------- */
+
+/* Finds one family's lines, in r->lines, and marks them in r->mask. */
+static void
+find_family (CnnRulings * r, gboolean vertical, const gfloat * ink,
+    gfloat level)
 {
   CnnAxes *ax = &r->axes[vertical ? 1 : 0];
   CnnLineFamily *family = &r->families[vertical ? 1 : 0];
-  guint8 *on_line = r->on_line[vertical ? 1 : 0];
+  CnnLine *lines = r->lines[vertical ? 1 : 0];
+  CnnPeak peaks[MAX_LINES];
+  guint n_chains = 0;
   gdouble slope;
 
   family->slope = 0.0;
   family->n_lines = 0;
-  memset (on_line, 0, ax->n_offsets);
   sum_coarse_strips (ax);
   if (!find_slope (r, ax, &slope))
     return;
   family->slope = slope;
-  line_lengths (r, ax, slope);
-  for (guint o = 0; o < ax->n_offsets && family->n_lines < MAX_LINES; o++) {
-    CnnLine *line = &r->lines[vertical ? 1 : 0][family->n_lines];
-    gint lo, hi;
+  for (guint k = 0; k < N_SEGMENTS; k++) {
+    const guint n = segment_peaks (r, ax, k, slope, peaks);
 
-    if (!is_line_peak (r, ax, o) || !line_band (r, ax, o, &lo, &hi)
-        || !line_is_whole (r, ax, ink, slope, o, 0.5f * (zero + thr)))
+    for (guint i = 0; i < n; i++)
+      link_peak (r->chains, &n_chains, &peaks[i], k);
+  }
+  for (guint i = 0; i < n_chains; i++) {
+    CnnLine *line = &lines[family->n_lines];
+
+    if (r->chains[i].n < MIN_SEGMENTS)
       continue;
-    line->lo = lo;
-    line->hi = hi;
-    for (gint k = MAX (lo - 1, 0); k <= MIN (hi + 1, (gint) ax->n_offsets
-            - 1); k++)
-      on_line[k] = 1;
+    fit_chain (ax, &r->chains[i], line);
+    if (!line_is_whole (r, ax, ink, line, level))
+      continue;
+    mark_line (r, ax, line);
     family->n_lines++;
   }
 }
@@ -470,19 +626,18 @@ find_family (CnnRulings * r, gboolean vertical, gfloat * ink, gfloat zero,
 CNN_VECTOR_CLONES guint
 cnn_rulings_erase (CnnRulings * r, gfloat * ink, gfloat zero, gfloat thr)
 {
-  guint n;
+  const gfloat level = zero + WEIGHT_RAMP * (thr - zero);
 
   g_return_val_if_fail (r != NULL && ink != NULL, 0);
 
   /* Both families are found on the ink as it came, then erased: a
    * line crossing a line is no stroke. */
+  memset (r->mask, 0, (gsize) r->w * r->h);
   sum_fine_strips (r, ink, zero, thr);
-  find_family (r, FALSE, ink, zero, thr);
-  find_family (r, TRUE, ink, zero, thr);
+  find_family (r, FALSE, ink, level);
+  find_family (r, TRUE, ink, level);
   for (guint k = 0; k < 2; k++)
     for (guint i = 0; i < r->families[k].n_lines; i++)
-      erase_line (r, &r->axes[k], ink, r->families[k].slope, &r->lines[k][i],
-          thr);
-  n = r->families[0].n_lines + r->families[1].n_lines;
-  return n;
+      erase_line (r, &r->axes[k], ink, &r->lines[k][i], thr);
+  return r->families[0].n_lines + r->families[1].n_lines;
 }

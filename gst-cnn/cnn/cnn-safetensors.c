@@ -20,10 +20,6 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
-/* Our headers nest 3 deep; json-glib recurses per level, so a header of
- * nothing but '[' would otherwise overflow the stack. */
-#define MAX_JSON_DEPTH 16
-
 /* json-glib spends some 100 bytes per value: a 100 MiB header of
  * "0,0,0,..." would cost gigabytes.  Real headers hold a few thousand. */
 #define MAX_JSON_VALUES (1 << 20)
@@ -50,11 +46,30 @@ set_error (GError ** error, gint code, const gchar * path,
 
 /* ---- reading: the header ------------------------------------------- */
 
+/* The first byte of the header (@n bytes after the length, or to the
+ * end of the file when it says more) that is not JSON white space, if
+ * any, is '{'; else *@at is where that byte is. */
+static gboolean
+starts_like_json_object (const guint8 * contents, gsize length, guint64 n,
+    gsize * at)
+{
+  gsize end = n <= length - 8 ? 8 + n : length;
+
+  for (gsize i = 8; i < end; i++) {
+    if (strchr (" \t\r\n", contents[i]) && contents[i])
+      continue;
+    *at = i;
+    return contents[i] == '{';
+  }
+  return TRUE;
+}
+
 static gboolean
 read_header_length (const gchar * path, const guint8 * contents,
     gsize length, guint64 * header_len, GError ** error)
 {
   guint64 n;
+  gsize at;
 
   if (length < 8) {
     set_error (error, CNN_ERROR_MODEL, path, "the file is %" G_GSIZE_FORMAT
@@ -63,6 +78,19 @@ read_header_length (const gchar * path, const guint8 * contents,
   }
   memcpy (&n, contents, 8);
   n = GUINT64_FROM_LE (n);
+  /* A safetensors header is JSON and starts with '{': a file whose bytes
+   * 8.. do not is something else (a PNG, a text file, an ONNX model),
+   * whatever its first 8 bytes say as a length. */
+  /* A length that does not fit, before a header that does not start
+   * like one: most likely no safetensors file at all (a PNG, a text
+   * file, an ONNX model), and saying so helps more than the length. */
+  if ((n > CNN_SAFETENSORS_MAX_HEADER || n > length - 8)
+      && !starts_like_json_object (contents, length, n, &at)) {
+    set_error (error, CNN_ERROR_MODEL, path, "not a safetensors file: byte "
+        "%" G_GSIZE_FORMAT " is 0x%02x, where the JSON header's '{' should "
+        "be", at, contents[at]);
+    return FALSE;
+  }
   if (n > CNN_SAFETENSORS_MAX_HEADER) {
     set_error (error, CNN_ERROR_MODEL, path, "the header length %"
         G_GUINT64_FORMAT " (bytes 0-7) is absurd: more than %"
@@ -118,7 +146,7 @@ starts_value (const gchar * text, gsize i)
 }
 
 gboolean
-cnn_safetensors_check_json (const gchar * text, gsize len, guint max_depth,
+cnn_json_check (const gchar * text, gsize len, guint max_depth,
     gsize * offset, const gchar ** problem)
 {
   guint depth = 0, n_values = 0;
@@ -183,7 +211,7 @@ check_header_text (const gchar * path, const gchar * text, gsize len,
         *bad ? "bad sequence" : "NUL byte", (gsize) (bad - text) + 8);
     return FALSE;
   }
-  if (!cnn_safetensors_check_json (text, len, MAX_JSON_DEPTH, &offset,
+  if (!cnn_json_check (text, len, CNN_JSON_MAX_DEPTH, &offset,
           &problem)) {
     set_error (error, CNN_ERROR_MODEL, path, "the header is not valid JSON "
         "for this reader: %s at byte %" G_GSIZE_FORMAT, problem, offset + 8);
@@ -215,18 +243,65 @@ json_kind (JsonNode * node)
   }
 }
 
+/* json-glib keeps the last of two members of one name and says
+ * nothing: a second tensor "0.conv2d.weight" would vanish, and its
+ * bytes be reported as belonging to no tensor.  Each object's names are
+ * recorded as the parser reports them. */
+typedef struct
+{
+  GHashTable *names;            /* JsonObject → its member names */
+  gchar *duplicate;             /* the first name seen twice */
+} MemberNames;
+
+static void
+note_member (JsonParser * parser, JsonObject * object, const gchar * name,
+    gpointer data)
+{
+  MemberNames *m = data;
+  GHashTable *names = g_hash_table_lookup (m->names, object);
+
+  if (!names) {
+    names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    g_hash_table_insert (m->names, object, names);
+  }
+  if (!g_hash_table_add (names, g_strdup (name)) && !m->duplicate)
+    m->duplicate = g_strdup (name);
+}
+
+static gboolean
+load_json (const gchar * path, JsonParser * parser, const gchar * text,
+    gsize len, GError ** error)
+{
+  MemberNames m = { g_hash_table_new_full (NULL, NULL, NULL,
+        (GDestroyNotify) g_hash_table_unref), NULL };
+  gulong handler = g_signal_connect (parser, "object-member",
+      G_CALLBACK (note_member), &m);
+  GError *err = NULL;
+  gboolean ok = json_parser_load_from_data (parser, text, len, &err);
+
+  g_signal_handler_disconnect (parser, handler);
+  if (!ok) {
+    set_error (error, CNN_ERROR_MODEL, path, "the header (%" G_GSIZE_FORMAT
+        " bytes from byte 8) is not valid JSON: %s", len, err->message);
+    g_error_free (err);
+  } else if (m.duplicate) {
+    set_error (error, CNN_ERROR_MODEL, path, "the header names '%s' twice "
+        "(a tensor or metadata key may appear once)", m.duplicate);
+    ok = FALSE;
+  }
+  g_hash_table_unref (m.names);
+  g_free (m.duplicate);
+  return ok;
+}
+
 static JsonParser *
 parse_json (const gchar * path, const gchar * text, gsize len,
     GError ** error)
 {
   JsonParser *parser = json_parser_new_immutable ();
-  GError *err = NULL;
   JsonNode *root;
 
-  if (!json_parser_load_from_data (parser, text, len, &err)) {
-    set_error (error, CNN_ERROR_MODEL, path, "the header (%" G_GSIZE_FORMAT
-        " bytes from byte 8) is not valid JSON: %s", len, err->message);
-    g_error_free (err);
+  if (!load_json (path, parser, text, len, error)) {
     g_object_unref (parser);
     return NULL;
   }

@@ -15,7 +15,7 @@
 G_BEGIN_DECLS
 
 /* Headers longer than this are refused by the reader and the writer. */
-#define CNN_SAFETENSORS_MAX_HEADER ((guint64) 100 << 20)
+#define CNN_SAFETENSORS_MAX_HEADER CNN_JSON_MAX_BYTES
 #define CNN_SAFETENSORS_MAX_DIMS 8
 
 /* One tensor as a header describes it, checked for self-consistency. */
@@ -53,16 +53,6 @@ void cnn_safetensors_copy_f32 (const CnnSafetensors * st,
     const CnnSafetensorsEntry * entry, gfloat * dest);
 /* SHA-256 (lower-case hex) of the data section. */
 gchar *cnn_safetensors_data_sha256 (const CnnSafetensors * st);
-
-/* Checks JSON text for what json-glib does not: nesting at most
- * @max_depth deep (json-glib recurses per level), a bounded number of
- * values (each costs json-glib memory), integers that fit in
- * 64 bits (json-glib wraps larger ones silently), and nothing outside
- * strings beyond plain JSON (json-glib accepts comments and single
- * quotes, which would hide brackets from the depth count).  On failure
- * @offset and @problem say where and what. */
-gboolean cnn_safetensors_check_json (const gchar * text, gsize len,
-    guint max_depth, gsize * offset, const gchar ** problem);
 
 /* "[8, 3, 3, 3]" */
 gchar *cnn_safetensors_shape_to_string (const guint64 * dims, guint n_dims);

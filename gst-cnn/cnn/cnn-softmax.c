@@ -3,6 +3,22 @@
 
 #include <math.h>
 
+void
+cnn_softmax_row (const gfloat * x, gfloat * y, gsize n)
+{
+  gfloat max = x[0];
+  gdouble sum = 0.0;
+
+  for (gsize i = 1; i < n; i++)
+    max = x[i] > max ? x[i] : max;
+  for (gsize i = 0; i < n; i++) {
+    y[i] = expf (x[i] - max);
+    sum += y[i];
+  }
+  for (gsize i = 0; i < n; i++)
+    y[i] = (gfloat) (y[i] / sum);
+}
+
 /* x (batch × n) → y (batch × n), each row summing to 1 */
 static void
 softmax_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
@@ -10,21 +26,8 @@ softmax_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
 {
   gsize n = cnn_shape_size (l->in);
 
-  for (guint b = 0; b < batch; b++) {
-    const gfloat *x = in + b * n;
-    gfloat *y = out + b * n;
-    gfloat max = x[0];
-    gdouble sum = 0.0;
-
-    for (gsize i = 1; i < n; i++)
-      max = x[i] > max ? x[i] : max;
-    for (gsize i = 0; i < n; i++) {
-      y[i] = expf (x[i] - max);
-      sum += y[i];
-    }
-    for (gsize i = 0; i < n; i++)
-      y[i] = (gfloat) (y[i] / sum);
-  }
+  for (guint b = 0; b < batch; b++)
+    cnn_softmax_row (in + b * n, out + b * n, n);
 }
 
 /* The softmax Jacobian applied to dy, per sample:

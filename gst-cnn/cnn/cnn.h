@@ -28,6 +28,52 @@ typedef enum
   CNN_ERROR_INVALID,            /* an argument or setting is out of range */
 } CnnError;
 
+/* ---- memory -------------------------------------------------------- */
+
+/* Everything an input can make libcnn allocate — weights, working memory,
+ * kernel buffers, preprocessing planes — is added up (in 64 bits that
+ * cannot wrap) before any of it is allocated and refused, with a
+ * CNN_ERROR_INVALID naming the file and field, when it exceeds a limit:
+ * by default 1 GiB, CNN_MEMORY_LIMIT in the environment (bytes, with an
+ * optional K, M, G or T suffix: "512M") overrides that. */
+#define CNN_MEMORY_LIMIT_DEFAULT (G_GUINT64_CONSTANT (1) << 30)
+
+/* The limit functions given 0 use: cnn_set_memory_limit()'s, else
+ * CNN_MEMORY_LIMIT's, else the default. */
+guint64 cnn_memory_limit (void);
+/* For applications (the cnn tool's --memory-limit), not for plugins,
+ * which pass their own limit to the *_full() functions instead: sets the
+ * process-wide limit; 0 goes back to CNN_MEMORY_LIMIT or the default.
+ * Call before other threads use libcnn. */
+void cnn_set_memory_limit (guint64 bytes);
+/* "1073741824", "512M", "2G" → bytes (above 0). */
+gboolean cnn_memory_limit_parse (const gchar * text, guint64 * bytes,
+    GError ** error);
+/* TRUE when @needed bytes (G_MAXUINT64: more than can be counted) fit in
+ * @limit (0: cnn_memory_limit()); else FALSE and an error "@what needs
+ * N MiB, more than the memory limit of L MiB". */
+gboolean cnn_memory_check (guint64 needed, guint64 limit, const gchar * what,
+    GError ** error);
+
+/* ---- JSON limits --------------------------------------------------- */
+
+/* Every JSON text the project reads (model headers and labels,
+ * checkpoint headers, training history) is held to these before
+ * json-glib parses it: json-glib recurses once per nesting level (a
+ * file of 100,000 '[' overflows the stack) and spends some 100 bytes a
+ * value. */
+#define CNN_JSON_MAX_DEPTH 16
+#define CNN_JSON_MAX_BYTES (G_GUINT64_CONSTANT (100) << 20)
+
+/* Checks @len bytes of JSON text for what json-glib does not: nesting at
+ * most @max_depth deep, at most 2^20 values, integers that fit in 64
+ * bits (json-glib wraps larger ones silently), nothing outside strings
+ * beyond plain JSON (json-glib accepts comments and single quotes, which
+ * would hide brackets from the depth count).  On failure @offset and
+ * @problem say where and what. */
+gboolean cnn_json_check (const gchar * text, gsize len, guint max_depth,
+    gsize * offset, const gchar ** problem);
+
 /* ---- shapes -------------------------------------------------------- */
 
 /* A single sample's shape; a flat vector of n values is n×1×1. */
@@ -58,9 +104,21 @@ typedef struct _CnnNetwork CnnNetwork;
 
 /* Builds a network from architecture text for inputs of @input shape.
  * Parameters start at zero (see cnn_network_init_params()).  Fails with
- * CNN_ERROR_ARCH naming the layer when the text or a shape is wrong. */
+ * CNN_ERROR_ARCH naming the layer when the text or a shape is wrong,
+ * CNN_ERROR_INVALID when it needs more than cnn_memory_limit(). */
 CnnNetwork *cnn_network_new (const gchar * architecture, CnnShape input,
     GError ** error);
+/* The same within @memory_limit bytes (0: cnn_memory_limit()), which
+ * also bounds later cnn_network_reserve() and
+ * cnn_network_reserve_training() calls: the parameters, the kernels'
+ * copies of them, the working memory and the batch's input the caller
+ * holds (cnn_shape_size (input) floats a sample) are all counted. */
+CnnNetwork *cnn_network_new_full (const gchar * architecture, CnnShape input,
+    guint64 memory_limit, GError ** error);
+/* Bytes the network holds or, for the input, expects its caller to: what
+ * is counted against its memory limit. */
+guint64 cnn_network_memory (const CnnNetwork * net);
+guint64 cnn_network_memory_limit (const CnnNetwork * net);
 void cnn_network_free (CnnNetwork * net);
 
 /* Canonical architecture text, e.g. "conv 32 3, relu, ...". */
@@ -115,6 +173,17 @@ const gfloat *cnn_network_forward (CnnNetwork * net, const gfloat * input,
  * network's output names. */
 guint cnn_argmax (const gfloat * values, guint n);
 
+/* Index of the first of @n values that is NaN or infinite, or -1. */
+gssize cnn_find_nonfinite (const gfloat * values, gsize n);
+
+/* One sample's output of @net (output-size values) → class
+ * probabilities, the way every reader of a model's results takes them
+ * (cnnclassify, cnn predict, cnn eval): the values themselves when the
+ * network ends in softmax, else their softmax.  @probabilities may be
+ * @output. */
+void cnn_network_probabilities (const CnnNetwork * net,
+    const gfloat * output, gfloat * probabilities);
+
 /* Threads used by one pass (default 1).  Work is split between this
  * thread and @n_threads - 1 workers owned by the network. */
 void cnn_network_set_threads (CnnNetwork * net, guint n_threads);
@@ -135,6 +204,10 @@ CnnModel *cnn_model_new (const gchar * architecture, CnnShape input,
 /* Reads and validates a model file; every failure is a GError that
  * names the file and what is wrong (CNN_ERROR_MODEL or CNN_ERROR_IO). */
 CnnModel *cnn_model_load (const gchar * path, GError ** error);
+/* The same with the network held to @memory_limit bytes (0:
+ * cnn_memory_limit()); see cnn_network_new_full(). */
+CnnModel *cnn_model_load_full (const gchar * path, guint64 memory_limit,
+    GError ** error);
 /* Writes atomically: a temporary file beside @path, fsync, rename. */
 gboolean cnn_model_save (CnnModel * model, const gchar * path,
     GError ** error);
@@ -191,6 +264,11 @@ typedef struct
   gfloat kr, kb;                /* YUV matrix: 0.299/0.114 (BT.601) ... */
 } CnnImage;
 
+/* The BT.601 matrix: the luma of RGB pictures that carry no colorimetry
+ * (PNG, PPM, RGB video), and the YUV default. */
+#define CNN_BT601_KR 0.299f
+#define CNN_BT601_KB 0.114f
+
 typedef struct
 {
   guint x, y, width, height;
@@ -203,6 +281,10 @@ typedef struct _CnnPreprocessor CnnPreprocessor;
  * "mean=A[,B,C] std=A[,B,C]" applied to values in 0..1. */
 CnnPreprocessor *cnn_preprocessor_new (const gchar * spec, CnnShape input,
     GError ** error);
+/* The same with its planes and tables held to @memory_limit bytes (0:
+ * cnn_memory_limit()). */
+CnnPreprocessor *cnn_preprocessor_new_full (const gchar * spec,
+    CnnShape input, guint64 memory_limit, GError ** error);
 void cnn_preprocessor_free (CnnPreprocessor * pre);
 /* Canonical text of the spec. */
 const gchar *cnn_preprocessor_spec (const CnnPreprocessor * pre);
@@ -266,8 +348,11 @@ void cnn_optimizer_settings_init (CnnOptimizerSettings * settings,
 gboolean cnn_optimizer_kind_from_string (const gchar * name,
     CnnOptimizerKind * kind);
 const gchar *cnn_optimizer_kind_to_string (CnnOptimizerKind kind);
+/* NULL when the state (cnn_optimizer_memory() bytes) cannot be had. */
 CnnOptimizer *cnn_optimizer_new (const CnnOptimizerSettings * settings,
     gsize n_params);
+/* Bytes of state an optimizer of @kind keeps for @n_params parameters. */
+guint64 cnn_optimizer_memory (CnnOptimizerKind kind, gsize n_params);
 void cnn_optimizer_free (CnnOptimizer * opt);
 /* Threads one step uses (default 1), this one and @n_threads - 1 workers
  * owned by the optimizer.  The update is element by element, so results

@@ -122,6 +122,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_cnn_classify_debug);
 #define DEFAULT_SMOOTHING 1
 #define MAX_SMOOTHING 1000
 #define DEFAULT_SMOOTHING_MODE GST_CNN_SMOOTHING_WINDOW
+#define DEFAULT_MEMORY_LIMIT 0
 
 enum
 {
@@ -136,6 +137,7 @@ enum
   PROP_THREADS,
   PROP_SMOOTHING,
   PROP_SMOOTHING_MODE,
+  PROP_MEMORY_LIMIT,
   PROP_FRAMES_CLASSIFIED,
   PROP_LAST_INFERENCE_TIME,
   PROP_MEAN_INFERENCE_TIME,
@@ -175,6 +177,15 @@ typedef struct
   CnnRect roi;                  /* clipped to the frame */
 } GstCnnClassifyResult;
 
+/* What a model load reads from the properties. */
+typedef struct
+{
+  gchar *model;                 /* NULL: the bundled digit model */
+  gchar *labels;
+  gchar *preprocess;
+  guint64 memory_limit;         /* 0: libcnn's default */
+} GstCnnClassifyLoad;
+
 struct _GstCnnClassify
 {
   GstVideoFilter parent;
@@ -184,6 +195,11 @@ struct _GstCnnClassify
   gchar *model_path;            /* NULL: the bundled digit model */
   gchar *labels_path;
   gchar *preprocess;
+  guint64 memory_limit;
+  /* What the newest engine loaded while running was loaded from: a
+   * failed swap sets the properties back to it. */
+  GstCnnClassifyLoad in_use;
+  gchar *bad_roi;               /* set while stopped, refused by start() */
   gboolean started;
   GstCnnEngine *pending;        /* loaded while running, not yet in use */
   gboolean restart_smoothing;   /* a flush or new caps since the last frame */
@@ -191,7 +207,9 @@ struct _GstCnnClassify
   gdouble last_time_us, total_time_us;
 
   /* Held for a whole model load, so that the engine in use always
-   * follows the latest model/labels/preprocess settings. */
+   * follows the latest model/labels/preprocess settings.  Nothing is
+   * posted while it is held: a bus sync handler may set a property,
+   * which takes it again. */
   GMutex load_lock;
 
   /* The streaming thread's (and start()/stop()'s, when it is idle). */
@@ -199,6 +217,25 @@ struct _GstCnnClassify
   GstCnnFrameLayout layout;
   guint64 frame_count;
 };
+
+static void
+gst_cnn_classify_load_clear (GstCnnClassifyLoad * load)
+{
+  g_clear_pointer (&load->model, g_free);
+  g_clear_pointer (&load->labels, g_free);
+  g_clear_pointer (&load->preprocess, g_free);
+}
+
+static void
+gst_cnn_classify_load_copy (GstCnnClassifyLoad * dest,
+    const GstCnnClassifyLoad * src)
+{
+  gst_cnn_classify_load_clear (dest);
+  dest->model = g_strdup (src->model);
+  dest->labels = g_strdup (src->labels);
+  dest->preprocess = g_strdup (src->preprocess);
+  dest->memory_limit = src->memory_limit;
+}
 
 #define gst_cnn_classify_parent_class parent_class
 G_DEFINE_TYPE (GstCnnClassify, gst_cnn_classify, GST_TYPE_VIDEO_FILTER);
@@ -249,7 +286,9 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
       g_param_spec_string ("model", "Model",
           "Path of the model file (gst-cnn safetensors). Default: unset, "
           "the bundled digit model. Changing it while playing loads the new "
-          "model and switches to it between two frames",
+          "model and switches to it between two frames; if it cannot be "
+          "loaded a warning says why, the model in use stays and this "
+          "property names it again",
           NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_LABELS,
@@ -266,7 +305,10 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
           "unset (or empty), the middle of the frame shaped like the model's "
           "input: for a square input the centred square of side "
           "min(width, height) (80,0,480,480 in 640x480), else the largest "
-          "centred region with the input's aspect ratio", NULL,
+          "centred region with the input's aspect ratio. An invalid region "
+          "set before the element starts makes the start fail with an error; "
+          "set while playing, it is a warning and the previous one stays",
+          NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_PREPROCESS,
@@ -327,6 +369,15 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
           GST_TYPE_CNN_SMOOTHING_MODE, DEFAULT_SMOOTHING_MODE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MEMORY_LIMIT,
+      g_param_spec_uint64 ("memory-limit", "Memory limit",
+          "Bytes a model may make the element allocate (weights, working "
+          "memory, preprocessing planes, smoothing window); a model asking "
+          "for more is refused with an error. Default 0: the CNN_MEMORY_LIMIT "
+          "environment variable if set, else 1 GiB. Applies from the next "
+          "model load", 0, G_MAXUINT64, DEFAULT_MEMORY_LIMIT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_FRAMES_CLASSIFIED,
       g_param_spec_uint64 ("frames-classified", "Frames classified",
           "Number of frames classified since the element last started "
@@ -412,6 +463,8 @@ gst_cnn_classify_finalize (GObject * object)
   g_free (self->model_path);
   g_free (self->labels_path);
   g_free (self->preprocess);
+  g_free (self->bad_roi);
+  gst_cnn_classify_load_clear (&self->in_use);
   g_mutex_clear (&self->load_lock);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -443,24 +496,34 @@ gst_cnn_classify_parse_roi (const gchar * text, CnnRect * roi)
   return ok;
 }
 
-/* A bad region keeps the previous one, with a warning on the bus that
- * gst-launch users see. */
+/* A bad region keeps the previous one.  While running the element has a
+ * bus, and a warning there says so; before that a warning would reach
+ * no one (gst-launch sets properties before the pipeline has a bus), so
+ * the text is kept and start() fails with an error naming it. */
 static void
 gst_cnn_classify_set_roi (GstCnnClassify * self, const gchar * text)
 {
   gboolean whole = text == NULL || text[0] == '\0';
   CnnRect roi = { 0, 0, 0, 0 };
+  gboolean valid = whole || gst_cnn_classify_parse_roi (text, &roi);
+  gboolean started;
 
-  if (!whole && !gst_cnn_classify_parse_roi (text, &roi)) {
+  GST_OBJECT_LOCK (self);
+  started = self->started;
+  g_clear_pointer (&self->bad_roi, g_free);
+  if (valid) {
+    self->settings.roi = roi;
+    self->settings.roi_set = !whole;
+  } else if (!started) {
+    self->bad_roi = g_strdup (text);
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  if (!valid && started)
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
         ("Invalid roi \"%s\": expected \"x,y,width,height\" in pixels, "
-            "width and height at least 1", text), (NULL));
-    return;
-  }
-  GST_OBJECT_LOCK (self);
-  self->settings.roi = roi;
-  self->settings.roi_set = !whole;
-  GST_OBJECT_UNLOCK (self);
+            "width and height at least 1; the previous region stays",
+            text), (NULL));
 }
 
 static gchar *
@@ -483,70 +546,139 @@ gst_cnn_classify_default_model (void)
 
 /* ---- model loading -------------------------------------------------- */
 
-static void
-gst_cnn_classify_post_load_error (GstCnnClassify * self, const gchar * model,
-    const gchar * labels, const gchar * preprocess, const GError * err)
+/* The message's first words say which file or setting is at fault. */
+static const gchar *
+gst_cnn_classify_failure_text (GstCnnEngineStep step)
 {
-  gboolean bad_settings = err->domain == CNN_ERROR
-      && (err->code == CNN_ERROR_INVALID || err->code == CNN_ERROR_ARCH);
-
-  if (bad_settings)
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Could not use the model: %s", err->message),
-        ("model \"%s\", labels \"%s\", preprocess \"%s\"", model,
-            GST_STR_NULL (labels), GST_STR_NULL (preprocess)));
-  else
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Could not load the model: %s", err->message),
-        ("model \"%s\", labels \"%s\"", model, GST_STR_NULL (labels)));
+  switch (step) {
+    case GST_CNN_ENGINE_STEP_MODEL:
+      return "Could not load the model";
+    case GST_CNN_ENGINE_STEP_LABELS:
+      return "Could not use the labels file";
+    case GST_CNN_ENGINE_STEP_SETTINGS:
+      break;
+  }
+  return "Could not use the model";
 }
 
-/* Loads what the properties say; posts an error and returns NULL when
- * that fails.  Call with load_lock held. */
-static GstCnnEngine *
-gst_cnn_classify_load_engine (GstCnnClassify * self)
+/* An ERROR when the element cannot run (start), a WARNING when it keeps
+ * classifying with the model it had (a swap while running).  Never
+ * called with a lock held. */
+static void
+gst_cnn_classify_post_load_failure (GstCnnClassify * self,
+    const GstCnnClassifyLoad * load, GstCnnEngineStep step,
+    const GError * err, gboolean fatal)
 {
-  const gchar *bundled = gst_cnn_classify_default_model ();
-  gchar *model, *labels, *preprocess;
+  const gchar *what = gst_cnn_classify_failure_text (step);
+  gchar *debug = g_strdup_printf ("model \"%s\", labels \"%s\", "
+      "preprocess \"%s\"", GST_STR_NULL (load->model),
+      GST_STR_NULL (load->labels), GST_STR_NULL (load->preprocess));
+  /* A file that cannot be read, or a setting that does not fit. */
+  gboolean settings = err->domain == CNN_ERROR
+      && (err->code == CNN_ERROR_INVALID || err->code == CNN_ERROR_ARCH);
+
+  if (fatal && settings)
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s: %s", what,
+            err->message), ("%s", debug));
+  else if (fatal)
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("%s: %s", what,
+            err->message), ("%s", debug));
+  else if (settings)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("%s: %s; the model in "
+            "use stays", what, err->message), ("%s", debug));
+  else
+    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ, ("%s: %s; the model in "
+            "use stays", what, err->message), ("%s", debug));
+  g_free (debug);
+}
+
+/* What the properties say now. */
+static void
+gst_cnn_classify_read_load (GstCnnClassify * self, GstCnnClassifyLoad * load)
+{
+  GST_OBJECT_LOCK (self);
+  load->model = g_strdup (self->model_path);
+  load->labels = g_strdup (self->labels_path);
+  load->preprocess = g_strdup (self->preprocess);
+  load->memory_limit = self->memory_limit;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Loads what @load says; NULL with @err and @step set when that fails.
+ * Call with load_lock held; posts nothing. */
+static GstCnnEngine *
+gst_cnn_classify_load_engine (GstCnnClassify * self,
+    const GstCnnClassifyLoad * load, GstCnnEngineStep * step, GError ** err)
+{
+  const gchar *model = load->model ? load->model :
+      gst_cnn_classify_default_model ();
   GstCnnClassifySettings settings;
   GstCnnEngine *engine;
-  GError *err = NULL;
 
   GST_OBJECT_LOCK (self);
-  model = g_strdup (self->model_path ? self->model_path : bundled);
-  labels = g_strdup (self->labels_path);
-  preprocess = g_strdup (self->preprocess);
   settings = self->settings;
   GST_OBJECT_UNLOCK (self);
 
-  engine = gst_cnn_engine_new (model, labels, preprocess, &err);
-  if (engine != NULL) {
-    /* Here rather than at the first frame: the streaming thread then
-     * finds the window allocated. */
-    cnn_network_set_threads (engine->network, settings.threads);
-    gst_cnn_engine_set_smoothing (engine, settings.smoothing,
-        settings.smoothing_mode);
-    GST_INFO_OBJECT (self, "loaded model %s (%s), %u classes, preprocess %s",
-        model, gst_cnn_engine_name (engine), engine->n_classes,
-        cnn_preprocessor_spec (engine->preprocessor));
-  } else {
-    gst_cnn_classify_post_load_error (self, model, labels, preprocess, err);
-    g_error_free (err);
+  engine = gst_cnn_engine_new (model, load->labels, load->preprocess,
+      load->memory_limit, step, err);
+  if (engine == NULL)
+    return NULL;
+  /* Here rather than at the first frame: the streaming thread then
+   * finds the window allocated. */
+  cnn_network_set_threads (engine->network, settings.threads);
+  if (!gst_cnn_engine_set_smoothing (engine, settings.smoothing,
+          settings.smoothing_mode, err)) {
+    *step = GST_CNN_ENGINE_STEP_SETTINGS;
+    gst_cnn_engine_free (engine);
+    return NULL;
   }
-  g_free (model);
-  g_free (labels);
-  g_free (preprocess);
+  GST_INFO_OBJECT (self, "loaded model %s (%s), %u classes, preprocess %s",
+      model, gst_cnn_engine_name (engine), engine->n_classes,
+      cnn_preprocessor_spec (engine->preprocessor));
   return engine;
+}
+
+/* Sets *@field back to @used unless it changed since @tried was read
+ * from it (a newer setting, whose own reload follows). */
+static void
+gst_cnn_classify_revert_string (gchar ** field, const gchar * tried,
+    const gchar * used)
+{
+  if (g_strcmp0 (*field, tried) != 0)
+    return;
+  g_free (*field);
+  *field = g_strdup (used);
+}
+
+/* After a failed swap the properties read what is in use, so that the
+ * next change (a good labels file, say) is tried with the model in use
+ * and not with the file that failed.  Object lock held. */
+static void
+gst_cnn_classify_revert_load (GstCnnClassify * self,
+    const GstCnnClassifyLoad * tried)
+{
+  gst_cnn_classify_revert_string (&self->model_path, tried->model,
+      self->in_use.model);
+  gst_cnn_classify_revert_string (&self->labels_path, tried->labels,
+      self->in_use.labels);
+  gst_cnn_classify_revert_string (&self->preprocess, tried->preprocess,
+      self->in_use.preprocess);
+  if (self->memory_limit == tried->memory_limit)
+    self->memory_limit = self->in_use.memory_limit;
 }
 
 /* The model, labels or preprocess setting changed.  While stopped the
  * next start() loads; while running the new engine is loaded here, off
  * the streaming thread, and taken into use at the next frame.  If it
- * cannot be loaded an error is posted and the old one stays in use. */
+ * cannot be loaded a warning is posted, the old one stays in use and
+ * the properties say so again. */
 static void
 gst_cnn_classify_reload (GstCnnClassify * self)
 {
-  GstCnnEngine *engine, *unused = NULL;
+  GstCnnClassifyLoad load = { NULL, NULL, NULL, 0 };
+  GstCnnEngine *engine = NULL, *unused = NULL;
+  GstCnnEngineStep step = GST_CNN_ENGINE_STEP_MODEL;
+  GError *err = NULL;
   gboolean started;
 
   g_mutex_lock (&self->load_lock);
@@ -554,30 +686,69 @@ gst_cnn_classify_reload (GstCnnClassify * self)
   started = self->started;
   GST_OBJECT_UNLOCK (self);
 
-  if (started && (engine = gst_cnn_classify_load_engine (self)) != NULL) {
+  if (started) {
+    gst_cnn_classify_read_load (self, &load);
+    engine = gst_cnn_classify_load_engine (self, &load, &step, &err);
     GST_OBJECT_LOCK (self);
-    unused = self->pending;
-    self->pending = engine;
+    if (engine != NULL) {
+      unused = self->pending;
+      self->pending = engine;
+      gst_cnn_classify_load_copy (&self->in_use, &load);
+    } else {
+      gst_cnn_classify_revert_load (self, &load);
+    }
     GST_OBJECT_UNLOCK (self);
   }
   g_mutex_unlock (&self->load_lock);
   gst_cnn_engine_free (unused);
+
+  if (err != NULL) {
+    gst_cnn_classify_post_load_failure (self, &load, step, err, FALSE);
+    g_error_free (err);
+  }
+  gst_cnn_classify_load_clear (&load);
+}
+
+/* A region refused while stopped (see gst_cnn_classify_set_roi). */
+static gboolean
+gst_cnn_classify_check_roi (GstCnnClassify * self)
+{
+  gchar *bad;
+
+  GST_OBJECT_LOCK (self);
+  bad = g_strdup (self->bad_roi);
+  GST_OBJECT_UNLOCK (self);
+  if (bad == NULL)
+    return TRUE;
+  GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+      ("Invalid roi \"%s\": expected \"x,y,width,height\" in pixels, "
+          "width and height at least 1", bad), (NULL));
+  g_free (bad);
+  return FALSE;
 }
 
 static gboolean
 gst_cnn_classify_start (GstBaseTransform * trans)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
+  GstCnnClassifyLoad load = { NULL, NULL, NULL, 0 };
   GstCnnEngine *engine, *unused = NULL;
+  GstCnnEngineStep step = GST_CNN_ENGINE_STEP_MODEL;
+  GError *err = NULL;
+
+  if (!gst_cnn_classify_check_roi (self))
+    return FALSE;
 
   g_mutex_lock (&self->load_lock);
-  engine = gst_cnn_classify_load_engine (self);
+  gst_cnn_classify_read_load (self, &load);
+  engine = gst_cnn_classify_load_engine (self, &load, &step, &err);
   if (engine != NULL) {
     GST_OBJECT_LOCK (self);
     unused = self->pending;
     self->pending = NULL;
     self->engine = engine;
     self->started = TRUE;
+    gst_cnn_classify_load_copy (&self->in_use, &load);
     self->restart_smoothing = FALSE;
     self->frames_classified = 0;
     self->last_time_us = self->total_time_us = 0.0;
@@ -586,6 +757,11 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   g_mutex_unlock (&self->load_lock);
   gst_cnn_engine_free (unused);
 
+  if (err != NULL) {
+    gst_cnn_classify_post_load_failure (self, &load, step, err, TRUE);
+    g_error_free (err);
+  }
+  gst_cnn_classify_load_clear (&load);
   self->frame_count = 0;
   return engine != NULL;
 }
@@ -674,6 +850,11 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id,
       self->settings.smoothing_mode = g_value_get_enum (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_MEMORY_LIMIT:
+      GST_OBJECT_LOCK (self);
+      self->memory_limit = g_value_get_uint64 (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -718,6 +899,9 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id,
       break;
     case PROP_SMOOTHING_MODE:
       g_value_set_enum (value, self->settings.smoothing_mode);
+      break;
+    case PROP_MEMORY_LIMIT:
+      g_value_set_uint64 (value, self->memory_limit);
       break;
     case PROP_FRAMES_CLASSIFIED:
       g_value_set_uint64 (value, self->frames_classified);
@@ -823,8 +1007,21 @@ static void
 gst_cnn_classify_update_smoothing (GstCnnClassify * self,
     const GstCnnClassifySettings * settings, gboolean restart)
 {
-  gst_cnn_engine_set_smoothing (self->engine, settings->smoothing,
-      settings->smoothing_mode);
+  GError *err = NULL;
+
+  if (!gst_cnn_engine_set_smoothing (self->engine, settings->smoothing,
+          settings->smoothing_mode, &err)) {
+    /* The settings go back to what the engine does, so that this is
+     * said once and not at every frame. */
+    GST_OBJECT_LOCK (self);
+    self->settings.smoothing = self->engine->smoothing;
+    self->settings.smoothing_mode = self->engine->smoothing_mode;
+    GST_OBJECT_UNLOCK (self);
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("Could not smooth over "
+            "%u frames: %s; smoothing stays at %u", settings->smoothing,
+            err->message, self->engine->smoothing), (NULL));
+    g_error_free (err);
+  }
   if (restart) {
     GST_DEBUG_OBJECT (self, "restarting the smoothing");
     gst_cnn_engine_reset_smoothing (self->engine);

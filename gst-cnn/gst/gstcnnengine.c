@@ -70,12 +70,29 @@ gst_cnn_engine_choose_preprocess (GstCnnEngine * engine,
   return DEFAULT_PREPROCESS;
 }
 
+/* The per-class arrays, which classifying a frame writes to. */
+static gboolean
+gst_cnn_engine_alloc (GstCnnEngine * engine, const gchar * model_path,
+    GError ** error)
+{
+  CnnShape input = cnn_network_input_shape (engine->network);
+
+  /* The network's memory check counted the input and the output. */
+  engine->input = g_try_new0 (gfloat, cnn_shape_size (input));
+  engine->frame_probabilities = g_try_new0 (gfloat, engine->n_classes);
+  engine->probabilities = g_try_new0 (gfloat, engine->n_classes);
+  if (engine->input && engine->frame_probabilities && engine->probabilities)
+    return TRUE;
+  g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "%s: cannot allocate "
+      "the input and results of %u classes", model_path, engine->n_classes);
+  return FALSE;
+}
+
 static gboolean
 gst_cnn_engine_prepare (GstCnnEngine * engine, const gchar * model_path,
     const gchar * preprocess, GError ** error)
 {
   CnnShape input = cnn_network_input_shape (engine->network);
-  guint n_layers = cnn_network_n_layers (engine->network);
   const gchar *spec;
   GError *err = NULL;
 
@@ -85,39 +102,44 @@ gst_cnn_engine_prepare (GstCnnEngine * engine, const gchar * model_path,
     return FALSE;
 
   spec = gst_cnn_engine_choose_preprocess (engine, preprocess);
-  engine->preprocessor = cnn_preprocessor_new (spec, input, &err);
+  engine->preprocessor = cnn_preprocessor_new_full (spec, input,
+      engine->memory_limit, &err);
   if (engine->preprocessor == NULL) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
         "%s: preprocess \"%s\": %s", model_path, spec, err->message);
     g_error_free (err);
     return FALSE;
   }
-  if (!cnn_network_reserve (engine->network, 1, error))
+  if (!cnn_network_reserve (engine->network, 1, &err)) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "%s: %s", model_path,
+        err->message);
+    g_error_free (err);
     return FALSE;
-
-  engine->needs_softmax = n_layers == 0
-      || g_strcmp0 (cnn_network_layer_kind (engine->network, n_layers - 1),
-      "softmax") != 0;
-  engine->input = g_new0 (gfloat, cnn_shape_size (input));
-  engine->frame_probabilities = g_new0 (gfloat, engine->n_classes);
-  engine->probabilities = g_new0 (gfloat, engine->n_classes);
-  gst_cnn_engine_set_smoothing (engine, 1, GST_CNN_SMOOTHING_WINDOW);
-  return TRUE;
+  }
+  if (!gst_cnn_engine_alloc (engine, model_path, error))
+    return FALSE;
+  return gst_cnn_engine_set_smoothing (engine, 1, GST_CNN_SMOOTHING_WINDOW,
+      error);
 }
 
 GstCnnEngine *
 gst_cnn_engine_new (const gchar * model_path, const gchar * labels_path,
-    const gchar * preprocess, GError ** error)
+    const gchar * preprocess, guint64 memory_limit,
+    GstCnnEngineStep * failed, GError ** error)
 {
   GstCnnEngine *engine = g_new0 (GstCnnEngine, 1);
 
-  engine->model = cnn_model_load (model_path, error);
+  engine->memory_limit = memory_limit;
+  *failed = GST_CNN_ENGINE_STEP_MODEL;
+  engine->model = cnn_model_load_full (model_path, memory_limit, error);
   if (engine->model == NULL)
     goto failed;
   engine->network = cnn_model_network (engine->model);
+  *failed = GST_CNN_ENGINE_STEP_LABELS;
   if (labels_path != NULL && labels_path[0] != '\0'
       && !gst_cnn_engine_replace_labels (engine, labels_path, error))
     goto failed;
+  *failed = GST_CNN_ENGINE_STEP_SETTINGS;
   if (!gst_cnn_engine_prepare (engine, model_path, preprocess, error))
     goto failed;
   return engine;
@@ -143,23 +165,6 @@ gst_cnn_engine_free (GstCnnEngine * engine)
   g_free (engine);
 }
 
-/* scores (n) → probabilities (n), in place; shifted by the maximum so
- * exp() cannot overflow. */
-static void
-gst_cnn_engine_softmax (gfloat * x, guint n)
-{
-  gfloat max = x[0], sum = 0.0f;
-
-  for (guint i = 1; i < n; i++)
-    max = MAX (max, x[i]);
-  for (guint i = 0; i < n; i++) {
-    x[i] = expf (x[i] - max);
-    sum += x[i];
-  }
-  for (guint i = 0; i < n; i++)
-    x[i] /= sum;
-}
-
 /* The frame's own probabilities, all 0 when there is nothing to
  * classify. */
 static void
@@ -177,9 +182,7 @@ gst_cnn_engine_run_frame (GstCnnEngine * engine, const CnnImage * image,
     return;
   }
   output = cnn_network_forward (engine->network, engine->input, 1);
-  memcpy (probabilities, output, size);
-  if (engine->needs_softmax)
-    gst_cnn_engine_softmax (probabilities, engine->n_classes);
+  cnn_network_probabilities (engine->network, output, probabilities);
 }
 
 void
@@ -189,20 +192,35 @@ gst_cnn_engine_reset_smoothing (GstCnnEngine * engine)
   engine->window_next = 0;
 }
 
-void
+gboolean
 gst_cnn_engine_set_smoothing (GstCnnEngine * engine, guint n_frames,
-    GstCnnSmoothingMode mode)
+    GstCnnSmoothingMode mode, GError ** error)
 {
-  g_return_if_fail (n_frames >= 1);
+  guint64 bytes = (guint64) n_frames * engine->n_classes * sizeof (gfloat);
+  gfloat *window = NULL;
+
+  g_return_val_if_fail (n_frames >= 1, FALSE);
 
   if (n_frames == engine->smoothing && mode == engine->smoothing_mode)
-    return;
+    return TRUE;
+  if (mode == GST_CNN_SMOOTHING_WINDOW) {
+    if (!cnn_memory_check (bytes, engine->memory_limit, "the smoothing "
+            "window", error))
+      return FALSE;
+    window = g_try_malloc (bytes);
+    if (window == NULL) {
+      g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "cannot allocate "
+          "a smoothing window of %u frames of %u classes", n_frames,
+          engine->n_classes);
+      return FALSE;
+    }
+  }
   engine->smoothing = n_frames;
   engine->smoothing_mode = mode;
   g_free (engine->window);
-  engine->window = mode == GST_CNN_SMOOTHING_WINDOW ?
-      g_new (gfloat, (gsize) n_frames * engine->n_classes) : NULL;
+  engine->window = window;
   gst_cnn_engine_reset_smoothing (engine);
+  return TRUE;
 }
 
 /* window (n_frames × n) → mean (n); summed in double so that long

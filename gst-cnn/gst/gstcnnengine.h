@@ -34,7 +34,7 @@ typedef struct
   gfloat *frame_probabilities;  /* n_classes: the last frame's own */
   gfloat *probabilities;        /* n_classes: the result, smoothed */
   guint n_classes;
-  gboolean needs_softmax;       /* the network ends in raw scores */
+  guint64 memory_limit;         /* 0: libcnn's, cnn_memory_limit () */
 
   /* Smoothing: the frames since the last reset, at most N of them. */
   GstCnnSmoothingMode smoothing_mode;
@@ -45,19 +45,30 @@ typedef struct
                                  * probabilities; window mode only */
 } GstCnnEngine;
 
+/* The step of gst_cnn_engine_new() that failed. */
+typedef enum
+{
+  GST_CNN_ENGINE_STEP_MODEL,    /* loading the model file */
+  GST_CNN_ENGINE_STEP_LABELS,   /* reading or fitting the labels file */
+  GST_CNN_ENGINE_STEP_SETTINGS, /* preprocess, memory, the model's shape */
+} GstCnnEngineStep;
+
 /* Loads @model_path, replaces its labels by those of @labels_path when
  * not NULL, and prepares frames as @preprocess says (NULL: as the model
- * says).  Errors are CNN_ERROR: _IO and _MODEL for files that cannot be
- * read, _INVALID for settings that do not fit the model. */
+ * says), all within @memory_limit bytes (0: libcnn's default).  Errors
+ * are CNN_ERROR: _IO and _MODEL for files that cannot be read, _INVALID
+ * for settings that do not fit the model; @failed says which step. */
 GstCnnEngine *gst_cnn_engine_new (const gchar * model_path,
-    const gchar * labels_path, const gchar * preprocess, GError ** error);
+    const gchar * labels_path, const gchar * preprocess,
+    guint64 memory_limit, GstCnnEngineStep * failed, GError ** error);
 void gst_cnn_engine_free (GstCnnEngine * engine);
 
 /* Averages the probabilities of @n_frames (1 or more) frames as @mode
  * says from now on.  Allocates, and restarts the average, only when
- * something changed. */
-void gst_cnn_engine_set_smoothing (GstCnnEngine * engine, guint n_frames,
-    GstCnnSmoothingMode mode);
+ * something changed; when the window's memory is refused (the memory
+ * limit) or not there, FALSE and the smoothing is left as it was. */
+gboolean gst_cnn_engine_set_smoothing (GstCnnEngine * engine,
+    guint n_frames, GstCnnSmoothingMode mode, GError ** error);
 /* Forgets the frames seen: the next result is that frame's own. */
 void gst_cnn_engine_reset_smoothing (GstCnnEngine * engine);
 

@@ -10,8 +10,6 @@
 #include <string.h>
 
 /* BT.601: what libcnn uses for RGB → grey and when YUV says nothing. */
-#define BT601_KR 0.299f
-#define BT601_KB 0.114f
 
 static CnnColorModel
 gst_cnn_frame_color_model (const GstVideoFormatInfo * finfo)
@@ -73,8 +71,8 @@ gst_cnn_frame_layout_init (GstCnnFrameLayout * layout,
     image->kr = kr;
     image->kb = kb;
   } else {
-    image->kr = BT601_KR;
-    image->kb = BT601_KB;
+    image->kr = CNN_BT601_KR;
+    image->kb = CNN_BT601_KB;
   }
   return TRUE;
 }

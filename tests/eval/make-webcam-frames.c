@@ -25,12 +25,10 @@
  * line per frame: frame, digit index, label, then the scene's numbers
  * (for looking into failures).
  */
-#include "cnn.h"
+#include "desk-scene.h"
+#include "frame-sink.h"
 
-#include <errno.h>
 #include <math.h>
-#include <png.h>
-#include <stdio.h>
 #include <string.h>
 
 #define FRAME_W 640
@@ -172,22 +170,14 @@ typedef struct
 static gboolean
 find_ink_box (const guint8 * digit, Scene * scene)
 {
-  guint x0 = MNIST_SIDE, y0 = MNIST_SIDE, x1 = 0, y1 = 0;
+  guint box[4];
 
-  for (guint y = 0; y < MNIST_SIDE; y++)
-    for (guint x = 0; x < MNIST_SIDE; x++)
-      if (digit[y * MNIST_SIDE + x] > 0) {
-        x0 = MIN (x0, x);
-        y0 = MIN (y0, y);
-        x1 = MAX (x1, x);
-        y1 = MAX (y1, y);
-      }
-  if (x0 > x1)
+  if (!desk_digit_ink_box (digit, box))
     return FALSE;
-  scene->bx0 = x0;
-  scene->by0 = y0;
-  scene->bx1 = x1;
-  scene->by1 = y1;
+  scene->bx0 = box[0];
+  scene->by0 = box[1];
+  scene->bx1 = box[2];
+  scene->by1 = box[3];
   return TRUE;
 }
 
@@ -596,38 +586,6 @@ render_frame (Canvas * canvas, const Scene * s, const Pose * pose,
 
 /* ---- output -------------------------------------------------------- */
 
-static gboolean
-write_png (const gchar * path, const guint8 * pixels, GError ** error)
-{
-  png_image image;
-
-  memset (&image, 0, sizeof image);
-  image.version = PNG_IMAGE_VERSION;
-  image.width = FRAME_W;
-  image.height = FRAME_H;
-  image.format = PNG_FORMAT_GRAY;
-  image.flags = PNG_IMAGE_FLAG_FAST;
-  if (!png_image_write_to_file (&image, path, 0, pixels, FRAME_W, NULL)) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_IO, "%s: cannot write PNG: %s",
-        path, image.message);
-    png_image_free (&image);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static gboolean
-write_raw (FILE * out, const guint8 * pixels, GError ** error)
-{
-  if (fwrite (pixels, 1, (gsize) FRAME_W * FRAME_H, out)
-      != (gsize) FRAME_W * FRAME_H) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_IO,
-        "cannot write a raw frame to stdout (reader gone?)");
-    return FALSE;
-  }
-  return TRUE;
-}
-
 static void
 write_label_line (FILE * labels, guint frame, guint index, guint label,
     const Scene * s, const Pose * pose)
@@ -640,109 +598,22 @@ write_label_line (FILE * labels, guint frame, guint index, guint label,
 
 /* ---- main ---------------------------------------------------------- */
 
-typedef struct
-{
-  gchar *images, *labels;
-  gint count;
-  gboolean all;
-  gint first;
-  gint repeat;
-  gint64 seed;
-  gchar *output;
-  gboolean raw;
-  gchar *labels_out;
-} Options;
-
 static gboolean
-parse_options (int *argc, char ***argv, Options * o, GError ** error)
-{
-  const GOptionEntry entries[] = {
-    {"images", 0, 0, G_OPTION_ARG_FILENAME, &o->images,
-        "MNIST test images (IDX, gzip or plain)", "FILE"},
-    {"labels", 0, 0, G_OPTION_ARG_FILENAME, &o->labels,
-        "MNIST test labels (IDX)", "FILE"},
-    {"count", 'n', 0, G_OPTION_ARG_INT, &o->count,
-        "Digits to draw (default 1000)", "N"},
-    {"all", 0, 0, G_OPTION_ARG_NONE, &o->all, "Draw every digit", NULL},
-    {"first", 0, 0, G_OPTION_ARG_INT, &o->first,
-        "Index of the first digit (default 0)", "I"},
-    {"repeat", 0, 0, G_OPTION_ARG_INT, &o->repeat,
-        "Frames per digit, each with its own jitter and noise (default 1)",
-        "K"},
-    {"seed", 0, 0, G_OPTION_ARG_INT64, &o->seed, "Random seed (default 1)",
-        "S"},
-    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output,
-        "Directory for frame-NNNNN.png and labels.txt", "DIR"},
-    {"raw", 0, 0, G_OPTION_ARG_NONE, &o->raw,
-        "Write raw GRAY8 640x480 frames to stdout instead", NULL},
-    {"labels-out", 0, 0, G_OPTION_ARG_FILENAME, &o->labels_out,
-        "Labels file (default DIR/labels.txt)", "FILE"},
-    {NULL}
-  };
-  g_autoptr (GOptionContext) context =
-      g_option_context_new ("- webcam-like frames of MNIST digits");
-
-  g_option_context_set_summary (context, "Draws each MNIST digit as dark "
-      "ink on lit paper in a 640x480 grey frame, with lighting gradient, "
-      "blur, noise and clutter near the edges. Labels file columns: frame "
-      "digit label size angle cx cy ink paper blur noise table-side "
-      "shadow-side specks.");
-  g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, argc, argv, error))
-    return FALSE;
-  if (!o->images || !o->labels) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
-        "--images and --labels are needed");
-    return FALSE;
-  }
-  if (!o->raw == !o->output) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
-        "give either --output DIR or --raw");
-    return FALSE;
-  }
-  if (o->raw && !o->labels_out) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
-        "--raw needs --labels-out");
-    return FALSE;
-  }
-  if (o->count <= 0 || o->first < 0 || o->repeat <= 0) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
-        "--count and --repeat must be positive, --first not negative");
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static gboolean
-generate (const Options * o, const CnnDataset * set, GError ** error)
+generate (const FrameOptions * o, const CnnDataset * set, gpointer data,
+    GError ** error)
 {
   const gsize n = (gsize) FRAME_W * FRAME_H;
-  const guint first = o->first;
-  const guint end = o->all ? set->n : MIN (set->n, first + (guint) o->count);
-  g_autofree gchar *labels_path = o->labels_out ? g_strdup (o->labels_out) :
-      g_build_filename (o->output, "labels.txt", NULL);
+  const guint end = frame_options_end (o, set);
   g_autofree guint8 *pixels = g_malloc (n);
   Canvas canvas = {
     g_new (gfloat, n), g_new (gfloat, n), g_new (gfloat, n), {0}
   };
-  FILE *labels = NULL;
-  gboolean ok = TRUE;
-  guint frame = 0;
+  FrameSink sink;
+  gboolean ok = frame_sink_open (&sink, o, FRAME_W, FRAME_H, "frame digit"
+      " label size angle cx cy ink paper blur noise table-side shadow-side"
+      " specks", error);
 
-  if (o->output && g_mkdir_with_parents (o->output, 0755) != 0) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_IO, "%s: cannot create: %s",
-        o->output, g_strerror (errno));
-    ok = FALSE;
-  } else if (!(labels = fopen (labels_path, "w"))) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_IO, "%s: cannot write: %s",
-        labels_path, g_strerror (errno));
-    ok = FALSE;
-  }
-
-  if (ok)
-    fprintf (labels, "# frame digit label size angle cx cy ink paper blur"
-        " noise table-side shadow-side specks\n");
-  for (guint i = first; ok && i < end; i++) {
+  for (guint i = o->first; ok && i < end; i++) {
     const guint8 *digit = set->pixels + (gsize) i * MNIST_SIDE * MNIST_SIDE;
     Scene scene;
     Rng rng;
@@ -752,34 +623,19 @@ generate (const Options * o, const CnnDataset * set, GError ** error)
       g_printerr ("make-webcam-frames: digit %u is blank, skipped\n", i);
       continue;
     }
-    for (guint k = 0; ok && k < (guint) o->repeat; k++, frame++) {
+    for (guint k = 0; ok && k < (guint) o->repeat; k++) {
       Rng frame_rng;
       Pose pose;
 
       rng_init (&frame_rng, o->seed, i, k + 1);
       pose = k == 0 ? scene.pose : jitter_pose (&frame_rng, &scene);
       render_frame (&canvas, &scene, &pose, digit, &frame_rng, pixels);
-      write_label_line (labels, frame, i, set->labels[i], &scene, &pose);
-      if (o->raw) {
-        ok = write_raw (stdout, pixels, error);
-      } else {
-        g_autofree gchar *name = g_strdup_printf ("frame-%05u.png", frame);
-        g_autofree gchar *path = g_build_filename (o->output, name, NULL);
-
-        ok = write_png (path, pixels, error);
-      }
+      write_label_line (sink.labels, sink.frame, i, set->labels[i], &scene,
+          &pose);
+      ok = frame_sink_write (&sink, pixels, error);
     }
   }
-
-  if (labels && fclose (labels) != 0 && ok) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_IO, "%s: cannot write: %s",
-        labels_path, g_strerror (errno));
-    ok = FALSE;
-  }
-  if (ok && o->raw && fflush (stdout) != 0) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_IO, "cannot write to stdout");
-    ok = FALSE;
-  }
+  ok = frame_sink_close (&sink, ok, error);
   g_free (canvas.reflect);
   g_free (canvas.light);
   g_free (canvas.tmp);
@@ -789,37 +645,11 @@ generate (const Options * o, const CnnDataset * set, GError ** error)
 int
 main (int argc, char **argv)
 {
-  Options o = { NULL, NULL, 1000, FALSE, 0, 1, 1, NULL, FALSE, NULL };
-  g_autoptr (GError) error = NULL;
-  CnnDataset *set = NULL;
-  int status = 2;
-
-  if (!parse_options (&argc, &argv, &o, &error))
-    goto out;
   fill_noise_table ();
-  set = cnn_dataset_load_idx (o.images, o.labels, &error);
-  if (!set)
-    goto out;
-  if (set->shape.c != 1 || set->shape.h != MNIST_SIDE
-      || set->shape.w != MNIST_SIDE || !set->labels) {
-    g_set_error (&error, CNN_ERROR, CNN_ERROR_DATASET,
-        "%s: expected 28x28 grey digits with labels", o.images);
-    goto out;
-  }
-  if ((guint) o.first >= set->n) {
-    g_set_error (&error, CNN_ERROR, CNN_ERROR_INVALID,
-        "--first %d: the set has %u digits", o.first, set->n);
-    goto out;
-  }
-  status = generate (&o, set, &error) ? 0 : 1;
-
-out:
-  if (error)
-    g_printerr ("make-webcam-frames: %s\n", error->message);
-  cnn_dataset_free (set);
-  g_free (o.images);
-  g_free (o.labels);
-  g_free (o.output);
-  g_free (o.labels_out);
-  return status;
+  return frame_generator_main (argc, argv, "make-webcam-frames",
+      "- webcam-like frames of MNIST digits", "Draws each MNIST digit "
+      "as dark ink on lit paper in a 640x480 grey frame, with lighting "
+      "gradient, blur, noise and clutter near the edges. Labels file "
+      "columns: frame digit label size angle cx cy ink paper blur noise "
+      "table-side shadow-side specks.", NULL, generate, NULL);
 }

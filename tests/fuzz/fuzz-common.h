@@ -58,6 +58,7 @@ fuzz_memfile_write (int fd, const uint8_t * data, size_t size)
 #define FUZZ_MAX_PARAMS (1u << 20)
 #define FUZZ_MAX_ACTIVATIONS (1u << 20)
 #define FUZZ_MAX_LAYER_WORK (1u << 24)
+#define FUZZ_MEMORY_LIMIT (G_GUINT64_CONSTANT (256) << 20)
 
 static inline void
 fuzz_setup_glib (void)
@@ -65,6 +66,9 @@ fuzz_setup_glib (void)
   /* g_return_if_fail() on a path the fuzzer reached means the library
    * reached a state it considers a programming error: make it a crash. */
   g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+  /* Well under the runs' -malloc_limit_mb=1024: what the budget lets
+   * through must not trip it, and anything that does is a finding. */
+  cnn_set_memory_limit (FUZZ_MEMORY_LIMIT);
 }
 
 /* Whether a forward pass of @net over one sample stays within the

@@ -18,7 +18,7 @@ shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(model idx arch preprocess)
+  targets=(model idx arch preprocess checkpoint picture)
 fi
 out_root=${OUT_DIR:-$build/fuzz-out}
 
@@ -34,11 +34,12 @@ for t in "${targets[@]}"; do
   rm -rf "$out"
   mkdir -p "$out/corpus"
   cp "$here/corpus/$t"/* "$out/corpus/"
-  # One job on one core (the machine is shared); 2 GiB and 10 s per
-  # input are libFuzzer's limits for a failure.
+  # One job on one core (the machine is shared).  A failure: 10 s for
+  # one input, 2 GiB resident, or one allocation over 1 GiB, so that a
+  # memory bomb counts as a finding (the targets hold libcnn to 256 MiB).
   (cd "$out" && "$exe" -max_total_time="$seconds" -print_final_stats=1 \
-      -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$out/" \
-      corpus) >"$out/log" 2>&1
+      -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+      -artifact_prefix="$out/" corpus) >"$out/log" 2>&1
   rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/log" | tail -1)
   execs=${execs:-0}

@@ -36,7 +36,7 @@ static const gchar *all_formats[] = { "GRAY8", "RGB", "BGR", "RGBx", "BGRx",
 static gchar *tmp_dir;
 static gchar *grey_model, *rgb_model, *corrupt_model, *wide_model;
 static gchar *bars_model;
-static gchar *digit_labels, *short_labels;
+static gchar *digit_labels, *short_labels, *rgb_labels_file;
 
 /* ---- fixtures: model and labels files -------------------------------- */
 
@@ -130,13 +130,15 @@ models_setup (void)
   digit_labels = save_text ("digits.txt",
       "zero\none\ntwo\nthree\nfour\n\n five \nsix\nseven\neight\nnine\n", -1);
   short_labels = save_text ("short.txt", "a\nb\nc\n", -1);
+  rgb_labels_file = save_text ("colours.txt", "colour-r\ncolour-g\n"
+      "colour-b\ncolour-w\ncolour-k\n", -1);
 }
 
 static void
 models_teardown (void)
 {
   const gchar *files[] = { grey_model, rgb_model, corrupt_model,
-    wide_model, bars_model, digit_labels, short_labels
+    wide_model, bars_model, digit_labels, short_labels, rgb_labels_file
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (files); i++)
@@ -149,6 +151,7 @@ models_teardown (void)
   g_free (bars_model);
   g_free (digit_labels);
   g_free (short_labels);
+  g_free (rgb_labels_file);
   g_free (tmp_dir);
 }
 
@@ -242,19 +245,6 @@ video_info_padded (GstVideoInfo * info, const gchar * format, guint width,
 
 /* ---- running the element ---------------------------------------------- */
 
-/* A cnnclassify with its own bus, so tests can read its messages. */
-static GstElement *
-classify_new (const gchar * model)
-{
-  GstElement *element = gst_element_factory_make ("cnnclassify", NULL);
-  GstBus *bus = gst_bus_new ();
-
-  fail_unless (element != NULL);
-  g_object_set (element, "model", model, NULL);
-  gst_element_set_bus (element, bus);
-  gst_object_unref (bus);
-  return element;
-}
 
 /* Starts @element (reference taken) in a harness fed @info's caps. */
 static GstHarness *
@@ -270,7 +260,7 @@ harness_start (GstElement * element, const GstVideoInfo * info)
 static GstHarness *
 harness_new (const gchar * model, const GstVideoInfo * info)
 {
-  return harness_start (classify_new (model), info);
+  return harness_start (test_classify_new (model), info);
 }
 
 static GstBuffer *
@@ -602,7 +592,7 @@ GST_START_TEST (test_i420_result_matches_preprocessor)
   expected = cnn_network_forward (net, input, 1);
   gst_video_frame_unmap (&frame);
 
-  h = harness_start (classify_new (grey_model), &info);
+  h = harness_start (test_classify_new (grey_model), &info);
   g_object_set (h->element, "roi", "100,50,1200,900", NULL);
   out = gst_harness_push_and_pull (h, in);
   meta = check_meta (out, GREY_CLASSES);
@@ -784,7 +774,7 @@ GST_END_TEST;
 GST_START_TEST (test_interval)
 {
   GstVideoInfo info;
-  GstElement *element = classify_new (grey_model);
+  GstElement *element = test_classify_new (grey_model);
   GstHarness *h;
   guint64 classified;
   gdouble last, mean;
@@ -811,7 +801,7 @@ GST_END_TEST;
 GST_START_TEST (test_threshold)
 {
   GstVideoInfo info;
-  GstElement *element = classify_new (grey_model);
+  GstElement *element = test_classify_new (grey_model);
   GstHarness *h;
   GstBuffer *out;
   GstMessage *msg;
@@ -908,7 +898,7 @@ check_message_uint64 (const GstStructure * s, const gchar * field,
 GST_START_TEST (test_message_fields)
 {
   GstVideoInfo info;
-  GstElement *element = classify_new (rgb_model);
+  GstElement *element = test_classify_new (rgb_model);
   GstHarness *h;
   GstSegment segment;
   GstBuffer *out;
@@ -981,7 +971,7 @@ GST_END_TEST;
 GST_START_TEST (test_empty_region)
 {
   GstVideoInfo info;
-  GstElement *element = classify_new (grey_model);
+  GstElement *element = test_classify_new (grey_model);
   GstHarness *h;
   GstBuffer *out;
   GstMessage *msg;
@@ -1018,7 +1008,7 @@ GST_START_TEST (test_labels_override)
     "five", "six", "seven", "eight", "nine"
   };
   GstVideoInfo info;
-  GstElement *element = classify_new (grey_model);
+  GstElement *element = test_classify_new (grey_model);
   GstHarness *h;
   GstBuffer *out;
   const GstCnnClassificationMeta *meta;
@@ -1041,7 +1031,7 @@ GST_START_TEST (test_threads_same_result)
   gfloat *one = classify_picture (grey_model, GREY_CLASSES, "GRAY8", 56, 42,
       FALSE);
   GstVideoInfo info;
-  GstElement *element = classify_new (grey_model);
+  GstElement *element = test_classify_new (grey_model);
   GstHarness *h;
   GstBuffer *out;
   const GstCnnClassificationMeta *meta;
@@ -1067,6 +1057,7 @@ GST_START_TEST (test_model_change_while_playing)
   GstBuffer *out;
   GstMessage *msg;
   GError *err = NULL;
+  gchar *model;
 
   test_video_info (&info, "RGBx", 32, 24);
   h = harness_new (grey_model, &info);
@@ -1079,18 +1070,35 @@ GST_START_TEST (test_model_change_while_playing)
   fail_unless_equals_string (check_meta (out, RGB_CLASSES)->model, RGB_NAME);
   gst_buffer_unref (out);
 
-  /* A model that cannot be loaded: an error, and the last good model
-   * keeps working until the application reacts. */
+  /* A model that cannot be loaded: a warning naming the file and why,
+   * no error (the element carries on), the last good model keeps working
+   * and the property says it is the one in use. */
   g_object_set (h->element, "model", "/nonexistent/other.safetensors", NULL);
-  msg = pop_message (h->element, GST_MESSAGE_ERROR);
+  msg = pop_message (h->element, GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
   fail_unless (msg != NULL);
-  gst_message_parse_error (msg, &err, NULL);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_WARNING);
+  gst_message_parse_warning (msg, &err, NULL);
   fail_unless (strstr (err->message, "other.safetensors") != NULL, "%s",
+      err->message);
+  fail_unless (strstr (err->message, "No such file") != NULL, "%s",
       err->message);
   g_error_free (err);
   gst_message_unref (msg);
+  g_object_get (h->element, "model", &model, NULL);
+  fail_unless_equals_string (model, rgb_model);
+  g_free (model);
   out = push_picture (h, &info, 2 * GST_SECOND);
   check_meta (out, RGB_CLASSES);
+  gst_buffer_unref (out);
+
+  /* A valid labels file afterwards is tried with the model in use, not
+   * with the file that failed. */
+  g_object_set (h->element, "labels", rgb_labels_file, NULL);
+  fail_unless (pop_message (h->element,
+          GST_MESSAGE_ERROR | GST_MESSAGE_WARNING) == NULL);
+  out = push_picture (h, &info, 3 * GST_SECOND);
+  fail_unless (g_str_has_prefix (check_meta (out, RGB_CLASSES)->label,
+          "colour-"));
   gst_buffer_unref (out);
   harness_teardown (h);
 }
@@ -1260,7 +1268,7 @@ static void
 check_start_fails (const gchar * model, const gchar * property,
     const gchar * value, gint code, const gchar * mentions)
 {
-  GstElement *element = classify_new (model);
+  GstElement *element = test_classify_new (model);
   GstMessage *msg;
   GError *err = NULL;
 
@@ -1331,7 +1339,7 @@ GST_START_TEST (test_default_model)
       error ? error->message : "?");
 
   test_video_info (&info, "GRAY8", 28, 28);
-  h = harness_start (classify_new (NULL), &info);
+  h = harness_start (test_classify_new (NULL), &info);
   for (guint i = 0; i < n_digits; i++) {
     GstBuffer *in = gst_buffer_new_allocate (NULL, info.size, NULL);
     GstBuffer *out;
@@ -1374,7 +1382,7 @@ static gfloat *
 classify_region (const gchar * model, guint n_classes, const gchar * roi,
     guint width, guint height, guint x, guint y, guint w, guint h)
 {
-  GstElement *element = classify_new (model);
+  GstElement *element = test_classify_new (model);
   const GstCnnClassificationMeta *meta;
   const GstStructure *s;
   GstVideoInfo info;
@@ -1612,7 +1620,7 @@ push_bars_expect (GstHarness * h, const GstVideoInfo * info, Bars bars,
 static GstHarness *
 bars_harness (const GstVideoInfo * info, guint smoothing, gdouble threshold)
 {
-  GstElement *element = classify_new (bars_model);
+  GstElement *element = test_classify_new (bars_model);
 
   g_object_set (element, "smoothing", smoothing, "threshold", threshold,
       NULL);
@@ -1692,7 +1700,7 @@ GST_START_TEST (test_smoothing_exponential)
   b = bars_reference (&info, UPRIGHT);
   check_bars_references (a, b, NULL);
 
-  element = classify_new (bars_model);
+  element = test_classify_new (bars_model);
   g_object_set (element, "smoothing", 4, NULL);
   gst_util_set_object_arg (G_OBJECT (element), "smoothing-mode",
       "exponential");

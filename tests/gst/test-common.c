@@ -51,3 +51,16 @@ test_load_system_plugin (const gchar * name)
   gst_object_unref (plugin);
   g_free (file);
 }
+
+GstElement *
+test_classify_new (const gchar * model)
+{
+  GstElement *element = gst_element_factory_make ("cnnclassify", NULL);
+  GstBus *bus = gst_bus_new ();
+
+  fail_unless (element != NULL);
+  g_object_set (element, "model", model, NULL);
+  gst_element_set_bus (element, bus);
+  gst_object_unref (bus);
+  return element;
+}

@@ -21,9 +21,13 @@ gchar *test_save_model (const gchar * dir, const gchar * name,
 void test_video_info (GstVideoInfo * info, const gchar * format,
     guint width, guint height);
 
-/* Loads GStreamer's own plugin libgst@name.so: the tests' registry
- * holds this build's plugin only.  Fails the running test when it
- * cannot. */
+/* Loads GStreamer's own plugin @name ("coreelements", "videotestsrc")
+ * from the system's plugin folder, which the tests' registry leaves out
+ * so that only this build's cnn plugin is found otherwise. */
 void test_load_system_plugin (const gchar * name);
+
+/* A cnnclassify on @model with a bus of its own, so that a test reads
+ * its messages. */
+GstElement *test_classify_new (const gchar * model);
 
 G_END_DECLS

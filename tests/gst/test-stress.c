@@ -195,6 +195,8 @@ message_timestamp (GstMessage * msg)
 
 /* ---- (a) state cycles ------------------------------------------------- */
 
+/* The tests see no system plugins but this build's; the pipeline needs
+ * two of GStreamer's own. */
 static GstElement *
 cycling_pipeline (void)
 {
@@ -205,7 +207,6 @@ cycling_pipeline (void)
   GError *err = NULL;
   GstElement *pipeline;
 
-  /* The pipeline needs two of GStreamer's own plugins. */
   test_load_system_plugin ("coreelements");
   test_load_system_plugin ("videotestsrc");
   pipeline = gst_parse_launch (desc, &err);

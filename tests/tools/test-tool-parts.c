@@ -474,6 +474,24 @@ test_augment_settings (void)
   g_assert_false (augment_settings_parse ("twist=3", &s, &error));
   g_assert_nonnull (strstr (error->message, "'twist=3'"));
   g_clear_error (&error);
+
+  /* webcam alone: 4 scenes a digit, half the samples; no warp. */
+  g_assert_true (augment_settings_parse ("webcam", &s, &error));
+  g_assert_cmpfloat (s.webcam, ==, 4.0);
+  g_assert_cmpfloat (s.webcam_p, ==, 0.5);
+  g_assert_true (augment_settings_enabled (&s));
+  g_assert_false (augment_settings_warps (&s));
+  g_free (text);
+  text = augment_settings_to_string (&s);
+  g_assert_cmpstr (text, ==, "webcam=4,webcam-p=0.5");
+  g_assert_true (augment_settings_parse ("webcam-p=0.25,shift=1,webcam=2",
+          &s, &error));
+  g_free (text);
+  text = augment_settings_to_string (&s);
+  g_assert_cmpstr (text, ==, "shift=1,webcam=2,webcam-p=0.25");
+  g_assert_false (augment_settings_parse ("webcam=2.5", &s, &error));
+  g_assert_nonnull (strstr (error->message, "whole number"));
+  g_clear_error (&error);
 }
 
 /* Centre of mass and total of a H×W plane. */

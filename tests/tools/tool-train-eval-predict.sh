@@ -44,8 +44,10 @@ grep -q '^  seed: 7$' "$O/summary" || fail "seed"
 grep -q '^  epochs: 1$' "$O/summary" || fail "epochs"
 grep -q "^  test-accuracy: $(echo "$line" | sed 's/.*: \([0-9.]*%\) .*/\1/')\$" "$O/summary" \
   || fail "test-accuracy metadata: $(grep test-accuracy "$O/summary")"
-grep -q '^  trained-with: cnn train --train-images .* --limit 3000 --epochs 1 --batch 64 --seed 7 ' "$O/summary" \
-  || fail "trained-with"
+grep -q '^  trained-with: cnn train --train-images train10k-images-idx3-ubyte.gz .* --limit 3000 --epochs 1 --batch 64 --seed 7 ' "$O/summary" \
+  || fail "trained-with: $(grep trained-with "$O/summary")"
+# The training machine's folders stay on it.
+! grep '^  trained-with:' "$O/summary" | grep -q / || fail "trained-with names a folder"
 grep -q '^  dataset: train10k-images-idx3-ubyte.gz: first 3000 images' "$O/summary" || fail "dataset"
 
 # eval: the first line, the same count as training reported.
