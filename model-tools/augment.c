@@ -15,6 +15,7 @@
 #define DEFAULT_SIGMA 4.0
 #define DEFAULT_WEBCAM 4.0
 #define DEFAULT_WEBCAM_P 0.5
+#define DEFAULT_WEBCAM_NEG 0.05
 
 struct _Augmenter
 {
@@ -42,6 +43,7 @@ static const AugmentKey keys[] = {
   {"noise", G_STRUCT_OFFSET (AugmentSettings, noise), 0.0, 1.0},
   {"webcam", G_STRUCT_OFFSET (AugmentSettings, webcam), 0.0, 64.0},
   {"webcam-p", G_STRUCT_OFFSET (AugmentSettings, webcam_p), 0.0, 1.0},
+  {"webcam-neg", G_STRUCT_OFFSET (AugmentSettings, webcam_neg), 0.0, 0.5},
 };
 
 #define FIELD(s, k) G_STRUCT_MEMBER (gdouble, (s), keys[k].offset)
@@ -55,6 +57,7 @@ augment_settings_parse (const gchar * text, AugmentSettings * s,
   memset (s, 0, sizeof (*s));
   s->sigma = DEFAULT_SIGMA;
   s->webcam_p = DEFAULT_WEBCAM_P;
+  s->webcam_neg = DEFAULT_WEBCAM_NEG;
   if (!text || !*text || g_str_equal (text, "none"))
     return TRUE;
 
@@ -77,7 +80,7 @@ augment_settings_parse (const gchar * text, AugmentSettings * s,
       g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
           "--augment: '%s' is not one of shift=PIXELS, rotate=DEGREES, "
           "scale=FRACTION, elastic=ALPHA, sigma=PIXELS, noise=STDDEV, "
-          "webcam[=SCENES], webcam-p=PROBABILITY", item);
+          "webcam[=SCENES], webcam-p=PROBABILITY, webcam-neg=PROBABILITY", item);
       return FALSE;
     }
     *eq = '\0';
@@ -120,10 +123,10 @@ augment_settings_to_string (const AugmentSettings * s)
     gdouble v = FIELD ((gpointer) s, k);
     g_autofree gchar *num = NULL;
 
-    /* sigma only matters with elastic, webcam-p with webcam; zero means
-     * off for the others. */
+    /* sigma only matters with elastic, webcam-p and webcam-neg with
+     * webcam; zero means off for the others. */
     if (g_str_equal (keys[k].key, "sigma") ? s->elastic <= 0 :
-        g_str_equal (keys[k].key, "webcam-p") ? s->webcam <= 0 : v <= 0)
+        g_str_has_prefix (keys[k].key, "webcam-") ? s->webcam <= 0 : v <= 0)
       continue;
     num = tool_format_double (v);
     g_string_append_printf (text, "%s%s=%s", text->len ? "," : "",

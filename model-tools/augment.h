@@ -23,6 +23,10 @@ typedef struct
    * clean digit with the warp above. */
   gdouble webcam;               /* scenes per digit, a whole number */
   gdouble webcam_p;
+  /* A sample is, with probability webcam_neg (default 0.05), one of the
+   * blank scenes that the preprocessing took for ink, with no class to
+   * learn: the uniform target (CNN_LABEL_NONE). */
+  gdouble webcam_neg;
 } AugmentSettings;
 
 gboolean augment_settings_parse (const gchar * text, AugmentSettings * s,

@@ -474,6 +474,26 @@ dataset_text (const TrainArgs * a, const TrainData * d, guint n_val)
       "out for validation", base, d->train->n, d->train->n - n_val, n_val);
 }
 
+/* With --augment webcam, the confidence below which cnnclassify says "no
+ * digit" by default, calibrated on held-out blank scenes. */
+static void
+set_reject_threshold (CnnModel * model, Trainer * t)
+{
+  gdouble threshold;
+  guint n;
+
+  if (!trainer_reject_threshold (t, &threshold, &n))
+    return;
+  {
+    g_autofree gchar *text = tool_format_double (round (threshold * 1e4)
+        / 1e4);
+
+    cnn_model_set_metadata (model, "reject-below", text);
+    printf ("reject-below %s: the confidence 90%% of %u held-out blank "
+        "scenes taken for ink stay under\n", text, n);
+  }
+}
+
 static gboolean
 save_model (CnnModel * model, const TrainArgs * a, const TrainSettings * s,
     const TrainData * d, Trainer * t, const gchar * command,
@@ -496,6 +516,7 @@ save_model (CnnModel * model, const TrainArgs * a, const TrainSettings * s,
   cnn_model_set_metadata (model, "epochs", epochs);
   cnn_model_set_metadata (model, "seed", seed);
   cnn_model_set_metadata (model, "trained-with", provenance);
+  set_reject_threshold (model, t);
   if (kept && kept <= n && isfinite (history[kept - 1].val_accuracy)) {
     g_autofree gchar *val = g_strdup_printf ("%.2f%% (epoch %u)",
         100.0 * history[kept - 1].val_accuracy, kept);

@@ -26,6 +26,7 @@ typedef enum
   TOOL_RNG_DESK_JITTER,         /* ... a later frame's small moves */
   TOOL_RNG_WEBCAM_SCENES,       /* the seed of --augment webcam's scenes */
   TOOL_RNG_WEBCAM_PICK,         /* a sample's clean or webcam input */
+  TOOL_RNG_WEBCAM_NEGATIVE,     /* ... or a negative in its place */
 } ToolRngStream;
 
 typedef struct

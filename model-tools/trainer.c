@@ -20,6 +20,12 @@
 #include "rng.h"
 #include "webcam-cache.h"
 
+/* One in this many of the negatives is held out to calibrate the
+ * rejection threshold, which REJECT_QUANTILE of them fall below. */
+#define CALIBRATION_EVERY 5
+#define MIN_CALIBRATION_NEGATIVES 20
+#define REJECT_QUANTILE 0.9
+
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <signal.h>
@@ -263,6 +269,48 @@ trainer_history (const Trainer * t, guint * n)
 {
   *n = t->history->len;
   return (const EpochRecord *) t->history->data;
+}
+
+/* The largest probability the network gives to each held-out negative
+ * → @out (at most n); how many. */
+static guint
+negative_confidences (Trainer * t, gfloat * out, guint n)
+{
+  const guint all = t->webcam ? webcam_cache_n_negatives (t->webcam) : 0;
+  const CnnShape shape = cnn_network_output_shape (t->net);
+  g_autofree gfloat *p = g_new (gfloat, cnn_shape_size (shape));
+  guint count = 0;
+
+  for (guint i = 0; i < all && count < n; i += CALIBRATION_EVERY) {
+    webcam_cache_get_negative (t->webcam, i, t->unit);
+    tool_sample_normalise (t->unit, t->data->shape, &t->norm);
+    cnn_network_probabilities (t->net, cnn_network_forward (t->net, t->unit,
+            1), p);
+    out[count++] = p[cnn_argmax (p, cnn_shape_size (shape))];
+  }
+  return count;
+}
+
+static gint
+compare_floats (gconstpointer a, gconstpointer b)
+{
+  const gfloat x = *(const gfloat *) a, y = *(const gfloat *) b;
+
+  return (x > y) - (x < y);
+}
+
+gboolean
+trainer_reject_threshold (Trainer * t, gdouble * threshold, guint * n)
+{
+  const guint max = t->webcam ? webcam_cache_n_negatives (t->webcam) : 0;
+  g_autofree gfloat *conf = g_new (gfloat, MAX (max, 1));
+
+  *n = negative_confidences (t, conf, max);
+  if (*n < MIN_CALIBRATION_NEGATIVES)
+    return FALSE;
+  qsort (conf, *n, sizeof (gfloat), compare_floats);
+  *threshold = conf[MIN ((guint) (REJECT_QUANTILE * *n), *n - 1)];
+  return TRUE;
 }
 
 guint
@@ -696,6 +744,39 @@ shuffle (Trainer * t, guint epoch)
   }
 }
 
+/* The negatives trained on: all but every CALIBRATION_EVERY-th, which
+ * are kept to calibrate the model's rejection threshold. */
+static guint
+n_training_negatives (const Trainer * t)
+{
+  const guint n = t->webcam ? webcam_cache_n_negatives (t->webcam) : 0;
+
+  return n - (n + CALIBRATION_EVERY - 1) / CALIBRATION_EVERY;
+}
+
+/* Training negative @k → its index among the cache's negatives. */
+static guint
+training_negative (guint k)
+{
+  return k + k / (CALIBRATION_EVERY - 1) + 1;
+}
+
+/* Whether sample @index of @epoch is replaced by a negative, and which
+ * (from the key alone); -1 for none. */
+static gint
+pick_negative (const Trainer * t, guint epoch, guint index)
+{
+  const guint n = n_training_negatives (t);
+  ToolRng rng;
+
+  if (n == 0 || t->s.augment.webcam_neg <= 0)
+    return -1;
+  tool_rng_init (&rng, t->s.seed, TOOL_RNG_WEBCAM_NEGATIVE, epoch, index);
+  if (tool_rng_uniform (&rng) >= t->s.augment.webcam_neg)
+    return -1;
+  return (gint) training_negative (tool_rng_below (&rng, n));
+}
+
 /* Samples order[b·B …] → t->input (count × C×H×W), t->labels. */
 static guint
 fill_batch (Trainer * t, guint epoch, guint b)
@@ -710,8 +791,13 @@ fill_batch (Trainer * t, guint epoch, guint b)
     const gint scene = t->webcam ? webcam_pick (tool_rng_key (t->s.seed,
             TOOL_RNG_WEBCAM_PICK, epoch, index), t->s.augment.webcam_p,
         webcam_cache_stats (t->webcam)->per_digit) : -1;
+    const gint negative = pick_negative (t, epoch, index);
 
-    if (scene >= 0) {
+    t->labels[i] = t->data->labels[index];
+    if (negative >= 0) {
+      webcam_cache_get_negative (t->webcam, negative, x);
+      t->labels[i] = CNN_LABEL_NONE;
+    } else if (scene >= 0) {
       webcam_cache_get (t->webcam, index, scene, x);
     } else if (t->aug) {
       tool_sample_to_unit (pixels, t->sample, t->unit);
@@ -721,7 +807,6 @@ fill_batch (Trainer * t, guint epoch, guint b)
       tool_sample_to_unit (pixels, t->sample, x);
     }
     tool_sample_normalise (x, t->data->shape, &t->norm);
-    t->labels[i] = t->data->labels[index];
   }
   return count;
 }

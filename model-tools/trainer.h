@@ -115,6 +115,13 @@ TrainOutcome trainer_run (Trainer * t, GError ** error);
 /* Puts the weights to keep (best validation, else the last) in the
  * network and returns the epoch they come from. */
 guint trainer_use_best (Trainer * t);
+/* With --augment webcam: the confidence below which the network's
+ * answer is "no digit", calibrated on the held-out blank scenes that the
+ * preprocessing took for ink (REJECT_QUANTILE of them fall below it),
+ * with the weights as they are now; @n: how many.  FALSE when there are
+ * too few. */
+gboolean trainer_reject_threshold (Trainer * t, gdouble * threshold,
+    guint * n);
 const EpochRecord *trainer_history (const Trainer * t, guint * n);
 guint trainer_n_validation (const Trainer * t);
 /* Epochs completed, and batches of the next epoch done out of how many. */

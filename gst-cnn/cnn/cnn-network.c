@@ -1211,7 +1211,8 @@ cnn_network_train_step (CnnNetwork * net, const gfloat * input,
       NAN);
   n_classes = (guint) cnn_shape_size (top->out);
   for (guint b = 0; b < batch; b++)
-    g_return_val_if_fail (labels[b] < n_classes, NAN);
+    g_return_val_if_fail (labels[b] < n_classes
+        || labels[b] == CNN_LABEL_NONE, NAN);
 
   tr->input = input;
   tr->labels = labels;

@@ -52,7 +52,8 @@ softmax_backward (CnnLayer * l, const gfloat * in, const gfloat * out,
   }
 }
 
-/* logits, probs (batch × n), labels (batch) → dlogits (batch × n), losses.
+/* logits, probs (batch × n), labels (batch; CNN_LABEL_NONE: no class,
+ * the uniform target) → dlogits (batch × n), losses.
  * The loss is computed from the logits, log Σ exp (x - max) - (x[label]
  * - max), so that a confident wrong answer costs a large finite loss
  * rather than -log 0. */
@@ -74,6 +75,18 @@ cnn_softmax_cross_entropy (const gfloat * logits, const gfloat * probs,
     }
     for (guint i = 0; i < n; i++)
       sum += exp (x[i] - max);
+    if (label == CNN_LABEL_NONE) {
+      /* The uniform target: cross-entropy against 1/n each. */
+      gdouble mean = 0.0;
+
+      for (guint i = 0; i < n; i++)
+        mean += (x[i] - max) / n;
+      losses[b] = log (sum) - mean;
+      correct[b] = p[best] < CNN_LABEL_NONE_CONFIDENCE;
+      for (guint i = 0; i < n; i++)
+        dx[i] = (p[i] - 1.0f / n) * scale;
+      continue;
+    }
     losses[b] = log (sum) - (x[label] - max);
     correct[b] = best == label;
     for (guint i = 0; i < n; i++)

@@ -322,6 +322,13 @@ gfloat *cnn_network_gradients (CnnNetwork * net);
 gdouble cnn_network_train_step (CnnNetwork * net, const gfloat * input,
     const guint * labels, guint batch, guint64 seed, guint * n_correct);
 
+/* A training label meaning "no class" (a blank sheet, a stray line):
+ * the target is the uniform distribution, so that the network learns to
+ * be unsure of such inputs (outlier exposure, Hendrycks et al. 2019).
+ * It counts as correct when no class gets CNN_LABEL_NONE_CONFIDENCE. */
+#define CNN_LABEL_NONE G_MAXUINT
+#define CNN_LABEL_NONE_CONFIDENCE 0.5f
+
 typedef enum
 {
   CNN_OPTIMIZER_SGD,            /* with momentum (0 = plain SGD) */

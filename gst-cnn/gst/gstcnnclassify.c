@@ -115,7 +115,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_cnn_classify_debug);
 #define GST_CAT_DEFAULT gst_cnn_classify_debug
 
 #define DEFAULT_INTERVAL 1
-#define DEFAULT_THRESHOLD 0.0
+#define DEFAULT_THRESHOLD -1.0 /* the model's */
 #define DEFAULT_POST_MESSAGES TRUE
 #define DEFAULT_THREADS 1
 #define MAX_THREADS 64
@@ -333,9 +333,11 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
   g_object_class_install_property (gobject_class, PROP_THRESHOLD,
       g_param_spec_double ("threshold", "Threshold",
           "Probability the most probable class needs to be reported, 0 to 1; "
-          "below it the result is no class (class-id -1). Default 0: always "
-          "report the most probable class",
-          0.0, 1.0, DEFAULT_THRESHOLD,
+          "below it the result is no class (class-id -1). Default -1: the "
+          "model's own, calibrated on blank paper when it was trained "
+          "(its metadata 'reject-below'; 0, always report the most "
+          "probable class, for models without one)",
+          -1.0, 1.0, DEFAULT_THRESHOLD,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
@@ -1084,7 +1086,8 @@ gst_cnn_classify_run (GstCnnClassify * self, const GstVideoFrame * frame,
   result->class_id = gst_cnn_engine_classify (engine, image, result->roi);
   result->confidence = result->class_id < 0 ? 0.0f :
       engine->probabilities[result->class_id];
-  if (result->confidence < settings->threshold)
+  if (result->confidence < (settings->threshold >= 0.0 ? settings->threshold
+          : engine->reject_below))
     result->class_id = -1;
   result->label = gst_cnn_engine_label (engine, result->class_id);
 

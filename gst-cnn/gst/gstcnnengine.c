@@ -88,6 +88,30 @@ gst_cnn_engine_alloc (GstCnnEngine * engine, const gchar * model_path,
   return FALSE;
 }
 
+/* The model's calibrated "no digit" confidence (metadata reject-below,
+ * written by cnn train --augment webcam); 0 when it has none. */
+static gboolean
+gst_cnn_engine_read_reject_below (GstCnnEngine * engine,
+    const gchar * model_path, GError ** error)
+{
+  const gchar *text = cnn_model_get_metadata (engine->model, "reject-below");
+  gchar *end = NULL;
+  gdouble value;
+
+  engine->reject_below = 0.0;
+  if (!text)
+    return TRUE;
+  value = g_ascii_strtod (text, &end);
+  if (end == text || *end != '\0' || !(value >= 0.0 && value <= 1.0)) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: __metadata__ "
+        "'reject-below' is \"%s\", not a probability from 0 to 1",
+        model_path, text);
+    return FALSE;
+  }
+  engine->reject_below = value;
+  return TRUE;
+}
+
 static gboolean
 gst_cnn_engine_prepare (GstCnnEngine * engine, const gchar * model_path,
     const gchar * preprocess, GError ** error)
@@ -99,6 +123,8 @@ gst_cnn_engine_prepare (GstCnnEngine * engine, const gchar * model_path,
   engine->n_classes =
       cnn_shape_size (cnn_network_output_shape (engine->network));
   if (!gst_cnn_engine_check_input (engine, model_path, error))
+    return FALSE;
+  if (!gst_cnn_engine_read_reject_below (engine, model_path, error))
     return FALSE;
 
   spec = gst_cnn_engine_choose_preprocess (engine, preprocess);

@@ -33,6 +33,7 @@ typedef struct
                                  * something to classify) */
   gfloat *frame_probabilities;  /* n_classes: the last frame's own */
   gfloat *probabilities;        /* n_classes: the result, smoothed */
+  gdouble reject_below;         /* the model's "no class" confidence, or 0 */
   guint n_classes;
   guint64 memory_limit;         /* 0: libcnn's, cnn_memory_limit () */
 

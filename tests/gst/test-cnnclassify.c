@@ -840,6 +840,55 @@ GST_START_TEST (test_threshold)
 
 GST_END_TEST;
 
+/* A copy of @path whose metadata says reject-below = @value. */
+static gchar *
+save_with_reject_below (const gchar * path, const gchar * name,
+    const gchar * value)
+{
+  gchar *copy = g_build_filename (tmp_dir, name, NULL);
+  GError *err = NULL;
+  CnnModel *model = cnn_model_load (path, &err);
+
+  fail_unless (model != NULL, "%s", err ? err->message : "");
+  cnn_model_set_metadata (model, "reject-below", value);
+  fail_unless (cnn_model_save (model, copy, &err), "%s",
+      err ? err->message : "");
+  cnn_model_free (model);
+  return copy;
+}
+
+/* With threshold left at -1 the model's calibrated reject-below applies:
+ * a random net's best class stays below 0.999, so no class; threshold 0
+ * reports it. */
+GST_START_TEST (test_model_reject_below)
+{
+  gchar *strict = save_with_reject_below (grey_model, "strict.safetensors",
+      "0.999");
+  GstElement *element = test_classify_new (strict);
+  GstVideoInfo info;
+  GstHarness *h;
+  GstBuffer *out;
+  const GstCnnClassificationMeta *meta;
+
+  test_video_info (&info, "GRAY8", 28, 28);
+  h = harness_start (element, &info);
+  out = push_picture (h, &info, 0);
+  meta = check_meta (out, GREY_CLASSES);
+  fail_unless_equals_int (meta->class_id, -1);
+  fail_unless (meta->confidence > 0.0f && meta->confidence < 0.999f);
+  gst_buffer_unref (out);
+
+  g_object_set (h->element, "threshold", 0.0, NULL);
+  out = push_picture (h, &info, GST_SECOND);
+  fail_unless (check_meta (out, GREY_CLASSES)->class_id >= 0);
+  gst_buffer_unref (out);
+  harness_teardown (h);
+  g_unlink (strict);
+  g_free (strict);
+}
+
+GST_END_TEST;
+
 static void
 check_message_matches_meta (const GstStructure * s,
     const GstCnnClassificationMeta * meta)
@@ -1193,7 +1242,7 @@ GST_START_TEST (test_properties_round_trip)
   fail_unless (model == NULL && labels == NULL && roi == NULL
       && preprocess == NULL);
   fail_unless_equals_int (interval, 1);
-  fail_unless_equals_float (threshold, 0.0);
+  fail_unless_equals_float (threshold, -1.0);   /* the model's */
   fail_unless (post);
   fail_unless_equals_int (threads, 1);
   fail_unless_equals_int (smoothing, 1);
@@ -1294,6 +1343,19 @@ GST_START_TEST (test_bad_model_path)
 {
   check_start_fails ("/nonexistent/dir/none.safetensors", NULL, NULL,
       GST_RESOURCE_ERROR_OPEN_READ, "none.safetensors");
+}
+
+GST_END_TEST;
+
+/* A reject-below that is no probability fails the start. */
+GST_START_TEST (test_bad_reject_below)
+{
+  gchar *bad = save_with_reject_below (grey_model, "bad.safetensors", "1.5");
+
+  check_start_fails (bad, NULL, NULL, GST_RESOURCE_ERROR_OPEN_READ,
+      "reject-below");
+  g_unlink (bad);
+  g_free (bad);
 }
 
 GST_END_TEST;
@@ -2037,6 +2099,7 @@ cnnclassify_suite (void)
   tcase_add_test (tc, test_renegotiation);
   tcase_add_test (tc, test_interval);
   tcase_add_test (tc, test_threshold);
+  tcase_add_test (tc, test_model_reject_below);
   tcase_add_test (tc, test_message_fields);
   tcase_add_test (tc, test_empty_region);
   tcase_add_test (tc, test_labels_override);
@@ -2046,6 +2109,7 @@ cnnclassify_suite (void)
   tcase_add_test (tc, test_properties_round_trip);
   tcase_add_test (tc, test_bad_model_path);
   tcase_add_test (tc, test_corrupt_model);
+  tcase_add_test (tc, test_bad_reject_below);
   tcase_add_test (tc, test_bad_settings);
   tcase_add_test (tc, test_default_model);
   tcase_add_test (tc, test_default_region);

@@ -475,20 +475,24 @@ test_augment_settings (void)
   g_assert_nonnull (strstr (error->message, "'twist=3'"));
   g_clear_error (&error);
 
-  /* webcam alone: 4 scenes a digit, half the samples; no warp. */
+  /* webcam alone: 4 scenes a digit, half the samples, one in twenty a
+   * negative; no warp. */
   g_assert_true (augment_settings_parse ("webcam", &s, &error));
   g_assert_cmpfloat (s.webcam, ==, 4.0);
   g_assert_cmpfloat (s.webcam_p, ==, 0.5);
+  g_assert_cmpfloat (s.webcam_neg, ==, 0.05);
   g_assert_true (augment_settings_enabled (&s));
   g_assert_false (augment_settings_warps (&s));
   g_free (text);
   text = augment_settings_to_string (&s);
-  g_assert_cmpstr (text, ==, "webcam=4,webcam-p=0.5");
-  g_assert_true (augment_settings_parse ("webcam-p=0.25,shift=1,webcam=2",
-          &s, &error));
+  g_assert_cmpstr (text, ==, "webcam=4,webcam-p=0.5,webcam-neg=0.05");
+  g_assert_true (augment_settings_parse ("webcam-p=0.25,shift=1,webcam=2,"
+          "webcam-neg=0.1", &s, &error));
   g_free (text);
   text = augment_settings_to_string (&s);
-  g_assert_cmpstr (text, ==, "shift=1,webcam=2,webcam-p=0.25");
+  g_assert_cmpstr (text, ==, "shift=1,webcam=2,webcam-p=0.25,webcam-neg=0.1");
+  g_assert_false (augment_settings_parse ("webcam-neg=0.9", &s, &error));
+  g_clear_error (&error);
   g_assert_false (augment_settings_parse ("webcam=2.5", &s, &error));
   g_assert_nonnull (strstr (error->message, "whole number"));
   g_clear_error (&error);

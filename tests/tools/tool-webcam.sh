@@ -21,7 +21,7 @@ echo "$line" | grep -qE '^webcam scenes: 180 of 180 digits \(1 each\) and 20 bla
   || fail "webcam line: $line"
 no_ink=$(echo "$line" | sed 's/.*; \([0-9]*\) digit scenes.*/\1/')
 [ "$no_ink" -lt 90 ] || fail "half the digit scenes had no ink: $line"
-grep -q '^augmentation: shift=1,webcam=1,webcam-p=0.5$' "$O/first.out" \
+grep -q '^augmentation: shift=1,webcam=1,webcam-p=0.5,webcam-neg=0.05$' "$O/first.out" \
   || fail "settings line: $(grep augmentation "$O/first.out")"
 
 mv "$O/m.safetensors" "$O/first.safetensors"

@@ -435,9 +435,15 @@ mean_cross_entropy (const gfloat * logits, const guint * labels, guint batch,
   for (guint b = 0; b < batch; b++) {
     gdouble sum = 0.0;
 
-    for (guint i = 0; i < n; i++)
+    gdouble target = 0.0;
+
+    for (guint i = 0; i < n; i++) {
       sum += exp ((gdouble) logits[b * n + i]);
-    total += log (sum) - logits[b * n + labels[b]];
+      /* No class: -Σ (1/n) log p_i, the uniform target's. */
+      target += labels[b] == CNN_LABEL_NONE ? logits[b * n + i] / (gdouble) n
+          : (i == labels[b] ? logits[b * n + i] : 0.0);
+    }
+    total += log (sum) - target;
   }
   return total / batch;
 }
@@ -445,17 +451,19 @@ mean_cross_entropy (const gfloat * logits, const guint * labels, guint batch,
 static void
 test_softmax_cross_entropy (void)
 {
-  const guint batch = 4, n = 6;
-  const guint labels[] = { 0, 5, 2, 2 };
+  const guint batch = 6, n = 6;
+  /* Samples 4 and 5 have no class: the uniform target. */
+  const guint labels[] = { 0, 5, 2, 2, CNN_LABEL_NONE, CNN_LABEL_NONE };
   LayerCase *lc = layer_case_new ("softmax", (CnnShape) { n, 1, 1 }, batch,
       130);
-  gfloat dz[4 * 6];
-  gdouble losses[4];
-  gboolean correct[4];
+  gfloat dz[6 * 6];
+  gdouble losses[6];
+  gboolean correct[6];
 
   fill_uniform (lc->x, lc->n_in, -3.0, 3.0, 131);
   lc->x[2 * n + 2] = 10.0f;     /* sample 2: confidently right */
   lc->x[3 * n + 4] = 10.0f;     /* sample 3: confidently wrong */
+  lc->x[5 * n + 1] = 10.0f;     /* sample 5: sure of a class it has not */
   lc->l.spec.ops->forward (&lc->l, lc->x, lc->y, batch, &lc->scratch);
   cnn_softmax_cross_entropy (lc->x, lc->y, labels, batch, n, 1.0f / batch,
       dz, losses, correct);
@@ -467,6 +475,9 @@ test_softmax_cross_entropy (void)
   g_assert_true (correct[2]);
   g_assert_false (correct[3]);
   g_assert_cmpfloat (losses[3], >, 10.0);
+  g_assert_true (correct[4]);
+  g_assert_false (correct[5]);
+  g_assert_cmpfloat (losses[5], >, losses[4]);
 
   for (gsize i = 0; i < lc->n_in; i++) {
     gfloat saved = lc->x[i], plus, minus;
