@@ -1163,8 +1163,10 @@ select_parts (CnnMnist * m, guint32 main, gdouble aspect, gfloat min_peak)
     const CnnComponent *p = &m->comps[id];
 
     m->comps[id].selected = id == main;
+    /* A blob (a fingertip) is no part of a digit, however near; a flat
+     * stroke may be (a 5's or a 7's bar, broken off). */
     if (id != main && p->area >= min_area && p->peak >= min_peak
-        && (!p->border || c->border))
+        && (!p->border || c->border) && !is_blob (p, aspect))
       candidates[n++] = id;
   }
 

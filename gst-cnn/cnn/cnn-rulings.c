@@ -53,6 +53,8 @@
 #define N_SEGMENTS 4            /* along which each line is traced */
 #define MIN_SEGMENTS 3          /* ... and found in at least this many */
 #define DRIFT 3.0               /* cells a line may move per segment */
+#define STROKE_GAIN 1.6         /* a stroke along a line inks it this much
+                                 * more than the line alone (or by thr) */
 #define CROSS_GAP 2             /* cells beyond the band a stroke must reach */
 #define CROSS_REACH 2           /* ... within this many along-cells */
 
@@ -136,7 +138,9 @@ cnn_rulings_new (guint w, guint h)
   r->h = h;
   axes_init (&r->axes[0], w, h, FALSE);
   axes_init (&r->axes[1], w, h, TRUE);
-  offsets = MAX (r->axes[0].n_offsets, r->axes[1].n_offsets);
+  /* The profiles also hold one value per along-cell (line_level). */
+  offsets = MAX (MAX (r->axes[0].n_offsets, r->axes[1].n_offsets),
+      MAX (w, h));
   /* The mask after the floats, in whole floats. */
   total = strip_floats (&r->axes[0]) + strip_floats (&r->axes[1])
       + 2 * offsets + ((gsize) w * h + sizeof (gfloat) - 1) / sizeof (gfloat);
@@ -563,18 +567,60 @@ stroke_at (const CnnRulings * r, const CnnAxes * ax, const gfloat * ink,
   return FALSE;
 }
 
+/* The most ink in @line's band at along-position @a. */
+static gfloat
+band_peak (const CnnRulings * r, const CnnAxes * ax, const gfloat * ink,
+    const CnnLine * line, gint a)
+{
+  gfloat peak = 0.0f;
+  gint c0, c1;
+
+  band_at (ax, line, a, &c0, &c1);
+  for (gint c = MAX (c0, 0); c <= MIN (c1, (gint) ax->across - 1); c++)
+    peak = MAX (peak, ink[cell_index (r, ax, a, c)]);
+  return peak;
+}
+
+static gint
+compare_floats (gconstpointer a, gconstpointer b)
+{
+  const gfloat x = *(const gfloat *) a, y = *(const gfloat *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* The line's own ink: the median of its band's peaks along it (the
+ * rest of the profile buffer holds them). */
+static gfloat
+line_level (CnnRulings * r, const CnnAxes * ax, const gfloat * ink,
+    const CnnLine * line)
+{
+  gfloat *peaks = r->profile;
+
+  for (guint a = 0; a < ax->along; a++)
+    peaks[a] = band_peak (r, ax, ink, line, (gint) a);
+  qsort (peaks, ax->along, sizeof (gfloat), compare_floats);
+  return peaks[ax->along / 2];
+}
+
 /* Sets @line's band to at most 0, along-position by along-position,
- * where no stroke crosses it. */
+ * where no stroke crosses it or runs along it: a stroke crossing reaches
+ * beyond the band, one written along the line (a digit's base on the
+ * ruling) inks it more than the line does. */
 static void
 erase_line (CnnRulings * r, const CnnAxes * ax, gfloat * ink,
     const CnnLine * line, gfloat thr)
 {
+  const gfloat level = line_level (r, ax, ink, line);
+  const gfloat stroke = MAX (STROKE_GAIN * level, level + thr);
+
   for (gint a = 0; a < (gint) ax->along; a++) {
     gint c0, c1;
 
     band_at (ax, line, a, &c0, &c1);
     if (stroke_at (r, ax, ink, a, c0 - CROSS_GAP, thr)
-        || stroke_at (r, ax, ink, a, c1 + CROSS_GAP, thr))
+        || stroke_at (r, ax, ink, a, c1 + CROSS_GAP, thr)
+        || band_peak (r, ax, ink, line, a) > stroke)
       continue;
     for (gint c = MAX (c0, 0); c <= MIN (c1, (gint) ax->across - 1); c++) {
       gfloat *v = ink + cell_index (r, ax, a, c);

@@ -94,6 +94,37 @@ test_ruled_with_stroke (void)
   cnn_rulings_free (r);
 }
 
+/* A stroke written along a ruling (a digit's base on the line), inked
+ * more than the line, stays where it lies on it. */
+static void
+test_stroke_along_ruling (void)
+{
+  CnnRulings *r = cnn_rulings_new (SIDE, SIDE);
+  gfloat *ink = ruled_grid ();
+  guint kept = 0, along = 0;
+
+  for (guint x = 40; x < 90; x++)
+    for (guint y = 0; y < SIDE; y++) {
+      gint line;
+
+      if (on_ruling (x, y, &line) && line == 8) {
+        ink[y * SIDE + x] = 1.0f;
+        along++;
+      }
+    }
+  g_assert_cmpuint (cnn_rulings_erase (r, ink, ZERO, THR), >=, 10);
+  for (guint x = 40; x < 90; x++)
+    for (guint y = 0; y < SIDE; y++) {
+      gint line;
+
+      if (on_ruling (x, y, &line) && line == 8)
+        kept += ink[y * SIDE + x] == 1.0f;
+    }
+  g_assert_cmpuint (kept, ==, along);
+  g_free (ink);
+  cnn_rulings_free (r);
+}
+
 /* A table edge (30 cells of ink along the bottom) and a tall stroke
  * (half the grid, a big "1") are no rulings. */
 static void
@@ -143,6 +174,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/rulings/ruled-with-stroke", test_ruled_with_stroke);
+  g_test_add_func ("/rulings/stroke-along-ruling",
+      test_stroke_along_ruling);
   g_test_add_func ("/rulings/not-rulings", test_not_rulings);
   g_test_add_func ("/rulings/squared", test_squared);
   return g_test_run ();
