@@ -85,7 +85,7 @@
 #define SHADOW_SIGMAS 4.0       /* paper this far above the fit: shaded */
 #define SHADOW_MIN_DEPTH 0.05   /* ... and at least this far */
 #define GROW_FRACTION 1.0       /* of the way to it: ink's cells around */
-#define MIN_INK_CONTRAST 0.15   /* the digit's ink level above zero */
+#define MIN_INK_CONTRAST 0.10   /* the digit's ink level above zero */
 #define MIN_AREA_FRACTION 0.0005        /* of the work grid, for the main one */
 #define MIN_EXTENT_FRACTION 0.05        /* of the region's shorter side */
 #define CENTRE_RADIUS 0.5       /* score halves at this distance (of half

@@ -21,6 +21,10 @@
 # Options:
 #   --count N            digits (default 900, with 100 blank frames)
 #   --seed S             scene seed (default 1)
+#   --dev                the development set instead: the last 1,000 of the
+#                        training digits (held out from training for
+#                        validation), to tune preprocessing on; the test
+#                        digits are for reporting only
 #   --smoothing W        window for pass 2 (default 5); --no-smoothing skips it
 #   --repeat K           frames per scene in pass 2 (default 8)
 #   --keep DIR           keep labels, messages and failures in DIR;
@@ -42,19 +46,20 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/eval/eval-lib.sh"
 # shellcheck disable=SC2034  # eval_* variables are read by eval-lib.sh
 eval_name=desk-eval
-count=900 seed=1 smoothing=5 repeat=8 keep="" props="" min_accuracy=""
+dev=0 count=900 seed=1 smoothing=5 repeat=8 keep="" props="" min_accuracy=""
 max_blank="" build="$top/build"
 
 number () {
   case "$2" in ''|*[!0-9.]*|*.*.*) eval_die "$1 takes a number, not '$2'" ;; esac
 }
 while [ $# -gt 0 ]; do
-  [ $# -ge 2 ] || case "$1" in --no-smoothing|-h|--help) ;; *) eval_die "$1 needs a value" ;; esac
+  [ $# -ge 2 ] || case "$1" in --no-smoothing|--dev|-h|--help) ;; *) eval_die "$1 needs a value" ;; esac
   case "$1" in
     --count) count=$2; shift ;;
     --seed) seed=$2; shift ;;
     --smoothing) smoothing=$2; shift ;;
     --no-smoothing) smoothing=0 ;;
+    --dev) dev=1 ;;
     --repeat) repeat=$2; shift ;;
     --keep) keep=$2; shift ;;
     --props) props=$2; shift ;;
@@ -73,6 +78,15 @@ eval_prepare "$smoothing" "$repeat" "$build" "$keep"
 out=$eval_out
 # shellcheck disable=SC2034
 eval_gen_args=(--images "$eval_images" --labels "$eval_labels" --count "$count" --seed "$seed")
+if [ "$dev" -eq 1 ]; then
+  # The development set: the last 1,000 of the 10,000 training digits,
+  # which training holds out for validation; preprocessing is tuned on
+  # these, never on the test digits.
+  [ "$count" -le 1000 ] || eval_die "--dev has 1000 digits; --count $count is more"
+  eval_gen_args=(--images "$eval_mnist/train10k-images-idx3-ubyte.gz"
+    --labels "$eval_mnist/train10k-labels-idx1-ubyte.gz" --first 9000
+    --count "$count" --seed "$seed")
+fi
 # shellcheck disable=SC2034
 eval_use_png=0 eval_width=640 eval_height=480
 # shellcheck disable=SC2034
@@ -135,7 +149,8 @@ score () {
   eval_report_confusions "$base"
 }
 
-echo "desk evaluation: the first $count MNIST test digits and $((count / 9)) blank frames," \
+digits=$([ "$dev" -eq 1 ] && echo "development digits (training digits 9000 on)" || echo "MNIST test digits")
+echo "desk evaluation: the first $count $digits and $((count / 9)) blank frames," \
   "seed $seed, 640x480 GRAY8 via fdsrc ! rawvideoparse ! videoconvert ! I420," \
   "cnnclassify defaults${props:+ plus $props}"
 

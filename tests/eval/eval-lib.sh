@@ -18,13 +18,15 @@
 eval_die () { echo "$eval_name: $*" >&2; exit 2; }
 
 # Sets GST_PLUGIN_PATH and GST_REGISTRY from build folder $1 unless
-# they are set, and eval_images / eval_labels to the MNIST test set
+# they are set, eval_mnist to the MNIST folder and eval_images /
+# eval_labels to the MNIST test set
 # (CNN_MNIST_DIR, default $2); exits 77 (skipped) without it and 2
 # when cnnclassify cannot be found.
 eval_setup () {
   local build=$1 mnist=${CNN_MNIST_DIR:-$2}
   export GST_PLUGIN_PATH=${GST_PLUGIN_PATH:-$build/gst-cnn/gst}
   export GST_REGISTRY=${GST_REGISTRY:-$build/tests/eval/eval.registry}
+  eval_mnist=$mnist
   eval_images=$mnist/t10k-images-idx3-ubyte.gz
   eval_labels=$mnist/t10k-labels-idx1-ubyte.gz
   if [ ! -f "$eval_images" ] || [ ! -f "$eval_labels" ]; then
