@@ -21,10 +21,10 @@
 #include "webcam-cache.h"
 
 /* One in this many of the negatives is held out to calibrate the
- * rejection threshold, which REJECT_QUANTILE of them fall below. */
+ * rejection threshold, which TRAINER_REJECT_QUANTILE of them fall
+ * below. */
 #define CALIBRATION_EVERY 5
 #define MIN_CALIBRATION_NEGATIVES 20
-#define REJECT_QUANTILE 0.9
 
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -309,7 +309,7 @@ trainer_reject_threshold (Trainer * t, gdouble * threshold, guint * n)
   if (*n < MIN_CALIBRATION_NEGATIVES)
     return FALSE;
   qsort (conf, *n, sizeof (gfloat), compare_floats);
-  *threshold = conf[MIN ((guint) (REJECT_QUANTILE * *n), *n - 1)];
+  *threshold = conf[MIN ((guint) (TRAINER_REJECT_QUANTILE * *n), *n - 1)];
   return TRUE;
 }
 

@@ -117,9 +117,12 @@ TrainOutcome trainer_run (Trainer * t, GError ** error);
 guint trainer_use_best (Trainer * t);
 /* With --augment webcam: the confidence below which the network's
  * answer is "no digit", calibrated on the held-out blank scenes that the
- * preprocessing took for ink (REJECT_QUANTILE of them fall below it),
+ * preprocessing took for ink (TRAINER_REJECT_QUANTILE of them fall
+ * below it: nine in ten, the best trade of digits read against blank
+ * frames given a class on the development set, desk-eval.sh --dev),
  * with the weights as they are now; @n: how many.  FALSE when there are
  * too few. */
+#define TRAINER_REJECT_QUANTILE 0.9
 gboolean trainer_reject_threshold (Trainer * t, gdouble * threshold,
     guint * n);
 const EpochRecord *trainer_history (const Trainer * t, guint * n);
