@@ -206,16 +206,25 @@ sum_fine_strips (CnnRulings * r, const gfloat * ink, gfloat zero, gfloat thr)
     const gfloat *row = ink + (gsize) y * r->w;
     gfloat *col_sums = cols->fine + (gsize) (y / FINE_STRIP) * r->w;
     gfloat *weights = r->profile;       /* free until the search */
+    const guint n = n_strips (r->w, FINE_STRIP);
 
-    for (guint x = 0; x < r->w; x++) {
-      const gboolean inside = x >= EDGE_CELLS && x + EDGE_CELLS < r->w;
-
-      weights[x] = !inside ? 0.0f : CLAMP ((row[x] - zero) * scale, 0.0f, 1.0f);
-      col_sums[x] += weights[x];
-    }
-    /* Rows' strips lie across the rows: a pair of cells each. */
+    /* A loop without branches, which vectorises; the edges after. */
     for (guint x = 0; x < r->w; x++)
-      rows->fine[(gsize) (x / FINE_STRIP) * r->h + y] += weights[x];
+      weights[x] = CLAMP ((row[x] - zero) * scale, 0.0f, 1.0f);
+    for (guint x = 0; x < EDGE_CELLS; x++)
+      weights[x] = weights[r->w - 1 - x] = 0.0f;
+    for (guint x = 0; x < r->w; x++)
+      col_sums[x] += weights[x];
+    /* Rows' strips lie across the rows: FINE_STRIP cells each, summed
+     * first so that one store a strip goes across. */
+    for (guint s = 0; s < n; s++) {
+      const guint x0 = s * FINE_STRIP, x1 = MIN (x0 + FINE_STRIP, r->w);
+      gfloat sum = 0.0f;
+
+      for (guint x = x0; x < x1; x++)
+        sum += weights[x];
+      rows->fine[(gsize) s * r->h + y] = sum;
+    }
   }
 }
 
@@ -243,7 +252,10 @@ static gdouble
 project (CnnRulings * r, const CnnAxes * ax, const gfloat * sums, guint strip,
     gdouble slope)
 {
-  gdouble energy = 0.0;
+  /* Eight float lanes, not one chain of double additions: floats rank
+   * the slopes as well, and a chain would wait on each addition. */
+  gfloat lanes[8] = { 0 };
+  gsize i = 0;
 
   memset (r->profile, 0, sizeof (gfloat) * ax->n_offsets);
   for (guint s = 0; s < n_strips (ax->along, strip); s++) {
@@ -256,9 +268,13 @@ project (CnnRulings * r, const CnnAxes * ax, const gfloat * sums, guint strip,
     for (guint c = 0; c < ax->across; c++)
       p[c] += in[c];
   }
-  for (guint i = 0; i < ax->n_offsets; i++)
-    energy += (gdouble) r->profile[i] * r->profile[i];
-  return energy;
+  for (; i + 8 <= ax->n_offsets; i += 8)
+    for (guint k = 0; k < 8; k++)
+      lanes[k] += r->profile[i + k] * r->profile[i + k];
+  for (; i < ax->n_offsets; i++)
+    lanes[0] += r->profile[i] * r->profile[i];
+  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+      + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
 }
 
 /* Whether the profile of r->profile (at most @along cells an offset)

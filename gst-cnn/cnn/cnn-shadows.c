@@ -121,20 +121,44 @@ select_kth (gfloat * v, guint n, guint k)
   return v[k];
 }
 
-/* Each block's paper level: the PAPER_QUANTILE of its sampled cells. */
-static void
-paper_levels (CnnShadows * s, const gfloat * ink)
+/* Block (bx, by)'s paper level: the PAPER_QUANTILE of its sampled
+ * cells. */
+static gfloat
+paper_level (CnnShadows * s, const gfloat * ink, guint bx, guint by)
 {
-  for (guint by = 0; by < BLOCKS; by++)
-    for (guint bx = 0; bx < BLOCKS; bx++) {
-      guint n = 0;
+  guint n = 0;
 
-      for (guint y = s->by[by]; y < s->by[by + 1]; y += SAMPLE_STEP)
-        for (guint x = s->bx[bx]; x < s->bx[bx + 1]; x += SAMPLE_STEP)
-          s->samples[n++] = ink[(gsize) y * s->w + x];
-      s->level[by * BLOCKS + bx] = select_kth (s->samples, n,
-          (guint) (PAPER_QUANTILE * (n - 1)));
+  for (guint y = s->by[by]; y < s->by[by + 1]; y += SAMPLE_STEP)
+    for (guint x = s->bx[bx]; x < s->bx[bx + 1]; x += SAMPLE_STEP)
+      s->samples[n++] = ink[(gsize) y * s->w + x];
+  return select_kth (s->samples, n, (guint) (PAPER_QUANTILE * (n - 1)));
+}
+
+static gboolean
+is_edge_block (guint bx, guint by)
+{
+  return bx == 0 || by == 0 || bx == BLOCKS - 1 || by == BLOCKS - 1;
+}
+
+/* The blocks' paper levels, the edge's first: unless MIN_EDGE_BLOCKS of
+ * those stand above @slack there is no shadow, and the inner blocks are
+ * not looked at (FALSE). */
+static gboolean
+paper_levels (CnnShadows * s, const gfloat * ink, gfloat slack)
+{
+  guint raised = 0;
+
+  for (guint b = 0; b < BLOCKS * BLOCKS; b++)
+    if (is_edge_block (b % BLOCKS, b / BLOCKS)) {
+      s->level[b] = paper_level (s, ink, b % BLOCKS, b / BLOCKS);
+      raised += s->level[b] > slack;
     }
+  if (raised < MIN_EDGE_BLOCKS)
+    return FALSE;
+  for (guint b = 0; b < BLOCKS * BLOCKS; b++)
+    if (!is_edge_block (b % BLOCKS, b / BLOCKS))
+      s->level[b] = paper_level (s, ink, b % BLOCKS, b / BLOCKS);
+  return TRUE;
 }
 
 /* s->shadow: the raised blocks (level > @slack) 4-connected to the
@@ -150,8 +174,7 @@ find_shadow (CnnShadows * s, gfloat slack)
   for (guint b = 0; b < BLOCKS * BLOCKS; b++) {
     const guint x = b % BLOCKS, y = b / BLOCKS;
 
-    if ((x == 0 || y == 0 || x == BLOCKS - 1 || y == BLOCKS - 1)
-        && s->level[b] > slack) {
+    if (is_edge_block (x, y) && s->level[b] > slack) {
       s->shadow[b] = TRUE;
       s->stack[top++] = b;
     }
@@ -224,8 +247,7 @@ cnn_shadows_flatten (CnnShadows * s, gfloat * ink, gfloat slack)
 {
   g_return_val_if_fail (s != NULL && ink != NULL, FALSE);
 
-  paper_levels (s, ink);
-  if (!find_shadow (s, slack))
+  if (!paper_levels (s, ink, slack) || !find_shadow (s, slack))
     return FALSE;
   shadow_lift (s);
   take_off_lift (s, ink);
