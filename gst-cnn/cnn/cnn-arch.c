@@ -71,8 +71,9 @@ parse_rate (const gchar * word, gfloat * value)
   v = g_ascii_strtod (word, &end);
   if (errno || end == word || *end || !(v >= 0.0 && v < 1.0))
     return FALSE;
+  /* As a float: 0.9999999999 rounds to 1, which is no rate. */
   *value = (gfloat) v;
-  return TRUE;
+  return *value < 1.0f;
 }
 
 /* The positional numbers each kind takes and what they mean. */

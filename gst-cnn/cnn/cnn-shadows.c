@@ -218,26 +218,34 @@ shadow_lift (CnnShadows * s)
     }
 }
 
-/* ink -= the lift, bilinear between block centres. */
+/* ink -= the lift, bilinear between block centres; along the shadow's
+ * edge, the shaded paper's whole lift. */
 static void
 take_off_lift (CnnShadows * s, gfloat * ink)
 {
   for (guint y = 0; y < s->h; y++) {
     const gdouble c = y + 0.5;
     guint b = 0;
-    gfloat fy, top[BLOCKS], *out = ink + (gsize) y * s->w;
+    gfloat fy, top[BLOCKS], high[BLOCKS], *out = ink + (gsize) y * s->w;
 
     while (b + 2 < BLOCKS && 0.5 * (s->by[b + 1] + s->by[b + 2]) <= c)
       b++;
     fy = CLAMP ((c - 0.5 * (s->by[b] + s->by[b + 1]))
         / (0.5 * (s->by[b + 2] - s->by[b])), 0.0, 1.0);
-    for (guint k = 0; k < BLOCKS; k++)
+    for (guint k = 0; k < BLOCKS; k++) {
       top[k] = s->lift[b * BLOCKS + k] + fy * (s->lift[(b + 1) * BLOCKS + k]
           - s->lift[b * BLOCKS + k]);
+      high[k] = MAX (s->lift[b * BLOCKS + k], s->lift[(b + 1) * BLOCKS + k]);
+    }
     for (guint x = 0; x < s->w; x++) {
       const guint k = s->ix[x];
+      const gfloat lift = top[k] + s->fx[x] * (top[k + 1] - top[k]);
+      const gfloat most = MAX (high[k], high[k + 1]);
 
-      out[x] -= top[k] + s->fx[x] * (top[k + 1] - top[k]);
+      /* Where the shadow's edge crosses, paper in the shade stands up
+       * to the most of the blocks around, more than the interpolation:
+       * it loses as much, and no cell loses more than it has. */
+      out[x] -= MAX (lift, MIN (MAX (out[x], 0.0f), most));
     }
   }
 }

@@ -193,6 +193,8 @@ open(sys.argv[2], "wb").write(struct.pack("<Q", len(head)) + head + b[8 + n:])
 PY
 expect_exit 2 "names '1.dense.weight' twice" "$CNN" summary "$D/dup.st"
 expect_exit 2 "cannot use '0x0.8'" "$CNN" summary --arch "flatten, dropout 0x0.8, dense 10"
+# Below 1 as written, 1 as a float (found by fuzz-arch)
+expect_exit 2 "cannot use '0.9999999999'" "$CNN" summary --arch "flatten, dropout 0.9999999999, dense 10"
 expect_exit 2 "'stride' is given twice" "$CNN" summary --arch "conv 4 3 stride=2 stride=1, flatten, dense 10"
 expect_exit 2 "'pad' is given twice" "$CNN" summary --arch "conv 4 3 pad=1 pad=0, flatten, dense 10"
 /usr/bin/python3 - "$WORK/base.st" "$D/sha.st" <<'PY'

@@ -171,6 +171,7 @@ typedef struct
   guint paper;                  /* PAPER_PLAIN, _RULED or _SQUARED */
   gdouble paper_angle;          /* degrees the sheet is turned by */
   gboolean finger;              /* a finger coming in from the left */
+  gdouble cast;                 /* a shadow across the sheet: light lost */
 } Scene;
 
 enum
@@ -261,6 +262,16 @@ on_finger (guint x, guint y)
   return dx * dx + dy * dy < 25.0 * 25.0;
 }
 
+/* How far (x, y) lies in the cast shadow: the half-plane above a line
+ * from (0, 420) to (640, 60), its edge soft over 30 px. */
+static gdouble
+cast_shade (guint x, guint y)
+{
+  const gdouble d = ((gdouble) y - 420.0 + x * 360.0 / 640.0) / 1.147;
+
+  return CLAMP (0.5 - d / 30.0, 0.0, 1.0);
+}
+
 /* A FRAME_W × FRAME_H grey frame: paper under uneven light, the digit
  * (if any) in dark ink, clutter and noise as @s says. */
 static guint8 *
@@ -289,6 +300,8 @@ paper_frame (const guint8 * digit, const Scene * s, GRand * rand)
       if (s->speck && (x - 70.0) * (x - 70.0) + (y - 400.0) * (y - 400.0)
           < 7.0 * 7.0)
         v = 60.0;
+      if (s->cast > 0.0)
+        v *= 1.0 - s->cast * cast_shade (x, y);
       v += s->noise * gaussian (rand);
       frame[y * FRAME_W + x] = (guint8) CLAMP (lround (v), 0, 255);
     }
@@ -356,7 +369,9 @@ check_scene (const CnnDataset * ds, guint index, const Scene * s,
   gfloat out[DIGIT_PIXELS];
   Likeness same, diff;
 
-  g_assert_true (cnn_preprocessor_run (pre, &img, whole_frame, out));
+  if (!cnn_preprocessor_run (pre, &img, whole_frame, out))
+    g_error ("digit %u at (%u, %u) x%u: no ink found", index, s->left, s->top,
+        s->scale);
   same = compare (out, want);
   diff = compare (out, other);
   g_test_message ("digit %u (a %u) at (%u, %u) x%u: mean |diff| %.4f, "
@@ -658,6 +673,33 @@ test_blank_rulings (void)
   cnn_preprocessor_free (pre);
 }
 
+/* Blank paper with a shadow cast across it, its edge soft or diagonal,
+ * holds no digit: the edge leaves no band of false ink.  (A digit in a
+ * deep shade is not yet found as reliably: see the desk evaluation's
+ * shadow figures.) */
+static void
+test_cast_shadow (void)
+{
+  CnnPreprocessor *pre = new_mnist ("mnist", DIGIT, DIGIT);
+  GRand *rand = g_rand_new_with_seed (19);
+  const Scene blanks[] = {
+    {0, 0, 1, FALSE, 5.0,.cast = 0.45},
+    {0, 0, 1, FALSE, 8.0,.cast = 0.55,.paper = PAPER_RULED},
+  };
+  gfloat out[DIGIT_PIXELS];
+
+  for (guint i = 0; i < G_N_ELEMENTS (blanks); i++) {
+    guint8 *frame = paper_frame (NULL, &blanks[i], rand);
+    CnnImage img = grey_image (frame, FRAME_W, FRAME_H);
+
+    if (cnn_preprocessor_run (pre, &img, whole_frame, out))
+      g_error ("blank paper with a shadow (scene %u) taken for a digit", i);
+    g_free (frame);
+  }
+  g_rand_free (rand);
+  cnn_preprocessor_free (pre);
+}
+
 /* The region is what is looked at, clipped to the frame as "resize"
  * clips it. */
 static void
@@ -872,6 +914,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mnist/clutter-alone", test_clutter_alone);
   g_test_add_func ("/mnist/ruled-paper", test_ruled_paper);
   g_test_add_func ("/mnist/blank-rulings", test_blank_rulings);
+  g_test_add_func ("/mnist/cast-shadow", test_cast_shadow);
   g_test_add_func ("/mnist/region", test_region);
   g_test_add_func ("/mnist/prefers-the-centre", test_prefers_the_centre);
   g_test_add_func ("/mnist/input-sizes", test_other_input_sizes);
