@@ -79,6 +79,7 @@
 #define SAMPLED(n) (((n) + STAT_STEP - 1) / STAT_STEP)
 
 /* Step 2 and 4: what counts as ink. */
+#define BORDER_QUANTILE 0.75    /* of the border: its paper, though shaded in part */
 #define NOISE_SIGMAS_ZERO 2.0   /* background → 0 this far above its median */
 #define NOISE_SIGMAS_DETECT 3.0 /* cells this far above zero are ink ... */
 #define MIN_CONTRAST 0.08       /* ... and at least this far */
@@ -624,7 +625,7 @@ border_polarity (CnnMnist * m)
   hist_quantiles (&m->whole, extremes, 2, range);
   lo = range[0];
   hi = range[1];
-  border = hist_quantile (&m->border, 0.5);
+  border = hist_quantile (&m->border, BORDER_QUANTILE);
   return hi > lo ? ((hi - border) - (border - lo)) / (hi - lo) : 0.0;
 }
 
