@@ -85,7 +85,6 @@
 #define MIN_CONTRAST 0.08       /* ... and at least this far */
 #define SHADOW_SIGMAS 4.0       /* paper this far above the fit: shaded */
 #define SHADOW_MIN_DEPTH 0.05   /* ... and at least this far */
-#define GROW_FRACTION 1.0       /* of the way to it: ink's cells around */
 #define MIN_INK_CONTRAST 0.10   /* the digit's ink level above zero */
 #define MIN_AREA_FRACTION 0.0005        /* of the work grid, for the main one */
 #define MIN_EXTENT_FRACTION 0.05        /* of the region's shorter side */
@@ -1078,7 +1077,7 @@ is_blob (const CnnComponent * c, gdouble aspect)
  * region's border, only the ones it may have cut count, at a fiftieth:
  * any digit inside wins over them, but not a speck 50 times smaller. */
 static guint32
-choose_main (const CnnMnist * m, gdouble aspect, gfloat thr)
+choose_main (const CnnMnist * m, gdouble aspect)
 {
   const gdouble half_short = 0.5 * MIN (m->w * aspect, (gdouble) m->h);
   const gdouble radius = CENTRE_RADIUS * half_short;
@@ -1091,8 +1090,7 @@ choose_main (const CnnMnist * m, gdouble aspect, gfloat thr)
     const CnnComponent *c = &m->comps[id];
     gdouble dx, dy, score;
 
-    if (c->area < min_area || c->peak <= thr
-        || (c->border && !may_be_cut_digit (m, c, aspect))
+    if (c->area < min_area || (c->border && !may_be_cut_digit (m, c, aspect))
         || is_flat_stroke (m, c, aspect) || is_blob (c, aspect))
       continue;
     if (MAX ((c->x1 - c->x0 + 1) * aspect, (gdouble) c->y1 - c->y0 + 1)
@@ -1449,7 +1447,7 @@ stroke_width (const CnnMnist * m)
 CNN_VECTOR_CLONES gboolean
 cnn_mnist_run (CnnMnist * m, gdouble aspect, gfloat * out)
 {
-  gfloat noise, zero, thr, grow, ink;
+  gfloat noise, zero, thr, ink;
   guint32 main;
   CnnPlacement placement;
 
@@ -1464,17 +1462,13 @@ cnn_mnist_run (CnnMnist * m, gdouble aspect, gfloat * out)
 
   zero = median_ink (m) + NOISE_SIGMAS_ZERO * noise;
   thr = zero + MAX (NOISE_SIGMAS_DETECT * noise, MIN_CONTRAST);
-  /* Hysteresis: strokes are the cells above half the threshold that
-   * reach the whole of it somewhere, so a faint ballpoint line stays in
-   * one piece where it fades. */
-  grow = zero + GROW_FRACTION * (thr - zero);
-  label_components (m, grow);
+  label_components (m, thr);
   if (cnn_rulings_erase (m->rulings, m->ink, zero, thr) > 0)
-    label_components (m, grow);
-  main = choose_main (m, aspect, thr);
+    label_components (m, thr);
+  main = choose_main (m, aspect);
   if (main == 0)
     return FALSE;
-  ink = ink_level (m, main, grow);
+  ink = ink_level (m, main, thr);
   if (ink - zero < MIN_INK_CONTRAST)
     return FALSE;
 

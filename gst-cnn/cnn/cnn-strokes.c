@@ -26,6 +26,32 @@ at (const gfloat * d, guint w, guint h, gint x, gint y)
       : d[(gsize) y * w + x];
 }
 
+/* Pixel (x, y)'s four neighbours beside it, or the four at its
+ * corners, → @v. */
+static void
+neighbours (const gfloat * d, guint w, guint h, gint x, gint y,
+    gboolean corners, gfloat v[4])
+{
+  static const gint sides[4][2] = { {-1, 0}, {1, 0}, {0, -1}, {0, 1} };
+  static const gint diagonals[4][2] = { {-1, -1}, {1, -1}, {-1, 1}, {1, 1} };
+  const gint (*offsets)[2] = corners ? diagonals : sides;
+
+  for (guint i = 0; i < 4; i++)
+    v[i] = at (d, w, h, x + offsets[i][0], y + offsets[i][1]);
+}
+
+static inline gfloat
+most_of (const gfloat v[4])
+{
+  return MAX (MAX (v[0], v[1]), MAX (v[2], v[3]));
+}
+
+static inline gfloat
+least_of (const gfloat v[4])
+{
+  return MIN (MIN (v[0], v[1]), MIN (v[2], v[3]));
+}
+
 /* digit → scratch → digit: each pixel the most of itself and its
  * neighbours' ink, weighted by nearness. */
 static void
@@ -33,15 +59,13 @@ soft_dilate (gfloat * digit, guint w, guint h, gfloat * scratch)
 {
   for (gint y = 0; y < (gint) h; y++) {
     for (gint x = 0; x < (gint) w; x++) {
-      const gfloat side = MAX (MAX (at (digit, w, h, x - 1, y),
-              at (digit, w, h, x + 1, y)), MAX (at (digit, w, h, x, y - 1),
-              at (digit, w, h, x, y + 1)));
-      const gfloat corner = MAX (MAX (at (digit, w, h, x - 1, y - 1),
-              at (digit, w, h, x + 1, y - 1)), MAX (at (digit, w, h, x - 1,
-                  y + 1), at (digit, w, h, x + 1, y + 1)));
+      gfloat side[4], corner[4];
 
+      neighbours (digit, w, h, x, y, FALSE, side);
+      neighbours (digit, w, h, x, y, TRUE, corner);
       scratch[(gsize) y * w + x] = MAX (digit[(gsize) y * w + x],
-          MAX (DILATE_SIDE * side, DILATE_CORNER * corner));
+          MAX (DILATE_SIDE * most_of (side),
+              DILATE_CORNER * most_of (corner)));
     }
   }
   memcpy (digit, scratch, sizeof (gfloat) * w * h);
@@ -54,11 +78,11 @@ erode (gfloat * digit, guint w, guint h, gfloat * scratch)
 {
   for (gint y = 0; y < (gint) h; y++) {
     for (gint x = 0; x < (gint) w; x++) {
-      const gfloat side = MIN (MIN (at (digit, w, h, x - 1, y),
-              at (digit, w, h, x + 1, y)), MIN (at (digit, w, h, x, y - 1),
-              at (digit, w, h, x, y + 1)));
+      gfloat side[4];
 
-      scratch[(gsize) y * w + x] = MIN (digit[(gsize) y * w + x], side);
+      neighbours (digit, w, h, x, y, FALSE, side);
+      scratch[(gsize) y * w + x] = MIN (digit[(gsize) y * w + x],
+          least_of (side));
     }
   }
   memcpy (digit, scratch, sizeof (gfloat) * w * h);

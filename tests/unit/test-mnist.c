@@ -591,6 +591,22 @@ test_layouts_agree (void)
   g_rand_free (rand);
 }
 
+/* None of the @n scenes, drawn without a digit, is taken for one. */
+static void
+check_no_digit (CnnPreprocessor * pre, const Scene * scenes, guint n,
+    GRand * rand, const gchar * what)
+{
+  for (guint i = 0; i < n; i++) {
+    guint8 *frame = paper_frame (NULL, &scenes[i], rand);
+    CnnImage img = grey_image (frame, FRAME_W, FRAME_H);
+    gfloat out[DIGIT_PIXELS];
+
+    if (cnn_preprocessor_run (pre, &img, whole_frame, out))
+      g_error ("%s scene %u taken for a digit", what, i);
+    g_free (frame);
+  }
+}
+
 /* Things at the region's edge that are not digits: a dark strip along
  * it, a shadow across a corner, a small speck. */
 static void
@@ -605,15 +621,7 @@ test_clutter_alone (void)
     {0, 0, 1, FALSE, 6.0, TRUE, TRUE, TRUE},
   };
 
-  for (guint i = 0; i < G_N_ELEMENTS (scenes); i++) {
-    guint8 *frame = paper_frame (NULL, &scenes[i], rand);
-    CnnImage img = grey_image (frame, FRAME_W, FRAME_H);
-    gfloat out[DIGIT_PIXELS];
-
-    if (cnn_preprocessor_run (pre, &img, whole_frame, out))
-      g_error ("clutter scene %u taken for a digit", i);
-    g_free (frame);
-  }
+  check_no_digit (pre, scenes, G_N_ELEMENTS (scenes), rand, "clutter");
   g_rand_free (rand);
   cnn_preprocessor_free (pre);
 }
@@ -693,16 +701,9 @@ test_cast_shadow (void)
     {200, 60, 4, TRUE, 5.0,.cast = 0.45},      /* in the shade */
     {120, 40, 4, TRUE, 5.0,.cast = 0.5,.paper = PAPER_RULED},
   };
-  gfloat out[DIGIT_PIXELS];
 
-  for (guint i = 0; i < G_N_ELEMENTS (blanks); i++) {
-    guint8 *frame = paper_frame (NULL, &blanks[i], rand);
-    CnnImage img = grey_image (frame, FRAME_W, FRAME_H);
-
-    if (cnn_preprocessor_run (pre, &img, whole_frame, out))
-      g_error ("blank paper with a shadow (scene %u) taken for a digit", i);
-    g_free (frame);
-  }
+  check_no_digit (pre, blanks, G_N_ELEMENTS (blanks), rand,
+      "blank paper with a shadow");
   check_scenes (ds, scenes, G_N_ELEMENTS (scenes), rand);
   g_rand_free (rand);
   cnn_preprocessor_free (pre);
