@@ -23,7 +23,7 @@ print_rule (gchar c)
   putchar ('\n');
 }
 
-/* The table; its last line is "Total params: N" (DESIGN §6). */
+/* The table; its last line is "Total params: N" (docs/design.md §7). */
 static void
 print_table (const CnnNetwork * net)
 {

@@ -1,4 +1,4 @@
-/* cnn: train, evaluate, inspect and run gst-cnn models (DESIGN §6).
+/* cnn: train, evaluate, inspect and run gst-cnn models (docs/design.md §7).
  *
  *   cnn summary [MODEL] [--arch TEXT] [--input CxHxW]
  *   cnn train --train-images F --train-labels F ... -o MODEL

@@ -6,7 +6,7 @@
 
 G_BEGIN_DECLS
 
-/* Exit status (DESIGN §6). */
+/* Exit status (docs/design.md §7). */
 #define TOOL_EXIT_OK 0
 #define TOOL_EXIT_FAILURE 1
 #define TOOL_EXIT_USAGE 2

@@ -1,13 +1,16 @@
-/* Architecture text (DESIGN §2) → layer specs.
+/* Architecture text (docs/design.md, "The network") → layer specs.
  *
  *   conv FILTERS KERNEL [stride=S] [pad=P]   (also "conv2d")
  *   maxpool K [stride=S]                     (stride defaults to K)
+ *   avgpool K [stride=S]                     (stride defaults to K)
  *   dropout RATE                             (0 ≤ RATE < 1)
  *   dense UNITS
  *   relu | flatten | softmax
  *
  * Layers are separated by commas; white space is free.  Errors name the
  * layer by its position (counted from 0, as in tensor names) and text.
+ * Each kind's grammar (its numbers, options and usage) is in its ops
+ * table; this file only reads it.
  */
 #include "cnn-private.h"
 
@@ -15,30 +18,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Limits that keep every size computation far from overflow. */
-#define MAX_UNITS 65536
-#define MAX_KERNEL 64
-#define MAX_STRIDE 64
-#define MAX_PAD 64
 #define MAX_LAYERS 256
 
+/* Every layer kind (cnn-layer-kinds.h); each one's grammar and traits
+ * are in its own ops table. */
 static const CnnLayerOps *const all_ops[] = {
-  &cnn_conv2d_ops, &cnn_relu_ops, &cnn_maxpool_ops, &cnn_dropout_ops,
-  &cnn_flatten_ops, &cnn_dense_ops, &cnn_softmax_ops,
+#define CNN_LAYER_KIND(kind) &cnn_##kind##_ops,
+#include "cnn-layer-kinds.h"
+#undef CNN_LAYER_KIND
 };
 
 static const CnnLayerOps *
 ops_for_keyword (const gchar * word)
 {
-  if (g_str_equal (word, "conv2d"))
-    return &cnn_conv2d_ops;
-  if (g_str_equal (word, "pool"))
-    return &cnn_maxpool_ops;
   for (guint i = 0; i < G_N_ELEMENTS (all_ops); i++)
     if (g_str_equal (word, all_ops[i]->keyword)
-        || g_str_equal (word, all_ops[i]->name))
+        || g_str_equal (word, all_ops[i]->name)
+        || (all_ops[i]->alias && g_str_equal (word, all_ops[i]->alias)))
       return all_ops[i];
   return NULL;
+}
+
+/* "conv, relu, ...": the kinds' keywords, for errors. */
+static gchar *
+known_keywords (void)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (all_ops); i++)
+    g_string_append_printf (text, "%s%s", i ? ", " : "", all_ops[i]->keyword);
+  return g_string_free (text, FALSE);
 }
 
 static gboolean
@@ -76,135 +85,135 @@ parse_rate (const gchar * word, gfloat * value)
   return *value < 1.0f;
 }
 
-/* The positional numbers each kind takes and what they mean. */
-static guint
-n_positional (const CnnLayerOps * ops)
-{
-  if (ops == &cnn_conv2d_ops)
-    return 2;
-  if (ops == &cnn_maxpool_ops || ops == &cnn_dropout_ops
-      || ops == &cnn_dense_ops)
-    return 1;
-  return 0;
-}
-
-static const gchar *
-usage_of (const CnnLayerOps * ops)
-{
-  if (ops == &cnn_conv2d_ops)
-    return "conv FILTERS KERNEL [stride=S] [pad=P]";
-  if (ops == &cnn_maxpool_ops)
-    return "maxpool K [stride=S]";
-  if (ops == &cnn_dropout_ops)
-    return "dropout RATE (0 <= RATE < 1)";
-  if (ops == &cnn_dense_ops)
-    return "dense UNITS";
-  return ops->keyword;
-}
-
+/* Sets @arg's field of @spec from @word; FALSE when it is no number
+ * of that field's kind and range. */
 static gboolean
-parse_positional (CnnLayerSpec * spec, guint index, const gchar * word)
+set_field (CnnLayerSpec * spec, const CnnLayerArg * arg, const gchar * word)
+{
+  switch (arg->field) {
+    case CNN_FIELD_UNITS:
+      return parse_uint (word, arg->min, arg->max, &spec->units);
+    case CNN_FIELD_KERNEL:
+      return parse_uint (word, arg->min, arg->max, &spec->kernel);
+    case CNN_FIELD_STRIDE:
+      return parse_uint (word, arg->min, arg->max, &spec->stride);
+    case CNN_FIELD_PAD:
+      return parse_uint (word, arg->min, arg->max, &spec->pad);
+    case CNN_FIELD_RATE:
+      return parse_rate (word, &spec->rate);
+  }
+  return FALSE;
+}
+
+/* The index of the option of @ops that "key=value" @word names, or -1. */
+static gint
+option_index (const CnnLayerOps * ops, const gchar * word)
+{
+  const gsize key_len = strchr (word, '=') - word;
+
+  for (guint i = 0; i < ops->n_options; i++)
+    if (strlen (ops->options[i].key) == key_len
+        && strncmp (word, ops->options[i].key, key_len) == 0)
+      return (gint) i;
+  return -1;
+}
+
+/* Whether @ops's options given (bit i: option i) include a stride. */
+static gboolean
+stride_given (const CnnLayerOps * ops, guint32 given)
+{
+  for (guint i = 0; i < ops->n_options; i++)
+    if ((given & (1u << i)) && ops->options[i].field == CNN_FIELD_STRIDE)
+      return TRUE;
+  return FALSE;
+}
+
+/* One word after the kind's keyword: the next positional number, or an
+ * option (key=value) not given before (@given, bit per option). */
+static gboolean
+parse_word (CnnLayerSpec * spec, const gchar * word, guint * n_pos,
+    guint32 * given, guint index, const gchar * text, GError ** error)
 {
   const CnnLayerOps *ops = spec->ops;
+  gboolean parsed = FALSE;
 
-  if (ops == &cnn_dropout_ops)
-    return parse_rate (word, &spec->rate);
-  if (ops == &cnn_conv2d_ops && index == 0)
-    return parse_uint (word, 1, MAX_UNITS, &spec->units);
-  if (ops == &cnn_dense_ops)
-    return parse_uint (word, 1, MAX_UNITS, &spec->units);
-  return parse_uint (word, 1, MAX_KERNEL, &spec->kernel);
+  if (strchr (word, '=')) {
+    const gint k = option_index (ops, word);
+
+    if (k >= 0 && (*given & (1u << k))) {
+      g_set_error (error, CNN_ERROR, CNN_ERROR_ARCH,
+          "layer %u ('%s'): '%.*s' is given twice", index, text,
+          (int) (strchr (word, '=') - word), word);
+      return FALSE;
+    }
+    parsed = k >= 0 && set_field (spec, &ops->options[k],
+        strchr (word, '=') + 1);
+    if (k >= 0)
+      *given |= 1u << k;
+  } else if (*n_pos < ops->n_args) {
+    parsed = set_field (spec, &ops->args[(*n_pos)++], word);
+  }
+  if (!parsed)
+    g_set_error (error, CNN_ERROR, CNN_ERROR_ARCH,
+        "layer %u ('%s'): cannot use '%s'; expected '%s'", index, text,
+        word, ops->usage);
+  return parsed;
 }
 
-static gboolean
-parse_option (CnnLayerSpec * spec, const gchar * word)
+/* The non-empty words of @text, white space apart (a NULL-terminated
+ * array to g_strfreev). */
+static gchar **
+split_words (const gchar * text)
 {
-  const gchar *eq = strchr (word, '=');
-  gsize key_len;
+  gchar **words = g_strsplit_set (text, " \t\r\n", -1);
+  guint n = 0;
 
-  if (!eq)
-    return FALSE;
-  key_len = eq - word;
-  if (key_len == 6 && strncmp (word, "stride", 6) == 0
-      && (spec->ops == &cnn_conv2d_ops || spec->ops == &cnn_maxpool_ops))
-    return parse_uint (eq + 1, 1, MAX_STRIDE, &spec->stride);
-  if (key_len == 3 && strncmp (word, "pad", 3) == 0
-      && spec->ops == &cnn_conv2d_ops)
-    return parse_uint (eq + 1, 0, MAX_PAD, &spec->pad);
-  return FALSE;
+  for (guint i = 0; words[i]; i++)
+    if (*words[i])
+      words[n++] = words[i];
+    else
+      g_free (words[i]);
+  words[n] = NULL;
+  return words;
 }
 
 static gboolean
 parse_layer (const gchar * text, guint index, CnnLayerSpec * spec,
     GError ** error)
 {
-  gchar *stripped = g_strstrip (g_strdup (text));
-  gchar **words = g_strsplit_set (stripped, " \t\r\n", -1);
-  guint n_words = 0, n_pos = 0;
-  gboolean ok = FALSE, stride_given = FALSE, pad_given = FALSE;
+  g_autofree gchar *stripped = g_strstrip (g_strdup (text));
+  g_auto (GStrv) words = split_words (stripped);
+  guint n_pos = 0;
+  guint32 given = 0;
 
-  /* Drop the empty words that runs of white space leave. */
-  for (guint i = 0; words[i]; i++)
-    if (*words[i])
-      words[n_words++] = words[i];
-    else
-      g_free (words[i]);
-  words[n_words] = NULL;
-
-  if (n_words == 0) {
+  if (!words[0]) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_ARCH,
         "layer %u is empty (two commas in a row?)", index);
-    goto out;
+    return FALSE;
   }
   memset (spec, 0, sizeof *spec);
   spec->ops = ops_for_keyword (words[0]);
   if (!spec->ops) {
+    g_autofree gchar *known = known_keywords ();
+
     g_set_error (error, CNN_ERROR, CNN_ERROR_ARCH,
-        "layer %u ('%s'): unknown layer kind '%s' (known: conv, relu, "
-        "maxpool, dropout, flatten, dense, softmax)", index, stripped,
-        words[0]);
-    goto out;
+        "layer %u ('%s'): unknown layer kind '%s' (known: %s)", index,
+        stripped, words[0], known);
+    return FALSE;
   }
   spec->stride = 1;
-  for (guint i = 1; i < n_words; i++) {
-    gboolean parsed;
-
-    if (strchr (words[i], '=')) {
-      gboolean *given = g_str_has_prefix (words[i], "stride=") ? &stride_given
-          : g_str_has_prefix (words[i], "pad=") ? &pad_given : NULL;
-
-      if (given && *given) {
-        g_set_error (error, CNN_ERROR, CNN_ERROR_ARCH,
-            "layer %u ('%s'): '%.*s' is given twice", index, stripped,
-            (int) (strchr (words[i], '=') - words[i]), words[i]);
-        goto out;
-      }
-      parsed = parse_option (spec, words[i]);
-      if (given)
-        *given = TRUE;
-    } else
-      parsed = n_pos < n_positional (spec->ops)
-          && parse_positional (spec, n_pos++, words[i]);
-    if (!parsed) {
-      g_set_error (error, CNN_ERROR, CNN_ERROR_ARCH,
-          "layer %u ('%s'): cannot use '%s'; expected '%s'", index,
-          stripped, words[i], usage_of (spec->ops));
-      goto out;
-    }
-  }
-  if (n_pos != n_positional (spec->ops)) {
+  for (guint i = 1; words[i]; i++)
+    if (!parse_word (spec, words[i], &n_pos, &given, index, stripped, error))
+      return FALSE;
+  if (n_pos != spec->ops->n_args) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_ARCH,
         "layer %u ('%s'): missing a number; expected '%s'", index,
-        words[0], usage_of (spec->ops));
-    goto out;
+        words[0], spec->ops->usage);
+    return FALSE;
   }
-  if (spec->ops == &cnn_maxpool_ops && !stride_given)
+  if (spec->ops->stride_is_kernel && !stride_given (spec->ops, given))
     spec->stride = spec->kernel;
-  ok = TRUE;
-out:
-  g_strfreev (words);
-  g_free (stripped);
-  return ok;
+  return TRUE;
 }
 
 CnnLayerSpec *

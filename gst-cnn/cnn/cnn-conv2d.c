@@ -94,11 +94,11 @@ conv2d_fuse (CnnLayer * l, const CnnLayer * next, guint n_next)
   if (!fast)
     return -1;
   fast->wg.relu = fast->wg.pool = FALSE;
-  if (n < n_next && next[n].spec.ops == &cnn_relu_ops) {
+  if (n < n_next && next[n].spec.ops->fuses_as == CNN_FUSES_AS_RELU) {
     fast->wg.relu = TRUE;
     n++;
   }
-  if (n < n_next && next[n].spec.ops == &cnn_maxpool_ops
+  if (n < n_next && next[n].spec.ops->fuses_as == CNN_FUSES_AS_MAXPOOL
       && next[n].spec.kernel == 2 && next[n].spec.stride == 2) {
     fast->wg.pool = TRUE;
     n++;
@@ -285,18 +285,35 @@ conv2d_to_text (const CnnLayer * l)
   return g_string_free (text, FALSE);
 }
 
+static const CnnLayerArg conv2d_args[] = {
+  {NULL, CNN_FIELD_UNITS, 1, CNN_MAX_UNITS},
+  {NULL, CNN_FIELD_KERNEL, 1, CNN_MAX_KERNEL},
+};
+
+static const CnnLayerArg conv2d_options[] = {
+  {"stride", CNN_FIELD_STRIDE, 1, CNN_MAX_STRIDE},
+  {"pad", CNN_FIELD_PAD, 0, CNN_MAX_PAD},
+};
+
 const CnnLayerOps cnn_conv2d_ops = {
   .name = "conv2d",
   .keyword = "conv",
+  .usage = "conv FILTERS KERNEL [stride=S] [pad=P]",
+  .args = conv2d_args,
+  .n_args = G_N_ELEMENTS (conv2d_args),
+  .options = conv2d_options,
+  .n_options = G_N_ELEMENTS (conv2d_options),
   .setup = conv2d_setup,
   .forward = conv2d_forward,
   .backward = conv2d_backward,
   .describe = conv2d_describe,
   .to_text = conv2d_to_text,
-  .fuse = conv2d_fuse,
-  .forward_fused = conv2d_forward_fused,
-  .prepare = conv2d_prepare,
-  .set_frozen = conv2d_set_frozen,
-  .alloc_kernels = conv2d_alloc_kernels,
-  .clear = conv2d_clear,
+  .inference = {
+        .fuse = conv2d_fuse,
+        .forward_fused = conv2d_forward_fused,
+        .prepare = conv2d_prepare,
+        .set_frozen = conv2d_set_frozen,
+        .alloc_kernels = conv2d_alloc_kernels,
+        .clear = conv2d_clear,
+      },
 };

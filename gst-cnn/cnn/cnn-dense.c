@@ -122,14 +122,24 @@ dense_to_text (const CnnLayer * l)
   return g_strdup_printf ("dense %u", l->spec.units);
 }
 
+static const CnnLayerArg dense_args[] = {
+  {NULL, CNN_FIELD_UNITS, 1, CNN_MAX_UNITS},
+};
+
 const CnnLayerOps cnn_dense_ops = {
   .name = "dense",
   .keyword = "dense",
+  .usage = "dense UNITS",
+  .args = dense_args,
+  .n_args = G_N_ELEMENTS (dense_args),
+  .splits_batch = TRUE,
   .setup = dense_setup,
   .forward = dense_forward,
   .backward = dense_backward,
   .describe = dense_describe,
   .to_text = dense_to_text,
-  .clear = dense_clear,
-  .set_frozen = dense_set_frozen,
+  .inference = {
+        .clear = dense_clear,
+        .set_frozen = dense_set_frozen,
+      },
 };

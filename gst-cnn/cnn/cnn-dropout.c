@@ -161,11 +161,18 @@ dropout_to_text (const CnnLayer * l)
   return g_strdup_printf ("dropout %s", buf);
 }
 
+static const CnnLayerArg dropout_args[] = {
+  {NULL, CNN_FIELD_RATE, 0, 0},
+};
+
 const CnnLayerOps cnn_dropout_ops = {
   .name = "dropout",
   .keyword = "dropout",
+  .usage = "dropout RATE (0 <= RATE < 1)",
+  .args = dropout_args,
+  .n_args = G_N_ELEMENTS (dropout_args),
   .setup = dropout_setup,
-  .passes_through = TRUE,
+  .inference = {.passes_through = TRUE},
   .forward = dropout_forward,
   .forward_train = dropout_forward_train,
   .backward = dropout_backward,

@@ -7,17 +7,8 @@
 static gboolean
 maxpool_setup (CnnLayer * l, GError ** error)
 {
-  const CnnLayerSpec *s = &l->spec;
-  guint oh = cnn_window_output (l->in.h, s->kernel, s->stride, 0);
-  guint ow = cnn_window_output (l->in.w, s->kernel, s->stride, 0);
-
-  if (oh == 0 || ow == 0) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_ARCH,
-        "input %ux%ux%u is smaller than the %ux%u pooling window",
-        l->in.c, l->in.h, l->in.w, s->kernel, s->kernel);
+  if (!cnn_layer_setup_pool (l, error))
     return FALSE;
-  }
-  l->out = (CnnShape) { l->in.c, oh, ow };
   /* Training records each window's winner: its offset in the plane. */
   l->train_state_bytes = cnn_shape_size (l->out) * sizeof (guint32);
   return TRUE;
@@ -42,18 +33,7 @@ static void
 maxpool_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
     CnnScratch * scratch)
 {
-  const CnnLayerSpec *s = &l->spec;
-  guint planes = batch * l->in.c;
-
-  for (guint p = 0; p < planes; p++) {
-    const gfloat *src = in + (gsize) p * l->in.h * l->in.w;
-    gfloat *dst = out + (gsize) p * l->out.h * l->out.w;
-
-    for (guint oy = 0; oy < l->out.h; oy++)
-      for (guint ox = 0; ox < l->out.w; ox++)
-        dst[(gsize) oy * l->out.w + ox] = window_max (src, l->in.w,
-            oy * s->stride, ox * s->stride, s->kernel);
-  }
+  cnn_layer_pool_planes (l, in, out, batch, window_max);
 }
 
 /* The same maximum as window_max (first of equals wins), and where.
@@ -140,29 +120,21 @@ maxpool_backward (CnnLayer * l, const gfloat * in, const gfloat * out,
   }
 }
 
-static gchar *
-maxpool_describe (const CnnLayer * l)
-{
-  return g_strdup_printf ("%ux%u stride %u", l->spec.kernel, l->spec.kernel,
-      l->spec.stride);
-}
-
-static gchar *
-maxpool_to_text (const CnnLayer * l)
-{
-  if (l->spec.stride == l->spec.kernel)
-    return g_strdup_printf ("maxpool %u", l->spec.kernel);
-  return g_strdup_printf ("maxpool %u stride=%u", l->spec.kernel,
-      l->spec.stride);
-}
-
 const CnnLayerOps cnn_maxpool_ops = {
   .name = "maxpool",
   .keyword = "maxpool",
+  .alias = "pool",
+  .usage = "maxpool K [stride=S]",
+  .args = cnn_pool_args,
+  .n_args = G_N_ELEMENTS (cnn_pool_args),
+  .options = cnn_pool_options,
+  .n_options = G_N_ELEMENTS (cnn_pool_options),
+  .stride_is_kernel = TRUE,
+  .fuses_as = CNN_FUSES_AS_MAXPOOL,
   .setup = maxpool_setup,
   .forward = maxpool_forward,
   .forward_train = maxpool_forward_train,
   .backward = maxpool_backward,
-  .describe = maxpool_describe,
-  .to_text = maxpool_to_text,
+  .describe = cnn_layer_describe_pool,
+  .to_text = cnn_layer_pool_text,
 };

@@ -1,4 +1,4 @@
-/* Model files (DESIGN §3): a network, its class labels and string
+/* Model files (docs/design.md §3): a network, its class labels and string
  * metadata, stored as safetensors (cnn-safetensors.c does the container).
  *
  * Loading checks, after the container: the required "__metadata__" keys,

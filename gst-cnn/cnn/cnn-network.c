@@ -107,7 +107,7 @@ struct _CnnNetwork
 static void free_training (CnnNetwork * net);
 static gboolean reserve_train_threads (CnnNetwork * net, GError ** error);
 static void set_frozen (CnnNetwork * net, gboolean frozen);
-static guint first_dense_layer (const CnnNetwork * net);
+static guint first_batch_layer (const CnnNetwork * net);
 static guint64 workspace_bytes (const CnnNetwork * net, guint max_batch,
     guint n_threads);
 static gboolean training_fits (const CnnNetwork * net, guint max_batch,
@@ -178,7 +178,7 @@ alloc_network_memory (CnnNetwork * net, GError ** error)
   for (guint i = 0; i < net->n_layers; i++) {
     CnnLayer *l = &net->layers[i];
 
-    if (l->spec.ops->alloc_kernels && !l->spec.ops->alloc_kernels (l)) {
+    if (l->spec.ops->inference.alloc_kernels && !l->spec.ops->inference.alloc_kernels (l)) {
       g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "layer %u (%s): "
           "cannot allocate %" G_GUINT64_FORMAT " bytes of kernel buffers", i,
           l->spec.ops->name, l->kernel_bytes);
@@ -218,7 +218,7 @@ plan_inference (CnnNetwork * net)
   net->plan = g_new0 (CnnStep, net->n_layers);
   for (guint i = 0; i < net->n_layers; i++) {
     CnnLayer *l = &net->layers[i];
-    gint n = l->spec.ops->fuse ? l->spec.ops->fuse (l, l + 1,
+    gint n = l->spec.ops->inference.fuse ? l->spec.ops->inference.fuse (l, l + 1,
         net->n_layers - i - 1) : -1;
 
     if (n >= 0) {
@@ -226,11 +226,11 @@ plan_inference (CnnNetwork * net)
       for (guint j = i + 1; j <= i + (guint) n; j++)
         net->plan[j].kind = STEP_SKIP;
       i += (guint) n;
-    } else if (l->spec.ops->passes_through && i + 1 < net->n_layers) {
+    } else if (l->spec.ops->inference.passes_through && i + 1 < net->n_layers) {
       net->plan[i].kind = STEP_SKIP;
     }
   }
-  net->split = first_dense_layer (net);
+  net->split = first_batch_layer (net);
 }
 
 static gchar *
@@ -316,8 +316,8 @@ cnn_network_free (CnnNetwork * net)
   cnn_workers_free (net->workers);
   free_training (net);
   for (guint i = 0; net->layers && i < net->n_layers; i++)
-    if (net->layers[i].spec.ops->clear)
-      net->layers[i].spec.ops->clear (&net->layers[i]);
+    if (net->layers[i].spec.ops->inference.clear)
+      net->layers[i].spec.ops->inference.clear (&net->layers[i]);
   g_free (net->plan);
   g_free (net->workspace);
   g_free (net->outputs);
@@ -438,8 +438,8 @@ set_frozen (CnnNetwork * net, gboolean frozen)
     return;
   net->frozen = frozen;
   for (guint i = 0; i < net->n_layers; i++)
-    if (net->layers[i].spec.ops->set_frozen)
-      net->layers[i].spec.ops->set_frozen (&net->layers[i], frozen);
+    if (net->layers[i].spec.ops->inference.set_frozen)
+      net->layers[i].spec.ops->inference.set_frozen (&net->layers[i], frozen);
 }
 
 void
@@ -612,7 +612,7 @@ forward_steps (CnnNetwork * net, guint from, guint to, const gfloat * in,
       continue;
     out = net->outputs[last] + first * cnn_shape_size (net->layers[last].out);
     if (step->kind == STEP_FUSED)
-      l->spec.ops->forward_fused (l, in, out, count, s);
+      l->spec.ops->inference.forward_fused (l, in, out, count, s);
     else
       l->spec.ops->forward (l, in, out, count, s);
     in = out;
@@ -680,8 +680,8 @@ cnn_network_forward (CnnNetwork * net, const gfloat * input, guint batch)
   g_return_val_if_fail (batch > 0 && batch <= net->max_batch, NULL);
 
   for (guint i = 0; i < net->n_layers; i++)
-    if (net->plan[i].kind == STEP_FUSED && net->layers[i].spec.ops->prepare)
-      net->layers[i].spec.ops->prepare (&net->layers[i]);
+    if (net->plan[i].kind == STEP_FUSED && net->layers[i].spec.ops->inference.prepare)
+      net->layers[i].spec.ops->inference.prepare (&net->layers[i]);
   net->pass_input = input;
   net->pass_batch = batch;
   shared = net->scratch[0];
@@ -713,7 +713,7 @@ cnn_network_probabilities (const CnnNetwork * net, const gfloat * output,
   const CnnLayer *top = &net->layers[net->n_layers - 1];
   gsize n = cnn_shape_size (top->out);
 
-  if (top->spec.ops == &cnn_softmax_ops) {
+  if (top->spec.ops->gives_probabilities) {
     if (probabilities != output)
       memcpy (probabilities, output, n * sizeof (gfloat));
   } else {
@@ -944,13 +944,14 @@ first_learning_layer (const CnnNetwork * net)
   return net->n_layers;
 }
 
-/* The first dense layer (at most the softmax at the top): below it every
- * layer works sample by sample. */
+/* The first layer whose forward is one product over the batch (a dense
+ * layer; at most the top one): below it every layer works sample by
+ * sample. */
 static guint
-first_dense_layer (const CnnNetwork * net)
+first_batch_layer (const CnnNetwork * net)
 {
   for (guint i = 0; i < net->n_layers; i++)
-    if (net->layers[i].spec.ops == &cnn_dense_ops)
+    if (net->layers[i].spec.ops->splits_batch)
       return i;
   return net->n_layers - 1;
 }
@@ -1000,7 +1001,7 @@ cnn_network_reserve_training (CnnNetwork * net, guint max_batch,
   g_return_val_if_fail (net != NULL, FALSE);
   g_return_val_if_fail (max_batch > 0, FALSE);
 
-  if (net->layers[net->n_layers - 1].spec.ops != &cnn_softmax_ops) {
+  if (!net->layers[net->n_layers - 1].spec.ops->gives_probabilities) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_ARCH,
         "layer %u (%s): training needs softmax as the last layer, whose "
         "cross-entropy is the loss", net->n_layers - 1,
@@ -1021,7 +1022,7 @@ cnn_network_reserve_training (CnnNetwork * net, guint max_batch,
       return FALSE;
     }
     tr->first_param_layer = first_learning_layer (net);
-    tr->split = first_dense_layer (net);
+    tr->split = first_batch_layer (net);
   }
   tr = net->training;
   old_chunk = tr->chunk;
@@ -1206,7 +1207,7 @@ cnn_network_train_step (CnnNetwork * net, const gfloat * input,
   top = &net->layers[net->n_layers - 1];
   g_return_val_if_fail (tr != NULL && tr->threads != NULL, NAN);
   g_return_val_if_fail (batch > 0 && batch <= tr->max_batch, NAN);
-  g_return_val_if_fail (top->spec.ops == &cnn_softmax_ops, NAN);
+  g_return_val_if_fail (top->spec.ops->gives_probabilities, NAN);
   g_return_val_if_fail (tr->n_threads == cnn_workers_n_threads (net->workers),
       NAN);
   n_classes = (guint) cnn_shape_size (top->out);

@@ -1,4 +1,4 @@
-/* Frame preprocessing (DESIGN §4): a region of a video frame → one
+/* Frame preprocessing (docs/design.md §1, §4): a region of a video frame → one
  * model input, as the model's "preprocess" text says.
  *
  *   resize [mean=A[,B,C]] [std=A[,B,C]]

@@ -43,11 +43,95 @@ typedef struct
   CnnScratch *scratch;          /* train_scratch_floats per pass */
 } CnnTrainPass;
 
-/* One layer kind: each cnn-<kind>.c defines one of these. */
+/* Limits of the architecture text's numbers, which keep every size
+ * computation far from overflow. */
+#define CNN_MAX_UNITS 65536
+#define CNN_MAX_KERNEL 64
+#define CNN_MAX_STRIDE 64
+#define CNN_MAX_PAD 64
+
+/* The field of CnnLayerSpec a number of the architecture text sets. */
+typedef enum
+{
+  CNN_FIELD_UNITS,
+  CNN_FIELD_KERNEL,
+  CNN_FIELD_STRIDE,
+  CNN_FIELD_PAD,
+  CNN_FIELD_RATE,               /* a decimal in [0, 1) */
+} CnnLayerField;
+
+/* One number a kind's text takes: positional (key NULL) or key=value,
+ * the field it sets and, for whole numbers, its range. */
+typedef struct
+{
+  const gchar *key;
+  CnnLayerField field;
+  guint min, max;
+} CnnLayerArg;
+
+/* What a kind is to the layers around it, for the fusions that know it
+ * (conv2d takes on a ReLU and a 2×2 pool after it). */
+typedef enum
+{
+  CNN_FUSES_AS_NOTHING,
+  CNN_FUSES_AS_RELU,
+  CNN_FUSES_AS_MAXPOOL,
+} CnnFusesAs;
+
+/* A kind's inference-only members (cnn_network_forward); training never
+ * uses these. */
+typedef struct
+{
+  /* Its forward passes the input through unchanged (the network may
+   * skip it and hand its input to the next layer). */
+  gboolean passes_through;
+  /* Whether this layer has a fast forward_fused, and how many of the
+   * @n_next layers after it (@next) that forward also does: -1 none
+   * (run forward), 0 only itself, n: it and the next n. */
+  gint (*fuse) (CnnLayer * layer, const CnnLayer * next, guint n_next);
+  /* in (batch × in) → out (batch × output of the last layer fused) */
+  void (*forward_fused) (CnnLayer * layer, const gfloat * in, gfloat * out,
+      guint batch, CnnScratch * scratch);
+  /* Brings kernel-ready copies of the parameters up to date, once per
+   * pass, before any thread runs forward_fused. */
+  void (*prepare) (CnnLayer * layer);
+  /* Allocates the kernel buffers setup counted in kernel_bytes, once
+   * the network has checked them against its memory limit: setup itself
+   * allocates nothing whose size comes from the input.  NULL: none. */
+  gboolean (*alloc_kernels) (CnnLayer * layer);
+  /* Frees what setup and alloc_kernels allocated in layer->fast. */
+  void (*clear) (CnnLayer * layer);
+  /* @frozen TRUE: the weights will not be written until this is called
+   * with FALSE, so the kind may run from a copy of them in the form its
+   * kernels read fastest (made here; none at all is fine); FALSE: drop
+   * that copy, the weights are about to change. */
+  void (*set_frozen) (CnnLayer * layer, gboolean frozen);
+} CnnLayerInference;
+
+/* One layer kind: each cnn-<kind>.c defines one of these, and
+ * cnn-arch.c lists it; nothing else knows the kind by name. */
 typedef struct _CnnLayerOps
 {
   const gchar *name;            /* "conv2d", "relu", ... */
   const gchar *keyword;         /* in architecture text: "conv", "relu", ... */
+  const gchar *alias;           /* another keyword ("conv2d"), or NULL */
+  /* The text's grammar: the usage errors quote, the positional numbers
+   * in order, then the key=value options, and whether the stride
+   * defaults to the kernel (else 1). */
+  const gchar *usage;
+  const CnnLayerArg *args;
+  guint n_args;
+  const CnnLayerArg *options;
+  guint n_options;
+  gboolean stride_is_kernel;
+  /* Its output is class probabilities: the network's top layer must be
+   * such a kind to be trained (its cross-entropy is the loss). */
+  gboolean gives_probabilities;
+  /* Its forward is one product over the whole batch: below the first
+   * such layer the network works sample by sample, from it on batch by
+   * batch. */
+  gboolean splits_batch;
+  CnnFusesAs fuses_as;
   /* Checks the input shape, computes the output shape, parameter and
    * scratch sizes.  On failure the message names what is wrong; the
    * caller adds the layer index. */
@@ -74,31 +158,7 @@ typedef struct _CnnLayerOps
   /* Canonical architecture text of the layer, e.g. "conv 32 3". */
   gchar *(*to_text) (const CnnLayer * layer);
 
-  /* Inference only (cnn_network_forward); training never uses these. */
-  /* Its forward passes the input through unchanged (the network may
-   * skip it and hand its input to the next layer). */
-  gboolean passes_through;
-  /* Whether this layer has a fast forward_fused, and how many of the
-   * @n_next layers after it (@next) that forward also does: -1 none
-   * (run forward), 0 only itself, n: it and the next n. */
-  gint (*fuse) (CnnLayer * layer, const CnnLayer * next, guint n_next);
-  /* in (batch × in) → out (batch × output of the last layer fused) */
-  void (*forward_fused) (CnnLayer * layer, const gfloat * in, gfloat * out,
-      guint batch, CnnScratch * scratch);
-  /* Brings kernel-ready copies of the parameters up to date, once per
-   * pass, before any thread runs forward_fused. */
-  void (*prepare) (CnnLayer * layer);
-  /* Allocates the kernel buffers setup counted in kernel_bytes, once
-   * the network has checked them against its memory limit: setup itself
-   * allocates nothing whose size comes from the input.  NULL: none. */
-  gboolean (*alloc_kernels) (CnnLayer * layer);
-  /* Frees what setup and alloc_kernels allocated in layer->fast. */
-  void (*clear) (CnnLayer * layer);
-  /* @frozen TRUE: the weights will not be written until this is called
-   * with FALSE, so the kind may run from a copy of them in the form its
-   * kernels read fastest (made here; none at all is fine); FALSE: drop
-   * that copy, the weights are about to change. */
-  void (*set_frozen) (CnnLayer * layer, gboolean frozen);
+  CnnLayerInference inference;
 } CnnLayerOps;
 
 struct _CnnLayer
@@ -127,13 +187,9 @@ struct _CnnLayer
   guint64 kernel_bytes;
 };
 
-extern const CnnLayerOps cnn_conv2d_ops;
-extern const CnnLayerOps cnn_relu_ops;
-extern const CnnLayerOps cnn_maxpool_ops;
-extern const CnnLayerOps cnn_dropout_ops;
-extern const CnnLayerOps cnn_flatten_ops;
-extern const CnnLayerOps cnn_dense_ops;
-extern const CnnLayerOps cnn_softmax_ops;
+#define CNN_LAYER_KIND(kind) extern const CnnLayerOps cnn_##kind##_ops;
+#include "cnn-layer-kinds.h"
+#undef CNN_LAYER_KIND
 
 /* Freezes @net's weights (cnn_model_load does, once they are read):
  * layers may then keep copies of them in their kernels' forms.  Handing
@@ -145,6 +201,21 @@ void cnn_network_freeze (CnnNetwork * net);
 gboolean cnn_layer_setup_same_shape (CnnLayer * layer, GError ** error);
 gchar *cnn_layer_describe_nothing (const CnnLayer * layer);
 gchar *cnn_layer_text_keyword (const CnnLayer * layer);
+/* cnn-layer.c: the pooling kinds' (maxpool, avgpool) grammar, "KIND K
+ * [stride=S]" with S defaulting to K, and their ops: a k×k window every
+ * S, windows that do not fit whole dropped (Keras "valid"). */
+extern const CnnLayerArg cnn_pool_args[1];
+extern const CnnLayerArg cnn_pool_options[1];
+gboolean cnn_layer_setup_pool (CnnLayer * layer, GError ** error);
+gchar *cnn_layer_describe_pool (const CnnLayer * layer);
+gchar *cnn_layer_pool_text (const CnnLayer * layer);
+/* One window's value: of @plane (@width wide), the k×k window at
+ * (@x0, @y0). */
+typedef gfloat (*CnnPoolWindow) (const gfloat * plane, guint width,
+    guint y0, guint x0, guint k);
+/* in (batch × C×H×W) → out (batch × C×oh×ow), @window of each window. */
+void cnn_layer_pool_planes (const CnnLayer * layer, const gfloat * in,
+    gfloat * out, guint batch, CnnPoolWindow window);
 
 /* cnn-arch.c: architecture text → layer specs. */
 CnnLayerSpec *cnn_arch_parse (const gchar * text, guint * n_layers,

@@ -74,6 +74,8 @@ relu_backward (CnnLayer * l, const gfloat * in, const gfloat * out,
 const CnnLayerOps cnn_relu_ops = {
   .name = "relu",
   .keyword = "relu",
+  .usage = "relu",
+  .fuses_as = CNN_FUSES_AS_RELU,
   .setup = cnn_layer_setup_same_shape,
   .forward = relu_forward,
   .backward = relu_backward,

@@ -97,6 +97,8 @@ cnn_softmax_cross_entropy (const gfloat * logits, const gfloat * probs,
 const CnnLayerOps cnn_softmax_ops = {
   .name = "softmax",
   .keyword = "softmax",
+  .usage = "softmax",
+  .gives_probabilities = TRUE,
   .setup = cnn_layer_setup_same_shape,
   .forward = softmax_forward,
   .backward = softmax_backward,

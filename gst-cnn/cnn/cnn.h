@@ -1,11 +1,27 @@
-/* libcnn — a small convolutional network engine (GLib only).
+/* libcnn — a small convolutional network engine on GLib, GIO,
+ * json-glib and OpenBLAS, with no GStreamer in it.
  *
  * The one public header: networks built from an architecture text
- * (DESIGN §2), their forward and backward passes, model files
- * (safetensors, DESIGN §3) and frame preprocessing.
+ * (docs/design.md §2), their forward and backward passes, model files
+ * (safetensors, §3) and frame preprocessing (§1, §4).
  *
  * Tensors are float32, batch-major, channels-first (N×C×H×W), the
  * layout PyTorch uses, so model files load in PyTorch unchanged.
+ *
+ * Classifying one grey 28×28 picture with a model file:
+ *
+ *   GError *error = NULL;
+ *   CnnModel *model = cnn_model_load ("digits.safetensors", &error);
+ *   CnnNetwork *net = model ? cnn_model_network (model) : NULL;
+ *   gfloat input[28 * 28], p[10];     // the picture, values in 0..1
+ *
+ *   if (!net || !cnn_network_reserve (net, 1, &error))
+ *     g_printerr ("%s\n", error->message);
+ *   else {
+ *     cnn_network_probabilities (net, cnn_network_forward (net, input, 1), p);
+ *     g_print ("class %u\n", cnn_argmax (p, 10));
+ *   }
+ *   cnn_model_free (model);           // the network is the model's
  */
 #ifndef CNN_H
 #define CNN_H
@@ -97,7 +113,7 @@ gchar *cnn_shape_to_string (CnnShape shape);
 
 typedef struct _CnnNetwork CnnNetwork;
 
-/* The reference digit network of DESIGN §2. */
+/* The reference digit network (docs/design.md §2). */
 #define CNN_DEFAULT_ARCHITECTURE \
   "conv 32 3, relu, conv 64 3, relu, maxpool 2, dropout 0.25, flatten, " \
   "dense 128, relu, dropout 0.5, dense 10, softmax"
@@ -193,7 +209,7 @@ guint cnn_network_get_threads (const CnnNetwork * net);
  * forces the portable ones). */
 const gchar *cnn_network_kernels (const CnnNetwork * net);
 
-/* ---- model files (safetensors, DESIGN §3) ------------------------- */
+/* ---- model files (safetensors, docs/design.md §3) ----------------- */
 
 typedef struct _CnnModel CnnModel;
 

@@ -1,4 +1,4 @@
-/* Forward-pass benchmark of the reference digit network (DESIGN §2).
+/* Forward-pass benchmark of the reference digit network (docs/design.md §2).
  *
  *   bench-forward [--json] [--seconds S] [--model FILE | --random]
  *

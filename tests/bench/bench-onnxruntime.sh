@@ -1,6 +1,6 @@
 #!/bin/sh
 # gst-cnn's forward pass side by side with ONNX Runtime's, on the same
-# network (the reference digit network, DESIGN §2) with the same weights
+# network (the reference digit network, docs/design.md §2) with the same weights
 # (the bundled model, exported to ONNX by export-onnx.py), in one run:
 # batch 1 on 1 thread (median and p99 µs) and batch 64 images/s on 1 and
 # 2 threads, each engine's figures next to the other's, and the ratios.

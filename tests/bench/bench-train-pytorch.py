@@ -4,7 +4,7 @@
     /usr/bin/python3 tests/bench/bench-train-pytorch.py [--batch N] [--threads N,...] [--steps N]
 
 One step is what bench-train times: forward with dropout, cross-entropy,
-backward, Adam update, on the reference digit network (DESIGN §2) with
+backward, Adam update, on the reference digit network (docs/design.md §2) with
 random 1x28x28 inputs and labels.  After 3 warm-up steps it prints the
 median of --steps steps as images/s for each thread count, in
 bench-train's format, so the two can be run side by side.  Needs

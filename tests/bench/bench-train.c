@@ -1,4 +1,4 @@
-/* Training-speed benchmark of the reference digit network (DESIGN §2,
+/* Training-speed benchmark of the reference digit network (docs/design.md §2,
  * issue 3 item 9).
  *
  *   bench-train [--batch N] [--threads N[,N...]] [--steps N] [--json]

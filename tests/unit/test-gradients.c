@@ -332,6 +332,28 @@ test_maxpool_gapped (void)
 }
 
 static void
+test_avgpool_overlapping (void)
+{
+  /* stride 2 < kernel 3: an input's gradient comes from two windows */
+  LayerCase *lc = layer_case_new ("avgpool 3 stride=2",
+      (CnnShape) { 2, 7, 6 }, 2, 62);
+
+  check_layer_case (lc);
+  layer_case_free (lc);
+}
+
+static void
+test_avgpool_gapped (void)
+{
+  /* stride 3 > kernel 2: some inputs are in no window, gradient 0 */
+  LayerCase *lc = layer_case_new ("avgpool 2 stride=3",
+      (CnnShape) { 3, 8, 7 }, 2, 72);
+
+  check_layer_case (lc);
+  layer_case_free (lc);
+}
+
+static void
 test_relu (void)
 {
   LayerCase *lc = layer_case_new ("relu", (CnnShape) { 3, 4, 5 }, 2, 80);
@@ -646,6 +668,19 @@ reference_layer (Reference * ref, guint i, guint sample, guint64 seed,
                       * in.w + ox * sp->stride + kx]);
           y[((gsize) c * out.h + oy) * out.w + ox] = best;
         }
+  } else if (g_str_equal (kind, "avgpool")) {
+    for (guint c = 0; c < out.c; c++)
+      for (guint oy = 0; oy < out.h; oy++)
+        for (guint ox = 0; ox < out.w; ox++) {
+          gdouble sum = 0.0;
+
+          for (guint ky = 0; ky < sp->kernel; ky++)
+            for (guint kx = 0; kx < sp->kernel; kx++)
+              sum += x[((gsize) c * in.h + oy * sp->stride + ky) * in.w
+                  + ox * sp->stride + kx];
+          y[((gsize) c * out.h + oy) * out.w + ox] =
+              sum / (sp->kernel * sp->kernel);
+        }
   } else if (g_str_equal (kind, "dropout")) {
     guint64 layer_seed = cnn_train_layer_seed (seed, i);
 
@@ -769,6 +804,9 @@ test_network_small (void)
   check_network_gradients ("conv 3 3 stride=2 pad=1, relu, maxpool 2 "
       "stride=1, dropout 0.2, conv 2 2, relu, flatten, dense 4, softmax",
       (CnnShape) { 2, 9, 8 }, 3, 0, 210);
+  check_network_gradients ("conv 4 3 pad=1, relu, avgpool 2, conv 3 2, "
+      "relu, avgpool 2 stride=1, flatten, dense 3, softmax",
+      (CnnShape) { 3, 8, 8 }, 3, 0, 230);
 }
 
 static void
@@ -1240,6 +1278,8 @@ main (int argc, char **argv)
   g_test_add_func ("/gradients/dense", test_dense);
   g_test_add_func ("/gradients/maxpool/overlapping", test_maxpool_overlapping);
   g_test_add_func ("/gradients/maxpool/gapped", test_maxpool_gapped);
+  g_test_add_func ("/gradients/avgpool/overlapping", test_avgpool_overlapping);
+  g_test_add_func ("/gradients/avgpool/gapped", test_avgpool_gapped);
   g_test_add_func ("/gradients/relu", test_relu);
   g_test_add_func ("/gradients/dropout", test_dropout);
   g_test_add_func ("/gradients/dropout/masks", test_dropout_masks);

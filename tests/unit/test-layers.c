@@ -158,10 +158,14 @@ test_dense (void)
   cnn_network_free (net);
 }
 
+/* A pooling kind ("maxpool" or "avgpool") against loops: each window's
+ * maximum or mean. */
 static void
-check_maxpool (CnnShape in, guint k, guint stride)
+check_pool (const gchar * kind, CnnShape in, guint k, guint stride)
 {
-  g_autofree gchar *arch = g_strdup_printf ("maxpool %u stride=%u", k, stride);
+  g_autofree gchar *arch = g_strdup_printf ("%s %u stride=%u", kind, k,
+      stride);
+  const gboolean max = g_str_equal (kind, "maxpool");
   CnnNetwork *net = network_or_die (arch, in);
   CnnShape out = cnn_network_output_shape (net);
   g_autofree gfloat *x = g_new (gfloat, cnn_shape_size (in));
@@ -169,16 +173,19 @@ check_maxpool (CnnShape in, guint k, guint stride)
   const gfloat *y;
 
   g_assert_cmpuint (out.h, ==, (in.h - k) / stride + 1);
+  g_assert_cmpuint (out.w, ==, (in.w - k) / stride + 1);
   fill_random (x, cnn_shape_size (in), 21);
   for (guint c = 0; c < in.c; c++)
     for (guint oy = 0; oy < out.h; oy++)
       for (guint ox = 0; ox < out.w; ox++) {
-        gdouble best = -INFINITY;
+        gdouble best = -INFINITY, sum = 0.0;
 
         for (guint i = oy * stride; i < oy * stride + k; i++)
-          for (guint j = ox * stride; j < ox * stride + k; j++)
+          for (guint j = ox * stride; j < ox * stride + k; j++) {
             best = MAX (best, x[(c * in.h + i) * in.w + j]);
-        want[(c * out.h + oy) * out.w + ox] = best;
+            sum += x[(c * in.h + i) * in.w + j];
+          }
+        want[(c * out.h + oy) * out.w + ox] = max ? best : sum / (k * k);
       }
   y = cnn_network_forward (net, x, 1);
   assert_close (y, want, cnn_shape_size (out));
@@ -186,12 +193,21 @@ check_maxpool (CnnShape in, guint k, guint stride)
 }
 
 static void
+test_avgpool (void)
+{
+  check_pool ("avgpool", (CnnShape) { 16, 12, 12 }, 2, 2);
+  check_pool ("avgpool", (CnnShape) { 3, 7, 9 }, 2, 2);  /* odd: row dropped */
+  check_pool ("avgpool", (CnnShape) { 2, 9, 8 }, 3, 2);  /* overlapping */
+  check_pool ("avgpool", (CnnShape) { 1, 5, 5 }, 5, 5);  /* global average */
+}
+
+static void
 test_maxpool (void)
 {
-  check_maxpool ((CnnShape) { 64, 24, 24 }, 2, 2);
-  check_maxpool ((CnnShape) { 3, 7, 9 }, 2, 2);  /* odd: last row dropped */
-  check_maxpool ((CnnShape) { 2, 9, 8 }, 3, 2);  /* overlapping windows */
-  check_maxpool ((CnnShape) { 1, 3, 3 }, 3, 3);
+  check_pool ("maxpool", (CnnShape) { 64, 24, 24 }, 2, 2);
+  check_pool ("maxpool", (CnnShape) { 3, 7, 9 }, 2, 2);  /* odd: row dropped */
+  check_pool ("maxpool", (CnnShape) { 2, 9, 8 }, 3, 2);  /* overlapping */
+  check_pool ("maxpool", (CnnShape) { 1, 3, 3 }, 3, 3);
 }
 
 static void
@@ -231,7 +247,7 @@ test_softmax_extreme (void)
   cnn_network_free (net);
 }
 
-/* The reference network of DESIGN §2, layer by layer. */
+/* The reference network of docs/design.md §2, layer by layer. */
 static void
 test_reference_shapes (void)
 {
@@ -396,14 +412,14 @@ static void
 test_arch_text_round_trip (void)
 {
   const gchar *text = " conv2d 8   3 stride=2 pad=1,relu,pool 2 stride=1, "
-      "flatten, dropout 0.25, dense 4 ,softmax ";
+      "avgpool 1 stride=1, flatten, dropout 0.25, dense 4 ,softmax ";
   CnnNetwork *a = network_or_die (text, (CnnShape) { 3, 9, 9 });
   CnnNetwork *b = network_or_die (cnn_network_architecture (a),
       (CnnShape) { 3, 9, 9 });
 
   g_assert_cmpstr (cnn_network_architecture (a), ==,
-      "conv 8 3 stride=2 pad=1, relu, maxpool 2 stride=1, flatten, "
-      "dropout 0.25, dense 4, softmax");
+      "conv 8 3 stride=2 pad=1, relu, maxpool 2 stride=1, avgpool 1, "
+      "flatten, dropout 0.25, dense 4, softmax");
   g_assert_cmpstr (cnn_network_architecture (b), ==,
       cnn_network_architecture (a));
   g_assert_cmpuint (cnn_network_param_count (b), ==,
@@ -834,6 +850,7 @@ main (int argc, char **argv)
   g_test_add_func ("/layers/conv2d", test_conv2d);
   g_test_add_func ("/layers/dense", test_dense);
   g_test_add_func ("/layers/maxpool", test_maxpool);
+  g_test_add_func ("/layers/avgpool", test_avgpool);
   g_test_add_func ("/layers/elementwise", test_elementwise);
   g_test_add_func ("/layers/softmax-extreme", test_softmax_extreme);
   g_test_add_func ("/fast/conv", test_fast_conv);
