@@ -117,10 +117,16 @@ tool_compare (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autofree gchar *train_images = NULL, *train_labels = NULL;
   g_autofree gchar *test_images = NULL, *test_labels = NULL;
-  gchar *values[6] = { NULL };
-  const gchar *keys[6] = { "epochs", "seed", "limit", "batch", "threads",
-    "augment"
+  /* The training settings compare takes, from train's table. */
+  static const TrainSettingUse uses[] = {
+    {"epochs", "Epochs for each network (default 5)"},
+    {"seed", NULL}, {"limit", NULL}, {"batch", NULL}, {"threads", NULL},
+    {"augment", "Augmentation, as for train (default none: the point is "
+          "what each architecture does by itself)"},
+    {NULL}
   };
+  gchar *values[TRAIN_N_SETTINGS] = { NULL };
+  g_autofree GOptionEntry *settings = train_setting_entries (uses, values);
   GOptionEntry entries[] = {
     {"train-images", 0, 0, G_OPTION_ARG_FILENAME, &train_images,
         "Training images (IDX)", "FILE"},
@@ -130,19 +136,6 @@ tool_compare (int argc, char **argv)
         "Test images (IDX)", "FILE"},
     {"test-labels", 0, 0, G_OPTION_ARG_FILENAME, &test_labels,
         "Test labels (IDX)", "FILE"},
-    {"epochs", 'e', 0, G_OPTION_ARG_STRING, &values[0],
-        "Epochs for each network (default 5)", "N"},
-    {"seed", 's', 0, G_OPTION_ARG_STRING, &values[1], "Seed (default 1)",
-        "N"},
-    {"limit", 'n', 0, G_OPTION_ARG_STRING, &values[2],
-        "Use only the first N training images", "N"},
-    {"batch", 'b', 0, G_OPTION_ARG_STRING, &values[3],
-        "Mini-batch size (default 128)", "N"},
-    {"threads", 't', 0, G_OPTION_ARG_STRING, &values[4],
-        "Threads (default: the number of cores)", "N"},
-    {"augment", 0, 0, G_OPTION_ARG_STRING, &values[5],
-        "Augmentation, as for train (default none: the point is what each "
-          "architecture does by itself)", "LIST"},
     {NULL}
   };
   TrainSettings s;
@@ -160,6 +153,7 @@ tool_compare (int argc, char **argv)
       "data, then prints their parameter counts, test accuracy, and "
       "accuracy on the test digits shifted by 1 to 4 pixels.");
   g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, settings, NULL);
   if (!tool_parse_options (context, "compare", &argc, &argv))
     goto done;
   if (!train_images || !train_labels || !test_images || !test_labels) {
@@ -167,9 +161,8 @@ tool_compare (int argc, char **argv)
         "--test-images and --test-labels");
     goto done;
   }
-  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
-    if (values[i] && !train_settings_set (&s, keys[i], values[i], &error))
-      goto failed;
+  if (!train_settings_apply (&s, values, &error))
+    goto failed;
 
   train = cnn_dataset_load_idx (train_images, train_labels, &error);
   if (!train)

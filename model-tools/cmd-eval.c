@@ -177,7 +177,7 @@ alloc_confusion (EvalResult * r, const gchar * model_path, GError ** error)
     return FALSE;
   r->confusion = g_try_malloc0 (bytes);
   if (!r->confusion) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "%s: cannot allocate",
+    g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM, "%s: cannot allocate",
         what);
     return FALSE;
   }

@@ -78,7 +78,7 @@ tool_predict (int argc, char **argv)
   input = g_try_new (gfloat,
       cnn_shape_size (cnn_network_input_shape (cnn_model_network (model))));
   if (!input) {
-    g_set_error (&error, CNN_ERROR, CNN_ERROR_INVALID, "%s: cannot "
+    g_set_error (&error, CNN_ERROR, CNN_ERROR_NOMEM, "%s: cannot "
         "allocate the model's input", argv[1]);
     goto failed;
   }

@@ -16,53 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Options that set a training setting, in the order of the help text. */
-static const struct
-{
-  const gchar *long_name;
-  gchar short_name;
-  const gchar *key;
-  const gchar *arg;
-  const gchar *help;
-} setting_options[] = {
-  {"arch", 'a', "architecture", "TEXT",
-      "Network architecture (default: the reference digit network)"},
-  {"input", 'i', "input", "CxHxW", "Input shape (default: the images')"},
-  {"epochs", 'e', "epochs", "N", "Epochs to train (default 10)"},
-  {"batch", 'b', "batch", "N", "Mini-batch size (default 128)"},
-  {"optimizer", 0, "optimizer", "sgd|adam|adadelta",
-      "Optimizer (default adam)"},
-  {"lr", 0, "learning-rate", "X",
-      "Learning rate (default: sgd 0.01, adam 0.001, adadelta 1)"},
-  {"lr-schedule", 0, "lr-schedule", "SCHEDULE",
-        "constant, cosine or step[,every=EPOCHS][,gamma=FACTOR] "
-      "(default constant; step: every=5,gamma=0.5)"},
-  {"momentum", 0, "momentum", "X", "SGD momentum (default 0.9)"},
-  {"weight-decay", 0, "weight-decay", "X", "L2 weight decay (default 0)"},
-  {"seed", 's', "seed", "N",
-      "Seed of the initial weights, order, augmentation, dropout (default 1)"},
-  {"threads", 't', "threads", "N", "Threads (default: the number of cores)"},
-  {"limit", 'n', "limit", "N", "Use only the first N training images"},
-  {"validation", 0, "validation", "FRACTION",
-      "Part of the training set held out from its end to pick the best "
-        "epoch (default 0.1; 0: none, keep the last)"},
-  {"augment", 0, "augment", "LIST",
-        "Random warps: shift=PIXELS,rotate=DEGREES,scale=FRACTION,"
-      "elastic=ALPHA,sigma=PIXELS,noise=STDDEV; webcam[=SCENES] (4 desk "
-      "scenes per digit, rendered at the start and preprocessed as "
-      "cnnclassify does; needs --preprocess mnist), webcam-p=P (the chance "
-      "that a sample is one of them, default 0.5) (default none)"},
-  {"preprocess", 0, "preprocess", "TEXT",
-      "How inputs are prepared, stored in the model (default resize)"},
-};
-
-#define N_SETTING_OPTIONS G_N_ELEMENTS (setting_options)
-
 typedef struct
 {
   gchar *train_images, *train_labels, *test_images, *test_labels;
   gchar *output, *checkpoint, *resume, *log, *plot, *labels_file;
-  gchar *values[N_SETTING_OPTIONS];
+  gchar *values[TRAIN_N_SETTINGS];       /* by train_setting_table index */
 } TrainArgs;
 
 static void
@@ -78,7 +36,7 @@ train_args_clear (TrainArgs * a)
   g_free (a->log);
   g_free (a->plot);
   g_free (a->labels_file);
-  for (guint i = 0; i < N_SETTING_OPTIONS; i++)
+  for (guint i = 0; i < TRAIN_N_SETTINGS; i++)
     g_free (a->values[i]);
 }
 
@@ -110,15 +68,8 @@ train_options (TrainArgs * a)
         "Loss and accuracy curves as PNG", "FILE.png"},
     {NULL}
   };
-  GOptionEntry settings[N_SETTING_OPTIONS + 1];
-
-  for (guint i = 0; i < N_SETTING_OPTIONS; i++)
-    settings[i] = (GOptionEntry) {
-    setting_options[i].long_name, setting_options[i].short_name, 0,
-          G_OPTION_ARG_STRING, &a->values[i], setting_options[i].help,
-          setting_options[i].arg};
-  settings[N_SETTING_OPTIONS] = (GOptionEntry) {
-  NULL};
+  g_autofree GOptionEntry *settings = train_setting_entries (NULL,
+      a->values);
 
   g_option_context_set_summary (context, "Trains a model on IDX datasets "
       "and writes it (safetensors).  The test set, if given, is only scored "
@@ -151,34 +102,15 @@ labels_json (const gchar * path, GError ** error)
   return json_to_string (root, FALSE);
 }
 
-static gchar **
-labels_from_json (const gchar * text)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonArray *array;
-  gchar **labels;
-
-  json_parser_load_from_data (parser, text, -1, NULL);
-  array = json_node_get_array (json_parser_get_root (parser));
-  labels = g_new0 (gchar *, json_array_get_length (array) + 1);
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    labels[i] = g_strdup (json_array_get_string_element (array, i));
-  return labels;
-}
-
 /* What the command line sets, as (key, text) pairs in application order. */
 static GPtrArray *
 given_settings (const TrainArgs * a, GError ** error)
 {
   GPtrArray *given = g_ptr_array_new_with_free_func (g_free);
 
-  for (guint k = 0; train_setting_keys[k]; k++) {
-    const gchar *key = train_setting_keys[k];
-    gchar *value = NULL;
-
-    for (guint i = 0; i < N_SETTING_OPTIONS; i++)
-      if (g_str_equal (setting_options[i].key, key) && a->values[i])
-        value = g_strdup (a->values[i]);
+  for (guint k = 0; k < TRAIN_N_SETTINGS; k++) {
+    const gchar *key = train_setting_table[k].key;
+    gchar *value = g_strdup (a->values[k]);
     if (g_str_equal (key, "labels") && a->labels_file) {
       value = labels_json (a->labels_file, error);
       if (!value) {
@@ -323,7 +255,7 @@ prepare_model (const TrainArgs * a, TrainSettings * s, const TrainData * d,
   CnnModel *model;
   CnnNetwork *net;
   CnnPreprocessor *pre;
-  guint n_classes, n_layers;
+  guint n_classes;
 
   if (!s->input.c)
     s->input = d->train->shape;
@@ -342,20 +274,20 @@ prepare_model (const TrainArgs * a, TrainSettings * s, const TrainData * d,
   net = cnn_model_network (model);
   g_free (s->architecture);
   s->architecture = g_strdup (cnn_network_architecture (net));
-  n_layers = cnn_network_n_layers (net);
   n_classes = (guint) cnn_shape_size (cnn_network_output_shape (net));
-  if (!g_str_equal (cnn_network_layer_kind (net, n_layers - 1), "softmax")) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_ARCH,
-        "--arch: layer %u (%s) is the last; training needs a softmax there",
-        n_layers - 1, cnn_network_layer_kind (net, n_layers - 1));
+  if (!cnn_network_check_trainable (net, error)) {
+    g_prefix_error (error, "--arch: ");
     goto failed;
   }
   if (s->labels) {
-    g_auto (GStrv) labels = labels_from_json (s->labels);
+    const gchar *from = a->labels_file ? a->labels_file
+        : "the checkpoint's labels";
+    g_auto (GStrv) labels = cnn_labels_from_json (s->labels, 0, from, error);
 
+    if (!labels)
+      goto failed;
     if (!cnn_model_set_labels (model, (const gchar * const *) labels, error)) {
-      g_prefix_error (error, "%s: ", a->labels_file ? a->labels_file
-          : "the checkpoint's labels");
+      g_prefix_error (error, "%s: ", from);
       goto failed;
     }
   }

@@ -60,7 +60,7 @@ check_size (const gchar * path, guint64 width, guint64 height,
 static gboolean
 set_no_memory (const gchar * path, const Picture * pic, GError ** error)
 {
-  g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "%s: cannot allocate "
+  g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM, "%s: cannot allocate "
       "%ux%u samples of %u channel(s)", path, pic->width, pic->height,
       pic->channels);
   return FALSE;

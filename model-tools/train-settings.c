@@ -4,39 +4,8 @@
  * the first one. */
 #include "trainer.h"
 
-#include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
-
-const gchar *const train_setting_keys[] = {
-  "architecture", "input", "epochs", "batch",
-  "optimizer", "learning-rate", "momentum", "beta1", "beta2", "rho",
-  "epsilon", "weight-decay", "lr-schedule", "seed", "threads",
-  "validation", "limit", "augment", "preprocess", "labels", NULL
-};
-
-static const struct
-{
-  const gchar *key, *option;
-} options[] = {
-  {"architecture", "--arch"}, {"input", "--input"}, {"epochs", "--epochs"},
-  {"batch", "--batch"}, {"optimizer", "--optimizer"},
-  {"learning-rate", "--lr"}, {"momentum", "--momentum"},
-  {"weight-decay", "--weight-decay"}, {"lr-schedule", "--lr-schedule"},
-  {"seed", "--seed"}, {"threads", "--threads"},
-  {"validation", "--validation"}, {"limit", "--limit"},
-  {"augment", "--augment"}, {"preprocess", "--preprocess"},
-  {"labels", "--labels-file"},
-};
-
-const gchar *
-train_setting_option (const gchar * key)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (options); i++)
-    if (g_str_equal (options[i].key, key))
-      return options[i].option;
-  return key;
-}
 
 void
 train_settings_init (TrainSettings * s)
@@ -134,185 +103,308 @@ schedule_to_string (const LrSchedule * s)
 static gboolean
 check_labels_json (const gchar * text, GError ** error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonNode *root;
-  JsonArray *array;
+  g_auto (GStrv) labels = cnn_labels_from_json (text, 0, "labels", NULL);
+  gboolean ok = labels && labels[0];
 
-  if (!json_parser_load_from_data (parser, text, -1, NULL))
-    goto bad;
-  root = json_parser_get_root (parser);
-  if (!root || !JSON_NODE_HOLDS_ARRAY (root))
-    goto bad;
-  array = json_node_get_array (root);
-  if (json_array_get_length (array) == 0)
-    goto bad;
-  for (guint i = 0; i < json_array_get_length (array); i++) {
-    JsonNode *n = json_array_get_element (array, i);
+  for (guint i = 0; ok && labels[i]; i++)
+    ok = labels[i][0] != '\0';
+  if (!ok)
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "labels '%s' are not a JSON array of names", text);
+  return ok;
+}
 
-    if (!JSON_NODE_HOLDS_VALUE (n)
-        || json_node_get_value_type (n) != G_TYPE_STRING
-        || !*json_node_get_string (n))
-      goto bad;
+static gboolean
+set_architecture (TrainSettings * s, const gchar * value, GError ** error)
+{
+  if (!*value) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "--arch: the architecture text is empty");
+    return FALSE;
+  }
+  g_free (s->architecture);
+  s->architecture = g_strdup (value);
+  return TRUE;
+}
+
+static gchar *
+get_architecture (const TrainSettings * s)
+{
+  return g_strdup (s->architecture);
+}
+
+static gboolean
+set_input (TrainSettings * s, const gchar * value, GError ** error)
+{
+  if (!*value) {
+    s->input = (CnnShape) { 0, 0, 0 };
+    return TRUE;
+  }
+  return cnn_shape_parse (value, &s->input, error);
+}
+
+static gchar *
+get_input (const TrainSettings * s)
+{
+  return s->input.c ? cnn_shape_to_string (s->input) : g_strdup ("");
+}
+
+static gboolean
+set_optimizer (TrainSettings * s, const gchar * value, GError ** error)
+{
+  CnnOptimizerSettings *o = &s->optimizer;
+  CnnOptimizerKind kind;
+
+  if (!cnn_optimizer_kind_from_string (value, &kind)) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "--optimizer '%s' is not sgd, adam or adadelta", value);
+    return FALSE;
+  }
+  /* A new kind brings its own default rates. */
+  if (kind != o->kind) {
+    gdouble decay = o->weight_decay;
+
+    cnn_optimizer_settings_init (o, kind);
+    o->weight_decay = decay;
   }
   return TRUE;
+}
 
-bad:
-  g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
-      "labels '%s' are not a JSON array of names", text);
-  return FALSE;
+static gchar *
+get_optimizer (const TrainSettings * s)
+{
+  return g_strdup (cnn_optimizer_kind_to_string (s->optimizer.kind));
 }
 
 static gboolean
-set_double (const gchar * key, const gchar * value, gdouble min, gdouble max,
-    gdouble * out, GError ** error)
+set_schedule (TrainSettings * s, const gchar * value, GError ** error)
 {
-  return tool_parse_double (train_setting_option (key), value, min, max, out,
-      error);
+  return parse_schedule (value, &s->schedule, error);
+}
+
+static gchar *
+get_schedule (const TrainSettings * s)
+{
+  return schedule_to_string (&s->schedule);
 }
 
 static gboolean
-set_uint (const gchar * key, const gchar * value, guint64 min, guint64 max,
-    guint64 * out, GError ** error)
+set_augment (TrainSettings * s, const gchar * value, GError ** error)
 {
-  return tool_parse_uint (train_setting_option (key), value, min, max, out,
-      error);
+  return augment_settings_parse (value, &s->augment, error);
+}
+
+static gchar *
+get_augment (const TrainSettings * s)
+{
+  return augment_settings_to_string (&s->augment);
+}
+
+static gboolean
+set_preprocess (TrainSettings * s, const gchar * value, GError ** error)
+{
+  g_free (s->preprocess);
+  s->preprocess = g_strdup (value);
+  return TRUE;
+}
+
+static gchar *
+get_preprocess (const TrainSettings * s)
+{
+  return g_strdup (s->preprocess);
+}
+
+static gboolean
+set_labels (TrainSettings * s, const gchar * value, GError ** error)
+{
+  if (!check_labels_json (value, error))
+    return FALSE;
+  g_free (s->labels);
+  s->labels = g_strdup (value);
+  return TRUE;
+}
+
+static gchar *
+get_labels (const TrainSettings * s)
+{
+  return g_strdup (s->labels);
+}
+
+#define FIELD(f) G_STRUCT_OFFSET (TrainSettings, f)
+#define UINT(f, lo, hi) SETTING_UINT, FIELD (f), lo, hi, 0, 0, NULL, NULL
+#define UINT64(f, lo, hi) SETTING_UINT64, FIELD (f), lo, hi, 0, 0, NULL, NULL
+#define DOUBLE(f, lo, hi) SETTING_DOUBLE, FIELD (f), 0, 0, lo, hi, NULL, NULL
+#define CUSTOM(name) SETTING_CUSTOM, 0, 0, 0, 0, 0, set_##name, get_##name
+
+/* Every setting, in the order they are applied ("optimizer" resets the
+ * rates after it), with its command-line option where it has one. */
+const TrainSetting train_setting_table[TRAIN_N_SETTINGS] = {
+  {"architecture", "--arch", 'a', "TEXT",
+        "Network architecture (default: the reference digit network)",
+      CUSTOM (architecture)},
+  {"input", "--input", 'i', "CxHxW", "Input shape (default: the images')",
+      CUSTOM (input)},
+  {"epochs", "--epochs", 'e', "N", "Epochs to train (default 10)",
+      UINT (epochs, 1, 100000)},
+  {"batch", "--batch", 'b', "N", "Mini-batch size (default 128)",
+      UINT (batch, 1, 65536)},
+  {"optimizer", "--optimizer", 0, "sgd|adam|adadelta",
+      "Optimizer (default adam)", CUSTOM (optimizer)},
+  {"learning-rate", "--lr", 0, "X",
+        "Learning rate (default: sgd 0.01, adam 0.001, adadelta 1)",
+      DOUBLE (optimizer.learning_rate, 1e-12, 1000.0)},
+  {"momentum", "--momentum", 0, "X", "SGD momentum (default 0.9)",
+      DOUBLE (optimizer.momentum, 0.0, 0.999999)},
+  {"beta1", NULL, 0, NULL, NULL, DOUBLE (optimizer.beta1, 0.0, 0.999999)},
+  {"beta2", NULL, 0, NULL, NULL, DOUBLE (optimizer.beta2, 0.0, 0.999999999)},
+  {"rho", NULL, 0, NULL, NULL, DOUBLE (optimizer.rho, 0.0, 0.999999999)},
+  {"epsilon", NULL, 0, NULL, NULL, DOUBLE (optimizer.epsilon, 1e-30, 1.0)},
+  {"weight-decay", "--weight-decay", 0, "X", "L2 weight decay (default 0)",
+      DOUBLE (optimizer.weight_decay, 0.0, 1.0)},
+  {"lr-schedule", "--lr-schedule", 0, "SCHEDULE",
+        "constant, cosine or step[,every=EPOCHS][,gamma=FACTOR] "
+        "(default constant; step: every=5,gamma=0.5)",
+      CUSTOM (schedule)},
+  {"seed", "--seed", 's', "N",
+        "Seed of the initial weights, order, augmentation, dropout "
+        "(default 1)",
+      UINT64 (seed, 0, G_MAXUINT64)},
+  {"threads", "--threads", 't', "N", "Threads (default: the number of cores)",
+      UINT (threads, 1, 64)},
+  {"validation", "--validation", 0, "FRACTION",
+        "Part of the training set held out from its end to pick the best "
+        "epoch (default 0.1; 0: none, keep the last)",
+      DOUBLE (validation, 0.0, 0.9)},
+  {"limit", "--limit", 'n', "N", "Use only the first N training images",
+      UINT (limit, 0, G_MAXUINT32)},
+  {"augment", "--augment", 0, "LIST",
+        "Random warps: shift=PIXELS,rotate=DEGREES,scale=FRACTION,"
+        "elastic=ALPHA,sigma=PIXELS,noise=STDDEV; webcam[=SCENES] (4 desk "
+        "scenes per digit, rendered at the start and preprocessed as "
+        "cnnclassify does; needs --preprocess mnist), webcam-p=P (the "
+        "chance that a sample is one of them, default 0.5) (default none)",
+      CUSTOM (augment)},
+  {"preprocess", "--preprocess", 0, "TEXT",
+        "How inputs are prepared, stored in the model (default resize)",
+      CUSTOM (preprocess)},
+  /* Set by --labels-file, which names a file of them. */
+  {"labels", NULL, 0, NULL, NULL, CUSTOM (labels)},
+};
+
+#undef FIELD
+#undef UINT
+#undef UINT64
+#undef DOUBLE
+#undef CUSTOM
+
+const TrainSetting *
+train_setting_find (const gchar * key)
+{
+  for (guint i = 0; i < TRAIN_N_SETTINGS; i++)
+    if (g_str_equal (train_setting_table[i].key, key))
+      return &train_setting_table[i];
+  return NULL;
+}
+
+const gchar *
+train_setting_option (const gchar * key)
+{
+  const TrainSetting *t = train_setting_find (key);
+
+  return t && t->flag ? t->flag : key;
+}
+
+static gpointer
+field_of (TrainSettings * s, const TrainSetting * t)
+{
+  return G_STRUCT_MEMBER_P (s, t->offset);
 }
 
 gboolean
 train_settings_set (TrainSettings * s, const gchar * key, const gchar * value,
     GError ** error)
 {
-  CnnOptimizerSettings *o = &s->optimizer;
+  const TrainSetting *t = train_setting_find (key);
+  const gchar *name = train_setting_option (key);
   guint64 u;
 
-#define UINT_FIELD(k, field, lo, hi) \
-  if (g_str_equal (key, k)) { \
-    if (!set_uint (key, value, lo, hi, &u, error)) \
-      return FALSE; \
-    field = u; \
-    return TRUE; \
+  if (!t) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "unknown setting '%s'", key);
+    return FALSE;
   }
-#define DOUBLE_FIELD(k, field, lo, hi) \
-  if (g_str_equal (key, k)) \
-    return set_double (key, value, lo, hi, &field, error);
-
-  if (g_str_equal (key, "architecture")) {
-    if (!*value) {
-      g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
-          "--arch: the architecture text is empty");
-      return FALSE;
-    }
-    g_free (s->architecture);
-    s->architecture = g_strdup (value);
-    return TRUE;
-  }
-  if (g_str_equal (key, "input")) {
-    if (!*value) {
-      s->input = (CnnShape) { 0, 0, 0 };
+  switch (t->kind) {
+    case SETTING_UINT:
+      if (!tool_parse_uint (name, value, t->umin, t->umax, &u, error))
+        return FALSE;
+      *(guint *) field_of (s, t) = (guint) u;
       return TRUE;
-    }
-    return cnn_shape_parse (value, &s->input, error);
+    case SETTING_UINT64:
+      return tool_parse_uint (name, value, t->umin, t->umax,
+          (guint64 *) field_of (s, t), error);
+    case SETTING_DOUBLE:
+      return tool_parse_double (name, value, t->dmin, t->dmax,
+          (gdouble *) field_of (s, t), error);
+    case SETTING_CUSTOM:
+      break;
   }
-  if (g_str_equal (key, "optimizer")) {
-    CnnOptimizerKind kind;
-
-    if (!cnn_optimizer_kind_from_string (value, &kind)) {
-      g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
-          "--optimizer '%s' is not sgd, adam or adadelta", value);
-      return FALSE;
-    }
-    /* A new kind brings its own default rates. */
-    if (kind != o->kind) {
-      gdouble decay = o->weight_decay;
-
-      cnn_optimizer_settings_init (o, kind);
-      o->weight_decay = decay;
-    }
-    return TRUE;
-  }
-  UINT_FIELD ("epochs", s->epochs, 1, 100000);
-  UINT_FIELD ("batch", s->batch, 1, 65536);
-  UINT_FIELD ("seed", s->seed, 0, G_MAXUINT64);
-  UINT_FIELD ("threads", s->threads, 1, 64);
-  UINT_FIELD ("limit", s->limit, 0, G_MAXUINT32);
-  DOUBLE_FIELD ("learning-rate", o->learning_rate, 1e-12, 1000.0);
-  DOUBLE_FIELD ("momentum", o->momentum, 0.0, 0.999999);
-  DOUBLE_FIELD ("beta1", o->beta1, 0.0, 0.999999);
-  DOUBLE_FIELD ("beta2", o->beta2, 0.0, 0.999999999);
-  DOUBLE_FIELD ("rho", o->rho, 0.0, 0.999999999);
-  DOUBLE_FIELD ("epsilon", o->epsilon, 1e-30, 1.0);
-  DOUBLE_FIELD ("weight-decay", o->weight_decay, 0.0, 1.0);
-  DOUBLE_FIELD ("validation", s->validation, 0.0, 0.9);
-  if (g_str_equal (key, "lr-schedule"))
-    return parse_schedule (value, &s->schedule, error);
-  if (g_str_equal (key, "augment"))
-    return augment_settings_parse (value, &s->augment, error);
-  if (g_str_equal (key, "preprocess")) {
-    g_free (s->preprocess);
-    s->preprocess = g_strdup (value);
-    return TRUE;
-  }
-  if (g_str_equal (key, "labels")) {
-    if (!check_labels_json (value, error))
-      return FALSE;
-    g_free (s->labels);
-    s->labels = g_strdup (value);
-    return TRUE;
-  }
-#undef UINT_FIELD
-#undef DOUBLE_FIELD
-
-  g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "unknown setting '%s'",
-      key);
-  return FALSE;
+  return t->set (s, value, error);
 }
 
 gchar *
 train_settings_get (const TrainSettings * s, const gchar * key)
 {
-  const CnnOptimizerSettings *o = &s->optimizer;
+  const TrainSetting *t = train_setting_find (key);
+  gpointer field;
 
-  if (g_str_equal (key, "architecture"))
-    return g_strdup (s->architecture);
-  if (g_str_equal (key, "input"))
-    return s->input.c ? cnn_shape_to_string (s->input) : g_strdup ("");
-  if (g_str_equal (key, "optimizer"))
-    return g_strdup (cnn_optimizer_kind_to_string (o->kind));
-  if (g_str_equal (key, "epochs"))
-    return g_strdup_printf ("%u", s->epochs);
-  if (g_str_equal (key, "batch"))
-    return g_strdup_printf ("%u", s->batch);
-  if (g_str_equal (key, "seed"))
-    return g_strdup_printf ("%" G_GUINT64_FORMAT, s->seed);
-  if (g_str_equal (key, "threads"))
-    return g_strdup_printf ("%u", s->threads);
-  if (g_str_equal (key, "limit"))
-    return g_strdup_printf ("%u", s->limit);
-  if (g_str_equal (key, "learning-rate"))
-    return tool_format_double (o->learning_rate);
-  if (g_str_equal (key, "momentum"))
-    return tool_format_double (o->momentum);
-  if (g_str_equal (key, "beta1"))
-    return tool_format_double (o->beta1);
-  if (g_str_equal (key, "beta2"))
-    return tool_format_double (o->beta2);
-  if (g_str_equal (key, "rho"))
-    return tool_format_double (o->rho);
-  if (g_str_equal (key, "epsilon"))
-    return tool_format_double (o->epsilon);
-  if (g_str_equal (key, "weight-decay"))
-    return tool_format_double (o->weight_decay);
-  if (g_str_equal (key, "validation"))
-    return tool_format_double (s->validation);
-  if (g_str_equal (key, "lr-schedule"))
-    return schedule_to_string (&s->schedule);
-  if (g_str_equal (key, "augment"))
-    return augment_settings_to_string (&s->augment);
-  if (g_str_equal (key, "preprocess"))
-    return g_strdup (s->preprocess);
-  if (g_str_equal (key, "labels"))
-    return g_strdup (s->labels);
-  g_return_val_if_reached (NULL);
+  g_return_val_if_fail (t != NULL, NULL);
+  field = field_of ((TrainSettings *) s, t);
+  switch (t->kind) {
+    case SETTING_UINT:
+      return g_strdup_printf ("%u", *(const guint *) field);
+    case SETTING_UINT64:
+      return g_strdup_printf ("%" G_GUINT64_FORMAT,
+          *(const guint64 *) field);
+    case SETTING_DOUBLE:
+      return tool_format_double (*(const gdouble *) field);
+    case SETTING_CUSTOM:
+      break;
+  }
+  return t->get (s);
+}
+
+GOptionEntry *
+train_setting_entries (const TrainSettingUse * uses, gchar ** values)
+{
+  GOptionEntry *entries = g_new0 (GOptionEntry, TRAIN_N_SETTINGS + 1);
+  guint n = 0;
+
+  for (guint i = 0; i < TRAIN_N_SETTINGS; i++) {
+    const TrainSetting *t = &train_setting_table[i];
+    const gchar *help = t->help;
+    gboolean wanted = uses == NULL;
+
+    for (guint k = 0; uses && uses[k].key; k++)
+      if (g_str_equal (uses[k].key, t->key)) {
+        wanted = TRUE;
+        help = uses[k].help ? uses[k].help : help;
+      }
+    if (t->flag && wanted)
+      entries[n++] = (GOptionEntry) { t->flag + 2, t->short_name, 0,
+        G_OPTION_ARG_STRING, &values[i], help, t->arg
+      };
+  }
+  return entries;
+}
+
+gboolean
+train_settings_apply (TrainSettings * s, gchar ** values, GError ** error)
+{
+  for (guint i = 0; i < TRAIN_N_SETTINGS; i++)
+    if (values[i] && !train_settings_set (s, train_setting_table[i].key,
+            values[i], error))
+      return FALSE;
+  return TRUE;
 }
 
 gdouble

@@ -148,7 +148,7 @@ trainer_alloc (Trainer * t, GError ** error)
   t->labels = g_try_new (guint, t->s.batch);
   if (t->opt && t->best && t->order && t->input && t->unit && t->labels)
     return TRUE;
-  g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "cannot allocate the "
+  g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM, "cannot allocate the "
       "training state (%" G_GUINT64_FORMAT " bytes)", need);
   return FALSE;
 }
@@ -442,11 +442,12 @@ save_checkpoint (Trainer * t, GError ** error)
   gsize n_state;
   const gfloat *state = cnn_optimizer_state (t->opt, &n_state);
 
-  for (guint i = 0; train_setting_keys[i]; i++) {
-    gchar *v = train_settings_get (&t->s, train_setting_keys[i]);
+  for (guint i = 0; i < TRAIN_N_SETTINGS; i++) {
+    const gchar *key = train_setting_table[i].key;
+    gchar *v = train_settings_get (&t->s, key);
 
     if (v)
-      put (md, train_setting_keys[i], v);
+      put (md, key, v);
   }
   put (md, "command", g_strdup (t->out.command_line ? t->out.command_line
           : ""));
@@ -483,8 +484,8 @@ trainer_checkpoint_settings (const Checkpoint * ckpt, TrainSettings * s,
     GError ** error)
 {
   train_settings_init (s);
-  for (guint i = 0; train_setting_keys[i]; i++) {
-    const gchar *key = train_setting_keys[i];
+  for (guint i = 0; i < TRAIN_N_SETTINGS; i++) {
+    const gchar *key = train_setting_table[i].key;
     const gchar *value = checkpoint_get (ckpt, key);
     g_autoptr (GError) err = NULL;
 

@@ -28,7 +28,7 @@ typedef struct
 } LrSchedule;
 
 /* Everything that decides what a run computes.  Each field has a text
- * form under a key (train_setting_keys): the command line sets them
+ * form under a key (train_setting_table): the command line sets them
  * through it and checkpoints store them with it, so a resumed run reads
  * back exactly what the first run used. */
 typedef struct
@@ -48,8 +48,55 @@ typedef struct
   gchar *labels;                /* JSON array of names; NULL = "0".."n-1" */
 } TrainSettings;
 
-/* In the order they must be applied ("optimizer" resets its rates). */
-extern const gchar *const train_setting_keys[];
+/* One setting: its key (checkpoints, metadata), its command-line option
+ * ("--batch"; NULL: none) with its short name, argument and help,
+ * and how its text maps to its field: a number of a range at an offset
+ * in TrainSettings, or a pair of functions. */
+typedef enum
+{
+  SETTING_UINT,
+  SETTING_UINT64,
+  SETTING_DOUBLE,
+  SETTING_CUSTOM,
+} TrainSettingKind;
+
+typedef struct
+{
+  const gchar *key;
+  const gchar *flag;
+  gchar short_name;
+  const gchar *arg, *help;
+  TrainSettingKind kind;
+  gsize offset;
+  guint64 umin, umax;
+  gdouble dmin, dmax;
+  gboolean (*set) (TrainSettings * s, const gchar * value, GError ** error);
+  gchar *(*get) (const TrainSettings * s);
+} TrainSetting;
+
+#define TRAIN_N_SETTINGS 20
+
+/* Every setting, in the order they must be applied ("optimizer" resets
+ * its rates): the one table train, compare and checkpoints read. */
+extern const TrainSetting train_setting_table[TRAIN_N_SETTINGS];
+const TrainSetting *train_setting_find (const gchar * key);
+
+/* A subcommand's use of a setting: its key, and its own help text (NULL:
+ * the table's), for the entries it offers. */
+typedef struct
+{
+  const gchar *key;
+  const gchar *help;
+} TrainSettingUse;
+
+/* Option entries (g_free; NULL-terminated) for the settings in @uses
+ * (NULL: every setting with an option), each storing its text in
+ * @values[its index in the table] (TRAIN_N_SETTINGS of them). */
+GOptionEntry *train_setting_entries (const TrainSettingUse * uses,
+    gchar ** values);
+/* Sets each setting whose @values entry is not NULL, in table order. */
+gboolean train_settings_apply (TrainSettings * s, gchar ** values,
+    GError ** error);
 
 void train_settings_init (TrainSettings * s);
 void train_settings_clear (TrainSettings * s);

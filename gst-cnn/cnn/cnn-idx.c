@@ -390,7 +390,7 @@ idx_read_data (IdxReader * r, guint64 n, GError ** error)
     }
   }
   if (!data || filled < n) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_DATASET,
+    g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM,
         "%s: cannot allocate %" G_GUINT64_FORMAT " bytes for the data",
         r->path, n);
     goto failed;

@@ -91,7 +91,7 @@ cnn_memory_check (guint64 needed, guint64 limit, const gchar * what,
   need_text = needed == G_MAXUINT64 ? g_strdup ("more than 2^64 bytes")
       : g_format_size_full (needed, G_FORMAT_SIZE_IEC_UNITS);
   limit_text = g_format_size_full (limit, G_FORMAT_SIZE_IEC_UNITS);
-  g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "%s needs %s, more than "
+  g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM, "%s needs %s, more than "
       "the memory limit of %s (" LIMIT_VARIABLE ", --memory-limit, "
       "memory-limit)", what, need_text, limit_text);
   g_free (need_text);

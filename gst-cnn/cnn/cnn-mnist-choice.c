@@ -172,7 +172,8 @@ interval_gap (guint a0, guint a1, guint b0, guint b1)
  * and not making it much larger than the main one.  The box ends in
  * m->box. */
 void
-cnn_mnist_select_parts (CnnMnist * m, guint32 main, gdouble aspect, gfloat min_peak)
+cnn_mnist_select_parts (CnnMnist * m, guint32 main, gdouble aspect,
+    gfloat min_peak)
 {
   CnnComponent *c = &m->comps[main];
   const gdouble side = MAX ((c->x1 - c->x0 + 1) * aspect,

@@ -178,7 +178,7 @@ cnn_mnist_new (guint out_w, guint out_h, GError ** error)
   m->rulings = cnn_rulings_new (m->w, m->h);
   m->shadows = cnn_shadows_new (m->w, m->h);
   if (!m->rulings || !m->shadows || !allocate_buffers (m, n)) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+    g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM,
         "cannot allocate a %ux%u work picture for a %ux%u digit", m->w,
         m->h, out_w, out_h);
     cnn_mnist_free (m);

@@ -27,7 +27,6 @@
 
 #define FORMAT_NAME "gst-cnn"
 #define FORMAT_VERSION "1"
-#define DEFAULT_PREPROCESS "resize"
 
 /* A model is its header (at most CNN_JSON_MAX_BYTES) and its weights,
  * which the memory limit bounds anyway; labels files are far smaller. */
@@ -214,7 +213,7 @@ model_for_network (CnnNetwork * net, GHashTable * metadata)
   set_meta (model, "architecture", cnn_network_architecture (net));
   set_meta (model, "input", input);
   if (!g_hash_table_contains (model->metadata, "preprocess"))
-    set_meta (model, "preprocess", DEFAULT_PREPROCESS);
+    set_meta (model, "preprocess", CNN_DEFAULT_PREPROCESS);
   take_labels (model,
       default_labels (cnn_shape_size (cnn_network_output_shape (net))));
   g_free (input);
@@ -411,24 +410,8 @@ network_from_metadata (const gchar * path, GHashTable * metadata,
   return net;
 }
 
-static const gchar *
-json_kind (JsonNode * node)
-{
-  if (JSON_NODE_HOLDS_OBJECT (node))
-    return "an object";
-  if (JSON_NODE_HOLDS_ARRAY (node))
-    return "an array";
-  if (JSON_NODE_HOLDS_NULL (node))
-    return "null";
-  if (json_node_get_value_type (node) == G_TYPE_STRING)
-    return "a string";
-  if (json_node_get_value_type (node) == G_TYPE_BOOLEAN)
-    return "a boolean";
-  return "a number";
-}
-
-static gchar **
-labels_from_json (const gchar * path, const gchar * text, guint n_outputs,
+gchar **
+cnn_labels_from_json (const gchar * text, guint n_labels, const gchar * what,
     GError ** error)
 {
   JsonParser *parser = json_parser_new_immutable ();
@@ -441,40 +424,40 @@ labels_from_json (const gchar * path, const gchar * text, guint n_outputs,
 
   if (!cnn_json_check (text, strlen (text), LABELS_MAX_DEPTH,
           &offset, &problem)) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: __metadata__ "
-        "'labels' is not a JSON array of strings: %s at character %"
-        G_GSIZE_FORMAT, path, problem, offset);
+    g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s is not a JSON "
+        "array of strings: %s at character %" G_GSIZE_FORMAT, what, problem,
+        offset);
     goto out;
   }
   if (!json_parser_load_from_data (parser, text, -1, &err)) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: __metadata__ "
-        "'labels' is not valid JSON: %s", path, err->message);
+    g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s is not valid "
+        "JSON: %s", what, err->message);
     g_error_free (err);
     goto out;
   }
   root = json_parser_get_root (parser);
   if (!root || !JSON_NODE_HOLDS_ARRAY (root)) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: __metadata__ "
-        "'labels' is %s, not a JSON array of strings", path,
-        root ? json_kind (root) : "empty");
+    g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s is %s, not a JSON "
+        "array of strings", what, root ? cnn_json_kind (root) : "empty");
     goto out;
   }
   array = json_node_get_array (root);
-  if (json_array_get_length (array) != n_outputs) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: __metadata__ "
-        "'labels' has %u labels but the network has %u outputs", path,
-        json_array_get_length (array), n_outputs);
+  if (n_labels == 0)
+    n_labels = json_array_get_length (array);
+  if (json_array_get_length (array) != n_labels) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s has %u labels but "
+        "the network has %u outputs", what, json_array_get_length (array),
+        n_labels);
     goto out;
   }
-  labels = g_new0 (gchar *, n_outputs + 1);
-  for (guint i = 0; i < n_outputs; i++) {
+  labels = g_new0 (gchar *, n_labels + 1);
+  for (guint i = 0; i < n_labels; i++) {
     JsonNode *node = json_array_get_element (array, i);
 
     if (!JSON_NODE_HOLDS_VALUE (node)
         || json_node_get_value_type (node) != G_TYPE_STRING) {
-      g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: __metadata__ "
-          "'labels' element %u is %s, not a string", path, i,
-          json_kind (node));
+      g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s element %u is "
+          "%s, not a string", what, i, cnn_json_kind (node));
       g_strfreev (labels);
       labels = NULL;
       goto out;
@@ -670,6 +653,7 @@ cnn_model_load_full (const gchar * path, guint64 memory_limit,
   CnnNetwork *net = NULL;
   CnnModel *model = NULL;
   gchar **labels = NULL;
+  g_autofree gchar *what = NULL;
   guint8 *contents;
   gsize length;
 
@@ -686,9 +670,10 @@ cnn_model_load_full (const gchar * path, guint64 memory_limit,
   net = network_from_metadata (path, st->metadata, memory_limit, error);
   if (!net)
     goto out;
-  labels = labels_from_json (path, g_hash_table_lookup (st->metadata,
+  what = g_strdup_printf ("%s: __metadata__ 'labels'", path);
+  labels = cnn_labels_from_json (g_hash_table_lookup (st->metadata,
           "labels"), (guint) cnn_shape_size (cnn_network_output_shape (net)),
-      error);
+      what, error);
   if (!labels
       || !match_tensors (path, st, net, error)
       || !check_checksum (path, st, st->metadata, error)

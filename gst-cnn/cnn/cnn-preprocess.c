@@ -327,7 +327,7 @@ cnn_preprocessor_new_full (const gchar * spec, CnnShape input,
     goto failed;
   pre->means[0] = g_try_new (gfloat, 3 * plane_size);
   if (!pre->means[0]) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+    g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM,
         "preprocess '%s': cannot allocate room for a %ux%u model input",
         spec, input.h, input.w);
     goto failed;

@@ -96,7 +96,7 @@ cnn_resizer_new (guint width, guint height, GError ** error)
     ok = ok && r->tables[k].x_first && r->tables[k].ys;
   }
   if (!ok) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+    g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM,
         "cannot allocate a scaler to %ux%u", width, height);
     cnn_resizer_free (r);
     return NULL;

@@ -220,8 +220,8 @@ check_header_text (const gchar * path, const gchar * text, gsize len,
   return TRUE;
 }
 
-static const gchar *
-json_kind (JsonNode * node)
+const gchar *
+cnn_json_kind (JsonNode * node)
 {
   switch (json_node_get_node_type (node)) {
     case JSON_NODE_OBJECT:
@@ -314,7 +314,7 @@ parse_json (const gchar * path, const gchar * text, gsize len,
   }
   if (!JSON_NODE_HOLDS_OBJECT (root)) {
     set_error (error, CNN_ERROR_MODEL, path, "the header is %s, "
-        "not a JSON object", json_kind (root));
+        "not a JSON object", cnn_json_kind (root));
     g_object_unref (parser);
     return NULL;
   }
@@ -351,7 +351,7 @@ read_metadata (const gchar * path, JsonObject * root, CnnSafetensors * st,
     return TRUE;
   if (!JSON_NODE_HOLDS_OBJECT (node)) {
     set_error (error, CNN_ERROR_MODEL, path, "header field '" METADATA_KEY
-        "' is %s, not an object", json_kind (node));
+        "' is %s, not an object", cnn_json_kind (node));
     return FALSE;
   }
   st->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -360,7 +360,7 @@ read_metadata (const gchar * path, JsonObject * root, CnnSafetensors * st,
   while (json_object_iter_next_ordered (&iter, &key, &node)) {
     if (!node_is_string (node)) {
       set_error (error, CNN_ERROR_MODEL, path, METADATA_KEY " field '%s' is"
-          " %s, not a string", key, json_kind (node));
+          " %s, not a string", key, cnn_json_kind (node));
       return FALSE;
     }
     g_hash_table_insert (st->metadata, g_strdup (key),
@@ -390,7 +390,7 @@ read_shape (const gchar * path, const gchar * name, JsonObject * obj,
 
   if (!node || !JSON_NODE_HOLDS_ARRAY (node)) {
     set_error (error, CNN_ERROR_MODEL, path, "tensor '%s': 'shape' is %s, "
-        "not an array", name, node ? json_kind (node) : "missing");
+        "not an array", name, node ? cnn_json_kind (node) : "missing");
     return FALSE;
   }
   shape = json_node_get_array (node);
@@ -487,14 +487,14 @@ read_entry (const gchar * path, const CnnSafetensors * st,
   if (!JSON_NODE_HOLDS_OBJECT (node)) {
     set_error (error, CNN_ERROR_MODEL, path, "header field '%s' is %s, "
         "not a tensor (an object with dtype, shape and data_offsets)", name,
-        json_kind (node));
+        cnn_json_kind (node));
     return FALSE;
   }
   obj = json_node_get_object (node);
   dtype = json_object_get_member (obj, "dtype");
   if (!node_is_string (dtype)) {
     set_error (error, CNN_ERROR_MODEL, path, "tensor '%s': 'dtype' is %s, "
-        "not a string", name, dtype ? json_kind (dtype) : "missing");
+        "not a string", name, dtype ? cnn_json_kind (dtype) : "missing");
     return FALSE;
   }
   if (!g_str_equal (json_node_get_string (dtype), "F32")) {

@@ -12,6 +12,8 @@
 
 #include "cnn.h"
 
+#include <json-glib/json-glib.h>
+
 G_BEGIN_DECLS
 
 /* Headers longer than this are refused by the reader and the writer. */
@@ -77,6 +79,10 @@ gchar *cnn_safetensors_tensors_sha256 (const CnnSafetensorsTensor * tensors,
  * CNN_ERROR_IO naming @path. */
 gboolean cnn_safetensors_write (const gchar * path, GHashTable * metadata,
     const CnnSafetensorsTensor * tensors, guint n_tensors, GError ** error);
+
+/* What a JSON node is, for errors: "an object", "an array", "null",
+ * "a string", "a boolean" or "a number". */
+const gchar *cnn_json_kind (JsonNode * node);
 
 G_END_DECLS
 

@@ -42,6 +42,8 @@ typedef enum
   CNN_ERROR_IO,                 /* a file could not be read or written */
   CNN_ERROR_DATASET,            /* a dataset file is malformed or inconsistent */
   CNN_ERROR_INVALID,            /* an argument or setting is out of range */
+  CNN_ERROR_NOMEM,              /* more memory than the limit allows, or
+                                 * than the system gives */
 } CnnError;
 
 /* ---- memory -------------------------------------------------------- */
@@ -49,7 +51,7 @@ typedef enum
 /* Everything an input can make libcnn allocate — weights, working memory,
  * kernel buffers, preprocessing planes — is added up (in 64 bits that
  * cannot wrap) before any of it is allocated and refused, with a
- * CNN_ERROR_INVALID naming the file and field, when it exceeds a limit:
+ * CNN_ERROR_NOMEM naming the file and field, when it exceeds a limit:
  * by default 1 GiB, CNN_MEMORY_LIMIT in the environment (bytes, with an
  * optional K, M, G or T suffix: "512M") overrides that. */
 #define CNN_MEMORY_LIMIT_DEFAULT (G_GUINT64_CONSTANT (1) << 30)
@@ -121,7 +123,7 @@ typedef struct _CnnNetwork CnnNetwork;
 /* Builds a network from architecture text for inputs of @input shape.
  * Parameters start at zero (see cnn_network_init_params()).  Fails with
  * CNN_ERROR_ARCH naming the layer when the text or a shape is wrong,
- * CNN_ERROR_INVALID when it needs more than cnn_memory_limit(). */
+ * CNN_ERROR_NOMEM when it needs more than cnn_memory_limit(). */
 CnnNetwork *cnn_network_new (const gchar * architecture, CnnShape input,
     GError ** error);
 /* The same within @memory_limit bytes (0: cnn_memory_limit()), which
@@ -219,6 +221,15 @@ CnnModel *cnn_model_new (const gchar * architecture, CnnShape input,
     GError ** error);
 /* Reads and validates a model file; every failure is a GError that
  * names the file and what is wrong (CNN_ERROR_MODEL or CNN_ERROR_IO). */
+/* The preprocessing of a model that names none. */
+#define CNN_DEFAULT_PREPROCESS "resize"
+
+/* A model's "labels" metadata, a JSON array of @n_labels strings (0: of
+ * any length), → a NULL-terminated array (g_strfreev); errors
+ * (CNN_ERROR_MODEL) begin with @what, where the text came from. */
+gchar **cnn_labels_from_json (const gchar * text, guint n_labels,
+    const gchar * what, GError ** error);
+
 CnnModel *cnn_model_load (const gchar * path, GError ** error);
 /* The same with the network held to @memory_limit bytes (0:
  * cnn_memory_limit()); see cnn_network_new_full(). */
@@ -315,11 +326,16 @@ gboolean cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
 
 /* ---- training ------------------------------------------------------ */
 
+/* Whether @net can be trained: its last layer gives probabilities (a
+ * softmax), whose cross-entropy is the loss; else CNN_ERROR_ARCH. */
+gboolean cnn_network_check_trainable (const CnnNetwork * net,
+    GError ** error);
+
 /* Makes room for training passes of up to @max_batch samples: gradients,
  * each layer's input gradient, dropout masks, pooling switches.  Also
  * reserves the forward workspace (cnn_network_reserve).  Fails with
  * CNN_ERROR_ARCH when the last layer is not softmax (its cross-entropy is
- * the loss), CNN_ERROR_INVALID when the memory is not there. */
+ * the loss), CNN_ERROR_NOMEM when the memory is not there. */
 gboolean cnn_network_reserve_training (CnnNetwork * net, guint max_batch,
     GError ** error);
 

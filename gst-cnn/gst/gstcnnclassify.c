@@ -566,6 +566,20 @@ gst_cnn_classify_failure_text (GstCnnEngineStep step)
 /* An ERROR when the element cannot run (start), a WARNING when it keeps
  * classifying with the model it had (a swap while running).  Never
  * called with a lock held. */
+/* The resource error a load failure is: a setting that does not fit
+ * (SETTINGS), more memory than the limit or the system allows (FAILED,
+ * the message says how much), else a file that cannot be read. */
+static GstResourceError
+gst_cnn_classify_failure_code (const GError * err)
+{
+  if (err->domain == CNN_ERROR && err->code == CNN_ERROR_NOMEM)
+    return GST_RESOURCE_ERROR_FAILED;
+  if (err->domain == CNN_ERROR
+      && (err->code == CNN_ERROR_INVALID || err->code == CNN_ERROR_ARCH))
+    return GST_RESOURCE_ERROR_SETTINGS;
+  return GST_RESOURCE_ERROR_OPEN_READ;
+}
+
 static void
 gst_cnn_classify_post_load_failure (GstCnnClassify * self,
     const GstCnnClassifyLoad * load, GstCnnEngineStep step,
@@ -575,23 +589,17 @@ gst_cnn_classify_post_load_failure (GstCnnClassify * self,
   gchar *debug = g_strdup_printf ("model \"%s\", labels \"%s\", "
       "preprocess \"%s\"", GST_STR_NULL (load->model),
       GST_STR_NULL (load->labels), GST_STR_NULL (load->preprocess));
-  /* A file that cannot be read, or a setting that does not fit. */
-  gboolean settings = err->domain == CNN_ERROR
-      && (err->code == CNN_ERROR_INVALID || err->code == CNN_ERROR_ARCH);
+  gchar *text = g_strdup_printf (fatal ? "%s: %s" : "%s: %s; the model in "
+      "use stays", what, err->message);
 
-  if (fatal && settings)
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s: %s", what,
-            err->message), ("%s", debug));
-  else if (fatal)
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("%s: %s", what,
-            err->message), ("%s", debug));
-  else if (settings)
-    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("%s: %s; the model in "
-            "use stays", what, err->message), ("%s", debug));
-  else
-    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ, ("%s: %s; the model in "
-            "use stays", what, err->message), ("%s", debug));
-  g_free (debug);
+  /* What GST_ELEMENT_ERROR and _WARNING do, with the code chosen here:
+   * the element takes both strings. */
+  GST_CAT_LEVEL_LOG (GST_CAT_DEFAULT, fatal ? GST_LEVEL_ERROR
+      : GST_LEVEL_WARNING, self, "%s (%s)", text, debug);
+  gst_element_message_full (GST_ELEMENT (self), fatal ? GST_MESSAGE_ERROR
+      : GST_MESSAGE_WARNING, GST_RESOURCE_ERROR,
+      gst_cnn_classify_failure_code (err), text, debug, __FILE__,
+      GST_FUNCTION, __LINE__);
 }
 
 /* What the properties say now. */

@@ -12,7 +12,6 @@
 
 /* What frames are prepared as when neither the element nor the model
  * says: plain area-average scaling. */
-#define DEFAULT_PREPROCESS "resize"
 
 static gboolean
 gst_cnn_engine_replace_labels (GstCnnEngine * engine,
@@ -67,7 +66,7 @@ gst_cnn_engine_choose_preprocess (GstCnnEngine * engine,
   preprocess = cnn_model_get_metadata (engine->model, "preprocess");
   if (preprocess != NULL && preprocess[0] != '\0')
     return preprocess;
-  return DEFAULT_PREPROCESS;
+  return CNN_DEFAULT_PREPROCESS;
 }
 
 /* The per-class arrays, which classifying a frame writes to. */

@@ -62,9 +62,9 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   net = cnn_network_new (text, input, &error);
   if (!net) {
     /* every refusal explains itself: a wrong text or shape (ARCH), or
-     * more memory than the limit (INVALID) */
+     * more memory than the limit (NOMEM) */
     if (!error || error->domain != CNN_ERROR
-        || (error->code != CNN_ERROR_ARCH && error->code != CNN_ERROR_INVALID)
+        || (error->code != CNN_ERROR_ARCH && error->code != CNN_ERROR_NOMEM)
         || error->message[0] == '\0')
       abort ();
     g_clear_error (&error);

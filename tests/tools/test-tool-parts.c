@@ -596,16 +596,16 @@ test_settings_round_trip (void)
   }
   /* Every key's text reads back to the same text. */
   train_settings_init (&t);
-  for (guint i = 0; train_setting_keys[i]; i++) {
-    g_autofree gchar *v = train_settings_get (&s, train_setting_keys[i]);
+  for (guint i = 0; i < TRAIN_N_SETTINGS; i++) {
+    const gchar *key = train_setting_table[i].key;
+    g_autofree gchar *v = train_settings_get (&s, key);
 
-    g_assert_true (train_settings_set (&t, train_setting_keys[i], v,
-            &error));
+    g_assert_true (train_settings_set (&t, key, v, &error));
     g_assert_no_error (error);
   }
-  for (guint i = 0; train_setting_keys[i]; i++) {
-    g_autofree gchar *a = train_settings_get (&s, train_setting_keys[i]);
-    g_autofree gchar *b = train_settings_get (&t, train_setting_keys[i]);
+  for (guint i = 0; i < TRAIN_N_SETTINGS; i++) {
+    g_autofree gchar *a = train_settings_get (&s, train_setting_table[i].key);
+    g_autofree gchar *b = train_settings_get (&t, train_setting_table[i].key);
 
     g_assert_cmpstr (a, ==, b);
   }

@@ -408,6 +408,20 @@ test_arch_keywords_exact (void)
       "layer 1 ('RELU'): unknown layer kind 'RELU'");
 }
 
+/* More memory than the limit is one error code, whatever needs it. */
+static void
+test_arch_over_memory_limit (void)
+{
+  GError *error = NULL;
+
+  /* 65536 × 4096 weights: a GiB of parameters, against a 1 MiB limit */
+  g_assert_null (cnn_network_new_full ("flatten, dense 65536",
+          (CnnShape) { 1, 64, 64 }, 1 << 20, &error));
+  g_assert_error (error, CNN_ERROR, CNN_ERROR_NOMEM);
+  g_assert_nonnull (strstr (error->message, "more than the memory limit"));
+  g_clear_error (&error);
+}
+
 static void
 test_arch_text_round_trip (void)
 {
@@ -870,6 +884,7 @@ main (int argc, char **argv)
   g_test_add_func ("/arch/errors", test_arch_errors);
   g_test_add_func ("/arch/keywords-exact", test_arch_keywords_exact);
   g_test_add_func ("/arch/text-round-trip", test_arch_text_round_trip);
+  g_test_add_func ("/arch/over-memory-limit", test_arch_over_memory_limit);
   g_test_add_func ("/gemm/matches-reference", test_sgemm_matches_reference);
   g_test_add_func ("/shape/text", test_shape_text);
   return g_test_run ();
