@@ -20,7 +20,7 @@ train_settings_init (TrainSettings * s)
   s->threads = MAX (1, MIN (64, g_get_num_processors ()));
   s->validation = 0.1;
   augment_settings_parse (NULL, &s->augment, NULL);
-  s->preprocess = g_strdup ("resize");
+  s->preprocess = g_strdup (CNN_DEFAULT_PREPROCESS);
 }
 
 void

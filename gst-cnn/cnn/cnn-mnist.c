@@ -57,8 +57,6 @@
 #include <math.h>
 #include <string.h>
 
-#define WORK_SCALE 8            /* work cells per model pixel, each way */
-#define MAX_WORK_SIDE 256
 
 /* Step 2 and 4: what counts as ink. */
 #define NOISE_SIGMAS_ZERO 2.0   /* background → 0 this far above its median */
@@ -157,20 +155,21 @@ allocate_buffers (CnnMnist * m, gsize n)
 }
 
 CnnMnist *
-cnn_mnist_new (guint out_w, guint out_h, GError ** error)
+cnn_mnist_new (guint out_w, guint out_h, guint scale, GError ** error)
 {
   CnnMnist *m;
-  guint ix[MAX_WORK_SIDE];      /* each column's block, for x_stretch */
+  guint ix[CNN_MNIST_MAX_WORK_SIDE];      /* each column's block, for x_stretch */
   gsize n;
 
   g_return_val_if_fail (out_w >= CNN_MNIST_MIN_SIDE
       && out_h >= CNN_MNIST_MIN_SIDE, NULL);
+  g_return_val_if_fail (scale >= 1, NULL);
 
   m = g_new0 (CnnMnist, 1);
   m->out_w = out_w;
   m->out_h = out_h;
-  m->w = MIN ((guint64) out_w * WORK_SCALE, MAX_WORK_SIDE);
-  m->h = MIN ((guint64) out_h * WORK_SCALE, MAX_WORK_SIDE);
+  m->w = MIN ((guint64) out_w * scale, CNN_MNIST_MAX_WORK_SIDE);
+  m->h = MIN ((guint64) out_h * scale, CNN_MNIST_MAX_WORK_SIDE);
   n = (gsize) m->w * m->h;
   /* Two 8-connected components cannot share a 2×2 square. */
   m->max_comps = ((m->w + 1) / 2) * ((m->h + 1) / 2);

@@ -22,10 +22,24 @@ typedef struct
 
 typedef struct _CnnMnist CnnMnist;
 
+/* The work grid's longest side, in cells. */
+#define CNN_MNIST_MAX_WORK_SIDE 256
+
+/* Work cells per model pixel, each way: enough for a small digit in a
+ * large region (a 45-pixel digit in a 480-pixel region is 21 cells of a
+ * 224-cell grid)... */
+#define CNN_MNIST_WORK_SCALE 8
+/* ... and, for regions no larger than this many cells per model pixel,
+ * as many cells as the region has pixels or more: the finer grid would
+ * only interpolate between them, at seven times the cost. */
+#define CNN_MNIST_COMPACT_SCALE 3
+
 /* A digit framer for @out_w × @out_h model inputs (both ≥
- * CNN_MNIST_MIN_SIDE).  It chooses its work picture's size, which the
- * caller reads with cnn_mnist_work_size(); all memory is allocated here. */
-CnnMnist *cnn_mnist_new (guint out_w, guint out_h, GError ** error);
+ * CNN_MNIST_MIN_SIDE) on a work grid of @scale cells per model pixel
+ * (at most 256 a side), which the caller reads with
+ * cnn_mnist_work_size(); all memory is allocated here. */
+CnnMnist *cnn_mnist_new (guint out_w, guint out_h, guint scale,
+    GError ** error);
 void cnn_mnist_free (CnnMnist * mnist);
 
 void cnn_mnist_work_size (const CnnMnist * mnist, guint * width,

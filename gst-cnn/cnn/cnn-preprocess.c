@@ -10,7 +10,8 @@
  * channels or one per channel; they default to 0 and 1.
  *
  * "mnist" (grey models of at least 8×8) area-averages the region to a
- * fixed work grid of 8 cells per model pixel, takes its luma, then finds
+ * work grid of 8 cells per model pixel (3 for a region that has no more
+ * pixels than that: a 28×28 frame), takes its luma, then finds
  * the digit and frames it as the MNIST digits were (cnn-mnist.c): ink
  * made bright on dark, lighting flattened, contrast set by percentiles,
  * the main ink component near the centre cropped, fitted into 20/28 of
@@ -42,6 +43,17 @@ typedef enum
 
 static const gchar *const mode_names[] = { "resize", "mnist" };
 
+/* A grid the region is scaled to, its scaler, and the mean sample value
+ * (0..255) of each source plane over each cell: 3 planes × h × w; for
+ * "mnist", the digit finder working on it. */
+typedef struct
+{
+  guint w, h;
+  CnnResizer *resizer;
+  gfloat *means[3];
+  CnnMnist *mnist;
+} CnnGrid;
+
 struct _CnnPreprocessor
 {
   gchar *spec;                  /* canonical text */
@@ -52,14 +64,10 @@ struct _CnnPreprocessor
   gfloat inv_std[3];            /* 1 / std: no division per value */
   gboolean normalises;          /* some mean != 0 or std != 1 */
 
-  /* The grid the region is scaled to: the input's H × W, or for "mnist"
-   * the digit finder's work grid. */
-  guint grid_w, grid_h;
-  CnnResizer *resizer;
-  /* Mean sample value (0..255) of each source plane over each grid
-   * cell: 3 planes × grid_h × grid_w. */
-  gfloat *means[3];
-  CnnMnist *mnist;              /* "mnist" only */
+  /* The grids a region is scaled to: the input's H × W, or for "mnist"
+   * the digit finder's work grid and a compact one for small regions. */
+  CnnGrid grids[2];
+  guint n_grids;
 };
 
 /* ---- the spec text ------------------------------------------------- */
@@ -235,7 +243,8 @@ parse_spec (CnnPreprocessor * pre, const gchar * spec, GError ** error)
 
 /* The digit finder: only for grey inputs it can frame a digit in. */
 static gboolean
-setup_mnist (CnnPreprocessor * pre, const gchar * spec, GError ** error)
+check_mnist_input (const CnnPreprocessor * pre, const gchar * spec,
+    GError ** error)
 {
   const CnnShape in = pre->input;
 
@@ -253,10 +262,6 @@ setup_mnist (CnnPreprocessor * pre, const gchar * spec, GError ** error)
         CNN_MNIST_MIN_SIDE, CNN_MNIST_MIN_SIDE, in.c, in.h, in.w);
     return FALSE;
   }
-  pre->mnist = cnn_mnist_new (in.w, in.h, error);
-  if (!pre->mnist)
-    return FALSE;
-  cnn_mnist_work_size (pre->mnist, &pre->grid_w, &pre->grid_h);
   return TRUE;
 }
 
@@ -278,13 +283,82 @@ preprocessor_bytes (guint grid_w, guint grid_h)
       cnn_resizer_bytes (grid_w, grid_h));
 }
 
+/* Grid @g of @w × @h cells (for "mnist", a digit finder of @scale
+ * cells per model pixel decides them). */
+static gboolean
+grid_init (CnnPreprocessor * pre, CnnGrid * g, guint scale, GError ** error)
+{
+  gsize plane_size;
+
+  g->w = pre->input.w;
+  g->h = pre->input.h;
+  if (pre->mode == CNN_PREPROCESS_MNIST) {
+    g->mnist = cnn_mnist_new (pre->input.w, pre->input.h, scale, error);
+    if (!g->mnist)
+      return FALSE;
+    cnn_mnist_work_size (g->mnist, &g->w, &g->h);
+  }
+  g->resizer = cnn_resizer_new (g->w, g->h, error);
+  if (!g->resizer)
+    return FALSE;
+  plane_size = (gsize) g->h * g->w;
+  g->means[0] = g_try_new (gfloat, 3 * plane_size);
+  if (!g->means[0]) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM,
+        "preprocess '%s': cannot allocate room for a %ux%u grid",
+        pre->spec, g->h, g->w);
+    return FALSE;
+  }
+  g->means[1] = g->means[0] + plane_size;
+  g->means[2] = g->means[1] + plane_size;
+  return TRUE;
+}
+
+static void
+grid_clear (CnnGrid * g)
+{
+  cnn_resizer_free (g->resizer);
+  cnn_mnist_free (g->mnist);
+  g_free (g->means[0]);
+}
+
+/* The side of "mnist"'s grid at @scale cells per model pixel. */
+static guint64
+mnist_side (guint model_side, guint scale)
+{
+  return MIN ((guint64) model_side * scale, CNN_MNIST_MAX_WORK_SIDE);
+}
+
+/* The grids, checked against @memory_limit first: the input's, or for
+ * "mnist" the fine work grid and the compact one. */
+static gboolean
+make_grids (CnnPreprocessor * pre, guint64 memory_limit, GError ** error)
+{
+  const CnnShape in = pre->input;
+  const gboolean mnist = pre->mode == CNN_PREPROCESS_MNIST;
+  guint64 bytes = mnist ? cnn_bytes_add (preprocessor_bytes (mnist_side
+          (in.w, CNN_MNIST_WORK_SCALE), mnist_side (in.h,
+              CNN_MNIST_WORK_SCALE)), preprocessor_bytes (mnist_side (in.w,
+              CNN_MNIST_COMPACT_SCALE), mnist_side (in.h,
+              CNN_MNIST_COMPACT_SCALE))) : preprocessor_bytes (in.w, in.h);
+  g_autofree gchar *what = g_strdup_printf ("preprocess '%s' for a %ux%ux%u "
+      "model input", pre->spec, in.c, in.h, in.w);
+
+  if (!cnn_memory_check (bytes, memory_limit, what, error))
+    return FALSE;
+  pre->n_grids = mnist ? 2 : 1;
+  for (guint i = 0; i < pre->n_grids; i++)
+    if (!grid_init (pre, &pre->grids[i], i == 0 ? CNN_MNIST_WORK_SCALE
+            : CNN_MNIST_COMPACT_SCALE, error))
+      return FALSE;
+  return TRUE;
+}
+
 CnnPreprocessor *
 cnn_preprocessor_new_full (const gchar * spec, CnnShape input,
     guint64 memory_limit, GError ** error)
 {
   CnnPreprocessor *pre;
-  gsize plane_size;
-  gchar *what;
 
   g_return_val_if_fail (spec != NULL, NULL);
 
@@ -307,33 +381,11 @@ cnn_preprocessor_new_full (const gchar * spec, CnnShape input,
   if (!parse_spec (pre, spec, error))
     goto failed;
   pre->spec = canonical_spec (pre);
-
-  pre->grid_w = input.w;
-  pre->grid_h = input.h;
-  if (pre->mode == CNN_PREPROCESS_MNIST && !setup_mnist (pre, spec, error))
+  if (pre->mode == CNN_PREPROCESS_MNIST
+      && !check_mnist_input (pre, spec, error))
     goto failed;
-  plane_size = (gsize) pre->grid_h * pre->grid_w;
-  what = g_strdup_printf ("preprocess '%s' for a %ux%ux%u model input", spec,
-      input.c, input.h, input.w);
-  if (!cnn_memory_check (preprocessor_bytes (pre->grid_w, pre->grid_h),
-          memory_limit, what, error)) {
-    g_free (what);
+  if (!make_grids (pre, memory_limit, error))
     goto failed;
-  }
-  g_free (what);
-
-  pre->resizer = cnn_resizer_new (pre->grid_w, pre->grid_h, error);
-  if (!pre->resizer)
-    goto failed;
-  pre->means[0] = g_try_new (gfloat, 3 * plane_size);
-  if (!pre->means[0]) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM,
-        "preprocess '%s': cannot allocate room for a %ux%u model input",
-        spec, input.h, input.w);
-    goto failed;
-  }
-  pre->means[1] = pre->means[0] + plane_size;
-  pre->means[2] = pre->means[1] + plane_size;
   return pre;
 
   /* ERRORS */
@@ -347,9 +399,8 @@ cnn_preprocessor_free (CnnPreprocessor * pre)
 {
   if (!pre)
     return;
-  cnn_resizer_free (pre->resizer);
-  cnn_mnist_free (pre->mnist);
-  g_free (pre->means[0]);
+  for (guint i = 0; i < pre->n_grids; i++)
+    grid_clear (&pre->grids[i]);
   g_free (pre->spec);
   g_free (pre);
 }
@@ -421,12 +472,25 @@ planes_match (const CnnPlane * a, const CnnPlane * b)
       && a->pixel_stride == b->pixel_stride;
 }
 
-/* Scales the first @n_planes planes into pre->means; planes laid out
+/* The grid a region @rect goes to: "mnist"'s compact one when the
+ * region has no more pixels than it has cells each way. */
+static CnnGrid *
+grid_for (CnnPreprocessor * pre, CnnRect rect)
+{
+  CnnGrid *compact = &pre->grids[1];
+
+  if (pre->n_grids == 2 && rect.width <= compact->w
+      && rect.height <= compact->h)
+    return compact;
+  return &pre->grids[0];
+}
+
+/* Scales the first @n_planes planes into @g's means; planes laid out
  * alike go in one call, sharing the scaler's weight tables.  FALSE when
  * those find no memory. */
 static gboolean
-average_planes (CnnPreprocessor * pre, const CnnImage * image,
-    guint n_planes, CnnRect rect)
+average_planes (CnnGrid * g, const CnnImage * image, guint n_planes,
+    CnnRect rect)
 {
   gboolean done[3] = { FALSE, FALSE, FALSE };
 
@@ -441,10 +505,10 @@ average_planes (CnnPreprocessor * pre, const CnnImage * image,
       if (done[j] || !planes_match (&image->planes[j], &image->planes[k]))
         continue;
       group[n] = &image->planes[j];
-      dest[n++] = pre->means[j];
+      dest[n++] = g->means[j];
       done[j] = TRUE;
     }
-    if (!cnn_resizer_run (pre->resizer, group, n, rect, dest))
+    if (!cnn_resizer_run (g->resizer, group, n, rect, dest))
       return FALSE;
   }
   return TRUE;
@@ -495,35 +559,38 @@ yuv_to_rgb (gfloat * const *yuv, gsize n, const CnnImage * image,
   }
 }
 
-/* Sample means (n cells) → luma (n) in 0..1. */
+/* @g's sample means → luma (h × w cells) in 0..1. */
 static void
-convert_grey (CnnPreprocessor * pre, const CnnImage * image, gsize n,
-    gfloat * out)
+convert_grey (const CnnGrid * g, const CnnImage * image, gfloat * out)
 {
+  const gsize n = (gsize) g->w * g->h;
+
   if (image->color == CNN_COLOR_RGB)
-    rgb_to_grey (pre->means, n, image->kr, image->kb, out);
+    rgb_to_grey (g->means, n, image->kr, image->kb, out);
   else if (image->color == CNN_COLOR_YUV && image->limited_range)
-    scale_clamp (pre->means[0], n, 1.0f / 219, -16.0f / 219, out);
+    scale_clamp (g->means[0], n, 1.0f / 219, -16.0f / 219, out);
   else
-    scale_clamp (pre->means[0], n, 1.0f / 255, 0.0f, out);
+    scale_clamp (g->means[0], n, 1.0f / 255, 0.0f, out);
 }
 
-/* Sample means → the model's channels (C × H × W) in 0..1. */
+/* @g's sample means (the input's H × W) → the model's channels in
+ * 0..1. */
 static void
-convert_colour (CnnPreprocessor * pre, const CnnImage * image, gfloat * out)
+convert_colour (const CnnPreprocessor * pre, const CnnGrid * g,
+    const CnnImage * image, gfloat * out)
 {
-  const gsize n = (gsize) pre->input.h * pre->input.w;
+  const gsize n = (gsize) g->w * g->h;
 
   if (pre->input.c == 1) {
-    convert_grey (pre, image, n, out);
+    convert_grey (g, image, out);
     return;
   }
   if (image->color == CNN_COLOR_YUV) {
-    yuv_to_rgb (pre->means, n, image, out);
+    yuv_to_rgb (g->means, n, image, out);
     return;
   }
   for (guint c = 0; c < 3; c++)
-    scale_clamp (pre->means[image->color == CNN_COLOR_GREY ? 0 : c], n,
+    scale_clamp (g->means[image->color == CNN_COLOR_GREY ? 0 : c], n,
         1.0f / 255, 0.0f, out + c * n);
 }
 
@@ -546,6 +613,7 @@ cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
     CnnRect roi, gfloat * out)
 {
   CnnRect rect;
+  CnnGrid *grid;
   guint n_planes;
 
   g_return_val_if_fail (pre != NULL && image != NULL && out != NULL, FALSE);
@@ -556,19 +624,19 @@ cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
   if (!clip_roi (image, roi, &rect))
     return FALSE;
 
-  if (!average_planes (pre, image, n_planes, rect))
+  grid = grid_for (pre, rect);
+  if (!average_planes (grid, image, n_planes, rect))
     return FALSE;
   if (pre->mode == CNN_PREPROCESS_MNIST) {
     /* Work cells are rect / grid frame pixels each way. */
-    gdouble aspect = ((gdouble) rect.width * pre->grid_h)
-        / ((gdouble) rect.height * pre->grid_w);
+    gdouble aspect = ((gdouble) rect.width * grid->h)
+        / ((gdouble) rect.height * grid->w);
 
-    convert_grey (pre, image, (gsize) pre->grid_w * pre->grid_h,
-        cnn_mnist_work (pre->mnist));
-    if (!cnn_mnist_run (pre->mnist, aspect, out))
+    convert_grey (grid, image, cnn_mnist_work (grid->mnist));
+    if (!cnn_mnist_run (grid->mnist, aspect, out))
       return FALSE;
   } else {
-    convert_colour (pre, image, out);
+    convert_colour (pre, grid, image, out);
   }
   if (pre->normalises)
     normalise (pre, out);
