@@ -110,13 +110,26 @@ print_table (const CompareRow * rows, guint n)
   printf ("shift k: the test digits moved k pixels right and k down\n");
 }
 
-int
-tool_compare (int argc, char **argv)
+typedef struct
 {
-  g_autoptr (GOptionContext) context = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *train_images = NULL, *train_labels = NULL;
-  g_autofree gchar *test_images = NULL, *test_labels = NULL;
+  gchar *train_images, *train_labels, *test_images, *test_labels;
+  gchar *values[TRAIN_N_SETTINGS];      /* by train_setting_table index */
+} CompareArgs;
+
+static void
+compare_args_clear (CompareArgs * a)
+{
+  g_free (a->train_images);
+  g_free (a->train_labels);
+  g_free (a->test_images);
+  g_free (a->test_labels);
+  for (guint i = 0; i < TRAIN_N_SETTINGS; i++)
+    g_free (a->values[i]);
+}
+
+static GOptionContext *
+compare_options (CompareArgs * a)
+{
   /* The training settings compare takes, from train's table. */
   static const TrainSettingUse uses[] = {
     {"epochs", "Epochs for each network (default 5)"},
@@ -125,81 +138,112 @@ tool_compare (int argc, char **argv)
           "what each architecture does by itself)"},
     {NULL}
   };
-  gchar *values[TRAIN_N_SETTINGS] = { NULL };
-  g_autofree GOptionEntry *settings = train_setting_entries (uses, values);
-  GOptionEntry entries[] = {
-    {"train-images", 0, 0, G_OPTION_ARG_FILENAME, &train_images,
+  g_autofree GOptionEntry *settings = train_setting_entries (uses,
+      a->values);
+  GOptionEntry files[] = {
+    {"train-images", 0, 0, G_OPTION_ARG_FILENAME, &a->train_images,
         "Training images (IDX)", "FILE"},
-    {"train-labels", 0, 0, G_OPTION_ARG_FILENAME, &train_labels,
+    {"train-labels", 0, 0, G_OPTION_ARG_FILENAME, &a->train_labels,
         "Training labels (IDX)", "FILE"},
-    {"test-images", 0, 0, G_OPTION_ARG_FILENAME, &test_images,
+    {"test-images", 0, 0, G_OPTION_ARG_FILENAME, &a->test_images,
         "Test images (IDX)", "FILE"},
-    {"test-labels", 0, 0, G_OPTION_ARG_FILENAME, &test_labels,
+    {"test-labels", 0, 0, G_OPTION_ARG_FILENAME, &a->test_labels,
         "Test labels (IDX)", "FILE"},
     {NULL}
   };
-  TrainSettings s;
-  ToolNormalisation norm;
-  CnnDataset *train = NULL, *tests[MAX_SHIFT + 1] = { NULL };
-  CnnNetwork *cnn = NULL;
-  CompareRow rows[2] = { {"cnn"}, {"dense"} };
-  int status = TOOL_EXIT_USAGE;
+  GOptionContext *context = g_option_context_new (NULL);
 
-  train_settings_init (&s);
-  s.epochs = 5;
-  context = g_option_context_new (NULL);
   g_option_context_set_summary (context, "Trains the reference CNN and a "
       "fully connected network with about as many parameters on the same "
       "data, then prints their parameter counts, test accuracy, and "
       "accuracy on the test digits shifted by 1 to 4 pixels.");
-  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, files, NULL);
   g_option_context_add_main_entries (context, settings, NULL);
-  if (!tool_parse_options (context, "compare", &argc, &argv))
-    goto done;
-  if (!train_images || !train_labels || !test_images || !test_labels) {
-    tool_complain ("compare", "needs --train-images, --train-labels, "
-        "--test-images and --test-labels");
-    goto done;
-  }
-  if (!train_settings_apply (&s, values, &error))
-    goto failed;
+  return context;
+}
 
-  train = cnn_dataset_load_idx (train_images, train_labels, &error);
-  if (!train)
-    goto failed;
-  if (s.limit && s.limit < train->n) {
-    CnnDataset *head = tool_dataset_head (train, s.limit);
+/* The training set (its first s->limit images) and the test set with
+ * its shifted copies, checked against each other. */
+static gboolean
+load_compare_data (const CompareArgs * a, const TrainSettings * s,
+    CnnDataset ** train, CnnDataset ** tests, GError ** error)
+{
+  *train = cnn_dataset_load_idx (a->train_images, a->train_labels, error);
+  if (!*train)
+    return FALSE;
+  if (s->limit && s->limit < (*train)->n) {
+    CnnDataset *head = tool_dataset_head (*train, s->limit);
 
-    cnn_dataset_free (train);
-    train = head;
+    cnn_dataset_free (*train);
+    *train = head;
   }
-  tests[0] = cnn_dataset_load_idx (test_images, test_labels, &error);
+  tests[0] = cnn_dataset_load_idx (a->test_images, a->test_labels, error);
   if (!tests[0])
-    goto failed;
-  if (!tool_shape_equal (tests[0]->shape, train->shape)) {
-    g_set_error (&error, CNN_ERROR, CNN_ERROR_DATASET,
-        "%s: test images are not the training images' shape", test_images);
-    goto failed;
+    return FALSE;
+  if (!tool_shape_equal (tests[0]->shape, (*train)->shape)) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_DATASET,
+        "%s: test images are not the training images' shape",
+        a->test_images);
+    return FALSE;
   }
+  for (guint k = 1; k <= MAX_SHIFT; k++)
+    tests[k] = shifted_copy (tests[0], k);
+  return TRUE;
+}
 
-  cnn = cnn_network_new (CNN_DEFAULT_ARCHITECTURE, train->shape, &error);
+/* The two rows' architectures: the reference CNN, and a dense network of
+ * about as many parameters; the labels checked against their classes. */
+static gboolean
+choose_architectures (CompareRow * rows, const CompareArgs * a,
+    const CnnDataset * train, const CnnDataset * test, GError ** error)
+{
+  CnnNetwork *cnn = cnn_network_new (CNN_DEFAULT_ARCHITECTURE,
+      train->shape, error);
+  gsize classes;
+  gboolean ok;
+
   if (!cnn)
-    goto failed;
-  {
-    gsize classes = cnn_shape_size (cnn_network_output_shape (cnn));
-
-    if (!tool_check_labels (train, train_labels, (guint) classes, &error)
-        || !tool_check_labels (tests[0], test_labels, (guint) classes,
-            &error))
-      goto failed;
+    return FALSE;
+  classes = cnn_shape_size (cnn_network_output_shape (cnn));
+  ok = tool_check_labels (train, a->train_labels, (guint) classes, error)
+      && tool_check_labels (test, a->test_labels, (guint) classes, error);
+  if (ok) {
     rows[0].architecture = g_strdup (CNN_DEFAULT_ARCHITECTURE);
     rows[1].architecture = g_strdup_printf ("flatten, dense %u, relu, "
         "dropout 0.5, dense %" G_GSIZE_FORMAT ", softmax",
         dense_units_for (cnn_network_param_count (cnn),
             cnn_shape_size (train->shape), classes), classes);
   }
-  for (guint k = 1; k <= MAX_SHIFT; k++)
-    tests[k] = shifted_copy (tests[0], k);
+  cnn_network_free (cnn);
+  return ok;
+}
+
+int
+tool_compare (int argc, char **argv)
+{
+  CompareArgs a = { NULL };
+  g_autoptr (GOptionContext) context = compare_options (&a);
+  g_autoptr (GError) error = NULL;
+  TrainSettings s;
+  ToolNormalisation norm;
+  CnnDataset *train = NULL, *tests[MAX_SHIFT + 1] = { NULL };
+  CompareRow rows[2] = { {"cnn"}, {"dense"} };
+  int status = TOOL_EXIT_USAGE;
+
+  train_settings_init (&s);
+  s.epochs = 5;
+  if (!tool_parse_options (context, "compare", &argc, &argv))
+    goto done;
+  if (!a.train_images || !a.train_labels || !a.test_images
+      || !a.test_labels) {
+    tool_complain ("compare", "needs --train-images, --train-labels, "
+        "--test-images and --test-labels");
+    goto done;
+  }
+  if (!train_settings_apply (&s, a.values, &error)
+      || !load_compare_data (&a, &s, &train, tests, &error)
+      || !choose_architectures (rows, &a, train, tests[0], &error))
+    goto failed;
   tool_normalisation_parse (NULL, train->shape.c, &norm, NULL);
 
   status = TOOL_EXIT_FAILURE;
@@ -217,12 +261,10 @@ failed:
 done:
   for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
     g_free (rows[i].architecture);
-  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
-    g_free (values[i]);
   for (guint k = 0; k <= MAX_SHIFT; k++)
     cnn_dataset_free (tests[k]);
   cnn_dataset_free (train);
-  cnn_network_free (cnn);
+  compare_args_clear (&a);
   train_settings_clear (&s);
   return status;
 }
