@@ -62,11 +62,6 @@
 #define NOISE_SIGMAS_ZERO 2.0   /* background → 0 this far above its median */
 #define NOISE_SIGMAS_DETECT 3.0 /* cells this far above zero are ink ... */
 #define MIN_CONTRAST 0.08       /* ... and at least this far */
-/* A second look when nothing stood out: a thin pen's light stroke,
- * blurred, may lie under MIN_CONTRAST everywhere.  The components'
- * shape tests still decide what may be a digit. */
-#define FAINT_SIGMAS_DETECT 1.5
-#define MIN_FAINT_CONTRAST 0.04
 #define SHADOW_SIGMAS 4.0       /* paper this far above the fit: shaded */
 #define SHADOW_MIN_DEPTH 0.05   /* ... and at least this far */
 #define MIN_INK_CONTRAST 0.10   /* the digit's ink level above zero */
@@ -239,16 +234,6 @@ cnn_mnist_work (CnnMnist * m)
 
 /* ---- per frame ----------------------------------------------------- */
 
-/* The main component of the cells above @thr, rulings erased; 0: none. */
-static guint32
-find_main (CnnMnist * m, gdouble aspect, gfloat zero, gfloat thr)
-{
-  cnn_mnist_label (m, thr);
-  if (cnn_rulings_erase (m->rulings, m->ink, zero, thr) > 0)
-    cnn_mnist_label (m, thr);
-  return cnn_mnist_choose_main (m, aspect);
-}
-
 gboolean
 cnn_mnist_run (CnnMnist * m, gdouble aspect, gfloat * out)
 {
@@ -265,11 +250,10 @@ cnn_mnist_run (CnnMnist * m, gdouble aspect, gfloat * out)
 
   zero = cnn_mnist_median_ink (m) + NOISE_SIGMAS_ZERO * noise;
   thr = zero + MAX (NOISE_SIGMAS_DETECT * noise, MIN_CONTRAST);
-  main = find_main (m, aspect, zero, thr);
-  if (main == 0) {
-    thr = zero + MAX (FAINT_SIGMAS_DETECT * noise, MIN_FAINT_CONTRAST);
-    main = find_main (m, aspect, zero, thr);
-  }
+  cnn_mnist_label (m, thr);
+  if (cnn_rulings_erase (m->rulings, m->ink, zero, thr) > 0)
+    cnn_mnist_label (m, thr);
+  main = cnn_mnist_choose_main (m, aspect);
   if (main == 0)
     return FALSE;
   ink = cnn_mnist_ink_level (m, main, thr);
