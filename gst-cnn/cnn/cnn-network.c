@@ -239,6 +239,25 @@ cnn_network_layer_kind (const CnnNetwork * net, guint layer)
   return net->layers[layer].spec.ops->name;
 }
 
+CnnLayerGeometry
+cnn_network_layer_geometry (const CnnNetwork * net, guint layer)
+{
+  const CnnLayerSpec *spec;
+  CnnLayerGeometry g = { 0, 0, 0, 0 };
+
+  g_return_val_if_fail (layer < net->n_layers, g);
+  spec = &net->layers[layer].spec;
+  if (spec->ops == &cnn_conv2d_ops || spec->ops == &cnn_dense_ops)
+    g.units = spec->units;
+  if (spec->ops == &cnn_conv2d_ops || spec->ops == &cnn_maxpool_ops) {
+    g.kernel = spec->kernel;
+    g.stride = spec->stride;
+  }
+  if (spec->ops == &cnn_conv2d_ops)
+    g.pad = spec->pad;
+  return g;
+}
+
 gchar *
 cnn_network_layer_describe (const CnnNetwork * net, guint layer)
 {
