@@ -355,6 +355,15 @@ read_bias (Importer * im, const Onnx__TensorProto * t, guint units,
 }
 
 static gboolean
+check_units (const Importer * im, gint64 units, GError ** error)
+{
+  if (units < 1 || units > 65536)
+    return refuse (im, error, "%" G_GINT64_FORMAT " units: gst-cnn takes "
+        "1..65536", units);
+  return TRUE;
+}
+
+static gboolean
 import_conv (Importer * im, GError ** error)
 {
   static const gchar *const known[] = { "kernel_shape", "strides", "pads",
@@ -373,13 +382,10 @@ import_conv (Importer * im, GError ** error)
       || !read_floats (im, wt, "weight", &w, error))
     return FALSE;
   if (!conv_geometry (im, &w, &stride, &pad, error)
-      || w.dims[0] < 1 || w.dims[0] > 65536
+      || !check_units (im, w.dims[0], error)
       || !window_output (im, im->shape.h, w.dims[2], stride, pad, &oh, error)
       || !window_output (im, im->shape.w, w.dims[2], stride, pad, &ow, error)
       || !read_bias (im, bt, (guint) w.dims[0], &b, error)) {
-    if (!(error && *error))
-      refuse (im, error, "%" G_GINT64_FORMAT " filters: gst-cnn takes "
-          "1..65536", w.dims[0]);
     g_free (w.values);
     g_free (b.values);
     return FALSE;
@@ -508,14 +514,15 @@ dense_weight (Importer * im, OnnxFloats * w, gboolean k_by_n,
     gfloat alpha, GError ** error)
 {
   guint in = im->shape.c, out;
-  g_autofree gfloat *src = w->values;
+  /* Ours from here: on failure @w holds nothing to free. */
+  g_autofree gfloat *src = g_steal_pointer (&w->values);
 
   if (w->n_dims != 2 || (guint64) w->dims[k_by_n ? 0 : 1] != in)
     return refuse (im, error, "its weight is not %s with K = %u, its "
         "input's size", k_by_n ? "K×N" : "N×K", in);
+  if (!check_units (im, w->dims[k_by_n ? 1 : 0], error))
+    return FALSE;
   out = (guint) w->dims[k_by_n ? 1 : 0];
-  if (out < 1 || out > 65536)
-    return refuse (im, error, "%u units: gst-cnn takes 1..65536", out);
   w->values = g_try_new (gfloat, w->n);
   if (!w->values)
     return refuse (im, error, "no memory for its weight");
@@ -535,7 +542,7 @@ reorder_hwc_columns (Importer * im, OnnxFloats * w, CnnShape chw,
     GError ** error)
 {
   gsize in = cnn_shape_size (chw), out = w->dims[0];
-  g_autofree gfloat *src = w->values;
+  g_autofree gfloat *src = g_steal_pointer (&w->values);
 
   w->values = g_try_new (gfloat, w->n);
   if (!w->values)
