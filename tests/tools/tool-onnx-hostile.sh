@@ -5,6 +5,7 @@
 # with python3-onnx's onnx.helper, or byte by byte where onnx.helper
 # would refuse to write them.
 . "$(dirname "$0")/lib.sh"
+need_onnx
 if ! /usr/bin/python3 -c 'import onnx' 2> /dev/null; then
   [ -z "${CI:-}" ] || fail "/usr/bin/python3 cannot import onnx"
   echo "SKIP: /usr/bin/python3 cannot import onnx (python3-onnx)"

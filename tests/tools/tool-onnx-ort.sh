@@ -4,6 +4,7 @@
 # set: the same predictions as cnn eval's, to the confusion matrix.
 # ONNX Runtime is found in ORT_DIR (.ci/install-deps installs it there).
 . "$(dirname "$0")/lib.sh"
+need_onnx
 need_mnist
 : "${CNN_SHIPPED_MODEL:?CNN_SHIPPED_MODEL must name the bundled model}"
 : "${ORT_DIR:?ORT_DIR must name the folder onnxruntime-node is installed in}"

@@ -9,6 +9,7 @@
 #    onnx.helper, imported, gives what PyTorch computes for that graph.
 # Needs /usr/bin/python3 with Debian's python3-torch and python3-onnx.
 . "$(dirname "$0")/lib.sh"
+need_onnx
 need_mnist
 : "${CNN_SHIPPED_MODEL:?CNN_SHIPPED_MODEL must name the bundled model}"
 : "${PRINT_PROBABILITIES:?PRINT_PROBABILITIES must name print-probabilities}"
