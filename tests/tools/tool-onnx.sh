@@ -18,7 +18,7 @@ if ! /usr/bin/python3 -c 'import torch, onnx' 2> /dev/null; then
   echo "SKIP: /usr/bin/python3 cannot import torch and onnx (python3-torch, python3-onnx)"
   exit 77
 fi
-REF="/usr/bin/python3 $(dirname "$0")/onnx-reference.py"
+REF="/usr/bin/python3 $(cd "$(dirname "$0")" && pwd)/onnx-reference.py"
 T10K=$MNIST/t10k-images-idx3-ubyte.gz
 T10K_LABELS=$MNIST/t10k-labels-idx1-ubyte.gz
 cd "$WORK"
