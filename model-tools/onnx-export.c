@@ -1,6 +1,7 @@
 /* cnn export: a gst-cnn model → an ONNX model (docs/design.md §7).
  *
- * Opset 13, IR version 7.  The input "input" is N×C×H×W (N free), the
+ * Opset 13, IR version 7.  avgpool becomes AveragePool (no pads, so
+ * count_include_pad does not matter).  The input "input" is N×C×H×W (N free), the
  * output "probabilities" N×classes: a Softmax is added when the network
  * does not end in one, as cnnclassify takes probabilities.  Dropout, a
  * training-time layer, is left out.  Weights go in as initializers named
@@ -173,6 +174,8 @@ export_window (Exporter * ex, const gchar * kind, GError ** error)
 {
   CnnLayerGeometry g = cnn_network_layer_geometry (ex->net, ex->layer);
   gboolean conv = g_str_equal (kind, "conv2d");
+  const gchar *op = conv ? "Conv" : g_str_equal (kind, "maxpool")
+      ? "MaxPool" : "AveragePool";
   const gchar *weights[3] = { NULL, NULL, NULL };
   Onnx__AttributeProto *attrs[] = {
     attr_ints (ex, "kernel_shape", g.kernel, 2),
@@ -183,15 +186,14 @@ export_window (Exporter * ex, const gchar * kind, GError ** error)
 
   if (ex->rank != 4) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "layer %u (%s) "
-        "follows a flatten: ONNX's %s needs N×C×H×W", ex->layer, kind,
-        conv ? "Conv" : "MaxPool");
+        "follows a flatten: ONNX's %s needs N×C×H×W", ex->layer, kind, op);
     return FALSE;
   }
   if (conv) {
     weights[0] = add_initializer (ex, 0);
     weights[1] = add_initializer (ex, 1);
   }
-  add_node (ex, conv ? "Conv" : "MaxPool", weights, attrs);
+  add_node (ex, op, weights, attrs);
   return TRUE;
 }
 
@@ -222,7 +224,8 @@ export_layer (Exporter * ex, GError ** error)
 {
   const gchar *kind = cnn_network_layer_kind (ex->net, ex->layer);
 
-  if (g_str_equal (kind, "conv2d") || g_str_equal (kind, "maxpool"))
+  if (g_str_equal (kind, "conv2d") || g_str_equal (kind, "maxpool")
+      || g_str_equal (kind, "avgpool"))
     return export_window (ex, kind, error);
   if (g_str_equal (kind, "relu"))
     add_node (ex, "Relu", NULL, NULL);

@@ -401,16 +401,21 @@ import_conv (Importer * im, GError ** error)
   return TRUE;
 }
 
+/* MaxPool and AveragePool, without pads (so AveragePool's
+ * count_include_pad changes nothing). */
 static gboolean
-import_maxpool (Importer * im, GError ** error)
+import_pool (Importer * im, GError ** error)
 {
   static const gchar *const known[] = { "kernel_shape", "strides", "pads",
-    "dilations", "ceil_mode", "storage_order", "auto_pad", NULL
+    "dilations", "ceil_mode", "storage_order", "auto_pad",
+    "count_include_pad", NULL
   };
-  gint64 kernel = 0, stride, pad, dilation, ceil_mode, storage_order;
+  gboolean max = g_str_equal (im->node->op_type, "MaxPool");
+  gint64 kernel = 0, stride, pad, dilation, ceil_mode, storage_order, count;
   guint oh, ow;
 
   if (!need_rank (im, 4, error) || !check_attributes (im, known, error)
+      || !attr_int (im, "count_include_pad", 0, &count, error)
       || !check_no_more_inputs (im, 1, error)
       || !attr_ints_same (im, "kernel_shape", 2, 0, &kernel, error)
       || !attr_ints_same (im, "strides", 2, 1, &stride, error)
@@ -423,12 +428,14 @@ import_maxpool (Importer * im, GError ** error)
   if (pad != 0 || dilation != 1 || ceil_mode != 0)
     return refuse (im, error, "pad %" G_GINT64_FORMAT ", dilation %"
         G_GINT64_FORMAT ", ceil_mode %" G_GINT64_FORMAT ": gst-cnn's "
-        "maxpool has none of them", pad, dilation, ceil_mode);
+        "pools have none of them", pad, dilation, ceil_mode);
+  if (!max && storage_order)
+    return refuse (im, error, "storage_order is MaxPool's");
   if (!window_output (im, im->shape.h, kernel, stride, 0, &oh, error)
       || !window_output (im, im->shape.w, kernel, stride, 0, &ow, error))
     return FALSE;
-  add_layer (im, g_strdup_printf ("maxpool %" G_GINT64_FORMAT " stride=%"
-          G_GINT64_FORMAT, kernel, stride));
+  add_layer (im, g_strdup_printf ("%s %" G_GINT64_FORMAT " stride=%"
+          G_GINT64_FORMAT, max ? "maxpool" : "avgpool", kernel, stride));
   im->shape.h = oh;
   im->shape.w = ow;
   return TRUE;
@@ -726,6 +733,34 @@ import_nothing (Importer * im, GError ** error)
   return TRUE;
 }
 
+/* A Pad of nothing: PyTorch writes one before each AvgPool2d. */
+static gboolean
+import_pad (Importer * im, GError ** error)
+{
+  static const gchar *const known[] = { "mode", NULL };
+  g_autofree gchar *where = node_where (im);
+  const Onnx__AttributeProto *mode = onnx_node_attribute (im->node, "mode");
+  const Onnx__TensorProto *pads, *value;
+  gint64 values[8];
+  guint n;
+
+  if (!check_attributes (im, known, error)
+      || !required_constant (im, 1, "pads", &pads, error)
+      || !constant_input (im, 2, &value, error)
+      || !check_no_more_inputs (im, 3, error)
+      || !onnx_tensor_ints (pads, where, values, G_N_ELEMENTS (values), &n,
+          error))
+    return FALSE;
+  if (mode && (mode->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING
+          || mode->s.len != 8 || memcmp (mode->s.data, "constant", 8)))
+    return refuse (im, error, "mode is not 'constant'");
+  for (guint i = 0; i < n; i++)
+    if (values[i] != 0)
+      return refuse (im, error, "it pads: gst-cnn pads only inside conv "
+          "layers (Conv's pads)");
+  return TRUE;
+}
+
 static gboolean
 perm_is (const Onnx__AttributeProto * perm, const gint64 * want)
 {
@@ -774,11 +809,13 @@ static const struct
   const gchar *op_type;
   ImportOp import;
 } import_ops[] = {
-  {"Conv", import_conv}, {"Relu", import_relu}, {"MaxPool", import_maxpool},
+  {"Conv", import_conv}, {"Relu", import_relu}, {"MaxPool", import_pool},
+  {"AveragePool", import_pool},
   {"Flatten", import_flatten}, {"Reshape", import_reshape},
   {"Gemm", import_gemm}, {"MatMul", import_matmul}, {"Add", import_add},
   {"Softmax", import_softmax}, {"Dropout", import_nothing},
   {"Identity", import_nothing}, {"Transpose", import_transpose},
+  {"Pad", import_pad},
 };
 
 static ImportOp
@@ -847,8 +884,8 @@ import_node (Importer * im, guint index, GError ** error)
   op = find_import_op (im->node->op_type);
   if (!op)
     return refuse (im, error, "not a layer kind gst-cnn has (Conv, Relu, "
-        "MaxPool, Flatten, Reshape, Gemm, MatMul+Add, Softmax; Dropout, "
-        "Identity and NHWC Transposes are dropped)");
+        "MaxPool, AveragePool, Flatten, Reshape, Gemm, MatMul+Add, Softmax; Dropout, "
+        "Identity, zero Pads and NHWC Transposes are dropped)");
   if (!check_node_frame (im, error) || !op (im, error))
     return FALSE;
   im->current = im->node->output[0];

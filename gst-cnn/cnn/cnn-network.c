@@ -246,15 +246,11 @@ cnn_network_layer_geometry (const CnnNetwork * net, guint layer)
   CnnLayerGeometry g = { 0, 0, 0, 0 };
 
   g_return_val_if_fail (layer < net->n_layers, g);
+  /* The parser leaves the fields a kind does not take at 0. */
   spec = &net->layers[layer].spec;
-  if (spec->ops == &cnn_conv2d_ops || spec->ops == &cnn_dense_ops)
-    g.units = spec->units;
-  if (spec->ops == &cnn_conv2d_ops || spec->ops == &cnn_maxpool_ops) {
-    g.kernel = spec->kernel;
-    g.stride = spec->stride;
-  }
-  if (spec->ops == &cnn_conv2d_ops)
-    g.pad = spec->pad;
+  g = (CnnLayerGeometry) { spec->units, spec->kernel, spec->stride,
+    spec->pad
+  };
   return g;
 }
 

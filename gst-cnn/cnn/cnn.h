@@ -156,8 +156,8 @@ gsize cnn_network_layer_param_count (const CnnNetwork * net, guint layer);
 gsize cnn_network_param_count (const CnnNetwork * net);
 
 /* The numbers a layer was made with, 0 where its kind has none: conv
- * and dense their units, conv and maxpool their k×k window and stride,
- * conv its zero padding on each side. */
+ * and dense their units, conv and the pools their k×k window and
+ * stride, conv its zero padding on each side. */
 typedef struct
 {
   guint units, kernel, stride, pad;

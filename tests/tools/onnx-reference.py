@@ -89,13 +89,15 @@ def torch_bundled(model, out, images, n, probs):
 
 
 def random_network(kind):
-    """grey: 1×28×28, padding 2, ends in Softmax.  colour: 3×32×32,
+    """grey: 1×28×28, padding 2, an overlapping average pool, ends in
+    Softmax.  colour: 3×32×32,
     padding 1, a stride-2 conv, an overlapping pool, dropout, and logits
     out (no Softmax: gst-cnn takes their softmax)."""
     if kind == "grey":
         return (1, 28, 28), nn.Sequential(
             nn.Conv2d(1, 4, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(4 * 14 * 14, 10), nn.Softmax(dim=1))
+            nn.AvgPool2d(3, stride=2), nn.Flatten(),
+            nn.Linear(4 * 6 * 6, 10), nn.Softmax(dim=1))
     return (3, 32, 32), nn.Sequential(
         nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU(),

@@ -73,6 +73,16 @@ for kind in grey colour; do
   $REF compare $kind.probs got.probs 1e-5 || fail "$kind net"
 done
 [ "$(meta_of colour.safetensors input)" = 3x32x32 ] || fail "colour input"
+# Their export → import too: strides, pads, the average pool, no softmax.
+for kind in grey colour; do
+  "$CNN" export $kind.safetensors -o $kind-again.onnx || fail "export of $kind"
+  "$CNN" import $kind-again.onnx -o $kind-again.safetensors || fail "import of $kind-again"
+  cmp -s <(tensor_data $kind.safetensors) <(tensor_data $kind-again.safetensors) \
+    || fail "$kind: export → import changed the weights"
+  [ "$(arch_of $kind-again.safetensors)" = "$(arch_of $kind.safetensors), softmax" ] \
+    || [ "$(arch_of $kind-again.safetensors)" = "$(arch_of $kind.safetensors)" ] \
+    || fail "$kind: export → import architecture $(arch_of $kind-again.safetensors)"
+done
 # cnn predict, on the colour net's first image as a PPM.
 {
   printf 'P6\n32 32\n255\n'
