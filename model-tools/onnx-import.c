@@ -1166,7 +1166,7 @@ apply_labels (const Importer * im, CnnModel * model,
   if (!json)
     return TRUE;
   where = g_strdup_printf ("%s: metadata_props", im->path);
-  labels = cnn_labels_from_json (where, json, n, error);
+  labels = cnn_labels_from_json (json, n, where, error);
   ok = labels && cnn_model_set_labels (model, (const gchar * const *) labels,
       error);
   g_strfreev (labels);

@@ -124,7 +124,7 @@ onnx_tensor_floats (const Onnx__TensorProto * t, const gchar * where,
    * no bigger.  It may still not be there. */
   out->values = g_try_new (gfloat, MAX (count, 1));
   if (!out->values) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "%s: no memory for "
+    g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM, "%s: no memory for "
         "its %" G_GUINT64_FORMAT " values", where, count);
     return FALSE;
   }

@@ -181,7 +181,7 @@ unpack (OnnxWire * wire, const gchar * path, GError ** error)
   if (wire->model)
     return TRUE;
   if (wire->over_budget)
-    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "%s: unpacking the "
+    g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM, "%s: unpacking the "
         "ONNX file needs more than the memory limit of %.1f MiB", path,
         wire->budget / 1048576.0);
   else
@@ -241,7 +241,7 @@ onnx_wire_write (const Onnx__ModelProto * model, const gchar * path,
   GError *err = NULL;
 
   if (!bytes) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_IO, "%s: no memory for the "
+    g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM, "%s: no memory for the "
         "%" G_GSIZE_FORMAT " bytes of the ONNX file", path, len);
     return FALSE;
   }
