@@ -311,24 +311,6 @@ failed:
   return NULL;
 }
 
-/* What makes two names one file: its device and inode when it exists,
- * else its folder's real path and its name (two outputs not yet
- * written can still be one). */
-static gchar *
-file_identity (const gchar * path)
-{
-  g_autofree gchar *dir = g_path_get_dirname (path);
-  g_autofree gchar *base = g_path_get_basename (path);
-  g_autofree gchar *real_dir = NULL;
-  struct stat st;
-
-  if (stat (path, &st) == 0)
-    return g_strdup_printf ("inode %" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT,
-        (guint64) st.st_dev, (guint64) st.st_ino);
-  real_dir = realpath (dir, NULL);
-  return g_strdup_printf ("name %s/%s", real_dir ? real_dir : dir, base);
-}
-
 typedef struct
 {
   const gchar *option;
@@ -353,7 +335,7 @@ check_distinct_files (const TrainArgs * a, GError ** error)
   gboolean ok = TRUE;
 
   for (guint i = 0; i < G_N_ELEMENTS (files); i++)
-    ids[i] = files[i].path ? file_identity (files[i].path) : NULL;
+    ids[i] = files[i].path ? tool_file_identity (files[i].path) : NULL;
   for (guint i = 0; ok && i < n_outputs; i++)
     for (guint j = i + 1; ok && j < G_N_ELEMENTS (files); j++) {
       if (!ids[i] || !ids[j] || !g_str_equal (ids[i], ids[j])

@@ -5,6 +5,9 @@
  *   cnn eval MODEL IMAGES LABELS [--json]
  *   cnn predict MODEL IMAGE...
  *   cnn compare --train-images F --train-labels F --test-images F ...
+ *   cnn export MODEL -o OUT.onnx
+ *   cnn import IN.onnx -o OUT.safetensors [--labels F] [--preprocess P]
+ *       [--input CxHxW]
  *
  * Exit status: 0 success, 2 bad usage or bad input, 1 other failure.
  */
@@ -28,6 +31,8 @@ static const ToolCommand commands[] = {
   {"predict", tool_predict, "classify PNG, PGM or PPM pictures"},
   {"compare", tool_compare,
       "train the CNN and a dense network side by side, test on shifted digits"},
+  {"export", tool_export, "write a model as ONNX"},
+  {"import", tool_import, "make a model of an ONNX file (PyTorch, Keras)"},
 };
 
 static void

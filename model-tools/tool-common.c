@@ -7,6 +7,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- command line -------------------------------------------------- */
@@ -179,6 +181,24 @@ tool_command_line (int argc, char **argv)
     }
   }
   return g_string_free (line, FALSE);
+}
+
+/* What makes two names one file: its device and inode when it exists,
+ * else its folder's real path and its name (two outputs not yet
+ * written can still be one). */
+gchar *
+tool_file_identity (const gchar * path)
+{
+  g_autofree gchar *dir = g_path_get_dirname (path);
+  g_autofree gchar *base = g_path_get_basename (path);
+  g_autofree gchar *real_dir = NULL;
+  struct stat st;
+
+  if (stat (path, &st) == 0)
+    return g_strdup_printf ("inode %" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT,
+        (guint64) st.st_dev, (guint64) st.st_ino);
+  real_dir = realpath (dir, NULL);
+  return g_strdup_printf ("name %s/%s", real_dir ? real_dir : dir, base);
 }
 
 gboolean

@@ -17,6 +17,8 @@ int tool_train (int argc, char **argv);
 int tool_eval (int argc, char **argv);
 int tool_predict (int argc, char **argv);
 int tool_compare (int argc, char **argv);
+int tool_export (int argc, char **argv);
+int tool_import (int argc, char **argv);
 
 /* ---- command line -------------------------------------------------- */
 
@@ -41,6 +43,10 @@ gchar *tool_thousands (guint64 value);
 /* The command line, shell-quoted, for provenance; paths by their last
  * part only, so that no folder of the machine goes into a model. */
 gchar *tool_command_line (int argc, char **argv);
+
+/* What makes two names one file: its device and inode when it exists,
+ * else its folder's real path and its name. */
+gchar *tool_file_identity (const gchar * path);
 
 /* Fails unless a file can be created beside @path (tries a temporary one
  * there and removes it) and @path itself is not a directory. */

@@ -239,6 +239,21 @@ cnn_network_layer_kind (const CnnNetwork * net, guint layer)
   return net->layers[layer].spec.ops->name;
 }
 
+CnnLayerGeometry
+cnn_network_layer_geometry (const CnnNetwork * net, guint layer)
+{
+  const CnnLayerSpec *spec;
+  CnnLayerGeometry g = { 0, 0, 0, 0 };
+
+  g_return_val_if_fail (layer < net->n_layers, g);
+  /* The parser leaves the fields a kind does not take at 0. */
+  spec = &net->layers[layer].spec;
+  g = (CnnLayerGeometry) { spec->units, spec->kernel, spec->stride,
+    spec->pad
+  };
+  return g;
+}
+
 gchar *
 cnn_network_layer_describe (const CnnNetwork * net, guint layer)
 {

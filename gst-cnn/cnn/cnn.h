@@ -155,6 +155,17 @@ CnnShape cnn_network_layer_output_shape (const CnnNetwork * net, guint layer);
 gsize cnn_network_layer_param_count (const CnnNetwork * net, guint layer);
 gsize cnn_network_param_count (const CnnNetwork * net);
 
+/* The numbers a layer was made with, 0 where its kind has none: conv
+ * and dense their units, conv and the pools their k×k window and
+ * stride, conv its zero padding on each side. */
+typedef struct
+{
+  guint units, kernel, stride, pad;
+} CnnLayerGeometry;
+
+CnnLayerGeometry cnn_network_layer_geometry (const CnnNetwork * net,
+    guint layer);
+
 /* The learnable tensors of a layer: 0 (weight, bias) for parameter-free
  * layers.  Weight shapes follow PyTorch: conv (out, in, k, k), dense
  * (out, in).  Pointers stay valid for the network's life. */

@@ -1,7 +1,7 @@
 #!/bin/sh
 # gst-cnn's forward pass side by side with ONNX Runtime's, on the same
 # network (the reference digit network, docs/design.md §2) with the same weights
-# (the bundled model, exported to ONNX by export-onnx.py), in one run:
+# (the bundled model, exported to ONNX by `cnn export`), in one run:
 # batch 1 on 1 thread (median and p99 µs) and batch 64 images/s on 1 and
 # 2 threads, each engine's figures next to the other's, and the ratios.
 #
@@ -15,8 +15,8 @@
 #        npm install --ignore-scripts onnxruntime-node
 #    and name that directory in ORT_DIR (default: ort/ beside the source
 #    tree).
-#  - /usr/bin/python3 with Debian's python3-torch, to write the ONNX file.
-#  - a build of gst-cnn (default: build/ beside tests/), for bench-forward.
+#  - a build of gst-cnn (default: build/ beside tests/) with the meson
+#    option onnx, for bench-forward and `cnn export`.
 # Without onnxruntime-node it stops at once with a message saying so and
 # exit status 3 (CI checks just that; it does not run the benchmark).
 #
@@ -51,15 +51,13 @@ fail () { echo "bench-onnxruntime: $1" >&2; exit "${2:-1}"; }
 [ -f "$ort_dir/node_modules/onnxruntime-node/package.json" ] ||
   fail "onnxruntime-node not found in ORT_DIR=$ort_dir: install it there with 'npm install --ignore-scripts onnxruntime-node'" 3
 command -v node > /dev/null || fail "node is not on PATH (Debian: apt-get install nodejs)"
-[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import torch' 2> /dev/null ||
-  fail "/usr/bin/python3 cannot import torch (Debian: apt-get install python3-torch)"
 bench="$build/tests/bench/bench-forward"
 [ -x "$bench" ] || fail "$bench is not built (meson setup build && meson compile -C build)"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-/usr/bin/python3 "$here/export-onnx.py" "$model" "$work/net.onnx"
+"$build/model-tools/cnn" export "$model" -o "$work/net.onnx"
 export NODE_PATH="$ort_dir/node_modules"
 js="$here/bench-onnxruntime.js"
 

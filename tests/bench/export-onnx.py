@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""Writes the reference digit network as an ONNX file for ONNX Runtime.
+"""Writes the reference digit network as an ONNX file, the way a PyTorch
+user would (torch.onnx.export): the independent side of cnn import's
+tests (tests/tools/onnx-reference.py); `cnn export` writes gst-cnn's own.
 
     export-onnx.py MODEL.safetensors OUT.onnx
 

@@ -19,6 +19,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(model idx arch preprocess checkpoint picture)
+  # cnn import, where the build has ONNX support (meson option onnx).
+  [ -x "$build/tests/fuzz/fuzz-onnx" ] && targets+=(onnx)
 fi
 out_root=${OUT_DIR:-$build/fuzz-out}
 

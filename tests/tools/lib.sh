@@ -27,6 +27,19 @@ need_mnist () {
   TEST="--test-images $MNIST/t10k-images-idx3-ubyte.gz --test-labels $MNIST/t10k-labels-idx1-ubyte.gz"
 }
 
+# The ONNX commands are there unless cnn was built without the meson
+# option onnx; CI builds it, so missing there is a failure.
+need_onnx () {
+  if "$CNN" export --help 2> /dev/null | grep -q ONNX \
+      && ! "$CNN" import /dev/null -o "$WORK/probe.safetensors" 2>&1 \
+        | grep -q "without ONNX support"; then
+    return 0
+  fi
+  [ -z "${CI:-}" ] || fail "cnn was built without ONNX support (meson option onnx)"
+  echo "SKIP: cnn was built without ONNX support (meson option onnx)"
+  exit 77
+}
+
 # expect_exit STATUS FRAGMENT COMMAND...: COMMAND must exit with STATUS
 # and say FRAGMENT on stderr.  Its output is left in $WORK/stdout, $WORK/stderr.
 expect_exit () {
