@@ -2,6 +2,7 @@
  * conversion and scoring. */
 #include "tool.h"
 
+#include <cblas.h>
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -378,4 +379,15 @@ tool_evaluate (CnnNetwork * net, const CnnDataset * ds, guint first,
   }
   scores->n = count;
   scores->loss = count ? loss / count : 0.0;
+}
+
+/* The tool parallelises through libcnn's own threads (--threads), and
+ * an OpenBLAS starting threads of its own inside each of them would
+ * oversubscribe the cores.  The process is the tool's, so it pins
+ * OpenBLAS to one thread, which libcnn, a guest in other programs'
+ * processes, never does. */
+void
+tool_pin_blas_threads (void)
+{
+  openblas_set_num_threads (1);
 }

@@ -48,6 +48,9 @@ gchar *tool_command_line (int argc, char **argv);
  * else its folder's real path and its name. */
 gchar *tool_file_identity (const gchar * path);
 
+/* Pins OpenBLAS to one thread for the whole process (the tool's). */
+void tool_pin_blas_threads (void);
+
 /* Fails unless a file can be created beside @path (tries a temporary one
  * there and removes it) and @path itself is not a directory. */
 gboolean tool_check_writable (const gchar * path, GError ** error);

@@ -439,7 +439,9 @@ void cnn_dataset_free (CnnDataset * dataset);
 
 /* ---- BLAS ---------------------------------------------------------- */
 
-/* One-line description of the BLAS in use (core, threads). */
+/* One-line description of the BLAS in use (core, threads).  libcnn
+ * never sets OpenBLAS's thread count, which is process-wide: a program
+ * that owns its process may (openblas_set_num_threads()). */
 gchar *cnn_blas_describe (void);
 
 G_END_DECLS

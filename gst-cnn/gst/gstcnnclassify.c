@@ -349,7 +349,9 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads",
           "Threads one network pass uses, including the streaming thread, "
-          "1 to 64 (default 1)",
+          "1 to 64 (default 1). OpenBLAS, which the portable kernels call, "
+          "keeps the thread count the application gave it "
+          "(OPENBLAS_NUM_THREADS)",
           1, MAX_THREADS, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
@@ -420,7 +422,7 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
   gst_element_class_set_static_metadata (element_class,
       "CNN frame classifier", "Filter/Analyzer/Video",
       "Classifies video frames with a convolutional network and attaches "
-      "the result as meta and bus messages", "gst-cnn developers");
+      "the result as meta and bus messages", GST_CNN_AUTHOR);
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_cnn_classify_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_cnn_classify_stop);

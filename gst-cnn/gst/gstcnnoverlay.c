@@ -281,7 +281,7 @@ gst_cnn_overlay_class_init (GstCnnOverlayClass * klass)
   gst_element_class_set_static_metadata (element_class,
       "CNN classification overlay", "Filter/Effect/Video",
       "Draws the region, label, confidence and class probabilities that "
-      "cnnclassify attached to each frame", "gst-cnn developers");
+      "cnnclassify attached to each frame", GST_CNN_AUTHOR);
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_cnn_overlay_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_cnn_overlay_stop);

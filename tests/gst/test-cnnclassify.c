@@ -1754,7 +1754,7 @@ GST_START_TEST (test_smoothing_exponential)
   GstVideoInfo info;
   GstElement *element;
   gfloat *a, *b;
-  gdouble m[BARS_CLASSES];
+  gdouble m[BARS_CLASSES] = { 0.0 };   /* set from the first frame */
   GstHarness *h;
 
   test_video_info (&info, "GRAY8", 64, 64);
