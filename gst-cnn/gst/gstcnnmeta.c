@@ -46,11 +46,20 @@ GType
 gst_cnn_classification_meta_api_get_type (void)
 {
   static GType type = 0;
-  /* "size": videoscale hands only metas so tagged to the scale
-   * transform (the others it copies as they are), and the region is in
-   * frame pixels. */
+  /* The region is in frame pixels, so it depends on the frame's size and
+   * orientation: the tags of GstVideoRegionOfInterestMeta.  What each
+   * element does with them in GStreamer 1.22:
+   * - videoscale, videoconvert (videoconvertscale) hand a meta tagged
+   *   "size" to the scale transform (one tagged "video" alone they copy
+   *   as it is);
+   * - videocrop, videobox and videoflip have no transform of their own:
+   *   GstVideoFilter copies a meta tagged "video" alone as it is (its
+   *   region would then point at the wrong pixels) and drops any other,
+   *   so this one is dropped, never misplaced;
+   * - from 1.28 these three call the matrix transform (crop offset,
+   *   borders, rotation) for metas tagged "size" or "orientation". */
   static const gchar *tags[] = { GST_META_TAG_VIDEO_STR,
-    GST_META_TAG_VIDEO_SIZE_STR, NULL
+    GST_META_TAG_VIDEO_ORIENTATION_STR, GST_META_TAG_VIDEO_SIZE_STR, NULL
   };
 
   if (g_once_init_enter (&type)) {
@@ -124,6 +133,29 @@ gst_cnn_classification_meta_copy_input (GstCnnClassificationMeta * dest,
       (gsize) src->input_width * src->input_height);
 }
 
+#ifdef GST_VIDEO_META_TRANSFORM_IS_MATRIX
+/* GStreamer 1.28 and later: where a crop, a border or a rotation puts
+ * the region; FALSE when none of it is left in the output frame. */
+static gboolean
+gst_cnn_classification_meta_map_region (const GstCnnClassificationMeta * src,
+    const GstVideoMetaTransformMatrix * trans, guint * x, guint * y,
+    guint * width, guint * height)
+{
+  GstVideoRectangle rect = { (gint) src->roi_x, (gint) src->roi_y,
+    (gint) src->roi_width, (gint) src->roi_height
+  };
+
+  if (!gst_video_meta_transform_matrix_rectangle_clipped (trans, &rect)
+      || rect.x < 0 || rect.y < 0 || rect.w <= 0 || rect.h <= 0)
+    return FALSE;
+  *x = rect.x;
+  *y = rect.y;
+  *width = rect.w;
+  *height = rect.h;
+  return TRUE;
+}
+#endif
+
 static gboolean
 gst_cnn_classification_meta_transform (GstBuffer * dest, GstMeta * meta,
     GstBuffer * buffer, GQuark type, gpointer data)
@@ -148,8 +180,15 @@ gst_cnn_classification_meta_transform (GstBuffer * dest, GstMeta * meta,
     gst_cnn_classification_meta_scale_span (src->roi_y, src->roi_height,
         GST_VIDEO_INFO_HEIGHT (trans->in_info),
         GST_VIDEO_INFO_HEIGHT (trans->out_info), &y, &height);
+#ifdef GST_VIDEO_META_TRANSFORM_IS_MATRIX
+  } else if (GST_VIDEO_META_TRANSFORM_IS_MATRIX (type)) {
+    /* Cropped away entirely: nothing left to point at. */
+    if (!gst_cnn_classification_meta_map_region (src, data, &x, &y, &width,
+            &height))
+      return FALSE;
+#endif
   } else {
-    /* Crops, rotations, ...: the region would no longer mean anything. */
+    /* Any other transform: the region would no longer mean anything. */
     return FALSE;
   }
 

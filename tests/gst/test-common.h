@@ -30,4 +30,29 @@ void test_load_system_plugin (const gchar * name);
  * its messages. */
 GstElement *test_classify_new (const gchar * model);
 
+/* What reached the sink of a pipeline, buffer by buffer. */
+typedef struct
+{
+  guint n_metas;                /* classification metas on the buffer */
+  /* Of the first meta, when there is one: */
+  gint class_id;
+  guint roi_x, roi_y, roi_width, roi_height;
+  guint frames_ago;
+} TestSinkBuffer;
+
+#define TEST_SINK_MAX_BUFFERS 64
+
+typedef struct
+{
+  guint n_buffers;
+  TestSinkBuffer buffers[TEST_SINK_MAX_BUFFERS];
+  guint width, height;          /* of the sink's caps */
+  guint n_messages;             /* "cnn-classification" messages posted */
+} TestSinkLog;
+
+/* Runs @launch, a gst-launch-1.0 line ending in an element named "sink",
+ * to its end (EOS; an error fails the test) and logs every buffer that
+ * reached the sink's pad. */
+void test_run_to_sink (const gchar * launch, TestSinkLog * log);
+
 G_END_DECLS

@@ -83,9 +83,13 @@ typedef struct _GstCnnClassificationMeta GstCnnClassificationMeta;
  * points into the meta itself for up to
  * %GST_CNN_CLASSIFICATION_META_INLINE_CLASSES classes.
  *
- * The meta survives buffer copies; when a frame is scaled (for example
- * by `videoscale`) the region is scaled with it and @input kept as it
- * is; any other transform drops it.
+ * The meta survives buffer copies; when a frame is scaled (`videoscale`,
+ * `videoconvert`) the region is scaled with it and @input kept as it
+ * is.  With GStreamer 1.28 or later a crop, border or rotation
+ * (`videocrop`, `videobox`, `videoflip`) moves the region with the
+ * picture and drops the meta when the region is cropped away; GStreamer
+ * 1.22 tells a meta nothing of these, so they drop it there.  Any other
+ * transform drops it.
  */
 struct _GstCnnClassificationMeta
 {
