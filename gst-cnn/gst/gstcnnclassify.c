@@ -58,13 +58,19 @@
  * (the digit of `mnist` preprocessing; none when there was no ink).
  * Applications include `<gst/cnn/cnnmeta.h>` (pkg-config module
  * `gstreamer-cnn-meta-1.0`) and call
- * gst_buffer_get_cnn_classification_meta().  Buffers skipped because of
- * #GstCnnClassify:interval carry no meta.
+ * gst_buffer_get_cnn_classification_meta().  The frames between two
+ * classifications (#GstCnnClassify:interval more than 1) carry the
+ * latest result too, its `frames_ago` field saying how many frames
+ * earlier it was classified (0 on the classified frame itself), so that
+ * `cnnoverlay` draws a steady result on every frame.  After a flush, new
+ * caps or a new model there is no latest result until the next
+ * classified frame.
  *
  * ## The message
  *
  * When #GstCnnClassify:post-messages is %TRUE, every classified frame
- * also posts an element message whose structure is named
+ * (and only those: one message per classification) also posts an
+ * element message whose structure is named
  * `cnn-classification`, with these fields:
  *
  * * `class-id` (#gint): index of the most probable class in label
@@ -216,6 +222,12 @@ struct _GstCnnClassify
   GstCnnEngine *engine;
   GstCnnFrameLayout layout;
   guint64 frame_count;
+  /* The last classification, carried to the frames after it (with the
+   * engine's probabilities and input, which stay until its next frame);
+   * forgotten with the engine, at a flush and on new caps. */
+  GstCnnClassifyResult latest;
+  gboolean have_latest;
+  guint latest_age;             /* frames since it */
 };
 
 static void
@@ -325,8 +337,9 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_INTERVAL,
       g_param_spec_uint ("interval", "Interval",
-          "Classify one frame in every N (1 or more; "
-          "default 1: every frame); the others pass without a result",
+          "Classify one frame in every N (1 or more; default 1: every "
+          "frame); the frames in between carry the latest result, with the "
+          "meta's frames_ago counting the frames since, and post no message",
           1, G_MAXUINT, DEFAULT_INTERVAL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
@@ -775,6 +788,7 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   }
   gst_cnn_classify_load_clear (&load);
   self->frame_count = 0;
+  self->have_latest = FALSE;
   return engine != NULL;
 }
 
@@ -1000,11 +1014,14 @@ gst_cnn_classify_begin_frame (GstCnnClassify * self,
     *retired = self->engine;
     self->engine = self->pending;
     self->pending = NULL;
+    self->have_latest = FALSE;
   }
   *settings = self->settings;
   *restart = self->restart_smoothing;
   self->restart_smoothing = FALSE;
   GST_OBJECT_UNLOCK (self);
+  if (*restart)
+    self->have_latest = FALSE;
 
   due = self->frame_count % settings->interval == 0;
   self->frame_count++;
@@ -1104,9 +1121,10 @@ gst_cnn_classify_run (GstCnnClassify * self, const GstVideoFrame * frame,
   return (gst_util_get_timestamp () - start) / 1000.0;
 }
 
+/* @r, classified @frames_ago frames before @buffer's. */
 static void
 gst_cnn_classify_attach_meta (GstCnnClassify * self, GstBuffer * buffer,
-    const GstCnnClassifyResult * r)
+    const GstCnnClassifyResult * r, guint frames_ago)
 {
   GstCnnEngine *engine = self->engine;
   CnnShape input = cnn_network_input_shape (engine->network);
@@ -1116,10 +1134,26 @@ gst_cnn_classify_attach_meta (GstCnnClassify * self, GstBuffer * buffer,
       r->label, r->confidence, engine->n_classes, engine->probabilities,
       r->roi.x, r->roi.y, r->roi.width, r->roi.height,
       gst_cnn_engine_name (engine));
+  if (meta == NULL)
+    return;
+  meta->frames_ago = frames_ago;
   /* For cnnoverlay's show-input: why a digit was read as it was. */
-  if (meta != NULL && engine->input_valid)
+  if (engine->input_valid)
     gst_cnn_classification_meta_set_input (meta, engine->input, input.w,
         input.h);
+}
+
+/* A frame between two classifications carries the latest result, so
+ * that what is drawn or read of it stays steady. */
+static void
+gst_cnn_classify_attach_latest (GstCnnClassify * self, GstBuffer * buffer)
+{
+  if (!self->have_latest)
+    return;
+  if (self->latest_age < G_MAXUINT)
+    self->latest_age++;
+  gst_cnn_classify_attach_meta (self, buffer, &self->latest,
+      self->latest_age);
 }
 
 static void
@@ -1195,11 +1229,16 @@ gst_cnn_classify_transform_frame_ip (GstVideoFilter * filter,
     goto no_model;
   gst_cnn_classify_update_smoothing (self, &settings,
       restart || GST_BUFFER_IS_DISCONT (frame->buffer));
-  if (!due)
+  if (!due) {
+    gst_cnn_classify_attach_latest (self, frame->buffer);
     return GST_FLOW_OK;
+  }
 
   time_us = gst_cnn_classify_run (self, frame, &settings, &result);
-  gst_cnn_classify_attach_meta (self, frame->buffer, &result);
+  gst_cnn_classify_attach_meta (self, frame->buffer, &result, 0);
+  self->latest = result;
+  self->latest_age = 0;
+  self->have_latest = TRUE;
   gst_cnn_classify_record_time (self, time_us);
   if (settings.post_messages)
     gst_cnn_classify_post_message (self, frame->buffer, &result);

@@ -31,10 +31,15 @@
 #include <string.h>
 
 /* gst_buffer_add_meta() takes the meta's item (the struct and 16 bytes)
- * from g_slice, which serves up to 1008 bytes from per-thread magazines
- * and mallocs anything larger: past this every classified frame would
- * cost a malloc (tests/gst/test-allocations.c counts them).  A new field
- * must fit, or something else shrink (the input to 4 bits a pixel). */
+ * from g_slice_alloc(); GStreamer sets no limit of its own (1.22's
+ * gst_meta_register() only wants a size above 0).  GLib 2.74's g_slice
+ * (Debian 12) serves chunks of up to 1008 bytes from per-thread
+ * magazines ((8192-byte pages - 48) / 8, in steps of 16) and mallocs
+ * anything larger: past this every classified frame would cost a malloc
+ * (tests/gst/test-allocations.c counts them).  From GLib 2.76 g_slice is
+ * malloc itself and the bound goes.  A new field must fit (frames_ago
+ * took the hole after class_id), or something else shrink (the input
+ * to 4 bits a pixel). */
 G_STATIC_ASSERT (sizeof (GstCnnClassificationMeta) + 16 <= 1008);
 
 /**
@@ -78,6 +83,7 @@ gst_cnn_classification_meta_init (GstMeta * meta, gpointer params,
   GstCnnClassificationMeta *cmeta = (GstCnnClassificationMeta *) meta;
 
   cmeta->class_id = -1;
+  cmeta->frames_ago = 0;
   cmeta->label = NULL;
   cmeta->confidence = 0.0f;
   cmeta->n_classes = 0;
@@ -197,6 +203,7 @@ gst_cnn_classification_meta_transform (GstBuffer * dest, GstMeta * meta,
       x, y, width, height, src->model);
   if (added == NULL)
     return FALSE;
+  added->frames_ago = src->frames_ago;
   /* What the network saw does not change with the frame's size. */
   gst_cnn_classification_meta_copy_input (added, src);
   return TRUE;

@@ -40,7 +40,9 @@
  * Sizes follow the frame, so that the drawing stays legible from 160×120
  * to 1920×1080; #GstCnnOverlay:font-scale adjusts them.  The element
  * reads the first #GstCnnClassificationMeta of each buffer; buffers
- * without one pass untouched.  Drawing happens in place on raw frames of
+ * without one pass untouched.  With `cnnclassify interval=N` the frames
+ * between classifications carry the latest result (its `frames_ago`
+ * above 0), which is drawn the same, so the drawing stays steady.  Drawing happens in place on raw frames of
  * the usual grey, RGB and YUV formats, so no `videoconvert` is needed
  * between `cnnclassify` and `cnnoverlay`.
  *

@@ -68,6 +68,19 @@ test_classify_new (const gchar * model)
   return element;
 }
 
+static void
+test_digest_buffer (GstBuffer * buffer, gchar md5[33])
+{
+  GstMapInfo map;
+  gchar *hex;
+
+  fail_unless (gst_buffer_map (buffer, &map, GST_MAP_READ));
+  hex = g_compute_checksum_for_data (G_CHECKSUM_MD5, map.data, map.size);
+  g_strlcpy (md5, hex, 33);
+  g_free (hex);
+  gst_buffer_unmap (buffer, &map);
+}
+
 static GstPadProbeReturn
 test_log_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
@@ -91,7 +104,9 @@ test_log_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     b->roi_y = meta->roi_y;
     b->roi_width = meta->roi_width;
     b->roi_height = meta->roi_height;
+    b->frames_ago = meta->frames_ago;
   }
+  test_digest_buffer (buffer, b->md5);
   log->n_buffers++;
   return GST_PAD_PROBE_OK;
 }

@@ -38,6 +38,7 @@ typedef struct
   gint class_id;
   guint roi_x, roi_y, roi_width, roi_height;
   guint frames_ago;
+  gchar md5[33];                /* of the buffer's bytes, in hex */
 } TestSinkBuffer;
 
 #define TEST_SINK_MAX_BUFFERS 64

@@ -55,6 +55,10 @@ typedef struct _GstCnnClassificationMeta GstCnnClassificationMeta;
  * @meta: the parent #GstMeta
  * @class_id: index of the winning class in label order, or -1 when there
  *   is no class (confidence below the threshold, nothing to classify)
+ * @frames_ago: 0 when this frame was classified; otherwise the result is
+ *   that of the frame this many frames earlier, carried to every frame
+ *   in between (`cnnclassify interval=N` classifies one frame in N, so
+ *   that its results are steady on every frame)
  * @label: (nullable): label of @class_id; %NULL when @class_id is -1
  * @confidence: probability of the most probable class, 0..1, also when
  *   it fell below the threshold; 0 when there was nothing to classify
@@ -96,6 +100,9 @@ struct _GstCnnClassificationMeta
   GstMeta meta;
 
   gint class_id;
+  /* Here, in the hole before @label: the meta's item must stay within
+   * 1008 bytes (see gstcnnmeta.c). */
+  guint frames_ago;
   gchar *label;
   gfloat confidence;
   guint n_classes;
