@@ -1,5 +1,6 @@
 /* Shared by the gst-check tests; see test-common.h. */
 #include <gst/check/gstcheck.h>
+#include <glib/gstdio.h>
 #include <gst/cnn/cnnmeta.h>
 #include <cnn.h>
 
@@ -29,6 +30,25 @@ test_save_model (const gchar * dir, const gchar * name, const gchar * arch,
       err ? err->message : "");
   cnn_model_free (model);
   return path;
+}
+
+void
+test_model_file_make (TestModelFile * file, const gchar * arch,
+    const gchar * input, guint64 seed)
+{
+  file->dir = g_dir_make_tmp ("gst-cnn-test-XXXXXX", NULL);
+  fail_unless (file->dir != NULL);
+  file->path = test_save_model (file->dir, "model.safetensors", arch, input,
+      seed, NULL, NULL);
+}
+
+void
+test_model_file_remove (TestModelFile * file)
+{
+  g_unlink (file->path);
+  g_rmdir (file->dir);
+  g_clear_pointer (&file->path, g_free);
+  g_clear_pointer (&file->dir, g_free);
 }
 
 void

@@ -15,6 +15,19 @@ gchar *test_save_model (const gchar * dir, const gchar * name,
     const gchar * arch, const gchar * input, guint64 seed,
     const gchar ** labels, const gchar * meta_name);
 
+/* A model of @arch on @input with weights from @seed, in a temporary
+ * folder of its own: for tests to which what it answers does not
+ * matter.  test_model_file_remove() deletes both. */
+typedef struct
+{
+  gchar *dir;
+  gchar *path;
+} TestModelFile;
+
+void test_model_file_make (TestModelFile * file, const gchar * arch,
+    const gchar * input, guint64 seed);
+void test_model_file_remove (TestModelFile * file);
+
 /* @info for a @width × @height frame of @format at 30/1 fps, packed as
  * GStreamer lays it out by default; fails the running test on a format
  * name GStreamer does not know. */

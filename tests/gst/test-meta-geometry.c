@@ -15,7 +15,6 @@
 #include <gst/check/gstcheck.h>
 #include <gst/video/video.h>
 #include <gst/cnn/cnnmeta.h>
-#include <glib/gstdio.h>
 
 #include "test-common.h"
 
@@ -26,25 +25,19 @@
 #define CLASSIFY "! cnnclassify model=%s roi=40,0,200,240 "
 #define SINK "! fakesink name=sink sync=false"
 
-static gchar *tmp_dir, *model;
+static TestModelFile model_file;
 
+/* A small random model: what it answers does not matter here. */
 static void
 models_setup (void)
 {
-  tmp_dir = g_dir_make_tmp ("test-meta-geometry-XXXXXX", NULL);
-  fail_unless (tmp_dir != NULL);
-  /* A small random model: what it answers does not matter here. */
-  model = test_save_model (tmp_dir, "grey.safetensors",
-      "flatten, dense 2, softmax", "1x8x8", 3, NULL, NULL);
+  test_model_file_make (&model_file, "flatten, dense 2, softmax", "1x8x8", 3);
 }
 
 static void
 models_teardown (void)
 {
-  g_unlink (model);
-  g_rmdir (tmp_dir);
-  g_free (model);
-  g_free (tmp_dir);
+  test_model_file_remove (&model_file);
 }
 
 static void
@@ -63,7 +56,8 @@ load_plugins (void)
 static void
 run_through (const gchar * middle, TestSinkLog * log)
 {
-  gchar *launch = g_strdup_printf (SOURCE CLASSIFY "! %s " SINK, model,
+  gchar *launch = g_strdup_printf (SOURCE CLASSIFY "! %s " SINK,
+      model_file.path,
       middle);
 
   load_plugins ();

@@ -7,7 +7,6 @@
 #include <gst/check/gstcheck.h>
 #include <gst/video/video.h>
 #include <gst/cnn/cnnmeta.h>
-#include <glib/gstdio.h>
 
 #include "test-common.h"
 
@@ -21,24 +20,19 @@
 #define CLASSIFY "! cnnclassify model=%s roi=10,10,60,60 interval=%u "
 #define SINK "! fakesink name=sink sync=false"
 
-static gchar *tmp_dir, *model;
+static TestModelFile model_file;
 
+/* A small random model: what it answers does not matter here. */
 static void
 models_setup (void)
 {
-  tmp_dir = g_dir_make_tmp ("test-steady-XXXXXX", NULL);
-  fail_unless (tmp_dir != NULL);
-  model = test_save_model (tmp_dir, "grey.safetensors",
-      "flatten, dense 3, softmax", "1x8x8", 5, NULL, NULL);
+  test_model_file_make (&model_file, "flatten, dense 3, softmax", "1x8x8", 5);
 }
 
 static void
 models_teardown (void)
 {
-  g_unlink (model);
-  g_rmdir (tmp_dir);
-  g_free (model);
-  g_free (tmp_dir);
+  test_model_file_remove (&model_file);
 }
 
 static void
@@ -51,7 +45,8 @@ load_plugins (void)
 static void
 run (const gchar * after, guint interval, TestSinkLog * log)
 {
-  gchar *launch = g_strdup_printf (SOURCE CLASSIFY "%s " SINK, model,
+  gchar *launch = g_strdup_printf (SOURCE CLASSIFY "%s " SINK,
+      model_file.path,
       interval, after);
 
   load_plugins ();
