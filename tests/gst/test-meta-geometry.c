@@ -57,8 +57,7 @@ static void
 run_through (const gchar * middle, TestSinkLog * log)
 {
   gchar *launch = g_strdup_printf (SOURCE CLASSIFY "! %s " SINK,
-      model_file.path,
-      middle);
+      model_file.path, middle);
 
   load_plugins ();
   test_run_to_sink (launch, log);

@@ -46,8 +46,7 @@ static void
 run (const gchar * after, guint interval, TestSinkLog * log)
 {
   gchar *launch = g_strdup_printf (SOURCE CLASSIFY "%s " SINK,
-      model_file.path,
-      interval, after);
+      model_file.path, interval, after);
 
   load_plugins ();
   test_run_to_sink (launch, log);
