@@ -5,6 +5,7 @@
 #include <cblas.h>
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -129,6 +130,30 @@ tool_format_double (gdouble value)
       break;
   }
   return g_strdup (buf);
+}
+
+void
+tool_print_json_string (const gchar * text)
+{
+  g_autoptr (JsonNode) node = NULL;
+  g_autofree gchar *quoted = NULL;
+
+  if (text == NULL) {
+    fputs ("null", stdout);
+    return;
+  }
+  node = json_node_init_string (json_node_alloc (), text);
+  quoted = json_to_string (node, FALSE);
+  fputs (quoted, stdout);
+}
+
+gchar *
+tool_format_float (gfloat value)
+{
+  GString *text = g_string_new (NULL);
+
+  cnn_string_append_float (text, value);
+  return g_string_free (text, FALSE);
 }
 
 gchar *

@@ -38,6 +38,11 @@ gboolean tool_parse_double (const gchar * option, const gchar * text,
     gdouble min, gdouble max, gdouble * value, GError ** error);
 /* Shortest text that reads back as exactly @value. */
 gchar *tool_format_double (gdouble value);
+/* Prints @text to stdout as a JSON string (json-glib escapes it), or
+ * null for NULL. */
+void tool_print_json_string (const gchar * text);
+/* Shortest text that reads back as exactly @value as a float: "0.98". */
+gchar *tool_format_float (gfloat value);
 /* 1199882 → "1,199,882" */
 gchar *tool_thousands (guint64 value);
 /* The command line, shell-quoted, for provenance; paths by their last

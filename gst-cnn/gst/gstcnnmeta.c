@@ -301,8 +301,8 @@ gst_buffer_add_cnn_classification_meta (GstBuffer * buffer, gint class_id,
  * @buffer: a #GstBuffer
  *
  * Finds the classification meta of @buffer.  When several classifiers
- * ran on the frame this is the first; iterate with
- * gst_buffer_iterate_meta_filtered() to see them all.
+ * ran on the frame this is the first; gst_buffer_get_cnn_classification_metas()
+ * (or gst_buffer_iterate_meta_filtered() in C) gives them all.
  *
  * Returns: (transfer none) (nullable): the meta, or %NULL when the frame
  *   was not classified.
@@ -314,6 +314,35 @@ gst_buffer_get_cnn_classification_meta (GstBuffer * buffer)
 
   return (GstCnnClassificationMeta *) gst_buffer_get_meta (buffer,
       GST_CNN_CLASSIFICATION_META_API_TYPE);
+}
+
+/**
+ * gst_buffer_get_cnn_classification_metas:
+ * @buffer: a #GstBuffer
+ *
+ * Every classification meta of @buffer, in the order they were attached
+ * (with two `cnnclassify` in series, the first one's first).  For
+ * bindings: Python's `Gst.Buffer` has no iterate_meta_filtered(), so
+ * that `GstCnn.buffer_get_cnn_classification_metas (buffer)` is the way
+ * there to read more than the first.
+ *
+ * Returns: (transfer container) (element-type GstCnnClassificationMeta):
+ *   the metas, which @buffer owns; free the list (not the metas) with
+ *   g_list_free().  %NULL, the empty list, when there is none.
+ */
+GList *
+gst_buffer_get_cnn_classification_metas (GstBuffer * buffer)
+{
+  GList *metas = NULL;
+  gpointer state = NULL;
+  GstMeta *meta;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_CNN_CLASSIFICATION_META_API_TYPE)))
+    metas = g_list_prepend (metas, meta);
+  return g_list_reverse (metas);
 }
 
 /* values (n) → min, max of those that are numbers; FALSE when none is. */

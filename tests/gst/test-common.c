@@ -120,6 +120,7 @@ test_log_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   }
   if (meta) {
     b->class_id = meta->class_id;
+    b->label = meta->label;
     b->roi_x = meta->roi_x;
     b->roi_y = meta->roi_y;
     b->roi_width = meta->roi_width;

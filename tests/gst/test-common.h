@@ -49,6 +49,7 @@ typedef struct
   guint n_metas;                /* classification metas on the buffer */
   /* Of the first meta, when there is one: */
   gint class_id;
+  const gchar *label;           /* interned: lives on */
   guint roi_x, roi_y, roi_width, roi_height;
   guint frames_ago;
   gchar md5[33];                /* of the buffer's bytes, in hex */

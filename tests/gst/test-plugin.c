@@ -26,7 +26,9 @@ GST_END_TEST;
 
 GST_START_TEST (test_element_authors)
 {
-  static const gchar *elements[] = { "cnnclassify", "cnnoverlay" };
+  static const gchar *elements[] = { "cnnclassify", "cnnoverlay",
+    "cnnpublish"
+  };
 
   for (guint i = 0; i < G_N_ELEMENTS (elements); i++) {
     GstElementFactory *f = gst_element_factory_find (elements[i]);

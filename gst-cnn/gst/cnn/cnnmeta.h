@@ -128,6 +128,8 @@ GstCnnClassificationMeta *gst_buffer_add_cnn_classification_meta (GstBuffer *
 GstCnnClassificationMeta *gst_buffer_get_cnn_classification_meta (GstBuffer *
     buffer);
 
+GList *gst_buffer_get_cnn_classification_metas (GstBuffer * buffer);
+
 void gst_cnn_classification_meta_set_input (GstCnnClassificationMeta * meta,
     const gfloat * values, guint width, guint height);
 
