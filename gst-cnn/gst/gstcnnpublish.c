@@ -307,11 +307,22 @@ gst_cnn_publish_append_float (GstCnnPublish * self, gfloat value)
     g_string_append (self->line, "null");
 }
 
+/* g_string_append_printf() would cost an allocation a number (it
+ * formats through g_vasprintf()); g_snprintf() into the stack does not. */
+static void
+gst_cnn_publish_append_int (GstCnnPublish * self, gint64 value)
+{
+  gchar text[24];
+
+  g_snprintf (text, sizeof text, "%" G_GINT64_FORMAT, value);
+  g_string_append (self->line, text);
+}
+
 static void
 gst_cnn_publish_append_time (GstCnnPublish * self, GstClockTime time)
 {
   if (GST_CLOCK_TIME_IS_VALID (time))
-    g_string_append_printf (self->line, "%" G_GUINT64_FORMAT, time);
+    gst_cnn_publish_append_int (self, (gint64) time);
   else
     g_string_append (self->line, "null");
 }
@@ -322,8 +333,9 @@ gst_cnn_publish_append_meta (GstCnnPublish * self,
 {
   GString *line = self->line;
 
-  g_string_append_printf (line, "{\"class_id\":%d,\"label\":",
-      meta->class_id);
+  g_string_append (line, "{\"class_id\":");
+  gst_cnn_publish_append_int (self, meta->class_id);
+  g_string_append (line, ",\"label\":");
   gst_cnn_publish_append_string (self, meta->class_id >= 0 ? meta->label :
       NULL);
   g_string_append (line, ",\"confidence\":");
@@ -334,11 +346,19 @@ gst_cnn_publish_append_meta (GstCnnPublish * self,
       g_string_append_c (line, ',');
     gst_cnn_publish_append_float (self, meta->probabilities[i]);
   }
-  g_string_append_printf (line, "],\"roi\":{\"x\":%u,\"y\":%u,\"width\":%u,"
-      "\"height\":%u},\"model\":", meta->roi_x, meta->roi_y,
-      meta->roi_width, meta->roi_height);
+  g_string_append (line, "],\"roi\":{\"x\":");
+  gst_cnn_publish_append_int (self, meta->roi_x);
+  g_string_append (line, ",\"y\":");
+  gst_cnn_publish_append_int (self, meta->roi_y);
+  g_string_append (line, ",\"width\":");
+  gst_cnn_publish_append_int (self, meta->roi_width);
+  g_string_append (line, ",\"height\":");
+  gst_cnn_publish_append_int (self, meta->roi_height);
+  g_string_append (line, "},\"model\":");
   gst_cnn_publish_append_string (self, meta->model);
-  g_string_append_printf (line, ",\"frames_ago\":%u}", meta->frames_ago);
+  g_string_append (line, ",\"frames_ago\":");
+  gst_cnn_publish_append_int (self, meta->frames_ago);
+  g_string_append_c (line, '}');
 }
 
 /* Builds @buffer's line in self->line. */
