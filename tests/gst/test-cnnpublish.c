@@ -110,7 +110,7 @@ run_publish (const gchar * middle, TestSinkLog * log, guint * n_lines)
   JsonNode **lines;
 
   load_plugins ();
-  test_run_to_sink (launch, log);
+  test_run_to_sink (launch, TRUE, log);
   lines = read_lines (path, n_lines);
   g_unlink (path);
   g_free (launch);
@@ -233,7 +233,7 @@ GST_START_TEST (test_buffers_untouched)
   guint n;
 
   free_lines (run_publish (classify, &a, &n));
-  test_run_to_sink (without, &b);
+  test_run_to_sink (without, TRUE, &b);
   fail_unless_equals_int (a.n_buffers, b.n_buffers);
   for (guint i = 0; i < a.n_buffers; i++) {
     fail_unless_equals_string (a.buffers[i].md5, b.buffers[i].md5);

@@ -52,7 +52,8 @@ typedef struct
   const gchar *label;           /* interned: lives on */
   guint roi_x, roi_y, roi_width, roi_height;
   guint frames_ago;
-  gchar md5[33];                /* of the buffer's bytes, in hex */
+  gchar md5[33];                /* of the buffer's bytes, in hex; "" unless
+                                 * asked for */
 } TestSinkBuffer;
 
 #define TEST_SINK_MAX_BUFFERS 64
@@ -63,11 +64,15 @@ typedef struct
   TestSinkBuffer buffers[TEST_SINK_MAX_BUFFERS];
   guint width, height;          /* of the sink's caps */
   guint n_messages;             /* "cnn-classification" messages posted */
+  gboolean digests;             /* whether to fill in the md5s */
 } TestSinkLog;
 
 /* Runs @launch, a gst-launch-1.0 line ending in an element named "sink",
  * to its end (EOS; an error fails the test) and logs every buffer that
- * reached the sink's pad. */
-void test_run_to_sink (const gchar * launch, TestSinkLog * log);
+ * reached the sink's pad; with @digests the md5 of its bytes too (only
+ * where no element leaves padding bytes unwritten, which valgrind would
+ * see read). */
+void test_run_to_sink (const gchar * launch, gboolean digests,
+    TestSinkLog * log);
 
 G_END_DECLS

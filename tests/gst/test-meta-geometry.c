@@ -60,7 +60,7 @@ run_through (const gchar * middle, TestSinkLog * log)
       model_file.path, middle);
 
   load_plugins ();
-  test_run_to_sink (launch, log);
+  test_run_to_sink (launch, FALSE, log);
   fail_unless_equals_int (log->n_buffers, 3);
   fail_unless_equals_int (log->n_messages, 3);
   g_free (launch);

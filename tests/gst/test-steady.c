@@ -49,7 +49,7 @@ run (const gchar * after, guint interval, TestSinkLog * log)
       model_file.path, interval, after);
 
   load_plugins ();
-  test_run_to_sink (launch, log);
+  test_run_to_sink (launch, TRUE, log);
   fail_unless_equals_int (log->n_buffers, N_FRAMES);
   g_free (launch);
 }
