@@ -66,6 +66,15 @@
  * caps or a new model there is no latest result until the next
  * classified frame.
  *
+ * ## Retraining while it runs
+ *
+ * With #GstCnnClassify:watch-model the element watches the model file
+ * (in a thread of its own, whatever main loop the application runs) and
+ * loads it again when it is replaced: `cnn train -o` writes a temporary
+ * file and renames it over the model, so the element switches to the
+ * new weights between two frames, with a fresh smoothing window.  A new
+ * file that cannot be loaded posts a warning and the model in use stays.
+ *
  * ## The message
  *
  * When #GstCnnClassify:post-messages is %TRUE, every classified frame
@@ -112,6 +121,7 @@
 #include "gstcnnclassify.h"
 #include "gstcnnengine.h"
 #include "gstcnnframe.h"
+#include "gstcnnwatch.h"
 
 #include <gst/cnn/cnnmeta.h>
 
@@ -129,6 +139,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_cnn_classify_debug);
 #define MAX_SMOOTHING 1000
 #define DEFAULT_SMOOTHING_MODE GST_CNN_SMOOTHING_WINDOW
 #define DEFAULT_MEMORY_LIMIT 0
+#define DEFAULT_WATCH_MODEL FALSE
 
 enum
 {
@@ -144,6 +155,7 @@ enum
   PROP_SMOOTHING,
   PROP_SMOOTHING_MODE,
   PROP_MEMORY_LIMIT,
+  PROP_WATCH_MODEL,
   PROP_FRAMES_CLASSIFIED,
   PROP_LAST_INFERENCE_TIME,
   PROP_MEAN_INFERENCE_TIME,
@@ -207,6 +219,11 @@ struct _GstCnnClassify
   GstCnnClassifyLoad in_use;
   gchar *bad_roi;               /* set while stopped, refused by start() */
   gboolean started;
+  gboolean watch_model;
+  /* While started with watch_model: the model file's watch.  Made and
+   * freed with no lock held (freeing waits for its thread, which may be
+   * loading a model under load_lock). */
+  GstCnnWatch *watch;
   GstCnnEngine *pending;        /* loaded while running, not yet in use */
   gboolean restart_smoothing;   /* a flush or new caps since the last frame */
   guint64 frames_classified;
@@ -395,6 +412,14 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
           "model load", 0, G_MAXUINT64, DEFAULT_MEMORY_LIMIT,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_WATCH_MODEL,
+      g_param_spec_boolean ("watch-model", "Watch model",
+          "Load the model file again whenever it is replaced or rewritten "
+          "(a trainer renaming a new file over it), switching between two "
+          "frames; a new file that cannot be loaded posts a warning and the "
+          "model in use stays (default false)", DEFAULT_WATCH_MODEL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_FRAMES_CLASSIFIED,
       g_param_spec_uint64 ("frames-classified", "Frames classified",
           "Number of frames classified since the element last started "
@@ -475,6 +500,7 @@ gst_cnn_classify_finalize (GObject * object)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (object);
 
+  gst_cnn_watch_free (self->watch);
   gst_cnn_engine_free (self->engine);
   gst_cnn_engine_free (self->pending);
   g_free (self->model_path);
@@ -734,6 +760,57 @@ gst_cnn_classify_reload (GstCnnClassify * self)
   gst_cnn_classify_load_clear (&load);
 }
 
+/* ---- watching the model file ---------------------------------------- */
+
+/* On the watch's thread: the file changed, load it as a model swap
+ * (a warning if it cannot be, and the model in use stays). */
+static void
+gst_cnn_classify_model_changed (gpointer data)
+{
+  GstCnnClassify *self = data;
+
+  GST_INFO_OBJECT (self, "the model file changed: loading it again");
+  gst_cnn_classify_reload (self);
+}
+
+/* Watches the model file the properties name while started with
+ * watch-model, and nothing otherwise.  Takes no lock while it makes or
+ * frees a watch. */
+static void
+gst_cnn_classify_update_watch (GstCnnClassify * self)
+{
+  GstCnnWatch *old, *made = NULL;
+  GError *err = NULL;
+  gchar *path = NULL;
+
+  GST_OBJECT_LOCK (self);
+  old = self->watch;
+  self->watch = NULL;
+  if (self->started && self->watch_model)
+    path = g_strdup (self->model_path ? self->model_path :
+        gst_cnn_classify_default_model ());
+  GST_OBJECT_UNLOCK (self);
+
+  gst_cnn_watch_free (old);
+  if (path == NULL)
+    return;
+  made = gst_cnn_watch_new (path, gst_cnn_classify_model_changed, self,
+      &err);
+  if (made == NULL) {
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("Could not watch the "
+            "model file \"%s\": %s", path, err->message), (NULL));
+    g_error_free (err);
+  }
+  GST_OBJECT_LOCK (self);
+  old = self->watch;
+  self->watch = made;
+  GST_OBJECT_UNLOCK (self);
+  /* A watch made meanwhile by another caller gives way to this one. */
+  gst_cnn_watch_free (old);
+  GST_DEBUG_OBJECT (self, "watching %s", path);
+  g_free (path);
+}
+
 /* A region refused while stopped (see gst_cnn_classify_set_roi). */
 static gboolean
 gst_cnn_classify_check_roi (GstCnnClassify * self)
@@ -789,6 +866,8 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   gst_cnn_classify_load_clear (&load);
   self->frame_count = 0;
   self->have_latest = FALSE;
+  if (engine != NULL)
+    gst_cnn_classify_update_watch (self);
   return engine != NULL;
 }
 
@@ -807,6 +886,7 @@ gst_cnn_classify_stop (GstBaseTransform * trans)
   GST_OBJECT_UNLOCK (self);
   g_mutex_unlock (&self->load_lock);
 
+  gst_cnn_classify_update_watch (self);
   gst_cnn_engine_free (engine);
   gst_cnn_engine_free (pending);
   return TRUE;
@@ -834,6 +914,13 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id,
     case PROP_MODEL:
       gst_cnn_classify_replace_string (self, &self->model_path, value);
       gst_cnn_classify_reload (self);
+      gst_cnn_classify_update_watch (self);
+      break;
+    case PROP_WATCH_MODEL:
+      GST_OBJECT_LOCK (self);
+      self->watch_model = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      gst_cnn_classify_update_watch (self);
       break;
     case PROP_LABELS:
       gst_cnn_classify_replace_string (self, &self->labels_path, value);
@@ -928,6 +1015,9 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id,
       break;
     case PROP_MEMORY_LIMIT:
       g_value_set_uint64 (value, self->memory_limit);
+      break;
+    case PROP_WATCH_MODEL:
+      g_value_set_boolean (value, self->watch_model);
       break;
     case PROP_FRAMES_CLASSIFIED:
       g_value_set_uint64 (value, self->frames_classified);

@@ -88,6 +88,18 @@ test_classify_new (const gchar * model)
   return element;
 }
 
+void
+test_harness_teardown (GstHarness * h)
+{
+  GstBus *bus = gst_element_get_bus (h->element);
+
+  if (bus != NULL) {
+    gst_bus_set_flushing (bus, TRUE);
+    gst_object_unref (bus);
+  }
+  gst_harness_teardown (h);
+}
+
 static void
 test_digest_buffer (GstBuffer * buffer, gchar md5[33])
 {

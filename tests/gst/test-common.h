@@ -3,6 +3,7 @@
  * video infos. */
 #pragma once
 
+#include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 
 G_BEGIN_DECLS
@@ -42,6 +43,10 @@ void test_load_system_plugin (const gchar * name);
 /* A cnnclassify on @model with a bus of its own, so that a test reads
  * its messages. */
 GstElement *test_classify_new (const gchar * model);
+
+/* Tears @h down after dropping the messages on its element's own bus
+ * (test_classify_new's), which hold references to the element. */
+void test_harness_teardown (GstHarness * h);
 
 /* What reached the sink of a pipeline, buffer by buffer. */
 typedef struct
