@@ -161,6 +161,45 @@ GST_START_TEST (test_replaced_model_taken_into_use)
 
 GST_END_TEST;
 
+/* An application answering the warning from the bus's sync handler,
+ * which runs on the watch's own thread, by naming another model: the
+ * element replaces that very watch from inside its callback. */
+static GstBusSyncReply
+answer_warning (GstBus * bus, GstMessage * msg, gpointer data)
+{
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING)
+    g_object_set (GST_MESSAGE_SRC (msg), "model", (const gchar *) data, NULL);
+  return GST_BUS_PASS;
+}
+
+GST_START_TEST (test_sync_handler_replaces_watch)
+{
+  gchar *other = test_save_model (tmp_dir, "other.safetensors", ARCH,
+      "1x8x8", 4, NULL, "other");
+  gchar *bad = g_build_filename (tmp_dir, "bad.tmp", NULL);
+  GstHarness *h;
+  GstBus *bus;
+
+  save_named ("first", 1);
+  h = start_watching (TRUE);
+  bus = gst_element_get_bus (h->element);
+  gst_bus_set_sync_handler (bus, answer_warning, other, NULL);
+  fail_unless (g_file_set_contents (bad, "not a model", -1, NULL));
+  fail_unless (g_rename (bad, model_path) == 0);
+  fail_unless (wait_for_model (h, "other"), "the answer was not taken");
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  /* The new watch follows the new file. */
+  g_free (test_save_model (tmp_dir, "other.safetensors", ARCH, "1x8x8", 5,
+          NULL, "other-2"));
+  fail_unless (wait_for_model (h, "other-2"), "the new file is not watched");
+  gst_object_unref (bus);
+  test_harness_teardown (h);
+  g_free (other);
+  g_free (bad);
+}
+
+GST_END_TEST;
+
 /* watch-model off (the default): the file changes, the model does not. */
 GST_START_TEST (test_unwatched_model_stays)
 {
@@ -272,6 +311,7 @@ watch_model_suite (void)
   tcase_add_checked_fixture (tc, dir_setup, dir_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_replaced_model_taken_into_use);
+  tcase_add_test (tc, test_sync_handler_replaces_watch);
   tcase_add_test (tc, test_unwatched_model_stays);
   tcase_add_test (tc, test_training_into_watched_file);
   return s;
