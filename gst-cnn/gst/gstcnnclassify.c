@@ -66,6 +66,19 @@
  * caps or a new model there is no latest result until the next
  * classified frame.
  *
+ * ## Live sources
+ *
+ * The element answers the LATENCY query with its mean inference time
+ * (added to upstream's), and posts a LATENCY message at its first
+ * classification and when that time has grown by a quarter.  When
+ * downstream's QoS says frames are late (a sink with `qos=true`, as
+ * video sinks have by default), a frame due to be classified that runs
+ * before the reported limit passes at once with the latest result
+ * (its meta's `frames_ago` above 0, a QoS message posted, counted in
+ * #GstCnnClassify:frames-skipped) instead of being classified, and the
+ * next frame is classified instead; no frame is dropped.  The inherited
+ * `qos` property (default true) turns this off.
+ *
  * ## Retraining while it runs
  *
  * With #GstCnnClassify:watch-model the element watches the model file
@@ -157,6 +170,7 @@ enum
   PROP_MEMORY_LIMIT,
   PROP_WATCH_MODEL,
   PROP_FRAMES_CLASSIFIED,
+  PROP_FRAMES_SKIPPED,
   PROP_LAST_INFERENCE_TIME,
   PROP_MEAN_INFERENCE_TIME,
 };
@@ -228,6 +242,11 @@ struct _GstCnnClassify
   gboolean restart_smoothing;   /* a flush or new caps since the last frame */
   guint64 frames_classified;
   gdouble last_time_us, total_time_us;
+  /* Keeping up: frames running before this are late (QoS from
+   * downstream); frames skipped for it; the latency last reported. */
+  GstClockTime qos_earliest;
+  guint64 frames_skipped;
+  GstClockTime latency_reported;
 
   /* Held for a whole model load, so that the engine in use always
    * follows the latest model/labels/preprocess settings.  Nothing is
@@ -245,6 +264,7 @@ struct _GstCnnClassify
   GstCnnClassifyResult latest;
   gboolean have_latest;
   guint latest_age;             /* frames since it */
+  gboolean owed;                /* a due frame was late: classify the next */
 };
 
 static void
@@ -280,6 +300,10 @@ static gboolean gst_cnn_classify_start (GstBaseTransform * trans);
 static gboolean gst_cnn_classify_stop (GstBaseTransform * trans);
 static gboolean gst_cnn_classify_sink_event (GstBaseTransform * trans,
     GstEvent * event);
+static gboolean gst_cnn_classify_src_event (GstBaseTransform * trans,
+    GstEvent * event);
+static gboolean gst_cnn_classify_query (GstBaseTransform * trans,
+    GstPadDirection direction, GstQuery * query);
 static GstFlowReturn gst_cnn_classify_prepare_output_buffer (GstBaseTransform *
     trans, GstBuffer * input, GstBuffer ** output);
 static gboolean gst_cnn_classify_set_info (GstVideoFilter * filter,
@@ -425,6 +449,12 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
           "Number of frames classified since the element last started "
           "(read-only)", 0,
           G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_FRAMES_SKIPPED,
+      g_param_spec_uint64 ("frames-skipped", "Frames skipped",
+          "Frames due to be classified that downstream said were late "
+          "(QoS), passed with the latest result instead, since the element "
+          "last started (read-only)", 0, G_MAXUINT64, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_LAST_INFERENCE_TIME,
       g_param_spec_double ("last-inference-time", "Last inference time",
           "Time the last classification took (preprocessing and network "
@@ -465,6 +495,8 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
   trans_class->start = GST_DEBUG_FUNCPTR (gst_cnn_classify_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_cnn_classify_stop);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_cnn_classify_sink_event);
+  trans_class->src_event = GST_DEBUG_FUNCPTR (gst_cnn_classify_src_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_cnn_classify_query);
   trans_class->prepare_output_buffer =
       GST_DEBUG_FUNCPTR (gst_cnn_classify_prepare_output_buffer);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_cnn_classify_set_info);
@@ -854,6 +886,9 @@ gst_cnn_classify_start (GstBaseTransform * trans)
     self->restart_smoothing = FALSE;
     self->frames_classified = 0;
     self->last_time_us = self->total_time_us = 0.0;
+    self->qos_earliest = GST_CLOCK_TIME_NONE;
+    self->frames_skipped = 0;
+    self->latency_reported = 0;
     GST_OBJECT_UNLOCK (self);
   }
   g_mutex_unlock (&self->load_lock);
@@ -866,6 +901,7 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   gst_cnn_classify_load_clear (&load);
   self->frame_count = 0;
   self->have_latest = FALSE;
+  self->owed = FALSE;
   if (engine != NULL)
     gst_cnn_classify_update_watch (self);
   return engine != NULL;
@@ -1029,6 +1065,9 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id,
       g_value_set_double (value, self->frames_classified ?
           self->total_time_us / self->frames_classified : 0.0);
       break;
+    case PROP_FRAMES_SKIPPED:
+      g_value_set_uint64 (value, self->frames_skipped);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1063,9 +1102,154 @@ gst_cnn_classify_restart_smoothing (GstCnnClassify * self)
 static gboolean
 gst_cnn_classify_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
-  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
-    gst_cnn_classify_restart_smoothing (GST_CNN_CLASSIFY (trans));
+  GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
+    gst_cnn_classify_restart_smoothing (self);
+    GST_OBJECT_LOCK (self);
+    self->qos_earliest = GST_CLOCK_TIME_NONE;
+    GST_OBJECT_UNLOCK (self);
+  }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+/* ---- keeping up with live sources ----------------------------------- */
+
+/* Downstream says how late its frames are: those running before
+ * @timestamp + @diff would be late too.  The event goes upstream from
+ * here and not through GstBaseTransform, which would then drop late
+ * frames; they pass with the latest result instead (one skipped
+ * classification, no missing frame). */
+static gboolean
+gst_cnn_classify_src_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
+  GstClockTimeDiff diff;
+  GstClockTime timestamp;
+  gdouble proportion;
+  GstQOSType type;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_QOS)
+    return GST_BASE_TRANSFORM_CLASS (parent_class)->src_event (trans, event);
+
+  gst_event_parse_qos (event, &type, &proportion, &diff, &timestamp);
+  GST_OBJECT_LOCK (self);
+  if (GST_CLOCK_TIME_IS_VALID (timestamp))
+    self->qos_earliest = diff > 0 ? timestamp + diff : timestamp;
+  GST_OBJECT_UNLOCK (self);
+  GST_LOG_OBJECT (self, "QoS: late by %" GST_STIME_FORMAT " at %"
+      GST_TIME_FORMAT, GST_STIME_ARGS (diff), GST_TIME_ARGS (timestamp));
+  return gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (trans), event);
+}
+
+/* Whether @buffer runs before the QoS limit @earliest (with the qos
+ * property on, GstBaseTransform's "qos", default true). */
+static gboolean
+gst_cnn_classify_is_late (GstCnnClassify * self, GstBuffer * buffer,
+    GstClockTime earliest)
+{
+  const GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+  GstClockTime running_time;
+
+  if (!GST_CLOCK_TIME_IS_VALID (earliest) || segment->format !=
+      GST_FORMAT_TIME
+      || !gst_base_transform_is_qos_enabled (GST_BASE_TRANSFORM (self)))
+    return FALSE;
+  running_time = gst_segment_to_running_time (segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buffer));
+  return GST_CLOCK_TIME_IS_VALID (running_time) && running_time <= earliest;
+}
+
+/* As GstBaseTransform says a frame it dropped, though this one passed. */
+static void
+gst_cnn_classify_post_skip (GstCnnClassify * self, GstBuffer * buffer,
+    GstClockTime earliest)
+{
+  const GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+  GstClockTime running_time = gst_segment_to_running_time (segment,
+      GST_FORMAT_TIME, pts);
+  guint64 classified, skipped;
+  GstMessage *msg;
+
+  GST_OBJECT_LOCK (self);
+  classified = self->frames_classified;
+  skipped = ++self->frames_skipped;
+  GST_OBJECT_UNLOCK (self);
+  msg = gst_message_new_qos (GST_OBJECT (self), FALSE, running_time,
+      gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts), pts,
+      GST_BUFFER_DURATION (buffer));
+  gst_message_set_qos_values (msg, GST_CLOCK_DIFF (running_time, earliest),
+      1.0, 1000000);
+  gst_message_set_qos_stats (msg, GST_FORMAT_BUFFERS, classified, skipped);
+  gst_element_post_message (GST_ELEMENT (self), msg);
+}
+
+/* The element holds each frame for about its mean inference time. */
+static GstClockTime
+gst_cnn_classify_own_latency (GstCnnClassify * self)
+{
+  GstClockTime latency = 0;
+
+  GST_OBJECT_LOCK (self);
+  if (self->frames_classified > 0)
+    latency = (GstClockTime) (self->total_time_us / self->frames_classified
+        * GST_USECOND);
+  self->latency_reported = latency;
+  GST_OBJECT_UNLOCK (self);
+  return latency;
+}
+
+static gboolean
+gst_cnn_classify_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+  GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
+  GstClockTime min, max, own;
+  gboolean live;
+
+  if (direction != GST_PAD_SRC || GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+    return GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
+        query);
+  if (!GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
+          query))
+    return FALSE;
+  gst_query_parse_latency (query, &live, &min, &max);
+  own = gst_cnn_classify_own_latency (self);
+  min += own;
+  if (GST_CLOCK_TIME_IS_VALID (max))
+    max += own;
+  gst_query_set_latency (query, live, min, max);
+  GST_DEBUG_OBJECT (self, "latency: %" GST_TIME_FORMAT " of our own, %"
+      GST_TIME_FORMAT " in all", GST_TIME_ARGS (own), GST_TIME_ARGS (min));
+  return TRUE;
+}
+
+/* After a classification: whether the pipeline should ask for the
+ * latency again: at the first, and when the mean inference time has
+ * grown a quarter past the latency last reported (frames would come
+ * late; a smaller one only delays them a little).  Looked at every 64
+ * classifications: a message allocates, and one slow frame is no
+ * reason. */
+#define LATENCY_CHECK_EVERY 64
+
+static gboolean
+gst_cnn_classify_latency_changed (GstCnnClassify * self)
+{
+  gboolean changed = FALSE;
+  gdouble mean_ns, reported;
+
+  GST_OBJECT_LOCK (self);
+  mean_ns = self->total_time_us / MAX (self->frames_classified, 1) * 1000.0;
+  reported = (gdouble) self->latency_reported;
+  if (self->frames_classified == 1
+      || self->frames_classified % LATENCY_CHECK_EVERY == 0)
+    changed = reported <= 0.0 ? mean_ns > 0.0 : mean_ns > 1.25 * reported;
+  if (changed)
+    /* Said once: the query that follows sets it again. */
+    self->latency_reported = (GstClockTime) mean_ns;
+  GST_OBJECT_UNLOCK (self);
+  return changed;
 }
 
 static gboolean
@@ -1095,7 +1279,7 @@ gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
 static gboolean
 gst_cnn_classify_begin_frame (GstCnnClassify * self,
     GstCnnClassifySettings * settings, GstCnnEngine ** retired,
-    gboolean * restart)
+    gboolean * restart, GstClockTime * earliest)
 {
   gboolean due;
 
@@ -1109,11 +1293,13 @@ gst_cnn_classify_begin_frame (GstCnnClassify * self,
   *settings = self->settings;
   *restart = self->restart_smoothing;
   self->restart_smoothing = FALSE;
+  *earliest = self->qos_earliest;
   GST_OBJECT_UNLOCK (self);
   if (*restart)
     self->have_latest = FALSE;
 
-  due = self->frame_count % settings->interval == 0;
+  /* A due frame skipped as late is owed: the next one is classified. */
+  due = self->owed || self->frame_count % settings->interval == 0;
   self->frame_count++;
   return due;
 }
@@ -1310,10 +1496,12 @@ gst_cnn_classify_transform_frame_ip (GstVideoFilter * filter,
   GstCnnClassifySettings settings;
   GstCnnClassifyResult result;
   GstCnnEngine *retired = NULL;
+  GstClockTime earliest;
   gboolean due, restart;
   gdouble time_us;
 
-  due = gst_cnn_classify_begin_frame (self, &settings, &retired, &restart);
+  due = gst_cnn_classify_begin_frame (self, &settings, &retired, &restart,
+      &earliest);
   gst_cnn_engine_free (retired);
   if (G_UNLIKELY (self->engine == NULL))
     goto no_model;
@@ -1323,6 +1511,13 @@ gst_cnn_classify_transform_frame_ip (GstVideoFilter * filter,
     gst_cnn_classify_attach_latest (self, frame->buffer);
     return GST_FLOW_OK;
   }
+  if (gst_cnn_classify_is_late (self, frame->buffer, earliest)) {
+    self->owed = TRUE;
+    gst_cnn_classify_attach_latest (self, frame->buffer);
+    gst_cnn_classify_post_skip (self, frame->buffer, earliest);
+    return GST_FLOW_OK;
+  }
+  self->owed = FALSE;
 
   time_us = gst_cnn_classify_run (self, frame, &settings, &result);
   gst_cnn_classify_attach_meta (self, frame->buffer, &result, 0);
@@ -1332,6 +1527,9 @@ gst_cnn_classify_transform_frame_ip (GstVideoFilter * filter,
   gst_cnn_classify_record_time (self, time_us);
   if (settings.post_messages)
     gst_cnn_classify_post_message (self, frame->buffer, &result);
+  if (gst_cnn_classify_latency_changed (self))
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_latency (GST_OBJECT (self)));
 
   GST_LOG_OBJECT (self, "class %d (%s) confidence %.3f in %.0f us",
       result.class_id, GST_STR_NULL (result.label), result.confidence,
