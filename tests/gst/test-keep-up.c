@@ -210,6 +210,14 @@ compare_diffs (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
+static gint
+compare_doubles (gconstpointer a, gconstpointer b)
+{
+  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
+
+  return x < y ? -1 : x > y;
+}
+
 static GstClockTimeDiff
 median_of (const GstClockTimeDiff * values, guint n)
 {
@@ -280,7 +288,7 @@ run_live (const gchar * model, guint fps, guint n_frames, gboolean qos,
 GST_START_TEST (test_live_source_keeps_up)
 {
   GstClockTimeDiff first, last, first_off, last_off;
-  gdouble mean_us;
+  gdouble mean_us, times[5];
   guint64 skipped;
   GstHarness *h;
   guint fps;
@@ -292,19 +300,24 @@ GST_START_TEST (test_live_source_keeps_up)
     return;
   }
   h = start (slow.path, 96);
-  /* How slow the network is here: the source then runs 3 times faster. */
-  for (guint i = 0; i < 3; i++) {
+  /* How slow the network is here, the median of 5 frames after a first
+   * (cold caches, the scaler's weights): the source then runs 3 times
+   * faster. */
+  for (guint i = 0; i < 6; i++) {
     GstBuffer *in = gst_harness_create_buffer (h, 96 * 96);
 
     gst_buffer_memset (in, 0, 0x40, 96 * 96);
     gst_buffer_unref (gst_harness_push_and_pull (h, in));
+    if (i > 0)
+      g_object_get (h->element, "last-inference-time", &times[i - 1], NULL);
   }
-  g_object_get (h->element, "mean-inference-time", &mean_us, NULL);
+  qsort (times, 5, sizeof times[0], compare_doubles);
+  mean_us = times[2];
   test_harness_teardown (h);
   fps = (guint) CLAMP (3e6 / mean_us, 1, 1000);
 
   skipped = run_live (slow.path, fps, LIVE_FRAMES, TRUE, &first, &last);
-  g_print ("live %u fps, inference %.1f ms: frames arrive %.1f ms after "
+  g_print ("live %u fps, inference %.1f ms (median): frames arrive %.1f ms after "
       "their time at the start, %.1f ms at the end; %" G_GUINT64_FORMAT
       " of %u frames passed unclassified\n", fps, mean_us / 1000.0,
       first / 1e6, last / 1e6, skipped, LIVE_FRAMES);
@@ -317,7 +330,8 @@ GST_START_TEST (test_live_source_keeps_up)
   run_live (slow.path, fps, LIVE_FRAMES, FALSE, &first_off, &last_off);
   g_print ("the same with qos=false (every frame classified): %.1f ms, "
       "then %.1f ms\n", first_off / 1e6, last_off / 1e6);
-  fail_unless (last_off - first_off > 10 * mean_us * GST_USECOND,
+  /* Some 30 inference times in theory; the flat bound is 5. */
+  fail_unless (last_off - first_off > 5 * mean_us * GST_USECOND,
       "without skipping the delay should grow: %.1f to %.1f ms",
       first_off / 1e6, last_off / 1e6);
 }
