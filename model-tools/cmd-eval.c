@@ -2,7 +2,6 @@
  * and per-class precision and recall, as text or one JSON object. */
 #include "tool.h"
 
-#include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -105,20 +104,10 @@ print_text (const EvalResult * r)
  * spends some 100 bytes per value, and the confusion matrix of a model
  * with thousands of classes has millions of them. */
 static void
-print_json_string (const gchar * text)
-{
-  g_autoptr (JsonNode) node = json_node_init_string (json_node_alloc (),
-      text);
-  g_autofree gchar *quoted = json_to_string (node, FALSE);
-
-  fputs (quoted, stdout);
-}
-
-static void
 print_json_member (const gchar * name, const gchar * text, gboolean last)
 {
   printf ("  \"%s\": ", name);
-  print_json_string (text);
+  tool_print_json_string (text);
   printf (last ? "\n" : ",\n");
 }
 
@@ -155,7 +144,7 @@ print_json (const EvalResult * r, const gchar * model_path,
   printf ("\n  ],\n  \"classes\": [");
   for (guint c = 0; c < n; c++) {
     printf ("%s\n    {\"label\": ", c ? "," : "");
-    print_json_string (cnn_model_label (r->model, c));
+    tool_print_json_string (cnn_model_label (r->model, c));
     printf (", \"precision\": ");
     print_number_or_null (precision (r, c));
     printf (", \"recall\": ");

@@ -246,6 +246,25 @@ load_data (const TrainArgs * a, const TrainSettings * s, TrainData * d,
   return TRUE;
 }
 
+/* 28×28 grey pictures are most likely digits made as MNIST's were (cut
+ * out, fitted into 20×20, centred by mass).  A model of them stored
+ * with another preprocessing gets from cnnclassify the whole region
+ * scaled down instead, which it has never seen: a digit model wants
+ * `--preprocess mnist`, so that the element prepares frames alike. */
+static void
+warn_digits_without_mnist (const TrainSettings * s)
+{
+  if (s->input.c != 1 || s->input.h != 28 || s->input.w != 28
+      || g_str_has_prefix (s->preprocess, "mnist"))
+    return;
+  g_printerr ("cnn train: warning: the training images are 28x28 grey, "
+      "like MNIST's digits, but the model's preprocessing is '%s', so "
+      "cnnclassify will scale the whole region down to 28x28 instead of "
+      "cutting the digit out and centring it as MNIST's were made; for a "
+      "digit model pass --preprocess mnist (other 28x28 pictures, such as "
+      "Fashion-MNIST's, can ignore this)\n", s->preprocess);
+}
+
 /* Builds the model the settings describe for the data, and checks that
  * data, labels and preprocessing fit it. */
 static CnnModel *
@@ -304,6 +323,7 @@ prepare_model (const TrainArgs * a, TrainSettings * s, const TrainData * d,
   cnn_preprocessor_free (pre);
   if (!tool_normalisation_parse (s->preprocess, s->input.c, norm, error))
     goto failed;
+  warn_digits_without_mnist (s);
   return model;
 
 failed:

@@ -8,6 +8,7 @@
  *   cnn export MODEL -o OUT.onnx
  *   cnn import IN.onnx -o OUT.safetensors [--labels F] [--preprocess P]
  *       [--input CxHxW]
+ *   cnn --version
  *
  * Exit status: 0 success, 2 bad usage or bad input, 1 other failure.
  */
@@ -43,6 +44,7 @@ print_usage (FILE * out)
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     fprintf (out, "  %-9s %s\n", commands[i].name, commands[i].summary);
   fprintf (out, "  %-9s %s\n", "help", "this text, or 'help COMMAND'");
+  fprintf (out, "  %-9s %s\n", "--version", "the tool's version");
   fprintf (out, "\nRun 'cnn COMMAND --help' for a command's options.\n"
       "Exit status: 0 success, 2 bad usage or bad input, 1 other failure.\n");
 }
@@ -75,10 +77,15 @@ main (int argc, char **argv)
    * only messages may be translated. */
   setlocale (LC_ALL, "");
   setlocale (LC_NUMERIC, "C");
+  tool_pin_blas_threads ();
 
   if (argc < 2) {
     print_usage (stderr);
     return TOOL_EXIT_USAGE;
+  }
+  if (g_str_equal (argv[1], "--version")) {
+    printf ("cnn (gst-cnn) %s\n", GST_CNN_VERSION);
+    return TOOL_EXIT_OK;
   }
   if (g_str_equal (argv[1], "help") || g_str_equal (argv[1], "--help")
       || g_str_equal (argv[1], "-h")) {

@@ -2,8 +2,10 @@
  * conversion and scoring. */
 #include "tool.h"
 
+#include <cblas.h>
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -128,6 +130,30 @@ tool_format_double (gdouble value)
       break;
   }
   return g_strdup (buf);
+}
+
+void
+tool_print_json_string (const gchar * text)
+{
+  g_autoptr (JsonNode) node = NULL;
+  g_autofree gchar *quoted = NULL;
+
+  if (text == NULL) {
+    fputs ("null", stdout);
+    return;
+  }
+  node = json_node_init_string (json_node_alloc (), text);
+  quoted = json_to_string (node, FALSE);
+  fputs (quoted, stdout);
+}
+
+gchar *
+tool_format_float (gfloat value)
+{
+  GString *text = g_string_new (NULL);
+
+  cnn_string_append_float (text, value);
+  return g_string_free (text, FALSE);
 }
 
 gchar *
@@ -378,4 +404,15 @@ tool_evaluate (CnnNetwork * net, const CnnDataset * ds, guint first,
   }
   scores->n = count;
   scores->loss = count ? loss / count : 0.0;
+}
+
+/* The tool parallelises through libcnn's own threads (--threads), and
+ * an OpenBLAS starting threads of its own inside each of them would
+ * oversubscribe the cores.  The process is the tool's, so it pins
+ * OpenBLAS to one thread, which libcnn, a guest in other programs'
+ * processes, never does. */
+void
+tool_pin_blas_threads (void)
+{
+  openblas_set_num_threads (1);
 }

@@ -38,6 +38,11 @@ gboolean tool_parse_double (const gchar * option, const gchar * text,
     gdouble min, gdouble max, gdouble * value, GError ** error);
 /* Shortest text that reads back as exactly @value. */
 gchar *tool_format_double (gdouble value);
+/* Prints @text to stdout as a JSON string (json-glib escapes it), or
+ * null for NULL. */
+void tool_print_json_string (const gchar * text);
+/* Shortest text that reads back as exactly @value as a float: "0.98". */
+gchar *tool_format_float (gfloat value);
 /* 1199882 → "1,199,882" */
 gchar *tool_thousands (guint64 value);
 /* The command line, shell-quoted, for provenance; paths by their last
@@ -47,6 +52,9 @@ gchar *tool_command_line (int argc, char **argv);
 /* What makes two names one file: its device and inode when it exists,
  * else its folder's real path and its name. */
 gchar *tool_file_identity (const gchar * path);
+
+/* Pins OpenBLAS to one thread for the whole process (the tool's). */
+void tool_pin_blas_threads (void);
 
 /* Fails unless a file can be created beside @path (tries a temporary one
  * there and removes it) and @path itself is not a directory. */

@@ -5,7 +5,9 @@
 # beside the repository).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-[ -d build ] || meson setup build || exit 1
+# Warnings are errors here (CI), not in default_options: packagers
+# build with their own flags and buildtypes.
+[ -d build ] || meson setup build -Dwerror=true || exit 1
 meson compile -C build || exit 1
 meson test -C build --print-errorlogs --num-processes 2 "$@"
 status=$?

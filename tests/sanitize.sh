@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # the preprocessing on this CPU, this one runs the x86-64 baseline build.
 [ -d build-asan ] \
   || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
-    -Dvector_clones=false
+    -Dvector_clones=false -Dwerror=true
 meson compile -C build-asan
 
 # halt_on_error: the first report ends the process with a failure status,

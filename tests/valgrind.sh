@@ -6,7 +6,7 @@
 # one-time allocations (types, the registry, caps caches), not leaks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -d build ] || meson setup build
+[ -d build ] || meson setup build -Dwerror=true
 meson compile -C build
 
 glib_supp=/usr/share/glib-2.0/valgrind/glib.supp

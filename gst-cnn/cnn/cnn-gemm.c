@@ -6,25 +6,17 @@
 
 #include <cblas.h>
 
-void
-cnn_blas_init (void)
-{
-  static gsize done = 0;
-
-  /* Parallelism is decided by libcnn (batch splits, worker threads),
-   * so OpenBLAS must not start threads of its own inside ours. */
-  if (g_once_init_enter (&done)) {
-    openblas_set_num_threads (1);
-    g_once_init_leave (&done, 1);
-  }
-}
-
+/* OpenBLAS's thread count is the process's: libcnn leaves it as the
+ * host set it (OPENBLAS_NUM_THREADS, or its own call), since OpenBLAS
+ * 0.3.21 has no per-call or per-thread setting and a library must not
+ * change it for everyone.  Programs that own their process and
+ * parallelise through libcnn (the cnn tool, the benchmarks) pin it to
+ * one thread themselves. */
 gchar *
 cnn_blas_describe (void)
 {
   g_autofree gchar *config = NULL;
 
-  cnn_blas_init ();
   config = g_strstrip (g_strdup (openblas_get_config ()));
   return g_strdup_printf ("%s, core %s, %d BLAS thread(s)", config,
       openblas_get_corename (), openblas_get_num_threads ());

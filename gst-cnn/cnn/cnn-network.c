@@ -148,7 +148,6 @@ cnn_network_new_full (const gchar * architecture, CnnShape input,
   if (!specs)
     return NULL;
 
-  cnn_blas_init ();
   net = g_new0 (CnnNetwork, 1);
   net->memory_limit = memory_limit ? memory_limit : cnn_memory_limit ();
   net->input = input;

@@ -103,23 +103,6 @@ parse_values (const gchar * text, guint n_channels, gboolean positive,
   return ok;
 }
 
-/* The shortest text that reads back as the same float. */
-static void
-append_float (GString * text, gfloat value)
-{
-  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-  for (gint digits = 6; digits <= 9; digits++) {
-    gchar format[8];
-
-    g_snprintf (format, sizeof format, "%%.%dg", digits);
-    g_ascii_formatd (buf, sizeof buf, format, value);
-    if ((gfloat) g_ascii_strtod (buf, NULL) == value)
-      break;
-  }
-  g_string_append (text, buf);
-}
-
 static void
 append_values (GString * text, const gchar * key, const gfloat * values,
     guint n)
@@ -128,7 +111,7 @@ append_values (GString * text, const gchar * key, const gfloat * values,
   for (guint i = 0; i < n; i++) {
     if (i > 0)
       g_string_append_c (text, ',');
-    append_float (text, values[i]);
+    cnn_string_append_float (text, values[i]);
   }
 }
 

@@ -239,8 +239,6 @@ void cnn_sgemv (guint m, guint n, const gfloat * a, guint lda,
 void cnn_sgemm_reference (gboolean trans_a, gboolean trans_b, guint m,
     guint n, guint k, gfloat alpha, const gfloat * a, guint lda,
     const gfloat * b, guint ldb, gfloat beta, gfloat * c, guint ldc);
-/* BLAS threads are ours to manage: pin OpenBLAS to one thread, once. */
-void cnn_blas_init (void);
 
 /* cnn-im2col.c: one C×H×W image → (C·k·k) × (oh·ow) column matrix. */
 void cnn_im2col (const gfloat * image, guint channels, guint height,

@@ -111,6 +111,10 @@ gboolean cnn_shape_parse (const gchar * text, CnnShape * shape, GError ** error)
 /* Formats as "CxHxW"; returns a newly allocated string. */
 gchar *cnn_shape_to_string (CnnShape shape);
 
+/* Appends the shortest text that reads back as exactly @value (a float):
+ * 0.98f as "0.98", not "0.98000001907348633"; '.' in every locale. */
+void cnn_string_append_float (GString * text, gfloat value);
+
 /* ---- the network --------------------------------------------------- */
 
 typedef struct _CnnNetwork CnnNetwork;
@@ -439,7 +443,9 @@ void cnn_dataset_free (CnnDataset * dataset);
 
 /* ---- BLAS ---------------------------------------------------------- */
 
-/* One-line description of the BLAS in use (core, threads). */
+/* One-line description of the BLAS in use (core, threads).  libcnn
+ * never sets OpenBLAS's thread count, which is process-wide: a program
+ * that owns its process may (openblas_set_num_threads()). */
 gchar *cnn_blas_describe (void);
 
 G_END_DECLS

@@ -58,13 +58,41 @@
  * (the digit of `mnist` preprocessing; none when there was no ink).
  * Applications include `<gst/cnn/cnnmeta.h>` (pkg-config module
  * `gstreamer-cnn-meta-1.0`) and call
- * gst_buffer_get_cnn_classification_meta().  Buffers skipped because of
- * #GstCnnClassify:interval carry no meta.
+ * gst_buffer_get_cnn_classification_meta().  The frames between two
+ * classifications (#GstCnnClassify:interval more than 1) carry the
+ * latest result too, its `frames_ago` field saying how many frames
+ * earlier it was classified (0 on the classified frame itself), so that
+ * `cnnoverlay` draws a steady result on every frame.  After a flush, new
+ * caps or a new model there is no latest result until the next
+ * classified frame.
+ *
+ * ## Live sources
+ *
+ * The element answers the LATENCY query with its mean inference time
+ * (added to upstream's), and posts a LATENCY message at its first
+ * classification and when that time has grown by a quarter.  When
+ * downstream's QoS says frames are late (a sink with `qos=true`, as
+ * video sinks have by default), a frame due to be classified that runs
+ * before the reported limit passes at once with the latest result
+ * (its meta's `frames_ago` above 0, a QoS message posted, counted in
+ * #GstCnnClassify:frames-skipped) instead of being classified, and the
+ * next frame is classified instead; no frame is dropped.  The inherited
+ * `qos` property (default true) turns this off.
+ *
+ * ## Retraining while it runs
+ *
+ * With #GstCnnClassify:watch-model the element watches the model file
+ * (in a thread of its own, whatever main loop the application runs) and
+ * loads it again when it is replaced: `cnn train -o` writes a temporary
+ * file and renames it over the model, so the element switches to the
+ * new weights between two frames, with a fresh smoothing window.  A new
+ * file that cannot be loaded posts a warning and the model in use stays.
  *
  * ## The message
  *
  * When #GstCnnClassify:post-messages is %TRUE, every classified frame
- * also posts an element message whose structure is named
+ * (and only those: one message per classification) also posts an
+ * element message whose structure is named
  * `cnn-classification`, with these fields:
  *
  * * `class-id` (#gint): index of the most probable class in label
@@ -106,6 +134,7 @@
 #include "gstcnnclassify.h"
 #include "gstcnnengine.h"
 #include "gstcnnframe.h"
+#include "gstcnnwatch.h"
 
 #include <gst/cnn/cnnmeta.h>
 
@@ -123,6 +152,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_cnn_classify_debug);
 #define MAX_SMOOTHING 1000
 #define DEFAULT_SMOOTHING_MODE GST_CNN_SMOOTHING_WINDOW
 #define DEFAULT_MEMORY_LIMIT 0
+#define DEFAULT_WATCH_MODEL FALSE
 
 enum
 {
@@ -138,7 +168,9 @@ enum
   PROP_SMOOTHING,
   PROP_SMOOTHING_MODE,
   PROP_MEMORY_LIMIT,
+  PROP_WATCH_MODEL,
   PROP_FRAMES_CLASSIFIED,
+  PROP_FRAMES_SKIPPED,
   PROP_LAST_INFERENCE_TIME,
   PROP_MEAN_INFERENCE_TIME,
 };
@@ -201,10 +233,20 @@ struct _GstCnnClassify
   GstCnnClassifyLoad in_use;
   gchar *bad_roi;               /* set while stopped, refused by start() */
   gboolean started;
+  gboolean watch_model;
+  /* While started with watch_model: the model file's watch.  Made and
+   * freed with no lock held (freeing waits for its thread, which may be
+   * loading a model under load_lock). */
+  GstCnnWatch *watch;
   GstCnnEngine *pending;        /* loaded while running, not yet in use */
   gboolean restart_smoothing;   /* a flush or new caps since the last frame */
   guint64 frames_classified;
   gdouble last_time_us, total_time_us;
+  /* Keeping up: frames running before this are late (QoS from
+   * downstream); frames skipped for it; the latency last reported. */
+  GstClockTime qos_earliest;
+  guint64 frames_skipped;
+  GstClockTime latency_reported;
 
   /* Held for a whole model load, so that the engine in use always
    * follows the latest model/labels/preprocess settings.  Nothing is
@@ -216,6 +258,13 @@ struct _GstCnnClassify
   GstCnnEngine *engine;
   GstCnnFrameLayout layout;
   guint64 frame_count;
+  /* The last classification, carried to the frames after it (with the
+   * engine's probabilities and input, which stay until its next frame);
+   * forgotten with the engine, at a flush and on new caps. */
+  GstCnnClassifyResult latest;
+  gboolean have_latest;
+  guint latest_age;             /* frames since it */
+  gboolean owed;                /* a due frame was late: classify the next */
 };
 
 static void
@@ -251,6 +300,10 @@ static gboolean gst_cnn_classify_start (GstBaseTransform * trans);
 static gboolean gst_cnn_classify_stop (GstBaseTransform * trans);
 static gboolean gst_cnn_classify_sink_event (GstBaseTransform * trans,
     GstEvent * event);
+static gboolean gst_cnn_classify_src_event (GstBaseTransform * trans,
+    GstEvent * event);
+static gboolean gst_cnn_classify_query (GstBaseTransform * trans,
+    GstPadDirection direction, GstQuery * query);
 static GstFlowReturn gst_cnn_classify_prepare_output_buffer (GstBaseTransform *
     trans, GstBuffer * input, GstBuffer ** output);
 static gboolean gst_cnn_classify_set_info (GstVideoFilter * filter,
@@ -325,8 +378,9 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
           GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_INTERVAL,
       g_param_spec_uint ("interval", "Interval",
-          "Classify one frame in every N (1 or more; "
-          "default 1: every frame); the others pass without a result",
+          "Classify one frame in every N (1 or more; default 1: every "
+          "frame); the frames in between carry the latest result, with the "
+          "meta's frames_ago counting the frames since, and post no message",
           1, G_MAXUINT, DEFAULT_INTERVAL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
@@ -349,7 +403,9 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads",
           "Threads one network pass uses, including the streaming thread, "
-          "1 to 64 (default 1)",
+          "1 to 64 (default 1). OpenBLAS, which the portable kernels call, "
+          "keeps the thread count the application gave it "
+          "(OPENBLAS_NUM_THREADS)",
           1, MAX_THREADS, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
@@ -380,11 +436,25 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
           "model load", 0, G_MAXUINT64, DEFAULT_MEMORY_LIMIT,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_WATCH_MODEL,
+      g_param_spec_boolean ("watch-model", "Watch model",
+          "Load the model file again whenever it is replaced or rewritten "
+          "(a trainer renaming a new file over it), switching between two "
+          "frames; a new file that cannot be loaded posts a warning and the "
+          "model in use stays (default false)", DEFAULT_WATCH_MODEL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_FRAMES_CLASSIFIED,
       g_param_spec_uint64 ("frames-classified", "Frames classified",
           "Number of frames classified since the element last started "
           "(read-only)", 0,
           G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_FRAMES_SKIPPED,
+      g_param_spec_uint64 ("frames-skipped", "Frames skipped",
+          "Frames due to be classified that downstream said were late "
+          "(QoS), passed with the latest result instead, since the element "
+          "last started (read-only)", 0, G_MAXUINT64, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_LAST_INFERENCE_TIME,
       g_param_spec_double ("last-inference-time", "Last inference time",
           "Time the last classification took (preprocessing and network "
@@ -420,11 +490,13 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
   gst_element_class_set_static_metadata (element_class,
       "CNN frame classifier", "Filter/Analyzer/Video",
       "Classifies video frames with a convolutional network and attaches "
-      "the result as meta and bus messages", "gst-cnn developers");
+      "the result as meta and bus messages", GST_CNN_AUTHOR);
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_cnn_classify_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_cnn_classify_stop);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_cnn_classify_sink_event);
+  trans_class->src_event = GST_DEBUG_FUNCPTR (gst_cnn_classify_src_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_cnn_classify_query);
   trans_class->prepare_output_buffer =
       GST_DEBUG_FUNCPTR (gst_cnn_classify_prepare_output_buffer);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_cnn_classify_set_info);
@@ -460,6 +532,7 @@ gst_cnn_classify_finalize (GObject * object)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (object);
 
+  gst_cnn_watch_free (self->watch);
   gst_cnn_engine_free (self->engine);
   gst_cnn_engine_free (self->pending);
   g_free (self->model_path);
@@ -719,6 +792,57 @@ gst_cnn_classify_reload (GstCnnClassify * self)
   gst_cnn_classify_load_clear (&load);
 }
 
+/* ---- watching the model file ---------------------------------------- */
+
+/* On the watch's thread: the file changed, load it as a model swap
+ * (a warning if it cannot be, and the model in use stays). */
+static void
+gst_cnn_classify_model_changed (gpointer data)
+{
+  GstCnnClassify *self = data;
+
+  GST_INFO_OBJECT (self, "the model file changed: loading it again");
+  gst_cnn_classify_reload (self);
+}
+
+/* Watches the model file the properties name while started with
+ * watch-model, and nothing otherwise.  Takes no lock while it makes or
+ * frees a watch. */
+static void
+gst_cnn_classify_update_watch (GstCnnClassify * self)
+{
+  GstCnnWatch *old, *made = NULL;
+  GError *err = NULL;
+  gchar *path = NULL;
+
+  GST_OBJECT_LOCK (self);
+  old = self->watch;
+  self->watch = NULL;
+  if (self->started && self->watch_model)
+    path = g_strdup (self->model_path ? self->model_path :
+        gst_cnn_classify_default_model ());
+  GST_OBJECT_UNLOCK (self);
+
+  gst_cnn_watch_free (old);
+  if (path == NULL)
+    return;
+  made = gst_cnn_watch_new (path, gst_cnn_classify_model_changed, self,
+      &err);
+  if (made == NULL) {
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("Could not watch the "
+            "model file \"%s\": %s", path, err->message), (NULL));
+    g_error_free (err);
+  }
+  GST_OBJECT_LOCK (self);
+  old = self->watch;
+  self->watch = made;
+  GST_OBJECT_UNLOCK (self);
+  /* A watch made meanwhile by another caller gives way to this one. */
+  gst_cnn_watch_free (old);
+  GST_DEBUG_OBJECT (self, "watching %s", path);
+  g_free (path);
+}
+
 /* A region refused while stopped (see gst_cnn_classify_set_roi). */
 static gboolean
 gst_cnn_classify_check_roi (GstCnnClassify * self)
@@ -762,6 +886,9 @@ gst_cnn_classify_start (GstBaseTransform * trans)
     self->restart_smoothing = FALSE;
     self->frames_classified = 0;
     self->last_time_us = self->total_time_us = 0.0;
+    self->qos_earliest = GST_CLOCK_TIME_NONE;
+    self->frames_skipped = 0;
+    self->latency_reported = 0;
     GST_OBJECT_UNLOCK (self);
   }
   g_mutex_unlock (&self->load_lock);
@@ -773,6 +900,10 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   }
   gst_cnn_classify_load_clear (&load);
   self->frame_count = 0;
+  self->have_latest = FALSE;
+  self->owed = FALSE;
+  if (engine != NULL)
+    gst_cnn_classify_update_watch (self);
   return engine != NULL;
 }
 
@@ -791,6 +922,7 @@ gst_cnn_classify_stop (GstBaseTransform * trans)
   GST_OBJECT_UNLOCK (self);
   g_mutex_unlock (&self->load_lock);
 
+  gst_cnn_classify_update_watch (self);
   gst_cnn_engine_free (engine);
   gst_cnn_engine_free (pending);
   return TRUE;
@@ -818,6 +950,13 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id,
     case PROP_MODEL:
       gst_cnn_classify_replace_string (self, &self->model_path, value);
       gst_cnn_classify_reload (self);
+      gst_cnn_classify_update_watch (self);
+      break;
+    case PROP_WATCH_MODEL:
+      GST_OBJECT_LOCK (self);
+      self->watch_model = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      gst_cnn_classify_update_watch (self);
       break;
     case PROP_LABELS:
       gst_cnn_classify_replace_string (self, &self->labels_path, value);
@@ -913,6 +1052,9 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id,
     case PROP_MEMORY_LIMIT:
       g_value_set_uint64 (value, self->memory_limit);
       break;
+    case PROP_WATCH_MODEL:
+      g_value_set_boolean (value, self->watch_model);
+      break;
     case PROP_FRAMES_CLASSIFIED:
       g_value_set_uint64 (value, self->frames_classified);
       break;
@@ -922,6 +1064,9 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id,
     case PROP_MEAN_INFERENCE_TIME:
       g_value_set_double (value, self->frames_classified ?
           self->total_time_us / self->frames_classified : 0.0);
+      break;
+    case PROP_FRAMES_SKIPPED:
+      g_value_set_uint64 (value, self->frames_skipped);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -957,9 +1102,154 @@ gst_cnn_classify_restart_smoothing (GstCnnClassify * self)
 static gboolean
 gst_cnn_classify_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
-  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
-    gst_cnn_classify_restart_smoothing (GST_CNN_CLASSIFY (trans));
+  GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
+    gst_cnn_classify_restart_smoothing (self);
+    GST_OBJECT_LOCK (self);
+    self->qos_earliest = GST_CLOCK_TIME_NONE;
+    GST_OBJECT_UNLOCK (self);
+  }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+/* ---- keeping up with live sources ----------------------------------- */
+
+/* Downstream says how late its frames are: those running before
+ * @timestamp + @diff would be late too.  The event goes upstream from
+ * here and not through GstBaseTransform, which would then drop late
+ * frames; they pass with the latest result instead (one skipped
+ * classification, no missing frame). */
+static gboolean
+gst_cnn_classify_src_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
+  GstClockTimeDiff diff;
+  GstClockTime timestamp;
+  gdouble proportion;
+  GstQOSType type;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_QOS)
+    return GST_BASE_TRANSFORM_CLASS (parent_class)->src_event (trans, event);
+
+  gst_event_parse_qos (event, &type, &proportion, &diff, &timestamp);
+  GST_OBJECT_LOCK (self);
+  if (GST_CLOCK_TIME_IS_VALID (timestamp))
+    self->qos_earliest = diff > 0 ? timestamp + diff : timestamp;
+  GST_OBJECT_UNLOCK (self);
+  GST_LOG_OBJECT (self, "QoS: late by %" GST_STIME_FORMAT " at %"
+      GST_TIME_FORMAT, GST_STIME_ARGS (diff), GST_TIME_ARGS (timestamp));
+  return gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (trans), event);
+}
+
+/* Whether @buffer runs before the QoS limit @earliest (with the qos
+ * property on, GstBaseTransform's "qos", default true). */
+static gboolean
+gst_cnn_classify_is_late (GstCnnClassify * self, GstBuffer * buffer,
+    GstClockTime earliest)
+{
+  const GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+  GstClockTime running_time;
+
+  if (!GST_CLOCK_TIME_IS_VALID (earliest) || segment->format !=
+      GST_FORMAT_TIME
+      || !gst_base_transform_is_qos_enabled (GST_BASE_TRANSFORM (self)))
+    return FALSE;
+  running_time = gst_segment_to_running_time (segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buffer));
+  return GST_CLOCK_TIME_IS_VALID (running_time) && running_time <= earliest;
+}
+
+/* As GstBaseTransform says a frame it dropped, though this one passed. */
+static void
+gst_cnn_classify_post_skip (GstCnnClassify * self, GstBuffer * buffer,
+    GstClockTime earliest)
+{
+  const GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+  GstClockTime running_time = gst_segment_to_running_time (segment,
+      GST_FORMAT_TIME, pts);
+  guint64 classified, skipped;
+  GstMessage *msg;
+
+  GST_OBJECT_LOCK (self);
+  classified = self->frames_classified;
+  skipped = ++self->frames_skipped;
+  GST_OBJECT_UNLOCK (self);
+  msg = gst_message_new_qos (GST_OBJECT (self), FALSE, running_time,
+      gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts), pts,
+      GST_BUFFER_DURATION (buffer));
+  gst_message_set_qos_values (msg, GST_CLOCK_DIFF (running_time, earliest),
+      1.0, 1000000);
+  gst_message_set_qos_stats (msg, GST_FORMAT_BUFFERS, classified, skipped);
+  gst_element_post_message (GST_ELEMENT (self), msg);
+}
+
+/* The element holds each frame for about its mean inference time. */
+static GstClockTime
+gst_cnn_classify_own_latency (GstCnnClassify * self)
+{
+  GstClockTime latency = 0;
+
+  GST_OBJECT_LOCK (self);
+  if (self->frames_classified > 0)
+    latency = (GstClockTime) (self->total_time_us / self->frames_classified
+        * GST_USECOND);
+  self->latency_reported = latency;
+  GST_OBJECT_UNLOCK (self);
+  return latency;
+}
+
+static gboolean
+gst_cnn_classify_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+  GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
+  GstClockTime min, max, own;
+  gboolean live;
+
+  if (direction != GST_PAD_SRC || GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+    return GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
+        query);
+  if (!GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
+          query))
+    return FALSE;
+  gst_query_parse_latency (query, &live, &min, &max);
+  own = gst_cnn_classify_own_latency (self);
+  min += own;
+  if (GST_CLOCK_TIME_IS_VALID (max))
+    max += own;
+  gst_query_set_latency (query, live, min, max);
+  GST_DEBUG_OBJECT (self, "latency: %" GST_TIME_FORMAT " of our own, %"
+      GST_TIME_FORMAT " in all", GST_TIME_ARGS (own), GST_TIME_ARGS (min));
+  return TRUE;
+}
+
+/* After a classification: whether the pipeline should ask for the
+ * latency again: at the first, and when the mean inference time has
+ * grown a quarter past the latency last reported (frames would come
+ * late; a smaller one only delays them a little).  Looked at every 64
+ * classifications: a message allocates, and one slow frame is no
+ * reason. */
+#define LATENCY_CHECK_EVERY 64
+
+static gboolean
+gst_cnn_classify_latency_changed (GstCnnClassify * self)
+{
+  gboolean changed = FALSE;
+  gdouble mean_ns, reported;
+
+  GST_OBJECT_LOCK (self);
+  mean_ns = self->total_time_us / MAX (self->frames_classified, 1) * 1000.0;
+  reported = (gdouble) self->latency_reported;
+  if (self->frames_classified == 1
+      || self->frames_classified % LATENCY_CHECK_EVERY == 0)
+    changed = reported <= 0.0 ? mean_ns > 0.0 : mean_ns > 1.25 * reported;
+  if (changed)
+    /* Said once: the query that follows sets it again. */
+    self->latency_reported = (GstClockTime) mean_ns;
+  GST_OBJECT_UNLOCK (self);
+  return changed;
 }
 
 static gboolean
@@ -989,7 +1279,7 @@ gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
 static gboolean
 gst_cnn_classify_begin_frame (GstCnnClassify * self,
     GstCnnClassifySettings * settings, GstCnnEngine ** retired,
-    gboolean * restart)
+    gboolean * restart, GstClockTime * earliest)
 {
   gboolean due;
 
@@ -998,13 +1288,18 @@ gst_cnn_classify_begin_frame (GstCnnClassify * self,
     *retired = self->engine;
     self->engine = self->pending;
     self->pending = NULL;
+    self->have_latest = FALSE;
   }
   *settings = self->settings;
   *restart = self->restart_smoothing;
   self->restart_smoothing = FALSE;
+  *earliest = self->qos_earliest;
   GST_OBJECT_UNLOCK (self);
+  if (*restart)
+    self->have_latest = FALSE;
 
-  due = self->frame_count % settings->interval == 0;
+  /* A due frame skipped as late is owed: the next one is classified. */
+  due = self->owed || self->frame_count % settings->interval == 0;
   self->frame_count++;
   return due;
 }
@@ -1102,9 +1397,10 @@ gst_cnn_classify_run (GstCnnClassify * self, const GstVideoFrame * frame,
   return (gst_util_get_timestamp () - start) / 1000.0;
 }
 
+/* @r, classified @frames_ago frames before @buffer's. */
 static void
 gst_cnn_classify_attach_meta (GstCnnClassify * self, GstBuffer * buffer,
-    const GstCnnClassifyResult * r)
+    const GstCnnClassifyResult * r, guint frames_ago)
 {
   GstCnnEngine *engine = self->engine;
   CnnShape input = cnn_network_input_shape (engine->network);
@@ -1114,10 +1410,26 @@ gst_cnn_classify_attach_meta (GstCnnClassify * self, GstBuffer * buffer,
       r->label, r->confidence, engine->n_classes, engine->probabilities,
       r->roi.x, r->roi.y, r->roi.width, r->roi.height,
       gst_cnn_engine_name (engine));
+  if (meta == NULL)
+    return;
+  meta->frames_ago = frames_ago;
   /* For cnnoverlay's show-input: why a digit was read as it was. */
-  if (meta != NULL && engine->input_valid)
+  if (engine->input_valid)
     gst_cnn_classification_meta_set_input (meta, engine->input, input.w,
         input.h);
+}
+
+/* A frame between two classifications carries the latest result, so
+ * that what is drawn or read of it stays steady. */
+static void
+gst_cnn_classify_attach_latest (GstCnnClassify * self, GstBuffer * buffer)
+{
+  if (!self->have_latest)
+    return;
+  if (self->latest_age < G_MAXUINT)
+    self->latest_age++;
+  gst_cnn_classify_attach_meta (self, buffer, &self->latest,
+      self->latest_age);
 }
 
 static void
@@ -1184,23 +1496,40 @@ gst_cnn_classify_transform_frame_ip (GstVideoFilter * filter,
   GstCnnClassifySettings settings;
   GstCnnClassifyResult result;
   GstCnnEngine *retired = NULL;
+  GstClockTime earliest;
   gboolean due, restart;
   gdouble time_us;
 
-  due = gst_cnn_classify_begin_frame (self, &settings, &retired, &restart);
+  due = gst_cnn_classify_begin_frame (self, &settings, &retired, &restart,
+      &earliest);
   gst_cnn_engine_free (retired);
   if (G_UNLIKELY (self->engine == NULL))
     goto no_model;
   gst_cnn_classify_update_smoothing (self, &settings,
       restart || GST_BUFFER_IS_DISCONT (frame->buffer));
-  if (!due)
+  if (!due) {
+    gst_cnn_classify_attach_latest (self, frame->buffer);
     return GST_FLOW_OK;
+  }
+  if (gst_cnn_classify_is_late (self, frame->buffer, earliest)) {
+    self->owed = TRUE;
+    gst_cnn_classify_attach_latest (self, frame->buffer);
+    gst_cnn_classify_post_skip (self, frame->buffer, earliest);
+    return GST_FLOW_OK;
+  }
+  self->owed = FALSE;
 
   time_us = gst_cnn_classify_run (self, frame, &settings, &result);
-  gst_cnn_classify_attach_meta (self, frame->buffer, &result);
+  gst_cnn_classify_attach_meta (self, frame->buffer, &result, 0);
+  self->latest = result;
+  self->latest_age = 0;
+  self->have_latest = TRUE;
   gst_cnn_classify_record_time (self, time_us);
   if (settings.post_messages)
     gst_cnn_classify_post_message (self, frame->buffer, &result);
+  if (gst_cnn_classify_latency_changed (self))
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_latency (GST_OBJECT (self)));
 
   GST_LOG_OBJECT (self, "class %d (%s) confidence %.3f in %.0f us",
       result.class_id, GST_STR_NULL (result.label), result.confidence,

@@ -31,10 +31,15 @@
 #include <string.h>
 
 /* gst_buffer_add_meta() takes the meta's item (the struct and 16 bytes)
- * from g_slice, which serves up to 1008 bytes from per-thread magazines
- * and mallocs anything larger: past this every classified frame would
- * cost a malloc (tests/gst/test-allocations.c counts them).  A new field
- * must fit, or something else shrink (the input to 4 bits a pixel). */
+ * from g_slice_alloc(); GStreamer sets no limit of its own (1.22's
+ * gst_meta_register() only wants a size above 0).  GLib 2.74's g_slice
+ * (Debian 12) serves chunks of up to 1008 bytes from per-thread
+ * magazines ((8192-byte pages - 48) / 8, in steps of 16) and mallocs
+ * anything larger: past this every classified frame would cost a malloc
+ * (tests/gst/test-allocations.c counts them).  From GLib 2.76 g_slice is
+ * malloc itself and the bound goes.  A new field must fit (frames_ago
+ * took the hole after class_id), or something else shrink (the input
+ * to 4 bits a pixel). */
 G_STATIC_ASSERT (sizeof (GstCnnClassificationMeta) + 16 <= 1008);
 
 /**
@@ -46,11 +51,20 @@ GType
 gst_cnn_classification_meta_api_get_type (void)
 {
   static GType type = 0;
-  /* "size": videoscale hands only metas so tagged to the scale
-   * transform (the others it copies as they are), and the region is in
-   * frame pixels. */
+  /* The region is in frame pixels, so it depends on the frame's size and
+   * orientation: the tags of GstVideoRegionOfInterestMeta.  What each
+   * element does with them in GStreamer 1.22:
+   * - videoscale, videoconvert (videoconvertscale) hand a meta tagged
+   *   "size" to the scale transform (one tagged "video" alone they copy
+   *   as it is);
+   * - videocrop, videobox and videoflip have no transform of their own:
+   *   GstVideoFilter copies a meta tagged "video" alone as it is (its
+   *   region would then point at the wrong pixels) and drops any other,
+   *   so this one is dropped, never misplaced;
+   * - from 1.28 these three call the matrix transform (crop offset,
+   *   borders, rotation) for metas tagged "size" or "orientation". */
   static const gchar *tags[] = { GST_META_TAG_VIDEO_STR,
-    GST_META_TAG_VIDEO_SIZE_STR, NULL
+    GST_META_TAG_VIDEO_ORIENTATION_STR, GST_META_TAG_VIDEO_SIZE_STR, NULL
   };
 
   if (g_once_init_enter (&type)) {
@@ -69,6 +83,7 @@ gst_cnn_classification_meta_init (GstMeta * meta, gpointer params,
   GstCnnClassificationMeta *cmeta = (GstCnnClassificationMeta *) meta;
 
   cmeta->class_id = -1;
+  cmeta->frames_ago = 0;
   cmeta->label = NULL;
   cmeta->confidence = 0.0f;
   cmeta->n_classes = 0;
@@ -124,6 +139,29 @@ gst_cnn_classification_meta_copy_input (GstCnnClassificationMeta * dest,
       (gsize) src->input_width * src->input_height);
 }
 
+#ifdef GST_VIDEO_META_TRANSFORM_IS_MATRIX
+/* GStreamer 1.28 and later: where a crop, a border or a rotation puts
+ * the region; FALSE when none of it is left in the output frame. */
+static gboolean
+gst_cnn_classification_meta_map_region (const GstCnnClassificationMeta * src,
+    const GstVideoMetaTransformMatrix * trans, guint * x, guint * y,
+    guint * width, guint * height)
+{
+  GstVideoRectangle rect = { (gint) src->roi_x, (gint) src->roi_y,
+    (gint) src->roi_width, (gint) src->roi_height
+  };
+
+  if (!gst_video_meta_transform_matrix_rectangle_clipped (trans, &rect)
+      || rect.x < 0 || rect.y < 0 || rect.w <= 0 || rect.h <= 0)
+    return FALSE;
+  *x = rect.x;
+  *y = rect.y;
+  *width = rect.w;
+  *height = rect.h;
+  return TRUE;
+}
+#endif
+
 static gboolean
 gst_cnn_classification_meta_transform (GstBuffer * dest, GstMeta * meta,
     GstBuffer * buffer, GQuark type, gpointer data)
@@ -148,8 +186,15 @@ gst_cnn_classification_meta_transform (GstBuffer * dest, GstMeta * meta,
     gst_cnn_classification_meta_scale_span (src->roi_y, src->roi_height,
         GST_VIDEO_INFO_HEIGHT (trans->in_info),
         GST_VIDEO_INFO_HEIGHT (trans->out_info), &y, &height);
+#ifdef GST_VIDEO_META_TRANSFORM_IS_MATRIX
+  } else if (GST_VIDEO_META_TRANSFORM_IS_MATRIX (type)) {
+    /* Cropped away entirely: nothing left to point at. */
+    if (!gst_cnn_classification_meta_map_region (src, data, &x, &y, &width,
+            &height))
+      return FALSE;
+#endif
   } else {
-    /* Crops, rotations, ...: the region would no longer mean anything. */
+    /* Any other transform: the region would no longer mean anything. */
     return FALSE;
   }
 
@@ -158,6 +203,7 @@ gst_cnn_classification_meta_transform (GstBuffer * dest, GstMeta * meta,
       x, y, width, height, src->model);
   if (added == NULL)
     return FALSE;
+  added->frames_ago = src->frames_ago;
   /* What the network saw does not change with the frame's size. */
   gst_cnn_classification_meta_copy_input (added, src);
   return TRUE;
@@ -255,8 +301,8 @@ gst_buffer_add_cnn_classification_meta (GstBuffer * buffer, gint class_id,
  * @buffer: a #GstBuffer
  *
  * Finds the classification meta of @buffer.  When several classifiers
- * ran on the frame this is the first; iterate with
- * gst_buffer_iterate_meta_filtered() to see them all.
+ * ran on the frame this is the first; gst_buffer_get_cnn_classification_metas()
+ * (or gst_buffer_iterate_meta_filtered() in C) gives them all.
  *
  * Returns: (transfer none) (nullable): the meta, or %NULL when the frame
  *   was not classified.
@@ -268,6 +314,35 @@ gst_buffer_get_cnn_classification_meta (GstBuffer * buffer)
 
   return (GstCnnClassificationMeta *) gst_buffer_get_meta (buffer,
       GST_CNN_CLASSIFICATION_META_API_TYPE);
+}
+
+/**
+ * gst_buffer_get_cnn_classification_metas:
+ * @buffer: a #GstBuffer
+ *
+ * Every classification meta of @buffer, in the order they were attached
+ * (with two `cnnclassify` in series, the first one's first).  For
+ * bindings: Python's `Gst.Buffer` has no iterate_meta_filtered(), so
+ * that `GstCnn.buffer_get_cnn_classification_metas (buffer)` is the way
+ * there to read more than the first.
+ *
+ * Returns: (transfer container) (element-type GstCnnClassificationMeta):
+ *   the metas, which @buffer owns; free the list (not the metas) with
+ *   g_list_free().  %NULL, the empty list, when there is none.
+ */
+GList *
+gst_buffer_get_cnn_classification_metas (GstBuffer * buffer)
+{
+  GList *metas = NULL;
+  gpointer state = NULL;
+  GstMeta *meta;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_CNN_CLASSIFICATION_META_API_TYPE)))
+    metas = g_list_prepend (metas, meta);
+  return g_list_reverse (metas);
 }
 
 /* values (n) → min, max of those that are numbers; FALSE when none is. */

@@ -40,7 +40,9 @@
  * Sizes follow the frame, so that the drawing stays legible from 160×120
  * to 1920×1080; #GstCnnOverlay:font-scale adjusts them.  The element
  * reads the first #GstCnnClassificationMeta of each buffer; buffers
- * without one pass untouched.  Drawing happens in place on raw frames of
+ * without one pass untouched.  With `cnnclassify interval=N` the frames
+ * between classifications carry the latest result (its `frames_ago`
+ * above 0), which is drawn the same, so the drawing stays steady.  Drawing happens in place on raw frames of
  * the usual grey, RGB and YUV formats, so no `videoconvert` is needed
  * between `cnnclassify` and `cnnoverlay`.
  *
@@ -281,7 +283,7 @@ gst_cnn_overlay_class_init (GstCnnOverlayClass * klass)
   gst_element_class_set_static_metadata (element_class,
       "CNN classification overlay", "Filter/Effect/Video",
       "Draws the region, label, confidence and class probabilities that "
-      "cnnclassify attached to each frame", "gst-cnn developers");
+      "cnnclassify attached to each frame", GST_CNN_AUTHOR);
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_cnn_overlay_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_cnn_overlay_stop);

@@ -9,6 +9,7 @@
 
 #include "gstcnnclassify.h"
 #include "gstcnnoverlay.h"
+#include "gstcnnpublish.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -17,6 +18,7 @@ plugin_init (GstPlugin * plugin)
 
   ret |= GST_ELEMENT_REGISTER (cnnclassify, plugin);
   ret |= GST_ELEMENT_REGISTER (cnnoverlay, plugin);
+  ret |= GST_ELEMENT_REGISTER (cnnpublish, plugin);
   return ret;
 }
 

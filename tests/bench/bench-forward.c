@@ -18,6 +18,8 @@
 #include "bench-sort.h"
 #include "cnn.h"
 
+#include <cblas.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +111,9 @@ main (int argc, char **argv)
     }
   }
 
+  /* libcnn's threads only, as in the cnn tool (libcnn leaves OpenBLAS's
+   * process-wide count alone). */
+  openblas_set_num_threads (1);
   if (model_path) {
     model = cnn_model_load (model_path, &error);
     net = model ? cnn_model_network (model) : NULL;

@@ -12,6 +12,8 @@
 #include "bench-sort.h"
 #include "cnn.h"
 
+#include <cblas.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -92,6 +94,9 @@ main (int argc, char **argv)
   if (n_counts == 0)
     goto usage;
 
+  /* libcnn's threads only, as in the cnn tool (libcnn leaves OpenBLAS's
+   * process-wide count alone). */
+  openblas_set_num_threads (1);
   net = cnn_network_new (CNN_DEFAULT_ARCHITECTURE, shape, &error);
   if (!net || !cnn_network_reserve_training (net, batch, &error)) {
     fprintf (stderr, "bench-train: %s\n", error->message);

@@ -11,7 +11,9 @@
  * the first frame of a region and layout (the scaler makes its weights
  * then).  Nor does cnnclassify with post-messages=false: the
  * GstCnnClassificationMeta each buffer carries holds its probabilities
- * inline and points at interned label and model names.  What is left is
+ * inline and points at interned label and model names; nor do the
+ * frames between classifications (interval), which carry the latest
+ * result, nor cnnpublish's JSON lines.  What is left is
  * gst_buffer_add_meta()'s item, which comes from g_slice and reaches
  * malloc only when a magazine of them runs dry: once in many frames.
  * Counting is meant for the default GST_DEBUG: debug logs allocate. */
@@ -273,16 +275,17 @@ GST_END_TEST;
 /* Frames counted through the element. */
 #define N_ELEMENT_FRAMES 32
 
-GST_START_TEST (test_element_allocates_nothing)
+/* Steady streaming through @h, after three frames that set up what
+ * lasts; returns the allocations of N_ELEMENT_FRAMES frames, and in
+ * @valid whether each came out with a real result. */
+static gint
+count_harness_frames (GstHarness * h, gboolean * valid)
 {
-  GstHarness *h = gst_harness_new ("cnnclassify");
   GstBuffer *in[N_ELEMENT_FRAMES];
   gboolean all_zeros = TRUE;
   GstVideoInfo info;
   gint n;
 
-  g_object_set (h->element, "model", SOURCE_MODEL, "post-messages", FALSE,
-      NULL);
   fail_unless (gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 640,
           480));
   gst_harness_set_src_caps (h, gst_video_info_to_caps (&info));
@@ -309,12 +312,45 @@ GST_START_TEST (test_element_allocates_nothing)
     gst_buffer_unref (out);
   }
   n = stop_counting ();
+  *valid = all_zeros;
+  return n;
+}
 
-  fail_unless (all_zeros, "a frame's meta is not the ring's class 0");
+GST_START_TEST (test_element_allocates_nothing)
+{
+  GstHarness *h = gst_harness_new ("cnnclassify");
+  gboolean valid;
+  gint n;
+
+  g_object_set (h->element, "model", SOURCE_MODEL, "post-messages", FALSE,
+      NULL);
+  n = count_harness_frames (h, &valid);
+  fail_unless (valid, "a frame's meta is not the ring's class 0");
   g_print ("cnnclassify, post-messages=false: %d allocations in %d frames\n",
       n, N_ELEMENT_FRAMES);
   fail_unless (n == 0, "%d allocations in %d frames", n, N_ELEMENT_FRAMES);
   gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* The frames between classifications carry the latest result, and
+ * cnnpublish writes a JSON line for every one: neither allocates. */
+GST_START_TEST (test_interval_and_publish_allocate_nothing)
+{
+  gchar *launch = g_strdup_printf ("cnnclassify model=%s interval=3 "
+      "post-messages=false ! cnnpublish location=/dev/null", SOURCE_MODEL);
+  GstHarness *h = gst_harness_new_parse (launch);
+  gboolean valid;
+  gint n;
+
+  n = count_harness_frames (h, &valid);
+  fail_unless (valid, "a frame's meta is not the ring's class 0");
+  g_print ("cnnclassify interval=3 ! cnnpublish: %d allocations in %d "
+      "frames\n", n, N_ELEMENT_FRAMES);
+  fail_unless (n == 0, "%d allocations in %d frames", n, N_ELEMENT_FRAMES);
+  gst_harness_teardown (h);
+  g_free (launch);
 }
 
 GST_END_TEST;
@@ -328,6 +364,7 @@ allocations_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_libcnn_frames_allocate_nothing);
   tcase_add_test (tc, test_element_allocates_nothing);
+  tcase_add_test (tc, test_interval_and_publish_allocate_nothing);
   return s;
 }
 

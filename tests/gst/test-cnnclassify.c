@@ -782,11 +782,15 @@ GST_START_TEST (test_interval)
   g_object_set (element, "interval", 3, NULL);
   test_video_info (&info, "GRAY8", 28, 28);
   h = harness_start (element, &info);
+  /* Every frame carries the latest result, the ones in between saying
+   * how old it is. */
   for (guint i = 0; i < 7; i++) {
     GstBuffer *out = push_picture (h, &info, i * GST_SECOND / 30);
-    gboolean has_meta = gst_buffer_get_cnn_classification_meta (out) != NULL;
+    GstCnnClassificationMeta *meta =
+        gst_buffer_get_cnn_classification_meta (out);
 
-    fail_unless_equals_int (has_meta, i % 3 == 0);
+    fail_unless (meta != NULL, "frame %u has no meta", i);
+    fail_unless_equals_int (meta->frames_ago, i % 3);
     gst_buffer_unref (out);
   }
   g_object_get (h->element, "frames-classified", &classified,
@@ -1754,7 +1758,7 @@ GST_START_TEST (test_smoothing_exponential)
   GstVideoInfo info;
   GstElement *element;
   gfloat *a, *b;
-  gdouble m[BARS_CLASSES];
+  gdouble m[BARS_CLASSES] = { 0.0 };   /* set from the first frame */
   GstHarness *h;
 
   test_video_info (&info, "GRAY8", 64, 64);
@@ -1853,6 +1857,20 @@ GST_START_TEST (test_smoothing_restarts)
 
 GST_END_TEST;
 
+/* A frame that #GstCnnClassify:interval skips carries the latest
+ * result, @frames_ago frames old, whatever its own picture. */
+static void
+check_carried (GstBuffer * out, const gfloat * probabilities,
+    guint frames_ago)
+{
+  GstCnnClassificationMeta *meta = gst_buffer_get_cnn_classification_meta (out);
+
+  fail_unless (meta != NULL);
+  fail_unless_equals_int (meta->frames_ago, frames_ago);
+  assert_probabilities_near (meta->probabilities, probabilities,
+      BARS_CLASSES, 1e-6, "carried result");
+}
+
 /* Only classified frames enter the mean, and a DISCONT on a frame that
  * #GstCnnClassify:interval skips still restarts it. */
 GST_START_TEST (test_smoothing_with_interval)
@@ -1872,7 +1890,7 @@ GST_START_TEST (test_smoothing_with_interval)
   g_object_set (h->element, "interval", 2, NULL);
   push_bars_expect (h, &info, ACROSS, FALSE, a, 0.0);
   out = gst_harness_push_and_pull (h, bars_buffer (&info, BLANK));
-  fail_unless (gst_buffer_get_cnn_classification_meta (out) == NULL);
+  check_carried (out, a, 1);
   gst_buffer_unref (out);
   /* The skipped blank frame did not count: (A + B) / 2, not B / 2. */
   pair[0] = a;
@@ -1884,7 +1902,7 @@ GST_START_TEST (test_smoothing_with_interval)
   in = bars_buffer (&info, UPRIGHT);
   GST_BUFFER_FLAG_SET (in, GST_BUFFER_FLAG_DISCONT);
   out = gst_harness_push_and_pull (h, in);
-  fail_unless (gst_buffer_get_cnn_classification_meta (out) == NULL);
+  check_carried (out, mean, 1);
   gst_buffer_unref (out);
   push_bars_expect (h, &info, ACROSS, FALSE, a, 0.0);
 

@@ -101,7 +101,15 @@ fi
 T=$WORK/tiny
 mkdir "$T"
 "$CNN" train $GOOD --arch "flatten, dense 10, softmax" --epochs 1 --batch 8 \
-  --threads 1 -o "$T/m.safetensors" > "$T/log" || fail "tiny training run"
+  --threads 1 -o "$T/m.safetensors" > "$T/log" 2> "$T/err" || fail "tiny training run"
+# 28x28 grey pictures trained without --preprocess mnist: a warning says
+# what cnnclassify will then do, and the model is still written.
+grep -q "^cnn train: warning: the training images are 28x28 grey, .* preprocessing is 'resize'.* pass --preprocess mnist" "$T/err" \
+  || fail "no warning about the preprocessing: $(cat "$T/err")"
+"$CNN" train $GOOD --arch "flatten, dense 10, softmax" --epochs 1 --batch 8 \
+  --threads 1 --preprocess mnist --validation 0 -o "$T/mnist.safetensors" > /dev/null 2> "$T/err-mnist" \
+  || fail "tiny training run with --preprocess mnist: $(cat "$T/err-mnist")"
+! grep -q "warning" "$T/err-mnist" || fail "warned with --preprocess mnist: $(cat "$T/err-mnist")"
 [ -f "$T/m.safetensors.ckpt" ] || fail "no checkpoint written"
 CK=$T/m.safetensors.ckpt
 

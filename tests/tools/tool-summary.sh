@@ -25,6 +25,13 @@ grep -Eq '^10 dense 10 .* 10 +1,290$' "$WORK/summary" || fail "layer 10 row"
   || fail "small network: $(tail -n 1 "$WORK/small")"
 grep -Eq '^0 conv2d 8 5x5 .* 8x28x28 +608$' "$WORK/small" || fail "small layer 0"
 
+# --version: one line, the project's version, status 0.
+"$CNN" --version > "$WORK/version" || fail "cnn --version failed"
+grep -Eqx 'cnn \(gst-cnn\) [0-9]+\.[0-9]+\.[0-9]+' "$WORK/version" \
+  || fail "cnn --version said '$(cat "$WORK/version")'"
+[ "$(wc -l < "$WORK/version")" = 1 ] || fail "cnn --version: more than one line"
+"$CNN" --help | grep -q -- "--version" || fail "the usage does not name --version"
+
 expect_exit 2 "bogus" "$CNN" summary --arch "conv 32 3, bogus 2, softmax"
 expect_exit 2 "layer 0" "$CNN" summary --arch "conv 32 40, softmax"
 expect_exit 2 "1x28" "$CNN" summary --input 1x28

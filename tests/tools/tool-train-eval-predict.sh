@@ -91,6 +91,30 @@ for i in 0 1 2 3 4; do
     || fail "digit $i (label $want): $(grep "digit$i" "$O/predict")"
 done
 
+# predict --json: one object a line, the same answers as the text, the
+# probabilities summing to 1; a blank picture, to the shipped model (mnist
+# preprocessing: no ink), is class -1, label null.
+printf 'P5\n28 28\n255\n' > "$O/blank.pgm"
+head -c 784 /dev/zero >> "$O/blank.pgm"
+"$CNN" predict --json "$O/m.safetensors" "$O"/digit?.pgm > "$O/predict.json"
+if [ -x /usr/bin/python3 ]; then
+  /usr/bin/python3 - "$O/predict.json" "$O/predict" <<'EOF' || fail "predict --json: $(cat "$O/predict.json")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+text = [l.split() for l in open(sys.argv[2])]
+assert len(lines) == len(text) == 5, (len(lines), len(text))
+for j, (path, label, confidence) in zip(lines, text):
+    assert j["path"] == path and j["label"] == label, (j, path, label)
+    assert j["class_id"] == int(label) and len(j["probabilities"]) == 10, j
+    assert abs(j["confidence"] - float(confidence)) < 5e-5, (j, confidence)
+    assert j["confidence"] == max(j["probabilities"]), j
+    assert abs(sum(j["probabilities"]) - 1) < 1e-5, j
+EOF
+fi
+"$CNN" predict --json "$CNN_SHIPPED_MODEL" "$O/blank.pgm" > "$O/blank.json"
+[ "$(cat "$O/blank.json")" = "{\"path\":\"$O/blank.pgm\",\"class_id\":-1,\"label\":null,\"confidence\":0,\"probabilities\":[0,0,0,0,0,0,0,0,0,0]}" ] \
+  || fail "predict --json of a blank picture: $(cat "$O/blank.json")"
+
 # The same digit as a PNG (written with Python's zlib when available).
 if [ -x /usr/bin/python3 ]; then
   /usr/bin/python3 - "$O/digit0.pgm" "$O/digit0.png" <<'EOF'

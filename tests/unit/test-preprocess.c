@@ -536,7 +536,7 @@ test_other_subsampling_against_reference (void)
 static void
 test_empty_region (void)
 {
-  guint8 mem[6 * 4];
+  guint8 mem[6 * 4] = { 0 };   /* never read: every region is empty */
   CnnImage img = {
     6, 4, CNN_COLOR_GREY, {plane (mem, 6, 1, 0, 0)}, FALSE, 0, 0
   };

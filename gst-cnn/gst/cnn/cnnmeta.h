@@ -55,6 +55,10 @@ typedef struct _GstCnnClassificationMeta GstCnnClassificationMeta;
  * @meta: the parent #GstMeta
  * @class_id: index of the winning class in label order, or -1 when there
  *   is no class (confidence below the threshold, nothing to classify)
+ * @frames_ago: 0 when this frame was classified; otherwise the result is
+ *   that of the frame this many frames earlier, carried to every frame
+ *   in between (`cnnclassify interval=N` classifies one frame in N, so
+ *   that its results are steady on every frame)
  * @label: (nullable): label of @class_id; %NULL when @class_id is -1
  * @confidence: probability of the most probable class, 0..1, also when
  *   it fell below the threshold; 0 when there was nothing to classify
@@ -83,15 +87,22 @@ typedef struct _GstCnnClassificationMeta GstCnnClassificationMeta;
  * points into the meta itself for up to
  * %GST_CNN_CLASSIFICATION_META_INLINE_CLASSES classes.
  *
- * The meta survives buffer copies; when a frame is scaled (for example
- * by `videoscale`) the region is scaled with it and @input kept as it
- * is; any other transform drops it.
+ * The meta survives buffer copies; when a frame is scaled (`videoscale`,
+ * `videoconvert`) the region is scaled with it and @input kept as it
+ * is.  With GStreamer 1.28 or later a crop, border or rotation
+ * (`videocrop`, `videobox`, `videoflip`) moves the region with the
+ * picture and drops the meta when the region is cropped away; GStreamer
+ * 1.22 tells a meta nothing of these, so they drop it there.  Any other
+ * transform drops it.
  */
 struct _GstCnnClassificationMeta
 {
   GstMeta meta;
 
   gint class_id;
+  /* Here, in the hole before @label: the meta's item must stay within
+   * 1008 bytes (see gstcnnmeta.c). */
+  guint frames_ago;
   gchar *label;
   gfloat confidence;
   guint n_classes;
@@ -116,6 +127,8 @@ GstCnnClassificationMeta *gst_buffer_add_cnn_classification_meta (GstBuffer *
 
 GstCnnClassificationMeta *gst_buffer_get_cnn_classification_meta (GstBuffer *
     buffer);
+
+GList *gst_buffer_get_cnn_classification_metas (GstBuffer * buffer);
 
 void gst_cnn_classification_meta_set_input (GstCnnClassificationMeta * meta,
     const gfloat * values, guint width, guint height);
