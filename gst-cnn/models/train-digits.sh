@@ -15,7 +15,7 @@ out=$top/gst-cnn/models
   --test-images "$data/t10k-images-idx3-ubyte.gz" \
   --test-labels "$data/t10k-labels-idx1-ubyte.gz" \
   --epochs 50 --batch 128 --optimizer adam --lr 0.001 --lr-schedule cosine \
-  --augment shift=2,rotate=10,scale=0.1,elastic=12,sigma=4,webcam=6 \
+  --augment shift=2,rotate=10,scale=0.1,elastic=12,sigma=4,webcam=12 \
   --validation 0.1 --seed 1 --threads 2 --preprocess mnist \
   --log "$out/digits-training.csv" --plot "$out/digits-training.png" \
   --checkpoint "${TMPDIR:-/tmp}/digits.ckpt" \

@@ -188,7 +188,6 @@ static void
 test_idx_errors (void)
 {
   g_autoptr (GByteArray) img = grey_images (4, 2, 2);
-  g_autoptr (GByteArray) lab = labels_of (4, 0);
   g_autoptr (GByteArray) lab3 = labels_of (3, 0);
   guint8 buf[64];
   guint32 dims2[2] = { 4, 4 };
