@@ -73,14 +73,14 @@ channel_slots (const CnnWinograd * wg)
 }
 
 gsize
-cnn_winograd_packed_floats (const CnnWinograd * wg)
+cnn_winograd_packed_floats_avx512 (const CnnWinograd * wg)
 {
   return (gsize) POSITIONS * filter_blocks (wg) * FILTER_BLOCK
       * channel_slots (wg);
 }
 
 gsize
-cnn_winograd_scratch_floats (const CnnWinograd * wg)
+cnn_winograd_scratch_floats_avx512 (const CnnWinograd * wg)
 {
   Geometry g = geometry (wg);
 
@@ -132,7 +132,8 @@ cnn_winograd_pack_avx512 (const CnnWinograd * wg, const gfloat * w,
   guint slots = channel_slots (wg);
   guint16 *halves = (guint16 *) packed;
 
-  memset (packed, 0, cnn_winograd_packed_floats (wg) * sizeof (gfloat));
+  memset (packed, 0, cnn_winograd_packed_floats_avx512 (wg)
+      * sizeof (gfloat));
   for (guint f = 0; f < wg->filters; f++)
     for (guint c = 0; c < c_n; c++) {
       gfloat u[16];

@@ -1,7 +1,7 @@
 /* conv2d: k×k filters over all input channels, a bias per filter.
- * Computed as im2col + one sgemm per sample; for inference with AVX-512,
- * 3×3 stride-1 convolutions go by Winograd, fused with the ReLU and the
- * 2×2 max pool that follow them. */
+ * Computed as im2col + one sgemm per sample; for inference with fast
+ * kernels (AVX-512, AVX2), 3×3 stride-1 convolutions go by Winograd,
+ * fused with the ReLU and the 2×2 max pool that follow them. */
 #include "cnn-private.h"
 
 #include <string.h>
@@ -13,6 +13,7 @@
  * of 73 kB a pass (the reference network's conv2) is skipped. */
 typedef struct
 {
+  const CnnKernelOps *ops;
   CnnWinograd wg;
   gfloat *packed;
   gfloat *packed_from;          /* n_weight, valid when packed_ok */
@@ -27,12 +28,14 @@ conv_fast_new (CnnLayer * l)
 {
   ConvFast *fast = g_new0 (ConvFast, 1);
 
+  fast->ops = cnn_kernels_ops (l->kernels);
   fast->wg = (CnnWinograd) {
     l->in.c, l->in.h, l->in.w, l->spec.pad, l->spec.units, l->out.h,
     l->out.w, FALSE, FALSE, l->kernels == CNN_KERNELS_AVX512_BF16
   };
-  l->kernel_bytes = cnn_bytes_mul (cnn_bytes_add (cnn_winograd_packed_floats
-          (&fast->wg), l->n_weight), sizeof (gfloat));
+  l->kernel_bytes = cnn_bytes_mul (cnn_bytes_add
+      (fast->ops->winograd_packed_floats (&fast->wg), l->n_weight),
+      sizeof (gfloat));
   return fast;
 }
 
@@ -43,7 +46,8 @@ conv2d_alloc_kernels (CnnLayer * l)
 
   if (!fast)
     return TRUE;
-  fast->packed = g_try_new (gfloat, cnn_winograd_packed_floats (&fast->wg));
+  fast->packed = g_try_new (gfloat,
+      fast->ops->winograd_packed_floats (&fast->wg));
   fast->packed_from = g_try_new (gfloat, l->n_weight);
   return fast->packed && fast->packed_from;
 }
@@ -78,7 +82,7 @@ conv2d_setup (CnnLayer * l, GError ** error)
 
     l->fast = fast;
     l->scratch_floats = MAX (l->scratch_floats,
-        cnn_winograd_scratch_floats (&fast->wg));
+        fast->ops->winograd_scratch_floats (&fast->wg));
   }
   return TRUE;
 }
@@ -111,7 +115,8 @@ conv2d_fuse (CnnLayer * l, const CnnLayer * next, guint n_next)
 static gboolean
 conv_fast_is_direct (const ConvFast * fast)
 {
-  return fast->wg.channels <= CNN_DIRECT_MAX_CHANNELS && !fast->wg.pool;
+  return fast->wg.channels <= fast->ops->direct_max_channels
+      && !fast->wg.pool;
 }
 
 static void
@@ -123,7 +128,7 @@ conv2d_prepare (CnnLayer * l)
   if (!fast || conv_fast_is_direct (fast) || (fast->packed_ok && (fast->frozen
               || memcmp (fast->packed_from, l->weight, bytes) == 0)))
     return;
-  cnn_winograd_pack_avx512 (&fast->wg, l->weight, fast->packed);
+  fast->ops->winograd_pack (&fast->wg, l->weight, fast->packed);
   memcpy (fast->packed_from, l->weight, bytes);
   fast->packed_ok = TRUE;
 }
@@ -154,10 +159,10 @@ conv2d_forward_fused (CnnLayer * l, const gfloat * in, gfloat * out,
 
   for (guint b = 0; b < batch; b++)
     if (direct)
-      cnn_conv3x3_direct_avx512 (&fast->wg, l->weight, l->bias,
+      fast->ops->conv3x3_direct (&fast->wg, l->weight, l->bias,
           in + b * in_size, out + b * out_size, scratch->floats);
     else
-      cnn_winograd_forward_avx512 (&fast->wg, fast->packed, l->bias,
+      fast->ops->winograd_forward (&fast->wg, fast->packed, l->bias,
           in + b * in_size, out + b * out_size, scratch->floats);
 }
 

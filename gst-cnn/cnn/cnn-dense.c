@@ -9,7 +9,7 @@
 #define F16_MIN_WEIGHTS 65536
 
 /* The fast path's state, l->fast: the weights in fp16 (see
- * cnn_gemv_f16_avx512), made while they are frozen; NULL: the float
+ * CnnKernelOps.f16_pack), made while they are frozen; NULL: the float
  * weights are used. */
 static gboolean
 dense_gains_from_f16 (const CnnLayer * l)
@@ -24,7 +24,8 @@ dense_set_frozen (CnnLayer * l, gboolean frozen)
   if (!frozen || !dense_gains_from_f16 (l))
     return;
   l->fast = g_try_new (guint16, l->n_weight);
-  if (l->fast && !cnn_f16_pack_avx512 (l->weight, l->fast, l->n_weight))
+  if (l->fast && !cnn_kernels_ops (l->kernels)->f16_pack (l->weight, l->fast,
+          l->n_weight))
     g_clear_pointer (&l->fast, g_free);
 }
 
@@ -71,12 +72,13 @@ dense_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
    * even when a team is there: reading the weights sets its pace, and
    * waking a second thread costs more than it saves. */
   if (batch == 1) {
+    const CnnKernelOps *ops = cnn_kernels_ops (l->kernels);
     const guint16 *half = l->fast;
 
     if (half) {
-      cnn_gemv_f16_avx512 (half, in, l->bias, n_out, n_in, out);
-    } else if (l->kernels != CNN_KERNELS_PORTABLE) {
-      cnn_gemv_avx512 (l->weight, in, l->bias, n_out, n_in, out);
+      ops->gemv_f16 (half, in, l->bias, n_out, n_in, out);
+    } else if (ops) {
+      ops->gemv (l->weight, in, l->bias, n_out, n_in, out);
     } else {
       memcpy (out, l->bias, n_out * sizeof (gfloat));
       cnn_sgemv (n_out, n_in, l->weight, n_in, in, 1.0f, out);

@@ -1,6 +1,10 @@
 /* Which kernels a network runs: the CPU's features and CNN_KERNELS. */
 #include "cnn-kernels.h"
 
+#if defined(CNN_HAVE_AVX2)
+#include <cpuid.h>
+#endif
+
 static gboolean
 cpu_has_avx512 (void)
 {
@@ -25,6 +29,23 @@ cpu_has_bf16 (void)
 #endif
 }
 
+/* AVX2 and FMA, and F16C for the fp16 weights: every CPU with the first
+ * two has the third (x86-64-v3 counts it in), but it is its own CPUID
+ * bit, which clang's __builtin_cpu_supports does not know. */
+static gboolean
+cpu_has_avx2 (void)
+{
+#if defined(CNN_HAVE_AVX2)
+  guint eax, ebx, ecx, edx;
+
+  __builtin_cpu_init ();
+  return __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")
+      && __get_cpuid (1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C);
+#else
+  return FALSE;
+#endif
+}
+
 CnnKernels
 cnn_kernels_choose (void)
 {
@@ -34,7 +55,11 @@ cnn_kernels_choose (void)
     return CNN_KERNELS_PORTABLE;
   if (want && g_str_equal (want, "avx512-bf16") && cpu_has_bf16 ())
     return CNN_KERNELS_AVX512_BF16;
-  return cpu_has_avx512 ()? CNN_KERNELS_AVX512 : CNN_KERNELS_PORTABLE;
+  if (want && g_str_equal (want, "avx2") && cpu_has_avx2 ())
+    return CNN_KERNELS_AVX2;
+  if (cpu_has_avx512 ())
+    return CNN_KERNELS_AVX512;
+  return cpu_has_avx2 ()? CNN_KERNELS_AVX2 : CNN_KERNELS_PORTABLE;
 }
 
 const gchar *
@@ -45,63 +70,49 @@ cnn_kernels_name (CnnKernels kernels)
       return "avx512";
     case CNN_KERNELS_AVX512_BF16:
       return "avx512-bf16";
+    case CNN_KERNELS_AVX2:
+      return "avx2";
     default:
       return "portable";
   }
 }
 
-#if !defined(CNN_HAVE_AVX512)
-/* Built without AVX-512: cnn_kernels_choose() never picks these. */
-gsize
-cnn_winograd_packed_floats (const CnnWinograd * wg)
-{
-  g_assert_not_reached ();
-}
+/* The tables of the families this build has; cnn_kernels_choose()
+ * never picks one it has not. */
+#define CNN_KERNEL_TABLE(suffix, direct_channels) { \
+    .name = #suffix, \
+    .winograd_packed_floats = cnn_winograd_packed_floats_##suffix, \
+    .winograd_scratch_floats = cnn_winograd_scratch_floats_##suffix, \
+    .winograd_pack = cnn_winograd_pack_##suffix, \
+    .winograd_forward = cnn_winograd_forward_##suffix, \
+    .direct_max_channels = direct_channels, \
+    .conv3x3_direct = cnn_conv3x3_direct_##suffix, \
+    .gemv = cnn_gemv_##suffix, \
+    .f16_pack = cnn_f16_pack_##suffix, \
+    .gemv_f16 = cnn_gemv_f16_##suffix, \
+  }
 
-gsize
-cnn_winograd_scratch_floats (const CnnWinograd * wg)
-{
-  g_assert_not_reached ();
-}
-
-void
-cnn_winograd_pack_avx512 (const CnnWinograd * wg, const gfloat * w,
-    gfloat * packed)
-{
-  g_assert_not_reached ();
-}
-
-void
-cnn_winograd_forward_avx512 (const CnnWinograd * wg, const gfloat * packed,
-    const gfloat * bias, const gfloat * x, gfloat * y, gfloat * scratch)
-{
-  g_assert_not_reached ();
-}
-
-void
-cnn_gemv_avx512 (const gfloat * w, const gfloat * x, const gfloat * b,
-    guint n_out, guint n_in, gfloat * y)
-{
-  g_assert_not_reached ();
-}
-
-void
-cnn_conv3x3_direct_avx512 (const CnnWinograd * wg, const gfloat * w,
-    const gfloat * bias, const gfloat * x, gfloat * y, gfloat * scratch)
-{
-  g_assert_not_reached ();
-}
-
-gboolean
-cnn_f16_pack_avx512 (const gfloat * w, guint16 * half, gsize n)
-{
-  g_assert_not_reached ();
-}
-
-void
-cnn_gemv_f16_avx512 (const guint16 * w, const gfloat * x, const gfloat * b,
-    guint n_out, guint n_in, gfloat * y)
-{
-  g_assert_not_reached ();
-}
+#if defined(CNN_HAVE_AVX512)
+static const CnnKernelOps avx512_ops = CNN_KERNEL_TABLE (avx512, 2);
 #endif
+#if defined(CNN_HAVE_AVX2)
+static const CnnKernelOps avx2_ops = CNN_KERNEL_TABLE (avx2, 2);
+#endif
+
+const CnnKernelOps *
+cnn_kernels_ops (CnnKernels kernels)
+{
+  switch (kernels) {
+#if defined(CNN_HAVE_AVX512)
+    case CNN_KERNELS_AVX512:
+    case CNN_KERNELS_AVX512_BF16:
+      return &avx512_ops;
+#endif
+#if defined(CNN_HAVE_AVX2)
+    case CNN_KERNELS_AVX2:
+      return &avx2_ops;
+#endif
+    default:
+      return NULL;
+  }
+}

@@ -16,18 +16,24 @@ typedef enum
   CNN_KERNELS_PORTABLE = 0,     /* zero: a layer set up on its own is portable */
   CNN_KERNELS_AVX512,
   CNN_KERNELS_AVX512_BF16,      /* AVX-512, convolutions' products in bf16 */
+  CNN_KERNELS_AVX2,             /* AVX2 + FMA + F16C (cnn-vector.c) */
 } CnnKernels;
 
-/* AVX-512 when this build has it, the CPU has it and CNN_KERNELS is not
- * "portable"; with CNN_KERNELS=avx512-bf16 and AVX512_BF16, the
- * reduced-precision variant (opt-in).  Read afresh at each call. */
+/* The fastest kernels this build has and the CPU runs: AVX-512, else
+ * AVX2 + FMA + F16C, else portable.  CNN_KERNELS=portable forces the
+ * portable ones; CNN_KERNELS=avx2 the AVX2 ones where the CPU has them
+ * (tests run both on a CPU with AVX-512); CNN_KERNELS=avx512-bf16, with
+ * AVX512_BF16, the reduced-precision variant (opt-in).  Read afresh at
+ * each call. */
 CnnKernels cnn_kernels_choose (void);
 const gchar *cnn_kernels_name (CnnKernels kernels);
 
-/* A 3×3 stride-1 convolution by Winograd F(2×2, 3×3): the output is cut
- * into 2×2 tiles, each computed from a 4×4 input patch with 16 products
- * per channel instead of 36.  Optionally fused with the bias (always),
- * a ReLU and a 2×2 stride-2 max pool, whose windows are the tiles. */
+/* A 3×3 stride-1 convolution by Winograd's minimal filtering: the
+ * output is cut into tiles, each computed from a patch of input 2 wider
+ * with fewer products per channel than directly: F(2×2, 3×3) for
+ * AVX-512 (2×2 tiles, 16 products for 36), F(4×4, 3×3) for AVX2 (4×4
+ * tiles, 36 products for 144).  Optionally fused with the bias (always),
+ * a ReLU and a 2×2 stride-2 max pool, whose windows lie in the tiles. */
 typedef struct
 {
   guint channels, height, width, pad;   /* input C×H×W, zero padding */
@@ -35,49 +41,77 @@ typedef struct
   guint oh, ow;                 /* output before pooling */
   gboolean relu, pool;
   /* The 16 products in bf16 (inputs rounded to 8 bits of mantissa, sums
-   * in float): half the instructions, ~3 significant digits. */
+   * in float): half the instructions, ~3 significant digits.  AVX-512
+   * only. */
   gboolean bf16;
 } CnnWinograd;
 
-/* Floats of packed (transformed) weights, and of per-sample scratch. */
-gsize cnn_winograd_packed_floats (const CnnWinograd * wg);
-gsize cnn_winograd_scratch_floats (const CnnWinograd * wg);
+/* One family of fast kernels, what conv2d and dense call: one table per
+ * instruction set, each function with the same contract in each. */
+typedef struct
+{
+  const gchar *name;
+  /* Floats of packed (transformed) weights, and of per-sample scratch. */
+  gsize (*winograd_packed_floats) (const CnnWinograd * wg);
+  gsize (*winograd_scratch_floats) (const CnnWinograd * wg);
+  /* w (filters × C × 3 × 3) → packed: G g Gᵀ, laid out for the GEMM */
+  void (*winograd_pack) (const CnnWinograd * wg, const gfloat * w,
+      gfloat * packed);
+  /* x (C×H×W) → y (filters × oh×ow, or × oh/2×ow/2 when pooled) */
+  void (*winograd_forward) (const CnnWinograd * wg, const gfloat * packed,
+      const gfloat * bias, const gfloat * x, gfloat * y, gfloat * scratch);
+  /* The same convolution computed directly (no pooling), for inputs of
+   * at most direct_max_channels channels, where Winograd's transforms
+   * cost more than they save (AVX-512, 32 filters on 28×28 at batch 64,
+   * µs per image, direct against Winograd: 1 channel 5.0 / 11.8, 2:
+   * 10.0 / 13.0, 3: 14.8 / 14.5, 4: 19.8 / 16.5).  @w as the layer
+   * holds it (filters × C × 3 × 3); @scratch as for Winograd. */
+  guint direct_max_channels;
+  void (*conv3x3_direct) (const CnnWinograd * wg, const gfloat * w,
+      const gfloat * bias, const gfloat * x, gfloat * y, gfloat * scratch);
+  /* W (out × in) · x (in) + b (out) → y (out) */
+  void (*gemv) (const gfloat * w, const gfloat * x, const gfloat * b,
+      guint n_out, guint n_in, gfloat * y);
+  /* Half-precision weights for the matrix-vector product: a dense
+   * layer's weights at batch 1 are read once per pass and, at 4.7 MB in
+   * the reference network, from L3 cache or memory, so the bytes set
+   * the pace; in IEEE fp16 (11 significant bits, 2⁻¹¹ relative
+   * rounding) they are half as many, and the products and sums stay in
+   * float.  w (n floats) → half (n, rounded to nearest even); FALSE, and
+   * @half unusable, when a value is not finite or beyond fp16's
+   * ±65504. */
+  gboolean (*f16_pack) (const gfloat * w, guint16 * half, gsize n);
+  /* W (out × in, fp16) · x (in) + b (out) → y (out) */
+  void (*gemv_f16) (const guint16 * w, const gfloat * x, const gfloat * b,
+      guint n_out, guint n_in, gfloat * y);
+} CnnKernelOps;
 
-/* w (filters × C × 3 × 3) → packed (16 × filters/8 × C × 8): G g Gᵀ */
-void cnn_winograd_pack_avx512 (const CnnWinograd * wg, const gfloat * w,
-    gfloat * packed);
+/* The table of @kernels (either AVX-512 for both of its variants); NULL
+ * for the portable path. */
+const CnnKernelOps *cnn_kernels_ops (CnnKernels kernels);
 
-/* x (C×H×W) → y (filters × oh×ow, or × oh/2×ow/2 when pooled) */
-void cnn_winograd_forward_avx512 (const CnnWinograd * wg,
-    const gfloat * packed, const gfloat * bias, const gfloat * x,
-    gfloat * y, gfloat * scratch);
+/* Each family's functions, suffixed with its name: cnn-avx512.c, and
+ * cnn-vector.c built as cnn-avx2. */
+#define CNN_KERNEL_FAMILY(suffix) \
+  gsize cnn_winograd_packed_floats_##suffix (const CnnWinograd * wg); \
+  gsize cnn_winograd_scratch_floats_##suffix (const CnnWinograd * wg); \
+  void cnn_winograd_pack_##suffix (const CnnWinograd * wg, \
+      const gfloat * w, gfloat * packed); \
+  void cnn_winograd_forward_##suffix (const CnnWinograd * wg, \
+      const gfloat * packed, const gfloat * bias, const gfloat * x, \
+      gfloat * y, gfloat * scratch); \
+  void cnn_conv3x3_direct_##suffix (const CnnWinograd * wg, \
+      const gfloat * w, const gfloat * bias, const gfloat * x, gfloat * y, \
+      gfloat * scratch); \
+  void cnn_gemv_##suffix (const gfloat * w, const gfloat * x, \
+      const gfloat * b, guint n_out, guint n_in, gfloat * y); \
+  gboolean cnn_f16_pack_##suffix (const gfloat * w, guint16 * half, \
+      gsize n); \
+  void cnn_gemv_f16_##suffix (const guint16 * w, const gfloat * x, \
+      const gfloat * b, guint n_out, guint n_in, gfloat * y);
 
-/* The same convolution computed directly (no pooling): for inputs of at
- * most CNN_DIRECT_MAX_CHANNELS channels, where Winograd's transforms
- * cost more than they save (32 filters on 28×28 at batch 64, µs per
- * image, direct against Winograd: 1 channel 5.0 / 11.8, 2: 10.0 / 13.0,
- * 3: 14.8 / 14.5, 4: 19.8 / 16.5).  @w as the layer holds it (filters ×
- * C × 3 × 3); @scratch as for Winograd. */
-#define CNN_DIRECT_MAX_CHANNELS 2
-void cnn_conv3x3_direct_avx512 (const CnnWinograd * wg, const gfloat * w,
-    const gfloat * bias, const gfloat * x, gfloat * y, gfloat * scratch);
-
-/* W (out × in) · x (in) + b (out) → y (out) */
-void cnn_gemv_avx512 (const gfloat * w, const gfloat * x, const gfloat * b,
-    guint n_out, guint n_in, gfloat * y);
-
-/* Half-precision weights for the matrix-vector product: a dense layer's
- * weights at batch 1 are read once per pass and, at 4.7 MB in the
- * reference network, from L3 cache or memory, so the bytes set the pace;
- * in IEEE fp16 (11 significant bits, 2⁻¹¹ relative rounding) they are
- * half as many, and the products and sums stay in float.
- * w (n floats) → half (n, rounded to nearest even); FALSE, and @half
- * unusable, when a value is not finite or beyond fp16's ±65504. */
-gboolean cnn_f16_pack_avx512 (const gfloat * w, guint16 * half, gsize n);
-
-/* W (out × in, fp16) · x (in) + b (out) → y (out) */
-void cnn_gemv_f16_avx512 (const guint16 * w, const gfloat * x,
-    const gfloat * b, guint n_out, guint n_in, gfloat * y);
+CNN_KERNEL_FAMILY (avx512)
+CNN_KERNEL_FAMILY (avx2)
 
 G_END_DECLS
 

@@ -221,9 +221,9 @@ void cnn_network_probabilities (const CnnNetwork * net,
  * thread and @n_threads - 1 workers owned by the network. */
 void cnn_network_set_threads (CnnNetwork * net, guint n_threads);
 guint cnn_network_get_threads (const CnnNetwork * net);
-/* The kernels inference runs: "avx512" or "portable" (chosen when the
- * network is made, from the CPU; CNN_KERNELS=portable in the environment
- * forces the portable ones). */
+/* The kernels inference runs: "avx512", "avx512-bf16", "avx2" or
+ * "portable" (chosen when the network is made, from the CPU;
+ * CNN_KERNELS=portable or avx2 in the environment forces those). */
 const gchar *cnn_network_kernels (const CnnNetwork * net);
 
 /* ---- model files (safetensors, docs/design.md §3) ----------------- */

@@ -1,6 +1,11 @@
 /* Forward-pass benchmark of the reference digit network (docs/design.md §2).
  *
  *   bench-forward [--json] [--seconds S] [--model FILE | --random]
+ *   bench-forward --kernels avx512,avx2,portable [--seconds S] [--model FILE]
+ *
+ * With --kernels, the model is loaded once per kernel set (CNN_KERNELS)
+ * and each is timed in turn, batch 1 and batch 64 on 1 thread: medians
+ * and each one's time over the first's, side by side in one run.
  *
  * Prints the median and p99 time of one batch-1 forward pass on one
  * thread, and images/s at batch 64 on 1 and 2 threads.  A benchmark, not
@@ -80,6 +85,51 @@ time_forward (CnnNetwork * net, const gfloat * input, guint batch,
   return t;
 }
 
+/* --kernels: each set's batch-1 and batch-64 medians, and ratios */
+static int
+compare_kernels (const gchar * list, const gchar * model_path,
+    gdouble seconds)
+{
+  g_auto (GStrv) names = g_strsplit (list, ",", -1);
+  gdouble first_b1 = 0.0, first_b64 = 0.0;
+
+  printf ("%-12s %-12s %14s %8s %16s %8s\n", "asked", "ran",
+      "batch 1 (us)", "ratio", "batch 64 (us/img)", "ratio");
+  for (guint i = 0; names[i]; i++) {
+    GError *error = NULL;
+    CnnModel *model;
+    CnnNetwork *net;
+    gfloat *x;
+    Timing b1, b64;
+    GRand *rand = g_rand_new_with_seed (1);
+
+    g_setenv ("CNN_KERNELS", names[i], TRUE);
+    model = cnn_model_load (model_path, &error);
+    net = model ? cnn_model_network (model) : NULL;
+    if (!net || !cnn_network_reserve (net, 64, &error)) {
+      fprintf (stderr, "bench-forward: %s\n", error->message);
+      return 1;
+    }
+    x = g_new (gfloat, cnn_shape_size (cnn_network_input_shape (net)) * 64);
+    for (gsize j = 0; j < cnn_shape_size (cnn_network_input_shape (net)) * 64;
+        j++)
+      x[j] = (gfloat) g_rand_double (rand);
+    b1 = time_forward (net, x, 1, seconds);
+    b64 = time_forward (net, x, 64, seconds);
+    if (i == 0) {
+      first_b1 = b1.median_us;
+      first_b64 = b64.median_us / 64;
+    }
+    printf ("%-12s %-12s %14.1f %8.2f %16.1f %8.2f\n", names[i],
+        cnn_network_kernels (net), b1.median_us, b1.median_us / first_b1,
+        b64.median_us / 64, b64.median_us / 64 / first_b64);
+    g_free (x);
+    g_rand_free (rand);
+    cnn_model_free (model);
+  }
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -87,7 +137,7 @@ main (int argc, char **argv)
   gdouble seconds = 3.0;
   GError *error = NULL;
   CnnShape input = { 1, 28, 28 };
-  const gchar *model_path = DIGITS_MODEL;
+  const gchar *model_path = DIGITS_MODEL, *kernels = NULL;
   CnnModel *model = NULL;
   CnnNetwork *net;
   gfloat *x;
@@ -104,12 +154,16 @@ main (int argc, char **argv)
       model_path = argv[++i];
     else if (g_str_equal (argv[i], "--random"))
       model_path = NULL;
+    else if (g_str_equal (argv[i], "--kernels") && i + 1 < argc)
+      kernels = argv[++i];
     else {
       fprintf (stderr, "usage: %s [--json] [--seconds S] "
-          "[--model FILE | --random]\n", argv[0]);
+          "[--model FILE | --random] [--kernels K1,K2,...]\n", argv[0]);
       return 2;
     }
   }
+  if (kernels && model_path)
+    return compare_kernels (kernels, model_path, seconds);
 
   /* libcnn's threads only, as in the cnn tool (libcnn leaves OpenBLAS's
    * process-wide count alone). */

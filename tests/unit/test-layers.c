@@ -41,6 +41,24 @@ network_or_die (const gchar * arch, CnnShape input)
   return net;
 }
 
+/* A network made with CNN_KERNELS set to @kernels, the variable then
+ * as it was (the suite runs this file under several values of it). */
+static CnnNetwork *
+network_with_kernels (const gchar * arch, CnnShape input,
+    const gchar * kernels)
+{
+  g_autofree gchar *was = g_strdup (g_getenv ("CNN_KERNELS"));
+  CnnNetwork *net;
+
+  g_setenv ("CNN_KERNELS", kernels, TRUE);
+  net = network_or_die (arch, input);
+  if (was)
+    g_setenv ("CNN_KERNELS", was, TRUE);
+  else
+    g_unsetenv ("CNN_KERNELS");
+  return net;
+}
+
 /* Direct convolution: y[f][oy][ox] = b[f] + Σ w[f][c][ky][kx] · x[c][iy][ix] */
 static void
 naive_conv (const gfloat * x, CnnShape in, const gfloat * w, const gfloat * b,
@@ -72,6 +90,10 @@ typedef struct
   CnnShape in;
   guint filters, kernel, stride, pad;
 } ConvCase;
+
+static void assert_conv_close (CnnNetwork * net, const gfloat * got,
+    const gdouble * want, gsize n, const gfloat * x, const ConvCase * cc,
+    const gfloat * w, guint oh, guint ow);
 
 static void
 check_conv_case (const ConvCase * cc, guint batch)
@@ -106,7 +128,8 @@ check_conv_case (const ConvCase * cc, guint batch)
   for (guint i = 0; i < batch; i++) {
     naive_conv (x + i * in_size, cc->in, w, b, cc->filters, cc->kernel,
         cc->stride, cc->pad, want, out.h, out.w);
-    assert_close (y + i * out_size, want, out_size);
+    assert_conv_close (net, y + i * out_size, want, out_size, x + i * in_size,
+        cc, w, out.h, out.w);
   }
   cnn_network_free (net);
 }
@@ -492,7 +515,8 @@ test_shape_text (void)
  * inputs of 1 or 2 channels), and dense layers at batch 1 by a
  * matrix-vector kernel.  Held to the same naive loops, on shapes unlike
  * the reference network's: channels and filters not multiples of 8 or
- * 16, odd sizes, padding, rows longer than one vector of tiles. */
+ * 16, odd sizes, padding, rows longer than one vector of tiles.  The
+ * suite runs them again under CNN_KERNELS=avx2 (test-layers-avx2). */
 
 /* y (C×H×W) → max of each 2×2 window (C×H/2×W/2) */
 static void
@@ -527,12 +551,19 @@ assert_within (const gfloat * got, const gdouble * want, gsize n,
           got[i], want[i], tol);
 }
 
-/* BF16_TOL × the largest Σ |w|·|x| of one sample's convolution */
+/* The AVX2 kernels' Winograd F(4×4, 3×3) goes through transforms with
+ * coefficients up to 8 (where F(2×2, 3×3) has 1): rounded in float, an
+ * output is off by up to ~3e-6 of Σ |w|·|x| (measured over this file's
+ * shapes, uniform and He-sized weights), against ~2e-7 for F(2×2). */
+#define WINOGRAD_F4_TOL 1e-5
+
+/* The largest Σ |w|·|x| of one sample's convolution */
 static gdouble
-bf16_tolerance (const gfloat * x, const ConvCase * cc, const gfloat * w,
+largest_abs_sum (const gfloat * x, const ConvCase * cc, const gfloat * w,
     guint oh, guint ow)
 {
-  gsize in_size = cnn_shape_size (cc->in), n_w = cc->filters * cc->in.c * 9;
+  guint k2 = cc->kernel * cc->kernel;
+  gsize in_size = cnn_shape_size (cc->in), n_w = cc->filters * cc->in.c * k2;
   gsize n_out = (gsize) cc->filters * oh * ow;
   g_autofree gfloat *ax = g_new (gfloat, in_size);
   g_autofree gfloat *aw = g_new0 (gfloat, n_w + cc->filters);
@@ -543,11 +574,26 @@ bf16_tolerance (const gfloat * x, const ConvCase * cc, const gfloat * w,
     ax[i] = fabsf (x[i]);
   for (gsize i = 0; i < n_w; i++)
     aw[i] = fabsf (w[i]);
-  naive_conv (ax, cc->in, aw, aw + n_w, cc->filters, 3, 1, cc->pad, sum, oh,
-      ow);
+  naive_conv (ax, cc->in, aw, aw + n_w, cc->filters, cc->kernel, cc->stride,
+      cc->pad, sum, oh, ow);
   for (gsize i = 0; i < n_out; i++)
     most = MAX (most, sum[i]);
-  return BF16_TOL * most;
+  return most;
+}
+
+/* A convolution's outputs against the naive loop's: within float's
+ * rounding (REL_TOL), or the AVX2 Winograd's (WINOGRAD_F4_TOL of the
+ * largest Σ |w|·|x|, which passes the REL_TOL cases too). */
+static void
+assert_conv_close (CnnNetwork * net, const gfloat * got, const gdouble * want,
+    gsize n, const gfloat * x, const ConvCase * cc, const gfloat * w,
+    guint oh, guint ow)
+{
+  if (g_str_equal (cnn_network_kernels (net), "avx2"))
+    assert_within (got, want, n, WINOGRAD_F4_TOL * largest_abs_sum (x, cc, w,
+            oh, ow));
+  else
+    assert_close (got, want, n);
 }
 
 /* conv [, relu] [, maxpool 2] over @batch samples against naive loops,
@@ -559,12 +605,9 @@ check_fused_conv (const ConvCase * cc, gboolean relu, gboolean pool,
 {
   g_autofree gchar *arch = g_strdup_printf ("conv %u 3 pad=%u%s%s",
       cc->filters, cc->pad, relu ? ", relu" : "", pool ? ", maxpool 2" : "");
-  CnnNetwork *net;
+  CnnNetwork *net = bf16 ? network_with_kernels (arch, cc->in, "avx512-bf16")
+      : network_or_die (arch, cc->in);
 
-  if (bf16)
-    g_setenv ("CNN_KERNELS", "avx512-bf16", TRUE);
-  net = network_or_die (arch, cc->in);
-  g_unsetenv ("CNN_KERNELS");
   if (bf16 && !g_str_equal (cnn_network_kernels (net), "avx512-bf16")) {
     cnn_network_free (net);
     return FALSE;
@@ -594,10 +637,11 @@ check_fused_conv (const ConvCase * cc, gboolean relu, gboolean pool,
     else
       memcpy (want, conv, conv_size * sizeof (gdouble));
     if (bf16)
-      assert_within (y + b * out_size, want, out_size, bf16_tolerance (x
-              + b * in_size, cc, w, oh, ow));
+      assert_within (y + b * out_size, want, out_size, BF16_TOL
+          * largest_abs_sum (x + b * in_size, cc, w, oh, ow));
     else
-      assert_close (y + b * out_size, want, out_size);
+      assert_conv_close (net, y + b * out_size, want, out_size, x
+          + b * in_size, cc, w, oh, ow);
   }
   cnn_network_free (net);
   return TRUE;
@@ -611,6 +655,9 @@ static const ConvCase fast_conv_cases[] = {
   {{33, 12, 11}, 20, 3, 1, 2},
   {{5, 40, 37}, 9, 3, 1, 1},    /* 19 tiles a row: two vectors */
   {{2, 4, 4}, 3, 3, 1, 0},      /* one tile */
+  /* AVX2's 4×4 tiles: 17 a row (three vectors, the last of one tile),
+   * odd pooled edges, filters not a multiple of 4 */
+  {{4, 11, 67}, 6, 3, 1, 0},
   /* Direct (≤ 2 channels, not pooled): rows of 3 vectors, the last
    * partial; padding of 1 and 2. */
   {{2, 21, 37}, 7, 3, 1, 1},
@@ -837,9 +884,7 @@ test_kernels_portable_agrees (void)
   gfloat x[2 * 28 * 28], want[20];
   gdouble want_d[20];
 
-  g_setenv ("CNN_KERNELS", "portable", TRUE);
-  slow = network_or_die (CNN_DEFAULT_ARCHITECTURE, in);
-  g_unsetenv ("CNN_KERNELS");
+  slow = network_with_kernels (CNN_DEFAULT_ARCHITECTURE, in, "portable");
   g_assert_cmpstr (cnn_network_kernels (slow), ==, "portable");
   g_test_message ("kernels: %s", cnn_network_kernels (fast));
   cnn_network_init_params (slow, 4);
@@ -857,9 +902,27 @@ test_kernels_portable_agrees (void)
   cnn_network_free (slow);
 }
 
+/* Under CNN_KERNELS=avx2 (the suite's test-layers-avx2) the forward
+ * tests are the AVX2 kernels' tests: where the CPU or the build has
+ * none, the networks would quietly run others, so the run stops as
+ * skipped (77) instead. */
+static gboolean
+asked_kernels_missing (void)
+{
+  const gchar *want = g_getenv ("CNN_KERNELS");
+
+  return want && g_str_equal (want, "avx2")
+      && cnn_kernels_choose () != CNN_KERNELS_AVX2;
+}
+
 int
 main (int argc, char **argv)
 {
+  if (asked_kernels_missing ()) {
+    g_print ("SKIP: CNN_KERNELS=avx2, but no AVX2+FMA+F16C kernels on this "
+        "CPU or in this build\n");
+    return 77;
+  }
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/layers/conv2d", test_conv2d);
   g_test_add_func ("/layers/dense", test_dense);
