@@ -61,21 +61,3 @@ cnn_layer_pool_text (const CnnLayer * l)
   return g_strdup_printf ("%s %u stride=%u", l->spec.ops->keyword,
       l->spec.kernel, l->spec.stride);
 }
-
-void
-cnn_layer_pool_planes (const CnnLayer * l, const gfloat * in, gfloat * out,
-    guint batch, CnnPoolWindow window)
-{
-  const CnnLayerSpec *s = &l->spec;
-  const guint planes = batch * l->in.c;
-
-  for (guint p = 0; p < planes; p++) {
-    const gfloat *src = in + (gsize) p * l->in.h * l->in.w;
-    gfloat *dst = out + (gsize) p * l->out.h * l->out.w;
-
-    for (guint oy = 0; oy < l->out.h; oy++)
-      for (guint ox = 0; ox < l->out.w; ox++)
-        dst[(gsize) oy * l->out.w + ox] = window (src, l->in.w,
-            oy * s->stride, ox * s->stride, s->kernel);
-  }
-}

@@ -213,9 +213,26 @@ gchar *cnn_layer_pool_text (const CnnLayer * layer);
  * (@x0, @y0). */
 typedef gfloat (*CnnPoolWindow) (const gfloat * plane, guint width,
     guint y0, guint x0, guint k);
-/* in (batch × C×H×W) → out (batch × C×oh×ow), @window of each window. */
-void cnn_layer_pool_planes (const CnnLayer * layer, const gfloat * in,
-    gfloat * out, guint batch, CnnPoolWindow window);
+/* in (batch × C×H×W) → out (batch × C×oh×ow), @window of each window.
+ * Inline, so that each kind's constant @window is inlined into its own
+ * copy of the loop rather than called once a window. */
+static inline void
+cnn_layer_pool_planes (const CnnLayer * l, const gfloat * in, gfloat * out,
+    guint batch, CnnPoolWindow window)
+{
+  const CnnLayerSpec *s = &l->spec;
+  const guint planes = batch * l->in.c;
+
+  for (guint p = 0; p < planes; p++) {
+    const gfloat *src = in + (gsize) p * l->in.h * l->in.w;
+    gfloat *dst = out + (gsize) p * l->out.h * l->out.w;
+
+    for (guint oy = 0; oy < l->out.h; oy++)
+      for (guint ox = 0; ox < l->out.w; ox++)
+        dst[(gsize) oy * l->out.w + ox] = window (src, l->in.w,
+            oy * s->stride, ox * s->stride, s->kernel);
+  }
+}
 
 /* cnn-arch.c: architecture text → layer specs. */
 CnnLayerSpec *cnn_arch_parse (const gchar * text, guint * n_layers,
