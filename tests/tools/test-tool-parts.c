@@ -593,6 +593,9 @@ test_settings_round_trip (void)
             &error));
     g_assert_no_error (error);
   }
+  /* The table is full: TRAIN_N_SETTINGS entries, each with a key. */
+  for (guint i = 0; i < TRAIN_N_SETTINGS; i++)
+    g_assert_nonnull (train_setting_table[i].key);
   /* Every key's text reads back to the same text. */
   train_settings_init (&t);
   for (guint i = 0; i < TRAIN_N_SETTINGS; i++) {
