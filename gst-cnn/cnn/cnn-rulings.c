@@ -24,6 +24,7 @@
  */
 #include "cnn-clones.h"
 #include "cnn-rulings.h"
+#include "cnn-select.h"
 
 #include <math.h>
 #include <string.h>
@@ -597,14 +598,6 @@ band_peak (const CnnRulings * r, const CnnAxes * ax, const gfloat * ink,
   return peak;
 }
 
-static gint
-compare_floats (gconstpointer a, gconstpointer b)
-{
-  const gfloat x = *(const gfloat *) a, y = *(const gfloat *) b;
-
-  return (x > y) - (x < y);
-}
-
 /* The line's own ink: the median of its band's peaks along it (the
  * rest of the profile buffer holds them). */
 static gfloat
@@ -615,8 +608,7 @@ line_level (CnnRulings * r, const CnnAxes * ax, const gfloat * ink,
 
   for (guint a = 0; a < ax->along; a++)
     peaks[a] = band_peak (r, ax, ink, line, (gint) a);
-  qsort (peaks, ax->along, sizeof (gfloat), compare_floats);
-  return peaks[ax->along / 2];
+  return cnn_select_kth (peaks, ax->along, ax->along / 2);
 }
 
 /* Sets @line's band to at most 0, along-position by along-position,

@@ -13,6 +13,7 @@
  * A shadow's soft edge is wider than a block, so it is followed; a hard
  * one leaves a band of at most half a block along it.
  */
+#include "cnn-select.h"
 #include "cnn-shadows.h"
 
 #include <string.h>
@@ -86,41 +87,6 @@ cnn_shadows_free (CnnShadows * s)
   g_free (s);
 }
 
-/* The @k-th smallest of @v (n values, reordered): quickselect. */
-static gfloat
-select_kth (gfloat * v, guint n, guint k)
-{
-  guint lo = 0, hi = n - 1;
-
-  while (lo < hi) {
-    const gfloat pivot = v[(lo + hi) / 2];
-    guint i = lo, j = hi;
-
-    while (i <= j) {
-      while (v[i] < pivot)
-        i++;
-      while (v[j] > pivot)
-        j--;
-      if (i <= j) {
-        const gfloat t = v[i];
-
-        v[i++] = v[j];
-        v[j] = t;
-        if (j == 0)
-          break;
-        j--;
-      }
-    }
-    if (k <= j)
-      hi = j;
-    else if (k >= i)
-      lo = i;
-    else
-      break;
-  }
-  return v[k];
-}
-
 /* Block (bx, by)'s paper level: the PAPER_QUANTILE of its sampled
  * cells. */
 static gfloat
@@ -131,7 +97,7 @@ paper_level (CnnShadows * s, const gfloat * ink, guint bx, guint by)
   for (guint y = s->by[by]; y < s->by[by + 1]; y += SAMPLE_STEP)
     for (guint x = s->bx[bx]; x < s->bx[bx + 1]; x += SAMPLE_STEP)
       s->samples[n++] = ink[(gsize) y * s->w + x];
-  return select_kth (s->samples, n, (guint) (PAPER_QUANTILE * (n - 1)));
+  return cnn_select_kth (s->samples, n, (guint) (PAPER_QUANTILE * (n - 1)));
 }
 
 static gboolean
@@ -214,7 +180,7 @@ shadow_lift (CnnShadows * s)
         for (gint x = MAX (bx - 1, 0); x <= MIN (bx + 1, BLOCKS - 1); x++)
           if (s->shadow[y * BLOCKS + x])
             v[n++] = s->level[y * BLOCKS + x];
-      s->lift[by * BLOCKS + bx] = select_kth (v, n, n / 2);
+      s->lift[by * BLOCKS + bx] = cnn_select_kth (v, n, n / 2);
     }
 }
 

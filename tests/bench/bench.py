@@ -13,9 +13,10 @@ object:
                batch 64 on 1 and 2 threads (images/s)
   preprocess   bench-preprocess: one frame's region → model input, µs
   element      bench-element.py: cnnclassify's whole cost per frame in
-               videotestsrc-like pipelines (with the element minus
-               without), 28x28 GRAY8, 640x480 I420, 1280x720 NV12, and
-               each size's cost over the 28x28 one's
+               pipelines of distinct frames (with the element minus
+               without), 28x28 MNIST digits, 640x480 I420 and 1280x720
+               NV12 desk frames; the message's share, and each cost over
+               the bare network's
   training     bench-train: batch 128 on 2 threads, images/s
   memory       bench-memory: model load time, RSS per cnnclassify
   onnxruntime  with --onnxruntime: bench-onnxruntime.sh's figures for
@@ -74,7 +75,7 @@ def measure(args):
     result["element"] = run_json(
         ["/usr/bin/python3", os.path.join(HERE, "bench-element.py"),
          "--build", args.build, "--json", "--frames", str(args.frames),
-         "--runs", str(args.runs)], "1")
+         "--runs", str(args.runs), "--seconds", str(args.seconds)], "1")
     print("bench: training ...", file=sys.stderr)
     train = run_json([os.path.join(bench, "bench-train"), "--json",
                       "--threads", "2", "--steps", str(args.train_steps)],
@@ -140,13 +141,14 @@ def print_table(r):
     for name, v in r["preprocess"].items():
         if isinstance(v, dict):
             print(f"  {name:<20}  {v['median_us']:8.1f}")
-    print(f"cnnclassify's whole cost per frame (medians of {e['runs']} runs"
-          f" of {e['frames']} frames)")
+    print(f"cnnclassify's whole cost per frame, distinct frames (medians of"
+          f" {e['runs']} runs; bare network {e['bare_network_us']:.1f} µs)")
     for c in e["cases"]:
         print(f"  {c['case']:<20}  {c['element_whole_us_per_frame']:8.1f} µs"
-              f"   × {c['ratio_to_first']:.2f} of the first"
-              f"   (class {c['class_found']}, {c['frames_classified']}"
-              " frames classified)")
+              f"   × {c['ratio_to_bare_network']:.2f} of the network"
+              f"   message {c['message_us_per_frame']:.1f} µs"
+              f"   ({c['frames_given_a_class']} of {c['frames']} frames"
+              " given a class)")
     t = r["training"]
     print(f"training, batch {t['batch']} {t['optimizer']}, 2 threads"
           f"  {t['threads2_images_per_s']:8.0f} images/s")
@@ -172,7 +174,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(TOP, "build"))
     ap.add_argument("--seconds", type=float, default=3.0)
-    ap.add_argument("--frames", type=int, default=2000)
+    ap.add_argument("--frames", type=int, default=10000)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--train-steps", type=int, default=15)
     ap.add_argument("--onnxruntime", action="store_true")
