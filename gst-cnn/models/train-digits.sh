@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the bundled digit model, digits.safetensors, bit for bit
-# (same code, same seed, same 2 threads): the reference network trained
+# (same code, same seed, same 2 threads, same OpenBLAS kernels, below):
+# the reference network trained
 # on the 10,000 MNIST training digits in ../shared/data/mnist (the last
 # 1,000 held out for validation; the test set is only scored).
 # Usage: gst-cnn/models/train-digits.sh [BUILD_DIR]   (default: build)
@@ -9,6 +10,14 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$top/build}
 data=${CNN_MNIST_DIR:-$top/../shared/data/mnist}
 out=$top/gst-cnn/models
+# The bits depend on OpenBLAS's sgemm kernels, which it picks by the CPU:
+# pinning its AVX2 ("Haswell") ones, which every x86-64 CPU with AVX2
+# runs, makes the model the same on any such machine (its AVX-512 ones
+# train about 1.5x as fast, but only where they run, and sum in another
+# order).  The development machine's environment pins them too.
+if [ "$(uname -m)" = x86_64 ]; then
+  export OPENBLAS_CORETYPE=Haswell
+fi
 "$build/model-tools/cnn" train \
   --train-images "$data/train10k-images-idx3-ubyte.gz" \
   --train-labels "$data/train10k-labels-idx1-ubyte.gz" \

@@ -20,7 +20,8 @@ dataset's mean and standard deviation); no DataLoader, whose worker
 processes and collation cost more than the step on this network.  A few
 warm-up steps come first, outside the timing.
 
-With --cnn, `cnn train` runs too, the two alternating --rounds times;
+OPENBLAS_CORETYPE, when set, forces OpenBLAS's kernels on both sides:
+the figures name it.  With --cnn, `cnn train` runs too, the two alternating --rounds times;
 the best of each side is kept (the machine's other load only slows a
 run down) and their ratio printed.  Needs Debian's python3-torch (hence
 /usr/bin/python3).  A benchmark: it asserts nothing.
@@ -144,7 +145,12 @@ def main():
             theirs.append(peer.epoch_images_per_s())
             if args.cnn:
                 ours.append(cnn_images_per_s(args, directory))
+    # OpenBLAS picks its kernels by the CPU unless this names them; on an
+    # AVX-512 CPU forced to "Haswell" (AVX2), cnn train's sgemm runs at
+    # about two thirds of its speed.
+    core = os.environ.get("OPENBLAS_CORETYPE", "")
     result = {"pytorch": torch.__version__, "threads": args.threads,
+              "openblas_coretype": core or None,
               "batch": args.batch, "rounds": args.rounds,
               "pytorch_images_per_s": round(max(theirs), 1),
               "pytorch_rounds": [round(v, 1) for v in theirs]}
@@ -156,7 +162,8 @@ def main():
         print(json.dumps(result))
         return
     print(f"one epoch of the 10,000 training digits, batch {args.batch},"
-          f" Adam, {args.threads} thread(s); best of {args.rounds}")
+          f" Adam, {args.threads} thread(s); best of {args.rounds};"
+          f" OpenBLAS core {core or 'of its own choice'}")
     print(f"  pytorch {torch.__version__} (interop 1)"
           f"  {result['pytorch_images_per_s']:8.0f} images/s"
           f"  {result['pytorch_rounds']}")
