@@ -138,6 +138,7 @@
 
 #include <gst/cnn/cnnmeta.h>
 
+#include <stdatomic.h>
 #include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (gst_cnn_classify_debug);
@@ -209,6 +210,32 @@ typedef struct
   CnnRect roi;                  /* clipped to the frame */
 } GstCnnClassifyResult;
 
+/* The statistics the properties and the LATENCY query read.  Each is
+ * one atomic value that only the streaming thread writes (and start(),
+ * while that thread is idle), so that a frame's result is recorded
+ * without taking the object lock a second time in the frame; nothing
+ * reads two of them as a pair, so no lock has to keep them consistent:
+ * the mean is kept whole rather than as a total and a count. */
+typedef struct
+{
+  atomic_uint_least64_t frames_classified;
+  atomic_uint_least64_t frames_skipped;
+  _Atomic gdouble last_time_us;
+  _Atomic gdouble mean_time_us;
+  /* The element's latency last reported (ns): the query writes it too. */
+  atomic_uint_least64_t latency_reported;
+} GstCnnClassifyStats;
+
+/* What a frame starts from: taken in one go under the object lock, the
+ * frame's one (gst_cnn_classify_begin_frame). */
+typedef struct
+{
+  GstCnnClassifySettings settings;
+  gboolean restart;             /* a flush or new caps since the last frame */
+  GstClockTime qos_earliest;    /* frames running before it are late */
+  GstCnnEngine *retired;        /* replaced by a newly loaded one: to free */
+} GstCnnClassifySnapshot;
+
 /* What a model load reads from the properties. */
 typedef struct
 {
@@ -240,13 +267,12 @@ struct _GstCnnClassify
   GstCnnWatch *watch;
   GstCnnEngine *pending;        /* loaded while running, not yet in use */
   gboolean restart_smoothing;   /* a flush or new caps since the last frame */
-  guint64 frames_classified;
-  gdouble last_time_us, total_time_us;
   /* Keeping up: frames running before this are late (QoS from
-   * downstream); frames skipped for it; the latency last reported. */
+   * downstream, with the qos property on). */
   GstClockTime qos_earliest;
-  guint64 frames_skipped;
-  GstClockTime latency_reported;
+
+  /* Not under the object lock: see GstCnnClassifyStats. */
+  GstCnnClassifyStats stats;
 
   /* Held for a whole model load, so that the engine in use always
    * follows the latest model/labels/preprocess settings.  Nothing is
@@ -258,6 +284,7 @@ struct _GstCnnClassify
   GstCnnEngine *engine;
   GstCnnFrameLayout layout;
   guint64 frame_count;
+  gdouble total_time_us;        /* of the classifications since start() */
   /* The last classification, carried to the frames after it (with the
    * engine's probabilities and input, which stay until its next frame);
    * forgotten with the engine, at a flush and on new caps. */
@@ -861,6 +888,20 @@ gst_cnn_classify_check_roi (GstCnnClassify * self)
   return FALSE;
 }
 
+/* While the streaming thread is idle (start()). */
+static void
+gst_cnn_classify_reset_stats (GstCnnClassify * self)
+{
+  GstCnnClassifyStats *stats = &self->stats;
+
+  atomic_store (&stats->frames_classified, 0);
+  atomic_store (&stats->frames_skipped, 0);
+  atomic_store (&stats->last_time_us, 0.0);
+  atomic_store (&stats->mean_time_us, 0.0);
+  atomic_store (&stats->latency_reported, 0);
+  self->total_time_us = 0.0;
+}
+
 static gboolean
 gst_cnn_classify_start (GstBaseTransform * trans)
 {
@@ -884,12 +925,9 @@ gst_cnn_classify_start (GstBaseTransform * trans)
     self->started = TRUE;
     gst_cnn_classify_load_copy (&self->in_use, &load);
     self->restart_smoothing = FALSE;
-    self->frames_classified = 0;
-    self->last_time_us = self->total_time_us = 0.0;
     self->qos_earliest = GST_CLOCK_TIME_NONE;
-    self->frames_skipped = 0;
-    self->latency_reported = 0;
     GST_OBJECT_UNLOCK (self);
+    gst_cnn_classify_reset_stats (self);
   }
   g_mutex_unlock (&self->load_lock);
   gst_cnn_engine_free (unused);
@@ -1056,17 +1094,16 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id,
       g_value_set_boolean (value, self->watch_model);
       break;
     case PROP_FRAMES_CLASSIFIED:
-      g_value_set_uint64 (value, self->frames_classified);
+      g_value_set_uint64 (value, atomic_load (&self->stats.frames_classified));
       break;
     case PROP_LAST_INFERENCE_TIME:
-      g_value_set_double (value, self->last_time_us);
+      g_value_set_double (value, atomic_load (&self->stats.last_time_us));
       break;
     case PROP_MEAN_INFERENCE_TIME:
-      g_value_set_double (value, self->frames_classified ?
-          self->total_time_us / self->frames_classified : 0.0);
+      g_value_set_double (value, atomic_load (&self->stats.mean_time_us));
       break;
     case PROP_FRAMES_SKIPPED:
-      g_value_set_uint64 (value, self->frames_skipped);
+      g_value_set_uint64 (value, atomic_load (&self->stats.frames_skipped));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1128,13 +1165,18 @@ gst_cnn_classify_src_event (GstBaseTransform * trans, GstEvent * event)
   GstClockTime timestamp;
   gdouble proportion;
   GstQOSType type;
+  gboolean enabled;
 
   if (GST_EVENT_TYPE (event) != GST_EVENT_QOS)
     return GST_BASE_TRANSFORM_CLASS (parent_class)->src_event (trans, event);
 
   gst_event_parse_qos (event, &type, &proportion, &diff, &timestamp);
+  /* Looked at here rather than per frame: it takes the object lock. */
+  enabled = gst_base_transform_is_qos_enabled (trans);
   GST_OBJECT_LOCK (self);
-  if (GST_CLOCK_TIME_IS_VALID (timestamp))
+  if (!enabled)
+    self->qos_earliest = GST_CLOCK_TIME_NONE;
+  else if (GST_CLOCK_TIME_IS_VALID (timestamp))
     self->qos_earliest = diff > 0 ? timestamp + diff : timestamp;
   GST_OBJECT_UNLOCK (self);
   GST_LOG_OBJECT (self, "QoS: late by %" GST_STIME_FORMAT " at %"
@@ -1142,8 +1184,8 @@ gst_cnn_classify_src_event (GstBaseTransform * trans, GstEvent * event)
   return gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (trans), event);
 }
 
-/* Whether @buffer runs before the QoS limit @earliest (with the qos
- * property on, GstBaseTransform's "qos", default true). */
+/* Whether @buffer runs before the QoS limit @earliest (none unless
+ * GstBaseTransform's "qos" property, default true, is on). */
 static gboolean
 gst_cnn_classify_is_late (GstCnnClassify * self, GstBuffer * buffer,
     GstClockTime earliest)
@@ -1151,9 +1193,8 @@ gst_cnn_classify_is_late (GstCnnClassify * self, GstBuffer * buffer,
   const GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
   GstClockTime running_time;
 
-  if (!GST_CLOCK_TIME_IS_VALID (earliest) || segment->format !=
-      GST_FORMAT_TIME
-      || !gst_base_transform_is_qos_enabled (GST_BASE_TRANSFORM (self)))
+  if (!GST_CLOCK_TIME_IS_VALID (earliest)
+      || segment->format != GST_FORMAT_TIME)
     return FALSE;
   running_time = gst_segment_to_running_time (segment, GST_FORMAT_TIME,
       GST_BUFFER_PTS (buffer));
@@ -1169,13 +1210,10 @@ gst_cnn_classify_post_skip (GstCnnClassify * self, GstBuffer * buffer,
   GstClockTime pts = GST_BUFFER_PTS (buffer);
   GstClockTime running_time = gst_segment_to_running_time (segment,
       GST_FORMAT_TIME, pts);
-  guint64 classified, skipped;
+  guint64 classified = atomic_load (&self->stats.frames_classified);
+  guint64 skipped = atomic_fetch_add (&self->stats.frames_skipped, 1) + 1;
   GstMessage *msg;
 
-  GST_OBJECT_LOCK (self);
-  classified = self->frames_classified;
-  skipped = ++self->frames_skipped;
-  GST_OBJECT_UNLOCK (self);
   msg = gst_message_new_qos (GST_OBJECT (self), FALSE, running_time,
       gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts), pts,
       GST_BUFFER_DURATION (buffer));
@@ -1189,14 +1227,10 @@ gst_cnn_classify_post_skip (GstCnnClassify * self, GstBuffer * buffer,
 static GstClockTime
 gst_cnn_classify_own_latency (GstCnnClassify * self)
 {
-  GstClockTime latency = 0;
+  GstClockTime latency = (GstClockTime)
+      (atomic_load (&self->stats.mean_time_us) * GST_USECOND);
 
-  GST_OBJECT_LOCK (self);
-  if (self->frames_classified > 0)
-    latency = (GstClockTime) (self->total_time_us / self->frames_classified
-        * GST_USECOND);
-  self->latency_reported = latency;
-  GST_OBJECT_UNLOCK (self);
+  atomic_store (&self->stats.latency_reported, latency);
   return latency;
 }
 
@@ -1236,19 +1270,19 @@ gst_cnn_classify_query (GstBaseTransform * trans, GstPadDirection direction,
 static gboolean
 gst_cnn_classify_latency_changed (GstCnnClassify * self)
 {
-  gboolean changed = FALSE;
+  GstCnnClassifyStats *stats = &self->stats;
+  guint64 classified = atomic_load (&stats->frames_classified);
   gdouble mean_ns, reported;
+  gboolean changed;
 
-  GST_OBJECT_LOCK (self);
-  mean_ns = self->total_time_us / MAX (self->frames_classified, 1) * 1000.0;
-  reported = (gdouble) self->latency_reported;
-  if (self->frames_classified == 1
-      || self->frames_classified % LATENCY_CHECK_EVERY == 0)
-    changed = reported <= 0.0 ? mean_ns > 0.0 : mean_ns > 1.25 * reported;
+  if (classified != 1 && classified % LATENCY_CHECK_EVERY != 0)
+    return FALSE;
+  mean_ns = atomic_load (&stats->mean_time_us) * 1000.0;
+  reported = (gdouble) atomic_load (&stats->latency_reported);
+  changed = reported <= 0.0 ? mean_ns > 0.0 : mean_ns > 1.25 * reported;
   if (changed)
     /* Said once: the query that follows sets it again. */
-    self->latency_reported = (GstClockTime) mean_ns;
-  GST_OBJECT_UNLOCK (self);
+    atomic_store (&stats->latency_reported, (guint64) mean_ns);
   return changed;
 }
 
@@ -1272,34 +1306,36 @@ gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
   return TRUE;
 }
 
-/* The one lock of a frame: copies the settings and takes a newly loaded
- * engine into use, handing the old one back for freeing outside the
- * lock; @restart says whether a flush or new caps came since the last
- * frame.  Returns whether this frame is to be classified. */
+/* The one lock of a frame: copies the settings and what the other
+ * threads left for it, and takes a newly loaded engine into use, handing
+ * the old one back in @snap for freeing outside the lock.  What the
+ * frame gives back (its time, a skip) goes to the atomic statistics, not
+ * under this lock again.  Returns whether this frame is to be
+ * classified. */
 static gboolean
 gst_cnn_classify_begin_frame (GstCnnClassify * self,
-    GstCnnClassifySettings * settings, GstCnnEngine ** retired,
-    gboolean * restart, GstClockTime * earliest)
+    GstCnnClassifySnapshot * snap)
 {
   gboolean due;
 
+  snap->retired = NULL;
   GST_OBJECT_LOCK (self);
   if (self->pending != NULL) {
-    *retired = self->engine;
+    snap->retired = self->engine;
     self->engine = self->pending;
     self->pending = NULL;
     self->have_latest = FALSE;
   }
-  *settings = self->settings;
-  *restart = self->restart_smoothing;
+  snap->settings = self->settings;
+  snap->restart = self->restart_smoothing;
   self->restart_smoothing = FALSE;
-  *earliest = self->qos_earliest;
+  snap->qos_earliest = self->qos_earliest;
   GST_OBJECT_UNLOCK (self);
-  if (*restart)
+  if (snap->restart)
     self->have_latest = FALSE;
 
   /* A due frame skipped as late is owed: the next one is classified. */
-  due = self->owed || self->frame_count % settings->interval == 0;
+  due = self->owed || self->frame_count % snap->settings.interval == 0;
   self->frame_count++;
   return due;
 }
@@ -1432,14 +1468,17 @@ gst_cnn_classify_attach_latest (GstCnnClassify * self, GstBuffer * buffer)
       self->latest_age);
 }
 
+/* Without a lock: the streaming thread is the statistics' one writer. */
 static void
 gst_cnn_classify_record_time (GstCnnClassify * self, gdouble time_us)
 {
-  GST_OBJECT_LOCK (self);
-  self->frames_classified++;
-  self->last_time_us = time_us;
+  GstCnnClassifyStats *stats = &self->stats;
+  guint64 classified = atomic_load (&stats->frames_classified) + 1;
+
   self->total_time_us += time_us;
-  GST_OBJECT_UNLOCK (self);
+  atomic_store (&stats->last_time_us, time_us);
+  atomic_store (&stats->mean_time_us, self->total_time_us / classified);
+  atomic_store (&stats->frames_classified, classified);
 }
 
 static void
@@ -1493,39 +1532,36 @@ gst_cnn_classify_transform_frame_ip (GstVideoFilter * filter,
     GstVideoFrame * frame)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (filter);
-  GstCnnClassifySettings settings;
+  GstCnnClassifySnapshot snap;
   GstCnnClassifyResult result;
-  GstCnnEngine *retired = NULL;
-  GstClockTime earliest;
-  gboolean due, restart;
+  gboolean due;
   gdouble time_us;
 
-  due = gst_cnn_classify_begin_frame (self, &settings, &retired, &restart,
-      &earliest);
-  gst_cnn_engine_free (retired);
+  due = gst_cnn_classify_begin_frame (self, &snap);
+  gst_cnn_engine_free (snap.retired);
   if (G_UNLIKELY (self->engine == NULL))
     goto no_model;
-  gst_cnn_classify_update_smoothing (self, &settings,
-      restart || GST_BUFFER_IS_DISCONT (frame->buffer));
+  gst_cnn_classify_update_smoothing (self, &snap.settings,
+      snap.restart || GST_BUFFER_IS_DISCONT (frame->buffer));
   if (!due) {
     gst_cnn_classify_attach_latest (self, frame->buffer);
     return GST_FLOW_OK;
   }
-  if (gst_cnn_classify_is_late (self, frame->buffer, earliest)) {
+  if (gst_cnn_classify_is_late (self, frame->buffer, snap.qos_earliest)) {
     self->owed = TRUE;
     gst_cnn_classify_attach_latest (self, frame->buffer);
-    gst_cnn_classify_post_skip (self, frame->buffer, earliest);
+    gst_cnn_classify_post_skip (self, frame->buffer, snap.qos_earliest);
     return GST_FLOW_OK;
   }
   self->owed = FALSE;
 
-  time_us = gst_cnn_classify_run (self, frame, &settings, &result);
+  time_us = gst_cnn_classify_run (self, frame, &snap.settings, &result);
   gst_cnn_classify_attach_meta (self, frame->buffer, &result, 0);
   self->latest = result;
   self->latest_age = 0;
   self->have_latest = TRUE;
   gst_cnn_classify_record_time (self, time_us);
-  if (settings.post_messages)
+  if (snap.settings.post_messages)
     gst_cnn_classify_post_message (self, frame->buffer, &result);
   if (gst_cnn_classify_latency_changed (self))
     gst_element_post_message (GST_ELEMENT (self),
