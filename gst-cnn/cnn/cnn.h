@@ -217,10 +217,38 @@ gssize cnn_find_nonfinite (const gfloat * values, gsize n);
 void cnn_network_probabilities (const CnnNetwork * net,
     const gfloat * output, gfloat * probabilities);
 
-/* Threads used by one pass (default 1).  Work is split between this
- * thread and @n_threads - 1 workers owned by the network. */
+/* Threads used by one pass (default 1; 1 to CNN_MAX_THREADS).  Work is
+ * split between this thread and @n_threads - 1 workers owned by the
+ * network's workspace. */
+#define CNN_MAX_THREADS 64
 void cnn_network_set_threads (CnnNetwork * net, guint n_threads);
 guint cnn_network_get_threads (const CnnNetwork * net);
+
+/* Working memory and threads for a network's passes, as an object of
+ * its own: what cnn_network_reserve() and cnn_network_set_threads() give
+ * the network itself.  Passes in different workspaces of one frozen
+ * network (a loaded model's) may run at the same time on different
+ * threads: they write only to their workspace.  A workspace for a new
+ * thread count or batch size can so be made on one thread while another
+ * runs passes in the old one. */
+typedef struct _CnnWorkspace CnnWorkspace;
+
+/* Room for passes of @net of up to @max_batch samples on @n_threads
+ * threads (clamped to 1..CNN_MAX_THREADS), checked against the
+ * network's memory limit beside its fixed memory (CNN_ERROR_NOMEM).
+ * @net must outlive the workspace. */
+CnnWorkspace *cnn_workspace_new (CnnNetwork * net, guint max_batch,
+    guint n_threads, GError ** error);
+void cnn_workspace_free (CnnWorkspace * ws);
+guint cnn_workspace_max_batch (const CnnWorkspace * ws);
+guint cnn_workspace_n_threads (const CnnWorkspace * ws);
+/* Bytes it holds, counted as cnn_network_memory() counts the network's
+ * own. */
+guint64 cnn_workspace_bytes (const CnnWorkspace * ws);
+/* cnn_network_forward() of the workspace's network, in @ws: the result
+ * is @ws's until its next pass. */
+const gfloat *cnn_workspace_forward (CnnWorkspace * ws,
+    const gfloat * input, guint batch);
 /* The kernels inference runs: "avx512", "avx512-bf16", "avx2" or
  * "portable" (chosen when the network is made, from the CPU;
  * CNN_KERNELS=portable or avx2 in the environment forces those). */

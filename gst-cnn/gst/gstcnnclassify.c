@@ -189,7 +189,9 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_ALWAYS,
     GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (CNN_CLASSIFY_FORMATS)));
 
-/* What the streaming thread copies under the object lock per buffer. */
+/* What the streaming thread copies under the object lock per buffer;
+ * threads, smoothing and smoothing_mode are what the properties say,
+ * and they take effect through GstCnnClassifyPending. */
 typedef struct
 {
   CnnRect roi;
@@ -226,6 +228,18 @@ typedef struct
   atomic_uint_least64_t latency_reported;
 } GstCnnClassifyStats;
 
+/* What other threads made ready, off the streaming thread, for it to
+ * take up at its next frame: a newly loaded engine; for the newest
+ * engine (that one, else the one in use), a workspace of a new thread
+ * count or a new smoothing.  Everything that allocates is made here, in
+ * the property setters, so that the frame only swaps pointers. */
+typedef struct
+{
+  GstCnnEngine *engine;
+  CnnWorkspace *ws;
+  GstCnnSmoothing *smoothing;
+} GstCnnClassifyPending;
+
 /* What a frame starts from: taken in one go under the object lock, the
  * frame's one (gst_cnn_classify_begin_frame). */
 typedef struct
@@ -233,7 +247,8 @@ typedef struct
   GstCnnClassifySettings settings;
   gboolean restart;             /* a flush or new caps since the last frame */
   GstClockTime qos_earliest;    /* frames running before it are late */
-  GstCnnEngine *retired;        /* replaced by a newly loaded one: to free */
+  /* Taken from the pending ones, then what they replaced: to free. */
+  GstCnnClassifyPending taken;
 } GstCnnClassifySnapshot;
 
 /* What a model load reads from the properties. */
@@ -265,7 +280,9 @@ struct _GstCnnClassify
    * freed with no lock held (freeing waits for its thread, which may be
    * loading a model under load_lock). */
   GstCnnWatch *watch;
-  GstCnnEngine *pending;        /* loaded while running, not yet in use */
+  GstCnnClassifyPending pending;
+  /* What the newest engine runs with, once what is pending is in use. */
+  GstCnnEngineTuning prepared;
   gboolean restart_smoothing;   /* a flush or new caps since the last frame */
   /* Keeping up: frames running before this are late (QoS from
    * downstream, with the qos property on). */
@@ -293,6 +310,28 @@ struct _GstCnnClassify
   guint latest_age;             /* frames since it */
   gboolean owed;                /* a due frame was late: classify the next */
 };
+
+/* Frees what @pending holds; never with a lock held (freeing a
+ * workspace joins its threads). */
+static void
+gst_cnn_classify_pending_clear (GstCnnClassifyPending * pending)
+{
+  gst_cnn_engine_free (pending->engine);
+  cnn_workspace_free (pending->ws);
+  gst_cnn_smoothing_free (pending->smoothing);
+  pending->engine = NULL;
+  pending->ws = NULL;
+  pending->smoothing = NULL;
+}
+
+static void
+gst_cnn_classify_tuning_from (GstCnnEngineTuning * tuning,
+    const GstCnnClassifySettings * settings)
+{
+  tuning->threads = settings->threads;
+  tuning->smoothing = settings->smoothing;
+  tuning->smoothing_mode = settings->smoothing_mode;
+}
 
 static void
 gst_cnn_classify_load_clear (GstCnnClassifyLoad * load)
@@ -430,9 +469,12 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads",
           "Threads one network pass uses, including the streaming thread, "
-          "1 to 64 (default 1). OpenBLAS, which the portable kernels call, "
-          "keeps the thread count the application gave it "
-          "(OPENBLAS_NUM_THREADS)",
+          "1 to 64 (default 1). Changing it while playing makes the new "
+          "threads and their working memory here, switching to them between "
+          "two frames (the smoothing goes on); if they do not fit the memory "
+          "limit a warning says so and the property keeps its old value. "
+          "OpenBLAS, which the portable kernels call, keeps the thread count "
+          "the application gave it (OPENBLAS_NUM_THREADS)",
           1, MAX_THREADS, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
@@ -442,7 +484,11 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
           "the result, 1 to 1000 (default 1: none, each frame's own). Class, "
           "confidence and threshold apply to the average; a frame with "
           "nothing to classify (no ink) counts as all zeros. The average "
-          "restarts after a flush, a discontinuity, new caps or a new model",
+          "restarts after a flush, a discontinuity, new caps, a new model or "
+          "a new smoothing setting. Changing it while playing makes the new "
+          "window here, switching to it between two frames; if it does not "
+          "fit the memory limit a warning says so and the property keeps its "
+          "old value",
           1, MAX_SMOOTHING, DEFAULT_SMOOTHING,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
@@ -561,7 +607,7 @@ gst_cnn_classify_finalize (GObject * object)
 
   gst_cnn_watch_free (self->watch);
   gst_cnn_engine_free (self->engine);
-  gst_cnn_engine_free (self->pending);
+  gst_cnn_classify_pending_clear (&self->pending);
   g_free (self->model_path);
   g_free (self->labels_path);
   g_free (self->preprocess);
@@ -714,34 +760,26 @@ gst_cnn_classify_read_load (GstCnnClassify * self, GstCnnClassifyLoad * load)
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Loads what @load says; NULL with @err and @step set when that fails.
- * Call with load_lock held; posts nothing. */
+/* Loads what @load says, to run with the threads and smoothing the
+ * properties say now (in *@tuning); NULL with @err and @step set when
+ * that fails.  Call with load_lock held; posts nothing. */
 static GstCnnEngine *
 gst_cnn_classify_load_engine (GstCnnClassify * self,
-    const GstCnnClassifyLoad * load, GstCnnEngineStep * step, GError ** err)
+    const GstCnnClassifyLoad * load, GstCnnEngineTuning * tuning,
+    GstCnnEngineStep * step, GError ** err)
 {
   const gchar *model = load->model ? load->model :
       gst_cnn_classify_default_model ();
-  GstCnnClassifySettings settings;
   GstCnnEngine *engine;
 
   GST_OBJECT_LOCK (self);
-  settings = self->settings;
+  gst_cnn_classify_tuning_from (tuning, &self->settings);
   GST_OBJECT_UNLOCK (self);
 
   engine = gst_cnn_engine_new (model, load->labels, load->preprocess,
-      load->memory_limit, step, err);
+      load->memory_limit, tuning, step, err);
   if (engine == NULL)
     return NULL;
-  /* Here rather than at the first frame: the streaming thread then
-   * finds the window allocated. */
-  cnn_network_set_threads (engine->network, settings.threads);
-  if (!gst_cnn_engine_set_smoothing (engine, settings.smoothing,
-          settings.smoothing_mode, err)) {
-    *step = GST_CNN_ENGINE_STEP_SETTINGS;
-    gst_cnn_engine_free (engine);
-    return NULL;
-  }
   GST_INFO_OBJECT (self, "loaded model %s (%s), %u classes, preprocess %s",
       model, gst_cnn_engine_name (engine), engine->n_classes,
       cnn_preprocessor_spec (engine->preprocessor));
@@ -786,8 +824,10 @@ static void
 gst_cnn_classify_reload (GstCnnClassify * self)
 {
   GstCnnClassifyLoad load = { NULL, NULL, NULL, 0 };
-  GstCnnEngine *engine = NULL, *unused = NULL;
+  GstCnnClassifyPending unused = { NULL, NULL, NULL };
+  GstCnnEngine *engine = NULL;
   GstCnnEngineStep step = GST_CNN_ENGINE_STEP_MODEL;
+  GstCnnEngineTuning tuning;
   GError *err = NULL;
   gboolean started;
 
@@ -798,11 +838,15 @@ gst_cnn_classify_reload (GstCnnClassify * self)
 
   if (started) {
     gst_cnn_classify_read_load (self, &load);
-    engine = gst_cnn_classify_load_engine (self, &load, &step, &err);
+    engine = gst_cnn_classify_load_engine (self, &load, &tuning, &step,
+        &err);
     GST_OBJECT_LOCK (self);
     if (engine != NULL) {
+      /* A workspace or smoothing pending was for an older engine: this
+       * one was made with the latest settings. */
       unused = self->pending;
-      self->pending = engine;
+      self->pending = (GstCnnClassifyPending) { engine, NULL, NULL };
+      self->prepared = tuning;
       gst_cnn_classify_load_copy (&self->in_use, &load);
     } else {
       gst_cnn_classify_revert_load (self, &load);
@@ -810,13 +854,103 @@ gst_cnn_classify_reload (GstCnnClassify * self)
     GST_OBJECT_UNLOCK (self);
   }
   g_mutex_unlock (&self->load_lock);
-  gst_cnn_engine_free (unused);
+  gst_cnn_classify_pending_clear (&unused);
 
   if (err != NULL) {
     gst_cnn_classify_post_load_failure (self, &load, step, err, FALSE);
     g_error_free (err);
   }
   gst_cnn_classify_load_clear (&load);
+}
+
+/* ---- threads and smoothing ------------------------------------------ */
+
+/* Sets *@field back to @used unless it changed since @tried was read
+ * from it (a newer setting, whose own retune follows).  Object lock
+ * held. */
+static void
+gst_cnn_classify_revert_uint (guint * field, guint tried, guint used)
+{
+  if (*field == tried)
+    *field = used;
+}
+
+/* The setting @what could not be honoured: a warning, and the property
+ * reads what is in use again.  No lock held. */
+static void
+gst_cnn_classify_post_tuning_failure (GstCnnClassify * self,
+    const gchar * what, guint tried, guint used, const GError * err)
+{
+  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("Could not use %s %u: "
+          "%s; it stays at %u", what, tried, err->message, used), (NULL));
+}
+
+/* The threads, smoothing or smoothing-mode setting changed.  While
+ * started, what the newest engine needs for it (a workspace for the new
+ * thread count, a new smoothing window) is made here, off the streaming
+ * thread, and swapped in at the next frame; while stopped start() makes
+ * the engine with it.  What cannot be made (the memory limit) is a
+ * warning, and the property goes back to what is in use. */
+static void
+gst_cnn_classify_retune (GstCnnClassify * self)
+{
+  GstCnnClassifyPending unused = { NULL, NULL, NULL };
+  GstCnnEngineTuning want, had;
+  CnnWorkspace *ws = NULL;
+  GstCnnSmoothing *smoothing = NULL;
+  GError *ws_err = NULL, *smoothing_err = NULL;
+  GstCnnEngine *newest;
+
+  /* Held so that the newest engine stays the newest, and alive, until
+   * what is made for it is pending. */
+  g_mutex_lock (&self->load_lock);
+  GST_OBJECT_LOCK (self);
+  newest = self->pending.engine ? self->pending.engine : self->engine;
+  gst_cnn_classify_tuning_from (&want, &self->settings);
+  had = self->prepared;
+  GST_OBJECT_UNLOCK (self);
+
+  if (newest != NULL && want.threads != had.threads)
+    ws = gst_cnn_engine_workspace_new (newest, want.threads, &ws_err);
+  if (newest != NULL && (want.smoothing != had.smoothing
+          || want.smoothing_mode != had.smoothing_mode))
+    smoothing = gst_cnn_engine_smoothing_new (newest, want.smoothing,
+        want.smoothing_mode, &smoothing_err);
+
+  GST_OBJECT_LOCK (self);
+  if (ws != NULL) {
+    unused.ws = self->pending.ws;
+    self->pending.ws = ws;
+    self->prepared.threads = want.threads;
+  } else if (ws_err != NULL) {
+    gst_cnn_classify_revert_uint (&self->settings.threads, want.threads,
+        had.threads);
+  }
+  if (smoothing != NULL) {
+    unused.smoothing = self->pending.smoothing;
+    self->pending.smoothing = smoothing;
+    self->prepared.smoothing = want.smoothing;
+    self->prepared.smoothing_mode = want.smoothing_mode;
+  } else if (smoothing_err != NULL) {
+    gst_cnn_classify_revert_uint (&self->settings.smoothing,
+        want.smoothing, had.smoothing);
+    if (self->settings.smoothing_mode == want.smoothing_mode)
+      self->settings.smoothing_mode = had.smoothing_mode;
+  }
+  GST_OBJECT_UNLOCK (self);
+  g_mutex_unlock (&self->load_lock);
+  gst_cnn_classify_pending_clear (&unused);
+
+  if (ws_err != NULL) {
+    gst_cnn_classify_post_tuning_failure (self, "threads", want.threads,
+        had.threads, ws_err);
+    g_error_free (ws_err);
+  }
+  if (smoothing_err != NULL) {
+    gst_cnn_classify_post_tuning_failure (self, "smoothing",
+        want.smoothing, had.smoothing, smoothing_err);
+    g_error_free (smoothing_err);
+  }
 }
 
 /* ---- watching the model file ---------------------------------------- */
@@ -907,8 +1041,10 @@ gst_cnn_classify_start (GstBaseTransform * trans)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
   GstCnnClassifyLoad load = { NULL, NULL, NULL, 0 };
-  GstCnnEngine *engine, *unused = NULL;
+  GstCnnClassifyPending unused = { NULL, NULL, NULL };
+  GstCnnEngine *engine;
   GstCnnEngineStep step = GST_CNN_ENGINE_STEP_MODEL;
+  GstCnnEngineTuning tuning;
   GError *err = NULL;
 
   if (!gst_cnn_classify_check_roi (self))
@@ -916,11 +1052,12 @@ gst_cnn_classify_start (GstBaseTransform * trans)
 
   g_mutex_lock (&self->load_lock);
   gst_cnn_classify_read_load (self, &load);
-  engine = gst_cnn_classify_load_engine (self, &load, &step, &err);
+  engine = gst_cnn_classify_load_engine (self, &load, &tuning, &step, &err);
   if (engine != NULL) {
     GST_OBJECT_LOCK (self);
     unused = self->pending;
-    self->pending = NULL;
+    self->pending = (GstCnnClassifyPending) { NULL, NULL, NULL };
+    self->prepared = tuning;
     self->engine = engine;
     self->started = TRUE;
     gst_cnn_classify_load_copy (&self->in_use, &load);
@@ -930,7 +1067,7 @@ gst_cnn_classify_start (GstBaseTransform * trans)
     gst_cnn_classify_reset_stats (self);
   }
   g_mutex_unlock (&self->load_lock);
-  gst_cnn_engine_free (unused);
+  gst_cnn_classify_pending_clear (&unused);
 
   if (err != NULL) {
     gst_cnn_classify_post_load_failure (self, &load, step, err, TRUE);
@@ -949,20 +1086,22 @@ static gboolean
 gst_cnn_classify_stop (GstBaseTransform * trans)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
-  GstCnnEngine *engine, *pending;
+  GstCnnClassifyPending pending;
+  GstCnnEngine *engine;
 
   g_mutex_lock (&self->load_lock);
   GST_OBJECT_LOCK (self);
   self->started = FALSE;
   engine = self->engine;
   pending = self->pending;
-  self->engine = self->pending = NULL;
+  self->engine = NULL;
+  self->pending = (GstCnnClassifyPending) { NULL, NULL, NULL };
   GST_OBJECT_UNLOCK (self);
   g_mutex_unlock (&self->load_lock);
 
   gst_cnn_classify_update_watch (self);
   gst_cnn_engine_free (engine);
-  gst_cnn_engine_free (pending);
+  gst_cnn_classify_pending_clear (&pending);
   return TRUE;
 }
 
@@ -1026,16 +1165,19 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id,
       GST_OBJECT_LOCK (self);
       self->settings.threads = g_value_get_uint (value);
       GST_OBJECT_UNLOCK (self);
+      gst_cnn_classify_retune (self);
       break;
     case PROP_SMOOTHING:
       GST_OBJECT_LOCK (self);
       self->settings.smoothing = g_value_get_uint (value);
       GST_OBJECT_UNLOCK (self);
+      gst_cnn_classify_retune (self);
       break;
     case PROP_SMOOTHING_MODE:
       GST_OBJECT_LOCK (self);
       self->settings.smoothing_mode = g_value_get_enum (value);
       GST_OBJECT_UNLOCK (self);
+      gst_cnn_classify_retune (self);
       break;
     case PROP_MEMORY_LIMIT:
       GST_OBJECT_LOCK (self);
@@ -1306,24 +1448,26 @@ gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
   return TRUE;
 }
 
-/* The one lock of a frame: copies the settings and what the other
- * threads left for it, and takes a newly loaded engine into use, handing
- * the old one back in @snap for freeing outside the lock.  What the
- * frame gives back (its time, a skip) goes to the atomic statistics, not
- * under this lock again.  Returns whether this frame is to be
- * classified. */
+/* The one lock of a frame: copies the settings and takes what the other
+ * threads made ready for it (a newly loaded engine is put in use here;
+ * a workspace or smoothing, for that engine, by
+ * gst_cnn_classify_take_tuning() after the lock).  What the frame gives
+ * back (its time, a skip) goes to the atomic statistics, not under this
+ * lock again.  Returns whether this frame is to be classified. */
 static gboolean
 gst_cnn_classify_begin_frame (GstCnnClassify * self,
     GstCnnClassifySnapshot * snap)
 {
   gboolean due;
 
-  snap->retired = NULL;
   GST_OBJECT_LOCK (self);
-  if (self->pending != NULL) {
-    snap->retired = self->engine;
-    self->engine = self->pending;
-    self->pending = NULL;
+  snap->taken = self->pending;
+  self->pending = (GstCnnClassifyPending) { NULL, NULL, NULL };
+  if (snap->taken.engine != NULL) {
+    GstCnnEngine *retired = self->engine;
+
+    self->engine = snap->taken.engine;
+    snap->taken.engine = retired;
     self->have_latest = FALSE;
   }
   snap->settings = self->settings;
@@ -1340,28 +1484,25 @@ gst_cnn_classify_begin_frame (GstCnnClassify * self,
   return due;
 }
 
-/* A new engine comes with an empty window; this one follows the
- * settings (allocating only when they changed) and forgets its frames
- * after a flush, new caps or a discontinuity, also on a frame that is
- * not classified. */
+/* Puts the workspace and smoothing the setters made (for the engine now
+ * in use) in use, leaving what they replace in @taken to be freed; and
+ * forgets the frames averaged after a flush, new caps or a
+ * discontinuity, also on a frame that is not classified.  Allocates
+ * nothing. */
 static void
-gst_cnn_classify_update_smoothing (GstCnnClassify * self,
-    const GstCnnClassifySettings * settings, gboolean restart)
+gst_cnn_classify_take_tuning (GstCnnClassify * self,
+    GstCnnClassifyPending * taken, gboolean restart)
 {
-  GError *err = NULL;
-
-  if (!gst_cnn_engine_set_smoothing (self->engine, settings->smoothing,
-          settings->smoothing_mode, &err)) {
-    /* The settings go back to what the engine does, so that this is
-     * said once and not at every frame. */
-    GST_OBJECT_LOCK (self);
-    self->settings.smoothing = self->engine->smoothing;
-    self->settings.smoothing_mode = self->engine->smoothing_mode;
-    GST_OBJECT_UNLOCK (self);
-    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("Could not smooth over "
-            "%u frames: %s; smoothing stays at %u", settings->smoothing,
-            err->message, self->engine->smoothing), (NULL));
-    g_error_free (err);
+  if (taken->ws != NULL) {
+    taken->ws = gst_cnn_engine_swap_workspace (self->engine, taken->ws);
+    GST_DEBUG_OBJECT (self, "now on %u thread(s)",
+        cnn_workspace_n_threads (self->engine->ws));
+  }
+  if (taken->smoothing != NULL) {
+    taken->smoothing = gst_cnn_engine_swap_smoothing (self->engine,
+        taken->smoothing);
+    GST_DEBUG_OBJECT (self, "now smoothing over %u frames",
+        self->engine->smoothing->n_frames);
   }
   if (restart) {
     GST_DEBUG_OBJECT (self, "restarting the smoothing");
@@ -1414,9 +1555,6 @@ gst_cnn_classify_run (GstCnnClassify * self, const GstVideoFrame * frame,
   GstCnnEngine *engine = self->engine;
   const CnnImage *image;
   GstClockTime start;
-
-  if (cnn_network_get_threads (engine->network) != settings->threads)
-    cnn_network_set_threads (engine->network, settings->threads);
 
   start = gst_util_get_timestamp ();
   image = gst_cnn_frame_layout_apply (&self->layout, frame);
@@ -1538,11 +1676,14 @@ gst_cnn_classify_transform_frame_ip (GstVideoFilter * filter,
   gdouble time_us;
 
   due = gst_cnn_classify_begin_frame (self, &snap);
-  gst_cnn_engine_free (snap.retired);
-  if (G_UNLIKELY (self->engine == NULL))
+  if (G_UNLIKELY (self->engine == NULL)) {
+    gst_cnn_classify_pending_clear (&snap.taken);
     goto no_model;
-  gst_cnn_classify_update_smoothing (self, &snap.settings,
+  }
+  gst_cnn_classify_take_tuning (self, &snap.taken,
       snap.restart || GST_BUFFER_IS_DISCONT (frame->buffer));
+  /* What was replaced; frees, allocates nothing. */
+  gst_cnn_classify_pending_clear (&snap.taken);
   if (!due) {
     gst_cnn_classify_attach_latest (self, frame->buffer);
     return GST_FLOW_OK;

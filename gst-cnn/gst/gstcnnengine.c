@@ -135,22 +135,35 @@ gst_cnn_engine_prepare (GstCnnEngine * engine, const gchar * model_path,
     g_error_free (err);
     return FALSE;
   }
-  if (!cnn_network_reserve (engine->network, 1, &err)) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "%s: %s", model_path,
-        err->message);
-    g_error_free (err);
-    return FALSE;
-  }
   if (!gst_cnn_engine_alloc (engine, model_path, error))
     return FALSE;
-  return gst_cnn_engine_set_smoothing (engine, 1, GST_CNN_SMOOTHING_WINDOW,
-      error);
+  return TRUE;
+}
+
+/* The workspace and the smoothing @tuning asks for. */
+static gboolean
+gst_cnn_engine_tune (GstCnnEngine * engine, const gchar * model_path,
+    const GstCnnEngineTuning * tuning, GError ** error)
+{
+  GError *err = NULL;
+
+  engine->ws = gst_cnn_engine_workspace_new (engine, tuning->threads, &err);
+  if (engine->ws != NULL)
+    engine->smoothing = gst_cnn_engine_smoothing_new (engine,
+        tuning->smoothing, tuning->smoothing_mode, &err);
+  if (engine->smoothing != NULL)
+    return TRUE;
+  g_set_error (error, err->domain, err->code, "%s: %s", model_path,
+      err->message);
+  g_error_free (err);
+  return FALSE;
 }
 
 GstCnnEngine *
 gst_cnn_engine_new (const gchar * model_path, const gchar * labels_path,
     const gchar * preprocess, guint64 memory_limit,
-    GstCnnEngineStep * failed, GError ** error)
+    const GstCnnEngineTuning * tuning, GstCnnEngineStep * failed,
+    GError ** error)
 {
   GstCnnEngine *engine = g_new0 (GstCnnEngine, 1);
 
@@ -165,7 +178,8 @@ gst_cnn_engine_new (const gchar * model_path, const gchar * labels_path,
       && !gst_cnn_engine_replace_labels (engine, labels_path, error))
     goto failed;
   *failed = GST_CNN_ENGINE_STEP_SETTINGS;
-  if (!gst_cnn_engine_prepare (engine, model_path, preprocess, error))
+  if (!gst_cnn_engine_prepare (engine, model_path, preprocess, error)
+      || !gst_cnn_engine_tune (engine, model_path, tuning, error))
     goto failed;
   return engine;
 
@@ -181,12 +195,13 @@ gst_cnn_engine_free (GstCnnEngine * engine)
     return;
   if (engine->preprocessor != NULL)
     cnn_preprocessor_free (engine->preprocessor);
+  cnn_workspace_free (engine->ws);
   if (engine->model != NULL)
     cnn_model_free (engine->model);
   g_free (engine->input);
   g_free (engine->frame_probabilities);
   g_free (engine->probabilities);
-  g_free (engine->window);
+  gst_cnn_smoothing_free (engine->smoothing);
   g_free (engine);
 }
 
@@ -206,46 +221,91 @@ gst_cnn_engine_run_frame (GstCnnEngine * engine, const CnnImage * image,
     memset (probabilities, 0, size);
     return;
   }
-  output = cnn_network_forward (engine->network, engine->input, 1);
+  output = cnn_workspace_forward (engine->ws, engine->input, 1);
   cnn_network_probabilities (engine->network, output, probabilities);
+}
+
+CnnWorkspace *
+gst_cnn_engine_workspace_new (GstCnnEngine * engine, guint n_threads,
+    GError ** error)
+{
+  /* Reads only the frozen network, which passes do not write. */
+  return cnn_workspace_new (engine->network, 1, n_threads, error);
+}
+
+CnnWorkspace *
+gst_cnn_engine_swap_workspace (GstCnnEngine * engine, CnnWorkspace * ws)
+{
+  CnnWorkspace *old = engine->ws;
+
+  engine->ws = ws;
+  return old;
+}
+
+GstCnnSmoothing *
+gst_cnn_engine_smoothing_new (GstCnnEngine * engine, guint n_frames,
+    GstCnnSmoothingMode mode, GError ** error)
+{
+  guint64 bytes = (guint64) n_frames * engine->n_classes * sizeof (gfloat);
+  GstCnnSmoothing *smoothing;
+  gfloat *window = NULL;
+
+  g_return_val_if_fail (n_frames >= 1, NULL);
+
+  if (mode == GST_CNN_SMOOTHING_WINDOW) {
+    if (!cnn_memory_check (bytes, engine->memory_limit, "the smoothing "
+            "window", error))
+      return NULL;
+    window = g_try_malloc (bytes);
+    if (window == NULL) {
+      g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM, "cannot allocate "
+          "a smoothing window of %u frames of %u classes", n_frames,
+          engine->n_classes);
+      return NULL;
+    }
+  }
+  smoothing = g_new0 (GstCnnSmoothing, 1);
+  smoothing->mode = mode;
+  smoothing->n_frames = n_frames;
+  smoothing->n_classes = engine->n_classes;
+  smoothing->window = window;
+  return smoothing;
+}
+
+void
+gst_cnn_smoothing_free (GstCnnSmoothing * smoothing)
+{
+  if (smoothing == NULL)
+    return;
+  g_free (smoothing->window);
+  g_free (smoothing);
+}
+
+GstCnnSmoothing *
+gst_cnn_engine_swap_smoothing (GstCnnEngine * engine,
+    GstCnnSmoothing * smoothing)
+{
+  GstCnnSmoothing *old = engine->smoothing;
+
+  g_return_val_if_fail (smoothing->n_classes == engine->n_classes, smoothing);
+  engine->smoothing = smoothing;
+  return old;
+}
+
+void
+gst_cnn_engine_get_tuning (const GstCnnEngine * engine,
+    GstCnnEngineTuning * tuning)
+{
+  tuning->threads = cnn_workspace_n_threads (engine->ws);
+  tuning->smoothing = engine->smoothing->n_frames;
+  tuning->smoothing_mode = engine->smoothing->mode;
 }
 
 void
 gst_cnn_engine_reset_smoothing (GstCnnEngine * engine)
 {
-  engine->n_smoothed = 0;
-  engine->window_next = 0;
-}
-
-gboolean
-gst_cnn_engine_set_smoothing (GstCnnEngine * engine, guint n_frames,
-    GstCnnSmoothingMode mode, GError ** error)
-{
-  guint64 bytes = (guint64) n_frames * engine->n_classes * sizeof (gfloat);
-  gfloat *window = NULL;
-
-  g_return_val_if_fail (n_frames >= 1, FALSE);
-
-  if (n_frames == engine->smoothing && mode == engine->smoothing_mode)
-    return TRUE;
-  if (mode == GST_CNN_SMOOTHING_WINDOW) {
-    if (!cnn_memory_check (bytes, engine->memory_limit, "the smoothing "
-            "window", error))
-      return FALSE;
-    window = g_try_malloc (bytes);
-    if (window == NULL) {
-      g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID, "cannot allocate "
-          "a smoothing window of %u frames of %u classes", n_frames,
-          engine->n_classes);
-      return FALSE;
-    }
-  }
-  engine->smoothing = n_frames;
-  engine->smoothing_mode = mode;
-  g_free (engine->window);
-  engine->window = window;
-  gst_cnn_engine_reset_smoothing (engine);
-  return TRUE;
+  engine->smoothing->n_smoothed = 0;
+  engine->smoothing->window_next = 0;
 }
 
 /* window (n_frames × n) → mean (n); summed in double so that long
@@ -279,22 +339,23 @@ gst_cnn_engine_decay_mean (const gfloat * frame, guint n, gfloat alpha,
 static void
 gst_cnn_engine_smooth (GstCnnEngine * engine)
 {
+  GstCnnSmoothing *s = engine->smoothing;
   guint n = engine->n_classes;
 
-  engine->n_smoothed = MIN (engine->n_smoothed + 1, engine->smoothing);
-  if (engine->smoothing_mode == GST_CNN_SMOOTHING_EXPONENTIAL) {
-    if (engine->n_smoothed == 1)
+  s->n_smoothed = MIN (s->n_smoothed + 1, s->n_frames);
+  if (s->mode == GST_CNN_SMOOTHING_EXPONENTIAL) {
+    if (s->n_smoothed == 1)
       memcpy (engine->probabilities, engine->frame_probabilities,
           n * sizeof (gfloat));
     else
       gst_cnn_engine_decay_mean (engine->frame_probabilities, n,
-          2.0f / (engine->smoothing + 1), engine->probabilities);
+          2.0f / (s->n_frames + 1), engine->probabilities);
     return;
   }
-  memcpy (engine->window + (gsize) engine->window_next * n,
+  memcpy (s->window + (gsize) s->window_next * n,
       engine->frame_probabilities, n * sizeof (gfloat));
-  engine->window_next = (engine->window_next + 1) % engine->smoothing;
-  gst_cnn_engine_window_mean (engine->window, engine->n_smoothed, n,
+  s->window_next = (s->window_next + 1) % s->n_frames;
+  gst_cnn_engine_window_mean (s->window, s->n_smoothed, n,
       engine->probabilities);
 }
 
