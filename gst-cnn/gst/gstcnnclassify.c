@@ -132,7 +132,6 @@
  */
 
 #include "gstcnnclassify.h"
-#include "gstcnnengine.h"
 #include "gstcnnframe.h"
 #include "gstcnnwatch.h"
 
@@ -151,7 +150,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_cnn_classify_debug);
 #define MAX_THREADS 64
 #define DEFAULT_SMOOTHING 1
 #define MAX_SMOOTHING 1000
-#define DEFAULT_SMOOTHING_MODE GST_CNN_SMOOTHING_WINDOW
+#define DEFAULT_SMOOTHING_MODE CNN_SMOOTHING_WINDOW
 #define DEFAULT_MEMORY_LIMIT 0
 #define DEFAULT_WATCH_MODEL FALSE
 
@@ -201,7 +200,7 @@ typedef struct
   gboolean post_messages;
   guint threads;
   guint smoothing;
-  GstCnnSmoothingMode smoothing_mode;
+  CnnSmoothingMode smoothing_mode;
 } GstCnnClassifySettings;
 
 typedef struct
@@ -229,15 +228,15 @@ typedef struct
 } GstCnnClassifyStats;
 
 /* What other threads made ready, off the streaming thread, for it to
- * take up at its next frame: a newly loaded engine; for the newest
- * engine (that one, else the one in use), a workspace of a new thread
+ * take up at its next frame: a newly loaded classifier; for the newest
+ * classifier (that one, else the one in use), a workspace of a new thread
  * count or a new smoothing.  Everything that allocates is made here, in
  * the property setters, so that the frame only swaps pointers. */
 typedef struct
 {
-  GstCnnEngine *engine;
+  CnnClassifier *classifier;
   CnnWorkspace *ws;
-  GstCnnSmoothing *smoothing;
+  CnnSmoothing *smoothing;
 } GstCnnClassifyPending;
 
 /* What a frame starts from: taken in one go under the object lock, the
@@ -270,7 +269,7 @@ struct _GstCnnClassify
   gchar *labels_path;
   gchar *preprocess;
   guint64 memory_limit;
-  /* What the newest engine loaded while running was loaded from: a
+  /* What the newest classifier loaded while running was loaded from: a
    * failed swap sets the properties back to it. */
   GstCnnClassifyLoad in_use;
   gchar *bad_roi;               /* set while stopped, refused by start() */
@@ -281,8 +280,8 @@ struct _GstCnnClassify
    * loading a model under load_lock). */
   GstCnnWatch *watch;
   GstCnnClassifyPending pending;
-  /* What the newest engine runs with, once what is pending is in use. */
-  GstCnnEngineTuning prepared;
+  /* What the newest classifier runs with, once what is pending is in use. */
+  CnnClassifierTuning prepared;
   gboolean restart_smoothing;   /* a flush or new caps since the last frame */
   /* Keeping up: frames running before this are late (QoS from
    * downstream, with the qos property on). */
@@ -291,20 +290,20 @@ struct _GstCnnClassify
   /* Not under the object lock: see GstCnnClassifyStats. */
   GstCnnClassifyStats stats;
 
-  /* Held for a whole model load, so that the engine in use always
+  /* Held for a whole model load, so that the classifier in use always
    * follows the latest model/labels/preprocess settings.  Nothing is
    * posted while it is held: a bus sync handler may set a property,
    * which takes it again. */
   GMutex load_lock;
 
   /* The streaming thread's (and start()/stop()'s, when it is idle). */
-  GstCnnEngine *engine;
+  CnnClassifier *classifier;
   GstCnnFrameLayout layout;
   guint64 frame_count;
   gdouble total_time_us;        /* of the classifications since start() */
   /* The last classification, carried to the frames after it (with the
-   * engine's probabilities and input, which stay until its next frame);
-   * forgotten with the engine, at a flush and on new caps. */
+   * classifier's probabilities and input, which stay until its next frame);
+   * forgotten with the classifier, at a flush and on new caps. */
   GstCnnClassifyResult latest;
   gboolean have_latest;
   guint latest_age;             /* frames since it */
@@ -316,16 +315,16 @@ struct _GstCnnClassify
 static void
 gst_cnn_classify_pending_clear (GstCnnClassifyPending * pending)
 {
-  gst_cnn_engine_free (pending->engine);
+  cnn_classifier_free (pending->classifier);
   cnn_workspace_free (pending->ws);
-  gst_cnn_smoothing_free (pending->smoothing);
-  pending->engine = NULL;
+  cnn_smoothing_free (pending->smoothing);
+  pending->classifier = NULL;
   pending->ws = NULL;
   pending->smoothing = NULL;
 }
 
 static void
-gst_cnn_classify_tuning_from (GstCnnEngineTuning * tuning,
+gst_cnn_classify_tuning_from (CnnClassifierTuning * tuning,
     const GstCnnClassifySettings * settings)
 {
   tuning->threads = settings->threads;
@@ -383,9 +382,9 @@ static GType
 gst_cnn_smoothing_mode_get_type (void)
 {
   static const GEnumValue modes[] = {
-    {GST_CNN_SMOOTHING_WINDOW, "Mean of the last N classified frames",
+    {CNN_SMOOTHING_WINDOW, "Mean of the last N classified frames",
         "window"},
-    {GST_CNN_SMOOTHING_EXPONENTIAL,
+    {CNN_SMOOTHING_EXPONENTIAL,
         "Exponentially decaying mean, each new frame weighing 2 / (N + 1)",
         "exponential"},
     {0, NULL, NULL},
@@ -606,7 +605,7 @@ gst_cnn_classify_finalize (GObject * object)
   GstCnnClassify *self = GST_CNN_CLASSIFY (object);
 
   gst_cnn_watch_free (self->watch);
-  gst_cnn_engine_free (self->engine);
+  cnn_classifier_free (self->classifier);
   gst_cnn_classify_pending_clear (&self->pending);
   g_free (self->model_path);
   g_free (self->labels_path);
@@ -696,14 +695,14 @@ gst_cnn_classify_default_model (void)
 
 /* The message's first words say which file or setting is at fault. */
 static const gchar *
-gst_cnn_classify_failure_text (GstCnnEngineStep step)
+gst_cnn_classify_failure_text (CnnClassifierStep step)
 {
   switch (step) {
-    case GST_CNN_ENGINE_STEP_MODEL:
+    case CNN_CLASSIFIER_STEP_MODEL:
       return "Could not load the model";
-    case GST_CNN_ENGINE_STEP_LABELS:
+    case CNN_CLASSIFIER_STEP_LABELS:
       return "Could not use the labels file";
-    case GST_CNN_ENGINE_STEP_SETTINGS:
+    case CNN_CLASSIFIER_STEP_SETTINGS:
       break;
   }
   return "Could not use the model";
@@ -728,7 +727,7 @@ gst_cnn_classify_failure_code (const GError * err)
 
 static void
 gst_cnn_classify_post_load_failure (GstCnnClassify * self,
-    const GstCnnClassifyLoad * load, GstCnnEngineStep step,
+    const GstCnnClassifyLoad * load, CnnClassifierStep step,
     const GError * err, gboolean fatal)
 {
   const gchar *what = gst_cnn_classify_failure_text (step);
@@ -763,27 +762,27 @@ gst_cnn_classify_read_load (GstCnnClassify * self, GstCnnClassifyLoad * load)
 /* Loads what @load says, to run with the threads and smoothing the
  * properties say now (in *@tuning); NULL with @err and @step set when
  * that fails.  Call with load_lock held; posts nothing. */
-static GstCnnEngine *
-gst_cnn_classify_load_engine (GstCnnClassify * self,
-    const GstCnnClassifyLoad * load, GstCnnEngineTuning * tuning,
-    GstCnnEngineStep * step, GError ** err)
+static CnnClassifier *
+gst_cnn_classify_load_classifier (GstCnnClassify * self,
+    const GstCnnClassifyLoad * load, CnnClassifierTuning * tuning,
+    CnnClassifierStep * step, GError ** err)
 {
   const gchar *model = load->model ? load->model :
       gst_cnn_classify_default_model ();
-  GstCnnEngine *engine;
+  CnnClassifier *classifier;
 
   GST_OBJECT_LOCK (self);
   gst_cnn_classify_tuning_from (tuning, &self->settings);
   GST_OBJECT_UNLOCK (self);
 
-  engine = gst_cnn_engine_new (model, load->labels, load->preprocess,
+  classifier = cnn_classifier_new (model, load->labels, load->preprocess,
       load->memory_limit, tuning, step, err);
-  if (engine == NULL)
+  if (classifier == NULL)
     return NULL;
   GST_INFO_OBJECT (self, "loaded model %s (%s), %u classes, preprocess %s",
-      model, gst_cnn_engine_name (engine), engine->n_classes,
-      cnn_preprocessor_spec (engine->preprocessor));
-  return engine;
+      model, cnn_classifier_name (classifier), classifier->n_classes,
+      cnn_preprocessor_spec (classifier->preprocessor));
+  return classifier;
 }
 
 /* Sets *@field back to @used unless it changed since @tried was read
@@ -816,7 +815,7 @@ gst_cnn_classify_revert_load (GstCnnClassify * self,
 }
 
 /* The model, labels or preprocess setting changed.  While stopped the
- * next start() loads; while running the new engine is loaded here, off
+ * next start() loads; while running the new classifier is loaded here, off
  * the streaming thread, and taken into use at the next frame.  If it
  * cannot be loaded a warning is posted, the old one stays in use and
  * the properties say so again. */
@@ -825,9 +824,9 @@ gst_cnn_classify_reload (GstCnnClassify * self)
 {
   GstCnnClassifyLoad load = { NULL, NULL, NULL, 0 };
   GstCnnClassifyPending unused = { NULL, NULL, NULL };
-  GstCnnEngine *engine = NULL;
-  GstCnnEngineStep step = GST_CNN_ENGINE_STEP_MODEL;
-  GstCnnEngineTuning tuning;
+  CnnClassifier *classifier = NULL;
+  CnnClassifierStep step = CNN_CLASSIFIER_STEP_MODEL;
+  CnnClassifierTuning tuning;
   GError *err = NULL;
   gboolean started;
 
@@ -838,14 +837,14 @@ gst_cnn_classify_reload (GstCnnClassify * self)
 
   if (started) {
     gst_cnn_classify_read_load (self, &load);
-    engine = gst_cnn_classify_load_engine (self, &load, &tuning, &step,
+    classifier = gst_cnn_classify_load_classifier (self, &load, &tuning, &step,
         &err);
     GST_OBJECT_LOCK (self);
-    if (engine != NULL) {
-      /* A workspace or smoothing pending was for an older engine: this
+    if (classifier != NULL) {
+      /* A workspace or smoothing pending was for an older classifier: this
        * one was made with the latest settings. */
       unused = self->pending;
-      self->pending = (GstCnnClassifyPending) { engine, NULL, NULL };
+      self->pending = (GstCnnClassifyPending) { classifier, NULL, NULL };
       self->prepared = tuning;
       gst_cnn_classify_load_copy (&self->in_use, &load);
     } else {
@@ -886,35 +885,36 @@ gst_cnn_classify_post_tuning_failure (GstCnnClassify * self,
 }
 
 /* The threads, smoothing or smoothing-mode setting changed.  While
- * started, what the newest engine needs for it (a workspace for the new
+ * started, what the newest classifier needs for it (a workspace for the new
  * thread count, a new smoothing window) is made here, off the streaming
  * thread, and swapped in at the next frame; while stopped start() makes
- * the engine with it.  What cannot be made (the memory limit) is a
+ * the classifier with it.  What cannot be made (the memory limit) is a
  * warning, and the property goes back to what is in use. */
 static void
 gst_cnn_classify_retune (GstCnnClassify * self)
 {
   GstCnnClassifyPending unused = { NULL, NULL, NULL };
-  GstCnnEngineTuning want, had;
+  CnnClassifierTuning want, had;
   CnnWorkspace *ws = NULL;
-  GstCnnSmoothing *smoothing = NULL;
+  CnnSmoothing *smoothing = NULL;
   GError *ws_err = NULL, *smoothing_err = NULL;
-  GstCnnEngine *newest;
+  CnnClassifier *newest;
 
-  /* Held so that the newest engine stays the newest, and alive, until
+  /* Held so that the newest classifier stays the newest, and alive, until
    * what is made for it is pending. */
   g_mutex_lock (&self->load_lock);
   GST_OBJECT_LOCK (self);
-  newest = self->pending.engine ? self->pending.engine : self->engine;
+  newest = self->pending.classifier ? self->pending.classifier :
+      self->classifier;
   gst_cnn_classify_tuning_from (&want, &self->settings);
   had = self->prepared;
   GST_OBJECT_UNLOCK (self);
 
   if (newest != NULL && want.threads != had.threads)
-    ws = gst_cnn_engine_workspace_new (newest, want.threads, &ws_err);
+    ws = cnn_classifier_workspace_new (newest, want.threads, &ws_err);
   if (newest != NULL && (want.smoothing != had.smoothing
           || want.smoothing_mode != had.smoothing_mode))
-    smoothing = gst_cnn_engine_smoothing_new (newest, want.smoothing,
+    smoothing = cnn_classifier_smoothing_new (newest, want.smoothing,
         want.smoothing_mode, &smoothing_err);
 
   GST_OBJECT_LOCK (self);
@@ -1042,9 +1042,9 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
   GstCnnClassifyLoad load = { NULL, NULL, NULL, 0 };
   GstCnnClassifyPending unused = { NULL, NULL, NULL };
-  GstCnnEngine *engine;
-  GstCnnEngineStep step = GST_CNN_ENGINE_STEP_MODEL;
-  GstCnnEngineTuning tuning;
+  CnnClassifier *classifier;
+  CnnClassifierStep step = CNN_CLASSIFIER_STEP_MODEL;
+  CnnClassifierTuning tuning;
   GError *err = NULL;
 
   if (!gst_cnn_classify_check_roi (self))
@@ -1052,13 +1052,14 @@ gst_cnn_classify_start (GstBaseTransform * trans)
 
   g_mutex_lock (&self->load_lock);
   gst_cnn_classify_read_load (self, &load);
-  engine = gst_cnn_classify_load_engine (self, &load, &tuning, &step, &err);
-  if (engine != NULL) {
+  classifier = gst_cnn_classify_load_classifier (self, &load, &tuning, &step,
+      &err);
+  if (classifier != NULL) {
     GST_OBJECT_LOCK (self);
     unused = self->pending;
     self->pending = (GstCnnClassifyPending) { NULL, NULL, NULL };
     self->prepared = tuning;
-    self->engine = engine;
+    self->classifier = classifier;
     self->started = TRUE;
     gst_cnn_classify_load_copy (&self->in_use, &load);
     self->restart_smoothing = FALSE;
@@ -1077,9 +1078,9 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   self->frame_count = 0;
   self->have_latest = FALSE;
   self->owed = FALSE;
-  if (engine != NULL)
+  if (classifier != NULL)
     gst_cnn_classify_update_watch (self);
-  return engine != NULL;
+  return classifier != NULL;
 }
 
 static gboolean
@@ -1087,20 +1088,20 @@ gst_cnn_classify_stop (GstBaseTransform * trans)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
   GstCnnClassifyPending pending;
-  GstCnnEngine *engine;
+  CnnClassifier *classifier;
 
   g_mutex_lock (&self->load_lock);
   GST_OBJECT_LOCK (self);
   self->started = FALSE;
-  engine = self->engine;
+  classifier = self->classifier;
   pending = self->pending;
-  self->engine = NULL;
+  self->classifier = NULL;
   self->pending = (GstCnnClassifyPending) { NULL, NULL, NULL };
   GST_OBJECT_UNLOCK (self);
   g_mutex_unlock (&self->load_lock);
 
   gst_cnn_classify_update_watch (self);
-  gst_cnn_engine_free (engine);
+  cnn_classifier_free (classifier);
   gst_cnn_classify_pending_clear (&pending);
   return TRUE;
 }
@@ -1449,8 +1450,8 @@ gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
 }
 
 /* The one lock of a frame: copies the settings and takes what the other
- * threads made ready for it (a newly loaded engine is put in use here;
- * a workspace or smoothing, for that engine, by
+ * threads made ready for it (a newly loaded classifier is put in use here;
+ * a workspace or smoothing, for that classifier, by
  * gst_cnn_classify_take_tuning() after the lock).  What the frame gives
  * back (its time, a skip) goes to the atomic statistics, not under this
  * lock again.  Returns whether this frame is to be classified. */
@@ -1463,11 +1464,11 @@ gst_cnn_classify_begin_frame (GstCnnClassify * self,
   GST_OBJECT_LOCK (self);
   snap->taken = self->pending;
   self->pending = (GstCnnClassifyPending) { NULL, NULL, NULL };
-  if (snap->taken.engine != NULL) {
-    GstCnnEngine *retired = self->engine;
+  if (snap->taken.classifier != NULL) {
+    CnnClassifier *retired = self->classifier;
 
-    self->engine = snap->taken.engine;
-    snap->taken.engine = retired;
+    self->classifier = snap->taken.classifier;
+    snap->taken.classifier = retired;
     self->have_latest = FALSE;
   }
   snap->settings = self->settings;
@@ -1484,7 +1485,7 @@ gst_cnn_classify_begin_frame (GstCnnClassify * self,
   return due;
 }
 
-/* Puts the workspace and smoothing the setters made (for the engine now
+/* Puts the workspace and smoothing the setters made (for the classifier now
  * in use) in use, leaving what they replace in @taken to be freed; and
  * forgets the frames averaged after a flush, new caps or a
  * discontinuity, also on a frame that is not classified.  Allocates
@@ -1494,19 +1495,19 @@ gst_cnn_classify_take_tuning (GstCnnClassify * self,
     GstCnnClassifyPending * taken, gboolean restart)
 {
   if (taken->ws != NULL) {
-    taken->ws = gst_cnn_engine_swap_workspace (self->engine, taken->ws);
+    taken->ws = cnn_classifier_swap_workspace (self->classifier, taken->ws);
     GST_DEBUG_OBJECT (self, "now on %u thread(s)",
-        cnn_workspace_n_threads (self->engine->ws));
+        cnn_workspace_n_threads (self->classifier->ws));
   }
   if (taken->smoothing != NULL) {
-    taken->smoothing = gst_cnn_engine_swap_smoothing (self->engine,
+    taken->smoothing = cnn_classifier_swap_smoothing (self->classifier,
         taken->smoothing);
     GST_DEBUG_OBJECT (self, "now smoothing over %u frames",
-        self->engine->smoothing->n_frames);
+        self->classifier->smoothing->n_frames);
   }
   if (restart) {
     GST_DEBUG_OBJECT (self, "restarting the smoothing");
-    gst_cnn_engine_reset_smoothing (self->engine);
+    cnn_classifier_reset_smoothing (self->classifier);
   }
 }
 
@@ -1552,21 +1553,21 @@ static gdouble
 gst_cnn_classify_run (GstCnnClassify * self, const GstVideoFrame * frame,
     const GstCnnClassifySettings * settings, GstCnnClassifyResult * result)
 {
-  GstCnnEngine *engine = self->engine;
+  CnnClassifier *classifier = self->classifier;
   const CnnImage *image;
   GstClockTime start;
 
   start = gst_util_get_timestamp ();
   image = gst_cnn_frame_layout_apply (&self->layout, frame);
   result->roi = gst_cnn_classify_choose_roi (settings, image->width,
-      image->height, cnn_network_input_shape (engine->network));
-  result->class_id = gst_cnn_engine_classify (engine, image, result->roi);
+      image->height, cnn_network_input_shape (classifier->network));
+  result->class_id = cnn_classifier_classify (classifier, image, result->roi);
   result->confidence = result->class_id < 0 ? 0.0f :
-      engine->probabilities[result->class_id];
+      classifier->probabilities[result->class_id];
   if (result->confidence < (settings->threshold >= 0.0 ? settings->threshold
-          : engine->reject_below))
+          : classifier->reject_below))
     result->class_id = -1;
-  result->label = gst_cnn_engine_label (engine, result->class_id);
+  result->label = cnn_classifier_label (classifier, result->class_id);
 
   return (gst_util_get_timestamp () - start) / 1000.0;
 }
@@ -1576,20 +1577,20 @@ static void
 gst_cnn_classify_attach_meta (GstCnnClassify * self, GstBuffer * buffer,
     const GstCnnClassifyResult * r, guint frames_ago)
 {
-  GstCnnEngine *engine = self->engine;
-  CnnShape input = cnn_network_input_shape (engine->network);
+  CnnClassifier *classifier = self->classifier;
+  CnnShape input = cnn_network_input_shape (classifier->network);
   GstCnnClassificationMeta *meta;
 
   meta = gst_buffer_add_cnn_classification_meta (buffer, r->class_id,
-      r->label, r->confidence, engine->n_classes, engine->probabilities,
+      r->label, r->confidence, classifier->n_classes, classifier->probabilities,
       r->roi.x, r->roi.y, r->roi.width, r->roi.height,
-      gst_cnn_engine_name (engine));
+      cnn_classifier_name (classifier));
   if (meta == NULL)
     return;
   meta->frames_ago = frames_ago;
   /* For cnnoverlay's show-input: why a digit was read as it was. */
-  if (engine->input_valid)
-    gst_cnn_classification_meta_set_input (meta, engine->input, input.w,
+  if (classifier->input_valid)
+    gst_cnn_classification_meta_set_input (meta, classifier->input, input.w,
         input.h);
 }
 
@@ -1624,7 +1625,7 @@ gst_cnn_classify_post_message (GstCnnClassify * self, GstBuffer * buffer,
     const GstCnnClassifyResult * r)
 {
   const GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
-  GstCnnEngine *engine = self->engine;
+  CnnClassifier *classifier = self->classifier;
   GstClockTime timestamp = GST_BUFFER_PTS (buffer);
   GstClockTime stream_time = GST_CLOCK_TIME_NONE;
   GstClockTime running_time = GST_CLOCK_TIME_NONE;
@@ -1639,11 +1640,11 @@ gst_cnn_classify_post_message (GstCnnClassify * self, GstBuffer * buffer,
   }
 
   g_value_init (&probabilities, GST_TYPE_ARRAY);
-  for (guint i = 0; i < engine->n_classes; i++) {
+  for (guint i = 0; i < classifier->n_classes; i++) {
     GValue p = G_VALUE_INIT;
 
     g_value_init (&p, G_TYPE_DOUBLE);
-    g_value_set_double (&p, engine->probabilities[i]);
+    g_value_set_double (&p, classifier->probabilities[i]);
     gst_value_array_append_and_take_value (&probabilities, &p);
   }
 
@@ -1676,7 +1677,7 @@ gst_cnn_classify_transform_frame_ip (GstVideoFilter * filter,
   gdouble time_us;
 
   due = gst_cnn_classify_begin_frame (self, &snap);
-  if (G_UNLIKELY (self->engine == NULL)) {
+  if (G_UNLIKELY (self->classifier == NULL)) {
     gst_cnn_classify_pending_clear (&snap.taken);
     goto no_model;
   }
