@@ -708,10 +708,7 @@ gst_cnn_classify_failure_text (CnnClassifierStep step)
   return "Could not use the model";
 }
 
-/* An ERROR when the element cannot run (start), a WARNING when it keeps
- * classifying with the model it had (a swap while running).  Never
- * called with a lock held. */
-/* The resource error a load failure is: a setting that does not fit
+/* The resource error a failure is: a setting that does not fit
  * (SETTINGS), more memory than the limit or the system allows (FAILED,
  * the message says how much), else a file that cannot be read. */
 static GstResourceError
@@ -725,26 +722,36 @@ gst_cnn_classify_failure_code (const GError * err)
   return GST_RESOURCE_ERROR_OPEN_READ;
 }
 
+/* Posts @text and @debug (both taken; @debug may be NULL) as an ERROR
+ * (@fatal: the element cannot run) or a WARNING (it carries on) with the
+ * resource code @err calls for: what GST_ELEMENT_ERROR and _WARNING do,
+ * with the code chosen at run time.  Never called with a lock held. */
+static void
+gst_cnn_classify_post_failure (GstCnnClassify * self, gboolean fatal,
+    const GError * err, gchar * text, gchar * debug)
+{
+  GST_CAT_LEVEL_LOG (GST_CAT_DEFAULT, fatal ? GST_LEVEL_ERROR
+      : GST_LEVEL_WARNING, self, "%s (%s)", text, GST_STR_NULL (debug));
+  gst_element_message_full (GST_ELEMENT (self), fatal ? GST_MESSAGE_ERROR
+      : GST_MESSAGE_WARNING, GST_RESOURCE_ERROR,
+      gst_cnn_classify_failure_code (err), text, debug, __FILE__,
+      GST_FUNCTION, __LINE__);
+}
+
+/* An ERROR when the element cannot run (start), a WARNING when it keeps
+ * classifying with the model it had (a swap while running). */
 static void
 gst_cnn_classify_post_load_failure (GstCnnClassify * self,
     const GstCnnClassifyLoad * load, CnnClassifierStep step,
     const GError * err, gboolean fatal)
 {
   const gchar *what = gst_cnn_classify_failure_text (step);
-  gchar *debug = g_strdup_printf ("model \"%s\", labels \"%s\", "
-      "preprocess \"%s\"", GST_STR_NULL (load->model),
-      GST_STR_NULL (load->labels), GST_STR_NULL (load->preprocess));
-  gchar *text = g_strdup_printf (fatal ? "%s: %s" : "%s: %s; the model in "
-      "use stays", what, err->message);
 
-  /* What GST_ELEMENT_ERROR and _WARNING do, with the code chosen here:
-   * the element takes both strings. */
-  GST_CAT_LEVEL_LOG (GST_CAT_DEFAULT, fatal ? GST_LEVEL_ERROR
-      : GST_LEVEL_WARNING, self, "%s (%s)", text, debug);
-  gst_element_message_full (GST_ELEMENT (self), fatal ? GST_MESSAGE_ERROR
-      : GST_MESSAGE_WARNING, GST_RESOURCE_ERROR,
-      gst_cnn_classify_failure_code (err), text, debug, __FILE__,
-      GST_FUNCTION, __LINE__);
+  gst_cnn_classify_post_failure (self, fatal, err, g_strdup_printf (fatal ?
+          "%s: %s" : "%s: %s; the model in use stays", what, err->message),
+      g_strdup_printf ("model \"%s\", labels \"%s\", preprocess \"%s\"",
+          GST_STR_NULL (load->model), GST_STR_NULL (load->labels),
+          GST_STR_NULL (load->preprocess)));
 }
 
 /* What the properties say now. */
@@ -874,14 +881,15 @@ gst_cnn_classify_revert_uint (guint * field, guint tried, guint used)
     *field = used;
 }
 
-/* The setting @what could not be honoured: a warning, and the property
- * reads what is in use again.  No lock held. */
+/* The setting @what could not be honoured: a warning (FAILED, for the
+ * memory it needs), and the property reads what is in use again. */
 static void
 gst_cnn_classify_post_tuning_failure (GstCnnClassify * self,
     const gchar * what, guint tried, guint used, const GError * err)
 {
-  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("Could not use %s %u: "
-          "%s; it stays at %u", what, tried, err->message, used), (NULL));
+  gst_cnn_classify_post_failure (self, FALSE, err,
+      g_strdup_printf ("Could not use %s %u: %s; it stays at %u", what, tried,
+          err->message, used), NULL);
 }
 
 /* The threads, smoothing or smoothing-mode setting changed.  While

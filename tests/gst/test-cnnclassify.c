@@ -2237,6 +2237,9 @@ check_retune_refused (GstHarness * h, const GstVideoInfo * info,
   fail_unless (msg != NULL, "no warning for %s", what);
   fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_WARNING);
   gst_message_parse_warning (msg, &err, &debug);
+  /* The memory limit is a resource that failed, not a bad setting. */
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_FAILED), "%s", err->message);
   fail_unless (g_str_has_prefix (err->message, what), "%s", err->message);
   fail_unless (strstr (err->message, "memory limit") != NULL, "%s",
       err->message);
