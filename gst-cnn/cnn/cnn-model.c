@@ -402,9 +402,11 @@ network_from_metadata (const gchar * path, GHashTable * metadata,
   }
   net = cnn_network_new_full (arch, input, memory_limit, &err);
   if (!net) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: __metadata__ "
-        "'architecture' does not make a network for input %s: %s", path,
-        input_text, err->message);
+    /* A network past the memory limit is that, not a bad file. */
+    g_set_error (error, CNN_ERROR, g_error_matches (err, CNN_ERROR,
+            CNN_ERROR_NOMEM) ? CNN_ERROR_NOMEM : CNN_ERROR_MODEL,
+        "%s: __metadata__ 'architecture' does not make a network for "
+        "input %s: %s", path, input_text, err->message);
     g_error_free (err);
   }
   return net;

@@ -164,7 +164,7 @@ gboolean
 cnn_network_reserve_train_threads (CnnNetwork * net, GError ** error)
 {
   CnnTraining *tr = net->training;
-  guint n = cnn_workers_n_threads (net->workers);
+  guint n = cnn_network_get_threads (net);
   guint64 bytes = training_bytes (net, tr->max_batch, n);
   CnnTrainThread *threads;
 
@@ -220,7 +220,7 @@ gboolean
 cnn_network_training_fits (const CnnNetwork * net, guint max_batch,
     GError ** error)
 {
-  guint n = cnn_workers_n_threads (net->workers);
+  guint n = cnn_network_get_threads (net);
   gchar *what = g_strdup_printf ("training memory for batches of %u on %u "
       "thread(s)", max_batch, n);
   gboolean fits = cnn_network_fits_in_limit (net,

@@ -1,6 +1,7 @@
 /* The network's state, shared by its files (internal to libcnn):
  *   cnn-network.c          building: layers, parameters, accessors;
- *   cnn-network-forward.c  the inference plan, workspace and forward pass;
+ *   cnn-network-forward.c  the inference plan and forward pass;
+ *   cnn-workspace.c        working memory and threads for passes;
  *   cnn-network-memory.c   training memory, per thread;
  *   cnn-network-train.c    the training step. */
 #ifndef CNN_NETWORK_PRIVATE_H
@@ -86,27 +87,35 @@ struct _CnnNetwork
   gsize n_params;
 
   /* What the network may hold, and what it holds: the parameters and
-   * the kernels' copies of them (fixed), the workspace with the batch's
-   * input its caller holds, and the training memory. */
+   * the kernels' copies of them (fixed), its own workspace (ws->bytes,
+   * with the batch's input its caller holds), and the training memory. */
   guint64 memory_limit;
-  guint64 fixed_bytes, workspace_bytes, training_bytes;
+  guint64 fixed_bytes, training_bytes;
 
-  /* Workspace: each layer's output for max_batch samples, then one
-   * scratch area per thread. */
+  /* The network's own workspace: cnn_network_forward()'s, and its
+   * threads are training's. */
+  CnnWorkspace *ws;
+
+  /* NULL until cnn_network_reserve_training(). */
+  CnnTraining *training;
+};
+
+/* Working memory and threads for passes of one network (cnn.h). */
+struct _CnnWorkspace
+{
+  CnnNetwork *net;              /* made for it; not owned */
   guint max_batch;
-  gfloat *workspace;
-  gfloat **outputs;             /* n_layers pointers into workspace */
-  CnnScratch *scratch;          /* one per thread */
+  guint n_threads;
+  guint64 bytes;                /* counted against the network's limit */
+  gfloat *block;
+  gfloat **outputs;             /* n_layers: each layer's, max_batch of them */
+  CnnScratch *scratch;          /* n_threads of scratch_floats each */
   gsize scratch_floats;
-
   CnnWorkers *workers;
 
   /* The pass being run, read by the worker threads. */
   const gfloat *pass_input;
   guint pass_batch;
-
-  /* NULL until cnn_network_reserve_training(). */
-  CnnTraining *training;
 };
 
 /* SplitMix64: a tiny, well-mixed generator, so initial weights depend on
@@ -130,8 +139,10 @@ gboolean cnn_network_fits_in_limit (const CnnNetwork * net,
     GError ** error);
 
 /* cnn-network-forward.c: how inference runs each layer (net->plan,
- * net->split), and the workspace a batch needs. */
+ * net->split). */
 void cnn_network_plan_inference (CnnNetwork * net);
+/* cnn-workspace.c: the bytes of a workspace for a batch of @max_batch
+ * on @n_threads. */
 guint64 cnn_network_workspace_bytes (const CnnNetwork * net,
     guint max_batch, guint n_threads);
 

@@ -167,7 +167,7 @@ cnn_network_train_step (CnnNetwork * net, const gfloat * input,
   g_return_val_if_fail (tr != NULL && tr->threads != NULL, NAN);
   g_return_val_if_fail (batch > 0 && batch <= tr->max_batch, NAN);
   g_return_val_if_fail (top->spec.ops->gives_probabilities, NAN);
-  g_return_val_if_fail (tr->n_threads == cnn_workers_n_threads (net->workers),
+  g_return_val_if_fail (tr->n_threads == cnn_network_get_threads (net),
       NAN);
   n_classes = (guint) cnn_shape_size (top->out);
   for (guint b = 0; b < batch; b++)
@@ -178,9 +178,9 @@ cnn_network_train_step (CnnNetwork * net, const gfloat * input,
   tr->labels = labels;
   tr->batch = batch;
   tr->seed = seed;
-  cnn_workers_run (net->workers, train_job, net);
+  cnn_workers_run (net->ws->workers, train_job, net);
   if (tr->n_threads > 1)
-    cnn_workers_run (net->workers, sum_gradients_job, net);
+    cnn_workers_run (net->ws->workers, sum_gradients_job, net);
 
   for (guint b = 0; b < batch; b++) {
     loss += tr->losses[b];

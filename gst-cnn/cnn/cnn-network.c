@@ -173,7 +173,6 @@ cnn_network_new_full (const gchar * architecture, CnnShape input,
   }
   point_params (net);
   net->architecture = canonical_text (net);
-  net->workers = cnn_workers_new (1);
   if (!cnn_network_reserve (net, 1, error)) {
     cnn_network_free (net);
     return NULL;
@@ -186,15 +185,12 @@ cnn_network_free (CnnNetwork * net)
 {
   if (!net)
     return;
-  cnn_workers_free (net->workers);
+  cnn_workspace_free (net->ws);
   cnn_network_free_training (net);
   for (guint i = 0; net->layers && i < net->n_layers; i++)
     if (net->layers[i].spec.ops->inference.clear)
       net->layers[i].spec.ops->inference.clear (&net->layers[i]);
   g_free (net->plan);
-  g_free (net->workspace);
-  g_free (net->outputs);
-  g_free (net->scratch);
   g_free (net->params);
   g_free (net->layers);
   g_free (net->architecture);

@@ -217,10 +217,38 @@ gssize cnn_find_nonfinite (const gfloat * values, gsize n);
 void cnn_network_probabilities (const CnnNetwork * net,
     const gfloat * output, gfloat * probabilities);
 
-/* Threads used by one pass (default 1).  Work is split between this
- * thread and @n_threads - 1 workers owned by the network. */
+/* Threads used by one pass (default 1; 1 to CNN_MAX_THREADS).  Work is
+ * split between this thread and @n_threads - 1 workers owned by the
+ * network's workspace. */
+#define CNN_MAX_THREADS 64
 void cnn_network_set_threads (CnnNetwork * net, guint n_threads);
 guint cnn_network_get_threads (const CnnNetwork * net);
+
+/* Working memory and threads for a network's passes, as an object of
+ * its own: what cnn_network_reserve() and cnn_network_set_threads() give
+ * the network itself.  Passes in different workspaces of one frozen
+ * network (a loaded model's) may run at the same time on different
+ * threads: they write only to their workspace.  A workspace for a new
+ * thread count or batch size can so be made on one thread while another
+ * runs passes in the old one. */
+typedef struct _CnnWorkspace CnnWorkspace;
+
+/* Room for passes of @net of up to @max_batch samples on @n_threads
+ * threads (clamped to 1..CNN_MAX_THREADS), checked against the
+ * network's memory limit beside its fixed memory (CNN_ERROR_NOMEM).
+ * @net must outlive the workspace. */
+CnnWorkspace *cnn_workspace_new (CnnNetwork * net, guint max_batch,
+    guint n_threads, GError ** error);
+void cnn_workspace_free (CnnWorkspace * ws);
+guint cnn_workspace_max_batch (const CnnWorkspace * ws);
+guint cnn_workspace_n_threads (const CnnWorkspace * ws);
+/* Bytes it holds, counted as cnn_network_memory() counts the network's
+ * own. */
+guint64 cnn_workspace_bytes (const CnnWorkspace * ws);
+/* cnn_network_forward() of the workspace's network, in @ws: the result
+ * is @ws's until its next pass. */
+const gfloat *cnn_workspace_forward (CnnWorkspace * ws,
+    const gfloat * input, guint batch);
 /* The kernels inference runs: "avx512", "avx512-bf16", "avx2" or
  * "portable" (chosen when the network is made, from the CPU;
  * CNN_KERNELS=portable or avx2 in the environment forces those). */
@@ -338,6 +366,130 @@ const gchar *cnn_preprocessor_spec (const CnnPreprocessor * pre);
  * no memory for those weights. */
 gboolean cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
     CnnRect roi, gfloat * out);
+
+/* ---- smoothing probabilities over frames --------------------------- */
+
+/* How the probabilities of successive frames are combined. */
+typedef enum
+{
+  CNN_SMOOTHING_WINDOW,         /* mean of the last N frames */
+  CNN_SMOOTHING_EXPONENTIAL,    /* mean decaying by 2 / (N + 1) a frame */
+} CnnSmoothingMode;
+
+/* The average of the probabilities of the last frames, of @n_classes
+ * classes each.  Its window is allocated when it is made, so that adding
+ * a frame allocates nothing; new settings are a new one. */
+typedef struct
+{
+  CnnSmoothingMode mode;
+  guint n_frames;               /* N, frames averaged; 1: none */
+  guint n_classes;
+  guint n_smoothed;             /* frames in the mean, ≤ N */
+  guint window_next;            /* window row the next frame goes in */
+  gfloat *window;               /* N × n_classes, a ring of frames' own
+                                 * probabilities; window mode only */
+} CnnSmoothing;
+
+/* @n_frames ≥ 1; the window (window mode) held to @memory_limit bytes
+ * (0: cnn_memory_limit()), else CNN_ERROR_NOMEM. */
+CnnSmoothing *cnn_smoothing_new (guint n_classes, guint n_frames,
+    CnnSmoothingMode mode, guint64 memory_limit, GError ** error);
+void cnn_smoothing_free (CnnSmoothing * smoothing);
+/* Forgets the frames seen: the next mean is that frame's own. */
+void cnn_smoothing_reset (CnnSmoothing * smoothing);
+/* Adds @frame's probabilities (n_classes; all 0 for a frame with
+ * nothing to classify) and writes the mean to @mean (n_classes). */
+void cnn_smoothing_add (CnnSmoothing * smoothing, const gfloat * frame,
+    gfloat * mean);
+
+/* ---- classifying frames -------------------------------------------- */
+
+/* What a classifier runs with that takes memory to change. */
+typedef struct
+{
+  guint threads;                /* of the network's passes */
+  guint smoothing;              /* frames averaged, ≥ 1 */
+  CnnSmoothingMode smoothing_mode;
+} CnnClassifierTuning;
+
+/* A model with everything classifying a region of a frame needs:
+ * preprocessing, a workspace for the network's passes, the smoothing.
+ * All allocated when it is made, so that classifying allocates nothing.
+ * Used by one thread at a time, except that a workspace or smoothing for
+ * new settings may be made for it on another thread while it classifies
+ * (cnn_classifier_workspace_new(), _smoothing_new()), to be swapped in
+ * between two frames.  The fields are for reading. */
+typedef struct
+{
+  CnnModel *model;
+  CnnNetwork *network;          /* owned by model; frozen */
+  CnnWorkspace *ws;             /* this classifier's passes of the network */
+  CnnPreprocessor *preprocessor;
+  gfloat *input;                /* one model input, C×H×W */
+  gboolean input_valid;         /* input holds the last frame's (it had
+                                 * something to classify) */
+  gfloat *frame_probabilities;  /* n_classes: the last frame's own */
+  gfloat *probabilities;        /* n_classes: the result, smoothed */
+  gdouble reject_below;         /* the model's "no class" confidence, or 0 */
+  guint n_classes;
+  guint64 memory_limit;         /* 0: libcnn's, cnn_memory_limit () */
+  CnnSmoothing *smoothing;
+} CnnClassifier;
+
+/* The step of cnn_classifier_new() that failed. */
+typedef enum
+{
+  CNN_CLASSIFIER_STEP_MODEL,    /* loading the model file */
+  CNN_CLASSIFIER_STEP_LABELS,   /* reading or fitting the labels file */
+  CNN_CLASSIFIER_STEP_SETTINGS, /* preprocess, memory, the model's shape */
+} CnnClassifierStep;
+
+/* Loads @model_path, replaces its labels by those of @labels_path when
+ * not NULL, prepares frames as @preprocess says (NULL: as the model
+ * says) and runs as @tuning says, all within @memory_limit bytes (0:
+ * libcnn's default).  Errors are CNN_ERROR: _IO and _MODEL for files
+ * that cannot be read, _INVALID for settings that do not fit the model,
+ * _NOMEM past the memory limit; @failed says which step. */
+CnnClassifier *cnn_classifier_new (const gchar * model_path,
+    const gchar * labels_path, const gchar * preprocess,
+    guint64 memory_limit, const CnnClassifierTuning * tuning,
+    CnnClassifierStep * failed, GError ** error);
+void cnn_classifier_free (CnnClassifier * classifier);
+
+/* A workspace for @classifier's network on @n_threads threads, or a
+ * smoothing of @n_frames frames as @mode says for its classes: within
+ * its memory limit (CNN_ERROR_NOMEM), and safe to call on one thread
+ * while another classifies with @classifier. */
+CnnWorkspace *cnn_classifier_workspace_new (CnnClassifier * classifier,
+    guint n_threads, GError ** error);
+CnnSmoothing *cnn_classifier_smoothing_new (CnnClassifier * classifier,
+    guint n_frames, CnnSmoothingMode mode, GError ** error);
+/* Put @ws or @smoothing (made for this classifier, above) in use and
+ * return the one it replaces, for the caller to free; allocate nothing.
+ * A new smoothing starts empty. */
+CnnWorkspace *cnn_classifier_swap_workspace (CnnClassifier * classifier,
+    CnnWorkspace * ws);
+CnnSmoothing *cnn_classifier_swap_smoothing (CnnClassifier * classifier,
+    CnnSmoothing * smoothing);
+/* What @classifier runs with now. */
+void cnn_classifier_get_tuning (const CnnClassifier * classifier,
+    CnnClassifierTuning * tuning);
+/* Forgets the frames seen: the next result is that frame's own. */
+void cnn_classifier_reset_smoothing (CnnClassifier * classifier);
+
+/* Classifies @roi of @image: its own probabilities go to
+ * classifier->frame_probabilities (all 0 when there was nothing to
+ * classify, e.g. no ink), and their average with the frames before, as
+ * the smoothing says, to classifier->probabilities.  Returns the most
+ * probable class of that average, or -1 when it is all 0 (nothing to
+ * classify in any frame averaged). */
+gint cnn_classifier_classify (CnnClassifier * classifier,
+    const CnnImage * image, CnnRect roi);
+
+/* @class_id's label (NULL for -1), and the model's name. */
+const gchar *cnn_classifier_label (const CnnClassifier * classifier,
+    gint class_id);
+const gchar *cnn_classifier_name (const CnnClassifier * classifier);
 
 /* ---- training ------------------------------------------------------ */
 

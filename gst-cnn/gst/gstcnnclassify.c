@@ -132,12 +132,12 @@
  */
 
 #include "gstcnnclassify.h"
-#include "gstcnnengine.h"
 #include "gstcnnframe.h"
 #include "gstcnnwatch.h"
 
 #include <gst/cnn/cnnmeta.h>
 
+#include <stdatomic.h>
 #include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (gst_cnn_classify_debug);
@@ -150,7 +150,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_cnn_classify_debug);
 #define MAX_THREADS 64
 #define DEFAULT_SMOOTHING 1
 #define MAX_SMOOTHING 1000
-#define DEFAULT_SMOOTHING_MODE GST_CNN_SMOOTHING_WINDOW
+#define DEFAULT_SMOOTHING_MODE CNN_SMOOTHING_WINDOW
 #define DEFAULT_MEMORY_LIMIT 0
 #define DEFAULT_WATCH_MODEL FALSE
 
@@ -188,7 +188,9 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_ALWAYS,
     GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (CNN_CLASSIFY_FORMATS)));
 
-/* What the streaming thread copies under the object lock per buffer. */
+/* What the streaming thread copies under the object lock per buffer;
+ * threads, smoothing and smoothing_mode are what the properties say,
+ * and they take effect through GstCnnClassifyPending. */
 typedef struct
 {
   CnnRect roi;
@@ -198,7 +200,7 @@ typedef struct
   gboolean post_messages;
   guint threads;
   guint smoothing;
-  GstCnnSmoothingMode smoothing_mode;
+  CnnSmoothingMode smoothing_mode;
 } GstCnnClassifySettings;
 
 typedef struct
@@ -208,6 +210,45 @@ typedef struct
   gfloat confidence;
   CnnRect roi;                  /* clipped to the frame */
 } GstCnnClassifyResult;
+
+/* The statistics the properties and the LATENCY query read.  Each is
+ * one atomic value that only the streaming thread writes (and start(),
+ * while that thread is idle), so that a frame's result is recorded
+ * without taking the object lock a second time in the frame; nothing
+ * reads two of them as a pair, so no lock has to keep them consistent:
+ * the mean is kept whole rather than as a total and a count. */
+typedef struct
+{
+  atomic_uint_least64_t frames_classified;
+  atomic_uint_least64_t frames_skipped;
+  _Atomic gdouble last_time_us;
+  _Atomic gdouble mean_time_us;
+  /* The element's latency last reported (ns): the query writes it too. */
+  atomic_uint_least64_t latency_reported;
+} GstCnnClassifyStats;
+
+/* What other threads made ready, off the streaming thread, for it to
+ * take up at its next frame: a newly loaded classifier; for the newest
+ * classifier (that one, else the one in use), a workspace of a new thread
+ * count or a new smoothing.  Everything that allocates is made here, in
+ * the property setters, so that the frame only swaps pointers. */
+typedef struct
+{
+  CnnClassifier *classifier;
+  CnnWorkspace *ws;
+  CnnSmoothing *smoothing;
+} GstCnnClassifyPending;
+
+/* What a frame starts from: taken in one go under the object lock, the
+ * frame's one (gst_cnn_classify_begin_frame). */
+typedef struct
+{
+  GstCnnClassifySettings settings;
+  gboolean restart;             /* a flush or new caps since the last frame */
+  GstClockTime qos_earliest;    /* frames running before it are late */
+  /* Taken from the pending ones, then what they replaced: to free. */
+  GstCnnClassifyPending taken;
+} GstCnnClassifySnapshot;
 
 /* What a model load reads from the properties. */
 typedef struct
@@ -228,7 +269,7 @@ struct _GstCnnClassify
   gchar *labels_path;
   gchar *preprocess;
   guint64 memory_limit;
-  /* What the newest engine loaded while running was loaded from: a
+  /* What the newest classifier loaded while running was loaded from: a
    * failed swap sets the properties back to it. */
   GstCnnClassifyLoad in_use;
   gchar *bad_roi;               /* set while stopped, refused by start() */
@@ -238,34 +279,58 @@ struct _GstCnnClassify
    * freed with no lock held (freeing waits for its thread, which may be
    * loading a model under load_lock). */
   GstCnnWatch *watch;
-  GstCnnEngine *pending;        /* loaded while running, not yet in use */
+  GstCnnClassifyPending pending;
+  /* What the newest classifier runs with, once what is pending is in use. */
+  CnnClassifierTuning prepared;
   gboolean restart_smoothing;   /* a flush or new caps since the last frame */
-  guint64 frames_classified;
-  gdouble last_time_us, total_time_us;
   /* Keeping up: frames running before this are late (QoS from
-   * downstream); frames skipped for it; the latency last reported. */
+   * downstream, with the qos property on). */
   GstClockTime qos_earliest;
-  guint64 frames_skipped;
-  GstClockTime latency_reported;
 
-  /* Held for a whole model load, so that the engine in use always
+  /* Not under the object lock: see GstCnnClassifyStats. */
+  GstCnnClassifyStats stats;
+
+  /* Held for a whole model load, so that the classifier in use always
    * follows the latest model/labels/preprocess settings.  Nothing is
    * posted while it is held: a bus sync handler may set a property,
    * which takes it again. */
   GMutex load_lock;
 
   /* The streaming thread's (and start()/stop()'s, when it is idle). */
-  GstCnnEngine *engine;
+  CnnClassifier *classifier;
   GstCnnFrameLayout layout;
   guint64 frame_count;
+  gdouble total_time_us;        /* of the classifications since start() */
   /* The last classification, carried to the frames after it (with the
-   * engine's probabilities and input, which stay until its next frame);
-   * forgotten with the engine, at a flush and on new caps. */
+   * classifier's probabilities and input, which stay until its next frame);
+   * forgotten with the classifier, at a flush and on new caps. */
   GstCnnClassifyResult latest;
   gboolean have_latest;
   guint latest_age;             /* frames since it */
   gboolean owed;                /* a due frame was late: classify the next */
 };
+
+/* Frees what @pending holds; never with a lock held (freeing a
+ * workspace joins its threads). */
+static void
+gst_cnn_classify_pending_clear (GstCnnClassifyPending * pending)
+{
+  cnn_classifier_free (pending->classifier);
+  cnn_workspace_free (pending->ws);
+  cnn_smoothing_free (pending->smoothing);
+  pending->classifier = NULL;
+  pending->ws = NULL;
+  pending->smoothing = NULL;
+}
+
+static void
+gst_cnn_classify_tuning_from (CnnClassifierTuning * tuning,
+    const GstCnnClassifySettings * settings)
+{
+  tuning->threads = settings->threads;
+  tuning->smoothing = settings->smoothing;
+  tuning->smoothing_mode = settings->smoothing_mode;
+}
 
 static void
 gst_cnn_classify_load_clear (GstCnnClassifyLoad * load)
@@ -317,9 +382,9 @@ static GType
 gst_cnn_smoothing_mode_get_type (void)
 {
   static const GEnumValue modes[] = {
-    {GST_CNN_SMOOTHING_WINDOW, "Mean of the last N classified frames",
+    {CNN_SMOOTHING_WINDOW, "Mean of the last N classified frames",
         "window"},
-    {GST_CNN_SMOOTHING_EXPONENTIAL,
+    {CNN_SMOOTHING_EXPONENTIAL,
         "Exponentially decaying mean, each new frame weighing 2 / (N + 1)",
         "exponential"},
     {0, NULL, NULL},
@@ -403,9 +468,12 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads",
           "Threads one network pass uses, including the streaming thread, "
-          "1 to 64 (default 1). OpenBLAS, which the portable kernels call, "
-          "keeps the thread count the application gave it "
-          "(OPENBLAS_NUM_THREADS)",
+          "1 to 64 (default 1). Changing it while playing makes the new "
+          "threads and their working memory here, switching to them between "
+          "two frames (the smoothing goes on); if they do not fit the memory "
+          "limit a warning says so and the property keeps its old value. "
+          "OpenBLAS, which the portable kernels call, keeps the thread count "
+          "the application gave it (OPENBLAS_NUM_THREADS)",
           1, MAX_THREADS, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
@@ -415,7 +483,11 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
           "the result, 1 to 1000 (default 1: none, each frame's own). Class, "
           "confidence and threshold apply to the average; a frame with "
           "nothing to classify (no ink) counts as all zeros. The average "
-          "restarts after a flush, a discontinuity, new caps or a new model",
+          "restarts after a flush, a discontinuity, new caps, a new model or "
+          "a new smoothing setting. Changing it while playing makes the new "
+          "window here, switching to it between two frames; if it does not "
+          "fit the memory limit a warning says so and the property keeps its "
+          "old value",
           1, MAX_SMOOTHING, DEFAULT_SMOOTHING,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
@@ -533,8 +605,8 @@ gst_cnn_classify_finalize (GObject * object)
   GstCnnClassify *self = GST_CNN_CLASSIFY (object);
 
   gst_cnn_watch_free (self->watch);
-  gst_cnn_engine_free (self->engine);
-  gst_cnn_engine_free (self->pending);
+  cnn_classifier_free (self->classifier);
+  gst_cnn_classify_pending_clear (&self->pending);
   g_free (self->model_path);
   g_free (self->labels_path);
   g_free (self->preprocess);
@@ -623,23 +695,20 @@ gst_cnn_classify_default_model (void)
 
 /* The message's first words say which file or setting is at fault. */
 static const gchar *
-gst_cnn_classify_failure_text (GstCnnEngineStep step)
+gst_cnn_classify_failure_text (CnnClassifierStep step)
 {
   switch (step) {
-    case GST_CNN_ENGINE_STEP_MODEL:
+    case CNN_CLASSIFIER_STEP_MODEL:
       return "Could not load the model";
-    case GST_CNN_ENGINE_STEP_LABELS:
+    case CNN_CLASSIFIER_STEP_LABELS:
       return "Could not use the labels file";
-    case GST_CNN_ENGINE_STEP_SETTINGS:
+    case CNN_CLASSIFIER_STEP_SETTINGS:
       break;
   }
   return "Could not use the model";
 }
 
-/* An ERROR when the element cannot run (start), a WARNING when it keeps
- * classifying with the model it had (a swap while running).  Never
- * called with a lock held. */
-/* The resource error a load failure is: a setting that does not fit
+/* The resource error a failure is: a setting that does not fit
  * (SETTINGS), more memory than the limit or the system allows (FAILED,
  * the message says how much), else a file that cannot be read. */
 static GstResourceError
@@ -653,26 +722,36 @@ gst_cnn_classify_failure_code (const GError * err)
   return GST_RESOURCE_ERROR_OPEN_READ;
 }
 
+/* Posts @text and @debug (both taken; @debug may be NULL) as an ERROR
+ * (@fatal: the element cannot run) or a WARNING (it carries on) with the
+ * resource code @err calls for: what GST_ELEMENT_ERROR and _WARNING do,
+ * with the code chosen at run time.  Never called with a lock held. */
 static void
-gst_cnn_classify_post_load_failure (GstCnnClassify * self,
-    const GstCnnClassifyLoad * load, GstCnnEngineStep step,
-    const GError * err, gboolean fatal)
+gst_cnn_classify_post_failure (GstCnnClassify * self, gboolean fatal,
+    const GError * err, gchar * text, gchar * debug)
 {
-  const gchar *what = gst_cnn_classify_failure_text (step);
-  gchar *debug = g_strdup_printf ("model \"%s\", labels \"%s\", "
-      "preprocess \"%s\"", GST_STR_NULL (load->model),
-      GST_STR_NULL (load->labels), GST_STR_NULL (load->preprocess));
-  gchar *text = g_strdup_printf (fatal ? "%s: %s" : "%s: %s; the model in "
-      "use stays", what, err->message);
-
-  /* What GST_ELEMENT_ERROR and _WARNING do, with the code chosen here:
-   * the element takes both strings. */
   GST_CAT_LEVEL_LOG (GST_CAT_DEFAULT, fatal ? GST_LEVEL_ERROR
-      : GST_LEVEL_WARNING, self, "%s (%s)", text, debug);
+      : GST_LEVEL_WARNING, self, "%s (%s)", text, GST_STR_NULL (debug));
   gst_element_message_full (GST_ELEMENT (self), fatal ? GST_MESSAGE_ERROR
       : GST_MESSAGE_WARNING, GST_RESOURCE_ERROR,
       gst_cnn_classify_failure_code (err), text, debug, __FILE__,
       GST_FUNCTION, __LINE__);
+}
+
+/* An ERROR when the element cannot run (start), a WARNING when it keeps
+ * classifying with the model it had (a swap while running). */
+static void
+gst_cnn_classify_post_load_failure (GstCnnClassify * self,
+    const GstCnnClassifyLoad * load, CnnClassifierStep step,
+    const GError * err, gboolean fatal)
+{
+  const gchar *what = gst_cnn_classify_failure_text (step);
+
+  gst_cnn_classify_post_failure (self, fatal, err, g_strdup_printf (fatal ?
+          "%s: %s" : "%s: %s; the model in use stays", what, err->message),
+      g_strdup_printf ("model \"%s\", labels \"%s\", preprocess \"%s\"",
+          GST_STR_NULL (load->model), GST_STR_NULL (load->labels),
+          GST_STR_NULL (load->preprocess)));
 }
 
 /* What the properties say now. */
@@ -687,38 +766,30 @@ gst_cnn_classify_read_load (GstCnnClassify * self, GstCnnClassifyLoad * load)
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Loads what @load says; NULL with @err and @step set when that fails.
- * Call with load_lock held; posts nothing. */
-static GstCnnEngine *
-gst_cnn_classify_load_engine (GstCnnClassify * self,
-    const GstCnnClassifyLoad * load, GstCnnEngineStep * step, GError ** err)
+/* Loads what @load says, to run with the threads and smoothing the
+ * properties say now (in *@tuning); NULL with @err and @step set when
+ * that fails.  Call with load_lock held; posts nothing. */
+static CnnClassifier *
+gst_cnn_classify_load_classifier (GstCnnClassify * self,
+    const GstCnnClassifyLoad * load, CnnClassifierTuning * tuning,
+    CnnClassifierStep * step, GError ** err)
 {
   const gchar *model = load->model ? load->model :
       gst_cnn_classify_default_model ();
-  GstCnnClassifySettings settings;
-  GstCnnEngine *engine;
+  CnnClassifier *classifier;
 
   GST_OBJECT_LOCK (self);
-  settings = self->settings;
+  gst_cnn_classify_tuning_from (tuning, &self->settings);
   GST_OBJECT_UNLOCK (self);
 
-  engine = gst_cnn_engine_new (model, load->labels, load->preprocess,
-      load->memory_limit, step, err);
-  if (engine == NULL)
+  classifier = cnn_classifier_new (model, load->labels, load->preprocess,
+      load->memory_limit, tuning, step, err);
+  if (classifier == NULL)
     return NULL;
-  /* Here rather than at the first frame: the streaming thread then
-   * finds the window allocated. */
-  cnn_network_set_threads (engine->network, settings.threads);
-  if (!gst_cnn_engine_set_smoothing (engine, settings.smoothing,
-          settings.smoothing_mode, err)) {
-    *step = GST_CNN_ENGINE_STEP_SETTINGS;
-    gst_cnn_engine_free (engine);
-    return NULL;
-  }
   GST_INFO_OBJECT (self, "loaded model %s (%s), %u classes, preprocess %s",
-      model, gst_cnn_engine_name (engine), engine->n_classes,
-      cnn_preprocessor_spec (engine->preprocessor));
-  return engine;
+      model, cnn_classifier_name (classifier), classifier->n_classes,
+      cnn_preprocessor_spec (classifier->preprocessor));
+  return classifier;
 }
 
 /* Sets *@field back to @used unless it changed since @tried was read
@@ -751,7 +822,7 @@ gst_cnn_classify_revert_load (GstCnnClassify * self,
 }
 
 /* The model, labels or preprocess setting changed.  While stopped the
- * next start() loads; while running the new engine is loaded here, off
+ * next start() loads; while running the new classifier is loaded here, off
  * the streaming thread, and taken into use at the next frame.  If it
  * cannot be loaded a warning is posted, the old one stays in use and
  * the properties say so again. */
@@ -759,8 +830,10 @@ static void
 gst_cnn_classify_reload (GstCnnClassify * self)
 {
   GstCnnClassifyLoad load = { NULL, NULL, NULL, 0 };
-  GstCnnEngine *engine = NULL, *unused = NULL;
-  GstCnnEngineStep step = GST_CNN_ENGINE_STEP_MODEL;
+  GstCnnClassifyPending unused = { NULL, NULL, NULL };
+  CnnClassifier *classifier = NULL;
+  CnnClassifierStep step = CNN_CLASSIFIER_STEP_MODEL;
+  CnnClassifierTuning tuning;
   GError *err = NULL;
   gboolean started;
 
@@ -771,11 +844,15 @@ gst_cnn_classify_reload (GstCnnClassify * self)
 
   if (started) {
     gst_cnn_classify_read_load (self, &load);
-    engine = gst_cnn_classify_load_engine (self, &load, &step, &err);
+    classifier = gst_cnn_classify_load_classifier (self, &load, &tuning, &step,
+        &err);
     GST_OBJECT_LOCK (self);
-    if (engine != NULL) {
+    if (classifier != NULL) {
+      /* A workspace or smoothing pending was for an older classifier: this
+       * one was made with the latest settings. */
       unused = self->pending;
-      self->pending = engine;
+      self->pending = (GstCnnClassifyPending) { classifier, NULL, NULL };
+      self->prepared = tuning;
       gst_cnn_classify_load_copy (&self->in_use, &load);
     } else {
       gst_cnn_classify_revert_load (self, &load);
@@ -783,13 +860,105 @@ gst_cnn_classify_reload (GstCnnClassify * self)
     GST_OBJECT_UNLOCK (self);
   }
   g_mutex_unlock (&self->load_lock);
-  gst_cnn_engine_free (unused);
+  gst_cnn_classify_pending_clear (&unused);
 
   if (err != NULL) {
     gst_cnn_classify_post_load_failure (self, &load, step, err, FALSE);
     g_error_free (err);
   }
   gst_cnn_classify_load_clear (&load);
+}
+
+/* ---- threads and smoothing ------------------------------------------ */
+
+/* Sets *@field back to @used unless it changed since @tried was read
+ * from it (a newer setting, whose own retune follows).  Object lock
+ * held. */
+static void
+gst_cnn_classify_revert_uint (guint * field, guint tried, guint used)
+{
+  if (*field == tried)
+    *field = used;
+}
+
+/* The setting @what could not be honoured: a warning (FAILED, for the
+ * memory it needs), and the property reads what is in use again. */
+static void
+gst_cnn_classify_post_tuning_failure (GstCnnClassify * self,
+    const gchar * what, guint tried, guint used, const GError * err)
+{
+  gst_cnn_classify_post_failure (self, FALSE, err,
+      g_strdup_printf ("Could not use %s %u: %s; it stays at %u", what, tried,
+          err->message, used), NULL);
+}
+
+/* The threads, smoothing or smoothing-mode setting changed.  While
+ * started, what the newest classifier needs for it (a workspace for the new
+ * thread count, a new smoothing window) is made here, off the streaming
+ * thread, and swapped in at the next frame; while stopped start() makes
+ * the classifier with it.  What cannot be made (the memory limit) is a
+ * warning, and the property goes back to what is in use. */
+static void
+gst_cnn_classify_retune (GstCnnClassify * self)
+{
+  GstCnnClassifyPending unused = { NULL, NULL, NULL };
+  CnnClassifierTuning want, had;
+  CnnWorkspace *ws = NULL;
+  CnnSmoothing *smoothing = NULL;
+  GError *ws_err = NULL, *smoothing_err = NULL;
+  CnnClassifier *newest;
+
+  /* Held so that the newest classifier stays the newest, and alive, until
+   * what is made for it is pending. */
+  g_mutex_lock (&self->load_lock);
+  GST_OBJECT_LOCK (self);
+  newest = self->pending.classifier ? self->pending.classifier :
+      self->classifier;
+  gst_cnn_classify_tuning_from (&want, &self->settings);
+  had = self->prepared;
+  GST_OBJECT_UNLOCK (self);
+
+  if (newest != NULL && want.threads != had.threads)
+    ws = cnn_classifier_workspace_new (newest, want.threads, &ws_err);
+  if (newest != NULL && (want.smoothing != had.smoothing
+          || want.smoothing_mode != had.smoothing_mode))
+    smoothing = cnn_classifier_smoothing_new (newest, want.smoothing,
+        want.smoothing_mode, &smoothing_err);
+
+  GST_OBJECT_LOCK (self);
+  if (ws != NULL) {
+    unused.ws = self->pending.ws;
+    self->pending.ws = ws;
+    self->prepared.threads = want.threads;
+  } else if (ws_err != NULL) {
+    gst_cnn_classify_revert_uint (&self->settings.threads, want.threads,
+        had.threads);
+  }
+  if (smoothing != NULL) {
+    unused.smoothing = self->pending.smoothing;
+    self->pending.smoothing = smoothing;
+    self->prepared.smoothing = want.smoothing;
+    self->prepared.smoothing_mode = want.smoothing_mode;
+  } else if (smoothing_err != NULL) {
+    gst_cnn_classify_revert_uint (&self->settings.smoothing,
+        want.smoothing, had.smoothing);
+    if (self->settings.smoothing_mode == want.smoothing_mode)
+      self->settings.smoothing_mode = had.smoothing_mode;
+  }
+  GST_OBJECT_UNLOCK (self);
+  g_mutex_unlock (&self->load_lock);
+  gst_cnn_classify_pending_clear (&unused);
+
+  if (ws_err != NULL) {
+    gst_cnn_classify_post_tuning_failure (self, "threads", want.threads,
+        had.threads, ws_err);
+    g_error_free (ws_err);
+  }
+  if (smoothing_err != NULL) {
+    gst_cnn_classify_post_tuning_failure (self, "smoothing",
+        want.smoothing, had.smoothing, smoothing_err);
+    g_error_free (smoothing_err);
+  }
 }
 
 /* ---- watching the model file ---------------------------------------- */
@@ -861,13 +1030,29 @@ gst_cnn_classify_check_roi (GstCnnClassify * self)
   return FALSE;
 }
 
+/* While the streaming thread is idle (start()). */
+static void
+gst_cnn_classify_reset_stats (GstCnnClassify * self)
+{
+  GstCnnClassifyStats *stats = &self->stats;
+
+  atomic_store (&stats->frames_classified, 0);
+  atomic_store (&stats->frames_skipped, 0);
+  atomic_store (&stats->last_time_us, 0.0);
+  atomic_store (&stats->mean_time_us, 0.0);
+  atomic_store (&stats->latency_reported, 0);
+  self->total_time_us = 0.0;
+}
+
 static gboolean
 gst_cnn_classify_start (GstBaseTransform * trans)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
   GstCnnClassifyLoad load = { NULL, NULL, NULL, 0 };
-  GstCnnEngine *engine, *unused = NULL;
-  GstCnnEngineStep step = GST_CNN_ENGINE_STEP_MODEL;
+  GstCnnClassifyPending unused = { NULL, NULL, NULL };
+  CnnClassifier *classifier;
+  CnnClassifierStep step = CNN_CLASSIFIER_STEP_MODEL;
+  CnnClassifierTuning tuning;
   GError *err = NULL;
 
   if (!gst_cnn_classify_check_roi (self))
@@ -875,24 +1060,23 @@ gst_cnn_classify_start (GstBaseTransform * trans)
 
   g_mutex_lock (&self->load_lock);
   gst_cnn_classify_read_load (self, &load);
-  engine = gst_cnn_classify_load_engine (self, &load, &step, &err);
-  if (engine != NULL) {
+  classifier = gst_cnn_classify_load_classifier (self, &load, &tuning, &step,
+      &err);
+  if (classifier != NULL) {
     GST_OBJECT_LOCK (self);
     unused = self->pending;
-    self->pending = NULL;
-    self->engine = engine;
+    self->pending = (GstCnnClassifyPending) { NULL, NULL, NULL };
+    self->prepared = tuning;
+    self->classifier = classifier;
     self->started = TRUE;
     gst_cnn_classify_load_copy (&self->in_use, &load);
     self->restart_smoothing = FALSE;
-    self->frames_classified = 0;
-    self->last_time_us = self->total_time_us = 0.0;
     self->qos_earliest = GST_CLOCK_TIME_NONE;
-    self->frames_skipped = 0;
-    self->latency_reported = 0;
     GST_OBJECT_UNLOCK (self);
+    gst_cnn_classify_reset_stats (self);
   }
   g_mutex_unlock (&self->load_lock);
-  gst_cnn_engine_free (unused);
+  gst_cnn_classify_pending_clear (&unused);
 
   if (err != NULL) {
     gst_cnn_classify_post_load_failure (self, &load, step, err, TRUE);
@@ -902,29 +1086,31 @@ gst_cnn_classify_start (GstBaseTransform * trans)
   self->frame_count = 0;
   self->have_latest = FALSE;
   self->owed = FALSE;
-  if (engine != NULL)
+  if (classifier != NULL)
     gst_cnn_classify_update_watch (self);
-  return engine != NULL;
+  return classifier != NULL;
 }
 
 static gboolean
 gst_cnn_classify_stop (GstBaseTransform * trans)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
-  GstCnnEngine *engine, *pending;
+  GstCnnClassifyPending pending;
+  CnnClassifier *classifier;
 
   g_mutex_lock (&self->load_lock);
   GST_OBJECT_LOCK (self);
   self->started = FALSE;
-  engine = self->engine;
+  classifier = self->classifier;
   pending = self->pending;
-  self->engine = self->pending = NULL;
+  self->classifier = NULL;
+  self->pending = (GstCnnClassifyPending) { NULL, NULL, NULL };
   GST_OBJECT_UNLOCK (self);
   g_mutex_unlock (&self->load_lock);
 
   gst_cnn_classify_update_watch (self);
-  gst_cnn_engine_free (engine);
-  gst_cnn_engine_free (pending);
+  cnn_classifier_free (classifier);
+  gst_cnn_classify_pending_clear (&pending);
   return TRUE;
 }
 
@@ -988,16 +1174,19 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id,
       GST_OBJECT_LOCK (self);
       self->settings.threads = g_value_get_uint (value);
       GST_OBJECT_UNLOCK (self);
+      gst_cnn_classify_retune (self);
       break;
     case PROP_SMOOTHING:
       GST_OBJECT_LOCK (self);
       self->settings.smoothing = g_value_get_uint (value);
       GST_OBJECT_UNLOCK (self);
+      gst_cnn_classify_retune (self);
       break;
     case PROP_SMOOTHING_MODE:
       GST_OBJECT_LOCK (self);
       self->settings.smoothing_mode = g_value_get_enum (value);
       GST_OBJECT_UNLOCK (self);
+      gst_cnn_classify_retune (self);
       break;
     case PROP_MEMORY_LIMIT:
       GST_OBJECT_LOCK (self);
@@ -1056,17 +1245,16 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id,
       g_value_set_boolean (value, self->watch_model);
       break;
     case PROP_FRAMES_CLASSIFIED:
-      g_value_set_uint64 (value, self->frames_classified);
+      g_value_set_uint64 (value, atomic_load (&self->stats.frames_classified));
       break;
     case PROP_LAST_INFERENCE_TIME:
-      g_value_set_double (value, self->last_time_us);
+      g_value_set_double (value, atomic_load (&self->stats.last_time_us));
       break;
     case PROP_MEAN_INFERENCE_TIME:
-      g_value_set_double (value, self->frames_classified ?
-          self->total_time_us / self->frames_classified : 0.0);
+      g_value_set_double (value, atomic_load (&self->stats.mean_time_us));
       break;
     case PROP_FRAMES_SKIPPED:
-      g_value_set_uint64 (value, self->frames_skipped);
+      g_value_set_uint64 (value, atomic_load (&self->stats.frames_skipped));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1128,13 +1316,18 @@ gst_cnn_classify_src_event (GstBaseTransform * trans, GstEvent * event)
   GstClockTime timestamp;
   gdouble proportion;
   GstQOSType type;
+  gboolean enabled;
 
   if (GST_EVENT_TYPE (event) != GST_EVENT_QOS)
     return GST_BASE_TRANSFORM_CLASS (parent_class)->src_event (trans, event);
 
   gst_event_parse_qos (event, &type, &proportion, &diff, &timestamp);
+  /* Looked at here rather than per frame: it takes the object lock. */
+  enabled = gst_base_transform_is_qos_enabled (trans);
   GST_OBJECT_LOCK (self);
-  if (GST_CLOCK_TIME_IS_VALID (timestamp))
+  if (!enabled)
+    self->qos_earliest = GST_CLOCK_TIME_NONE;
+  else if (GST_CLOCK_TIME_IS_VALID (timestamp))
     self->qos_earliest = diff > 0 ? timestamp + diff : timestamp;
   GST_OBJECT_UNLOCK (self);
   GST_LOG_OBJECT (self, "QoS: late by %" GST_STIME_FORMAT " at %"
@@ -1142,8 +1335,8 @@ gst_cnn_classify_src_event (GstBaseTransform * trans, GstEvent * event)
   return gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (trans), event);
 }
 
-/* Whether @buffer runs before the QoS limit @earliest (with the qos
- * property on, GstBaseTransform's "qos", default true). */
+/* Whether @buffer runs before the QoS limit @earliest (none unless
+ * GstBaseTransform's "qos" property, default true, is on). */
 static gboolean
 gst_cnn_classify_is_late (GstCnnClassify * self, GstBuffer * buffer,
     GstClockTime earliest)
@@ -1151,9 +1344,8 @@ gst_cnn_classify_is_late (GstCnnClassify * self, GstBuffer * buffer,
   const GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
   GstClockTime running_time;
 
-  if (!GST_CLOCK_TIME_IS_VALID (earliest) || segment->format !=
-      GST_FORMAT_TIME
-      || !gst_base_transform_is_qos_enabled (GST_BASE_TRANSFORM (self)))
+  if (!GST_CLOCK_TIME_IS_VALID (earliest)
+      || segment->format != GST_FORMAT_TIME)
     return FALSE;
   running_time = gst_segment_to_running_time (segment, GST_FORMAT_TIME,
       GST_BUFFER_PTS (buffer));
@@ -1169,13 +1361,10 @@ gst_cnn_classify_post_skip (GstCnnClassify * self, GstBuffer * buffer,
   GstClockTime pts = GST_BUFFER_PTS (buffer);
   GstClockTime running_time = gst_segment_to_running_time (segment,
       GST_FORMAT_TIME, pts);
-  guint64 classified, skipped;
+  guint64 classified = atomic_load (&self->stats.frames_classified);
+  guint64 skipped = atomic_fetch_add (&self->stats.frames_skipped, 1) + 1;
   GstMessage *msg;
 
-  GST_OBJECT_LOCK (self);
-  classified = self->frames_classified;
-  skipped = ++self->frames_skipped;
-  GST_OBJECT_UNLOCK (self);
   msg = gst_message_new_qos (GST_OBJECT (self), FALSE, running_time,
       gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts), pts,
       GST_BUFFER_DURATION (buffer));
@@ -1189,14 +1378,10 @@ gst_cnn_classify_post_skip (GstCnnClassify * self, GstBuffer * buffer,
 static GstClockTime
 gst_cnn_classify_own_latency (GstCnnClassify * self)
 {
-  GstClockTime latency = 0;
+  GstClockTime latency = (GstClockTime)
+      (atomic_load (&self->stats.mean_time_us) * GST_USECOND);
 
-  GST_OBJECT_LOCK (self);
-  if (self->frames_classified > 0)
-    latency = (GstClockTime) (self->total_time_us / self->frames_classified
-        * GST_USECOND);
-  self->latency_reported = latency;
-  GST_OBJECT_UNLOCK (self);
+  atomic_store (&self->stats.latency_reported, latency);
   return latency;
 }
 
@@ -1236,19 +1421,19 @@ gst_cnn_classify_query (GstBaseTransform * trans, GstPadDirection direction,
 static gboolean
 gst_cnn_classify_latency_changed (GstCnnClassify * self)
 {
-  gboolean changed = FALSE;
+  GstCnnClassifyStats *stats = &self->stats;
+  guint64 classified = atomic_load (&stats->frames_classified);
   gdouble mean_ns, reported;
+  gboolean changed;
 
-  GST_OBJECT_LOCK (self);
-  mean_ns = self->total_time_us / MAX (self->frames_classified, 1) * 1000.0;
-  reported = (gdouble) self->latency_reported;
-  if (self->frames_classified == 1
-      || self->frames_classified % LATENCY_CHECK_EVERY == 0)
-    changed = reported <= 0.0 ? mean_ns > 0.0 : mean_ns > 1.25 * reported;
+  if (classified != 1 && classified % LATENCY_CHECK_EVERY != 0)
+    return FALSE;
+  mean_ns = atomic_load (&stats->mean_time_us) * 1000.0;
+  reported = (gdouble) atomic_load (&stats->latency_reported);
+  changed = reported <= 0.0 ? mean_ns > 0.0 : mean_ns > 1.25 * reported;
   if (changed)
     /* Said once: the query that follows sets it again. */
-    self->latency_reported = (GstClockTime) mean_ns;
-  GST_OBJECT_UNLOCK (self);
+    atomic_store (&stats->latency_reported, (guint64) mean_ns);
   return changed;
 }
 
@@ -1272,64 +1457,65 @@ gst_cnn_classify_set_info (GstVideoFilter * filter, GstCaps * incaps,
   return TRUE;
 }
 
-/* The one lock of a frame: copies the settings and takes a newly loaded
- * engine into use, handing the old one back for freeing outside the
- * lock; @restart says whether a flush or new caps came since the last
- * frame.  Returns whether this frame is to be classified. */
+/* The one lock of a frame: copies the settings and takes what the other
+ * threads made ready for it (a newly loaded classifier is put in use here;
+ * a workspace or smoothing, for that classifier, by
+ * gst_cnn_classify_take_tuning() after the lock).  What the frame gives
+ * back (its time, a skip) goes to the atomic statistics, not under this
+ * lock again.  Returns whether this frame is to be classified. */
 static gboolean
 gst_cnn_classify_begin_frame (GstCnnClassify * self,
-    GstCnnClassifySettings * settings, GstCnnEngine ** retired,
-    gboolean * restart, GstClockTime * earliest)
+    GstCnnClassifySnapshot * snap)
 {
   gboolean due;
 
   GST_OBJECT_LOCK (self);
-  if (self->pending != NULL) {
-    *retired = self->engine;
-    self->engine = self->pending;
-    self->pending = NULL;
+  snap->taken = self->pending;
+  self->pending = (GstCnnClassifyPending) { NULL, NULL, NULL };
+  if (snap->taken.classifier != NULL) {
+    CnnClassifier *retired = self->classifier;
+
+    self->classifier = snap->taken.classifier;
+    snap->taken.classifier = retired;
     self->have_latest = FALSE;
   }
-  *settings = self->settings;
-  *restart = self->restart_smoothing;
+  snap->settings = self->settings;
+  snap->restart = self->restart_smoothing;
   self->restart_smoothing = FALSE;
-  *earliest = self->qos_earliest;
+  snap->qos_earliest = self->qos_earliest;
   GST_OBJECT_UNLOCK (self);
-  if (*restart)
+  if (snap->restart)
     self->have_latest = FALSE;
 
   /* A due frame skipped as late is owed: the next one is classified. */
-  due = self->owed || self->frame_count % settings->interval == 0;
+  due = self->owed || self->frame_count % snap->settings.interval == 0;
   self->frame_count++;
   return due;
 }
 
-/* A new engine comes with an empty window; this one follows the
- * settings (allocating only when they changed) and forgets its frames
- * after a flush, new caps or a discontinuity, also on a frame that is
- * not classified. */
+/* Puts the workspace and smoothing the setters made (for the classifier now
+ * in use) in use, leaving what they replace in @taken to be freed; and
+ * forgets the frames averaged after a flush, new caps or a
+ * discontinuity, also on a frame that is not classified.  Allocates
+ * nothing. */
 static void
-gst_cnn_classify_update_smoothing (GstCnnClassify * self,
-    const GstCnnClassifySettings * settings, gboolean restart)
+gst_cnn_classify_take_tuning (GstCnnClassify * self,
+    GstCnnClassifyPending * taken, gboolean restart)
 {
-  GError *err = NULL;
-
-  if (!gst_cnn_engine_set_smoothing (self->engine, settings->smoothing,
-          settings->smoothing_mode, &err)) {
-    /* The settings go back to what the engine does, so that this is
-     * said once and not at every frame. */
-    GST_OBJECT_LOCK (self);
-    self->settings.smoothing = self->engine->smoothing;
-    self->settings.smoothing_mode = self->engine->smoothing_mode;
-    GST_OBJECT_UNLOCK (self);
-    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("Could not smooth over "
-            "%u frames: %s; smoothing stays at %u", settings->smoothing,
-            err->message, self->engine->smoothing), (NULL));
-    g_error_free (err);
+  if (taken->ws != NULL) {
+    taken->ws = cnn_classifier_swap_workspace (self->classifier, taken->ws);
+    GST_DEBUG_OBJECT (self, "now on %u thread(s)",
+        cnn_workspace_n_threads (self->classifier->ws));
+  }
+  if (taken->smoothing != NULL) {
+    taken->smoothing = cnn_classifier_swap_smoothing (self->classifier,
+        taken->smoothing);
+    GST_DEBUG_OBJECT (self, "now smoothing over %u frames",
+        self->classifier->smoothing->n_frames);
   }
   if (restart) {
     GST_DEBUG_OBJECT (self, "restarting the smoothing");
-    gst_cnn_engine_reset_smoothing (self->engine);
+    cnn_classifier_reset_smoothing (self->classifier);
   }
 }
 
@@ -1375,24 +1561,21 @@ static gdouble
 gst_cnn_classify_run (GstCnnClassify * self, const GstVideoFrame * frame,
     const GstCnnClassifySettings * settings, GstCnnClassifyResult * result)
 {
-  GstCnnEngine *engine = self->engine;
+  CnnClassifier *classifier = self->classifier;
   const CnnImage *image;
   GstClockTime start;
-
-  if (cnn_network_get_threads (engine->network) != settings->threads)
-    cnn_network_set_threads (engine->network, settings->threads);
 
   start = gst_util_get_timestamp ();
   image = gst_cnn_frame_layout_apply (&self->layout, frame);
   result->roi = gst_cnn_classify_choose_roi (settings, image->width,
-      image->height, cnn_network_input_shape (engine->network));
-  result->class_id = gst_cnn_engine_classify (engine, image, result->roi);
+      image->height, cnn_network_input_shape (classifier->network));
+  result->class_id = cnn_classifier_classify (classifier, image, result->roi);
   result->confidence = result->class_id < 0 ? 0.0f :
-      engine->probabilities[result->class_id];
+      classifier->probabilities[result->class_id];
   if (result->confidence < (settings->threshold >= 0.0 ? settings->threshold
-          : engine->reject_below))
+          : classifier->reject_below))
     result->class_id = -1;
-  result->label = gst_cnn_engine_label (engine, result->class_id);
+  result->label = cnn_classifier_label (classifier, result->class_id);
 
   return (gst_util_get_timestamp () - start) / 1000.0;
 }
@@ -1402,20 +1585,20 @@ static void
 gst_cnn_classify_attach_meta (GstCnnClassify * self, GstBuffer * buffer,
     const GstCnnClassifyResult * r, guint frames_ago)
 {
-  GstCnnEngine *engine = self->engine;
-  CnnShape input = cnn_network_input_shape (engine->network);
+  CnnClassifier *classifier = self->classifier;
+  CnnShape input = cnn_network_input_shape (classifier->network);
   GstCnnClassificationMeta *meta;
 
   meta = gst_buffer_add_cnn_classification_meta (buffer, r->class_id,
-      r->label, r->confidence, engine->n_classes, engine->probabilities,
+      r->label, r->confidence, classifier->n_classes, classifier->probabilities,
       r->roi.x, r->roi.y, r->roi.width, r->roi.height,
-      gst_cnn_engine_name (engine));
+      cnn_classifier_name (classifier));
   if (meta == NULL)
     return;
   meta->frames_ago = frames_ago;
   /* For cnnoverlay's show-input: why a digit was read as it was. */
-  if (engine->input_valid)
-    gst_cnn_classification_meta_set_input (meta, engine->input, input.w,
+  if (classifier->input_valid)
+    gst_cnn_classification_meta_set_input (meta, classifier->input, input.w,
         input.h);
 }
 
@@ -1432,14 +1615,17 @@ gst_cnn_classify_attach_latest (GstCnnClassify * self, GstBuffer * buffer)
       self->latest_age);
 }
 
+/* Without a lock: the streaming thread is the statistics' one writer. */
 static void
 gst_cnn_classify_record_time (GstCnnClassify * self, gdouble time_us)
 {
-  GST_OBJECT_LOCK (self);
-  self->frames_classified++;
-  self->last_time_us = time_us;
+  GstCnnClassifyStats *stats = &self->stats;
+  guint64 classified = atomic_load (&stats->frames_classified) + 1;
+
   self->total_time_us += time_us;
-  GST_OBJECT_UNLOCK (self);
+  atomic_store (&stats->last_time_us, time_us);
+  atomic_store (&stats->mean_time_us, self->total_time_us / classified);
+  atomic_store (&stats->frames_classified, classified);
 }
 
 static void
@@ -1447,7 +1633,7 @@ gst_cnn_classify_post_message (GstCnnClassify * self, GstBuffer * buffer,
     const GstCnnClassifyResult * r)
 {
   const GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
-  GstCnnEngine *engine = self->engine;
+  CnnClassifier *classifier = self->classifier;
   GstClockTime timestamp = GST_BUFFER_PTS (buffer);
   GstClockTime stream_time = GST_CLOCK_TIME_NONE;
   GstClockTime running_time = GST_CLOCK_TIME_NONE;
@@ -1462,11 +1648,11 @@ gst_cnn_classify_post_message (GstCnnClassify * self, GstBuffer * buffer,
   }
 
   g_value_init (&probabilities, GST_TYPE_ARRAY);
-  for (guint i = 0; i < engine->n_classes; i++) {
+  for (guint i = 0; i < classifier->n_classes; i++) {
     GValue p = G_VALUE_INIT;
 
     g_value_init (&p, G_TYPE_DOUBLE);
-    g_value_set_double (&p, engine->probabilities[i]);
+    g_value_set_double (&p, classifier->probabilities[i]);
     gst_value_array_append_and_take_value (&probabilities, &p);
   }
 
@@ -1493,39 +1679,39 @@ gst_cnn_classify_transform_frame_ip (GstVideoFilter * filter,
     GstVideoFrame * frame)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (filter);
-  GstCnnClassifySettings settings;
+  GstCnnClassifySnapshot snap;
   GstCnnClassifyResult result;
-  GstCnnEngine *retired = NULL;
-  GstClockTime earliest;
-  gboolean due, restart;
+  gboolean due;
   gdouble time_us;
 
-  due = gst_cnn_classify_begin_frame (self, &settings, &retired, &restart,
-      &earliest);
-  gst_cnn_engine_free (retired);
-  if (G_UNLIKELY (self->engine == NULL))
+  due = gst_cnn_classify_begin_frame (self, &snap);
+  if (G_UNLIKELY (self->classifier == NULL)) {
+    gst_cnn_classify_pending_clear (&snap.taken);
     goto no_model;
-  gst_cnn_classify_update_smoothing (self, &settings,
-      restart || GST_BUFFER_IS_DISCONT (frame->buffer));
+  }
+  gst_cnn_classify_take_tuning (self, &snap.taken,
+      snap.restart || GST_BUFFER_IS_DISCONT (frame->buffer));
+  /* What was replaced; frees, allocates nothing. */
+  gst_cnn_classify_pending_clear (&snap.taken);
   if (!due) {
     gst_cnn_classify_attach_latest (self, frame->buffer);
     return GST_FLOW_OK;
   }
-  if (gst_cnn_classify_is_late (self, frame->buffer, earliest)) {
+  if (gst_cnn_classify_is_late (self, frame->buffer, snap.qos_earliest)) {
     self->owed = TRUE;
     gst_cnn_classify_attach_latest (self, frame->buffer);
-    gst_cnn_classify_post_skip (self, frame->buffer, earliest);
+    gst_cnn_classify_post_skip (self, frame->buffer, snap.qos_earliest);
     return GST_FLOW_OK;
   }
   self->owed = FALSE;
 
-  time_us = gst_cnn_classify_run (self, frame, &settings, &result);
+  time_us = gst_cnn_classify_run (self, frame, &snap.settings, &result);
   gst_cnn_classify_attach_meta (self, frame->buffer, &result, 0);
   self->latest = result;
   self->latest_age = 0;
   self->have_latest = TRUE;
   gst_cnn_classify_record_time (self, time_us);
-  if (settings.post_messages)
+  if (snap.settings.post_messages)
     gst_cnn_classify_post_message (self, frame->buffer, &result);
   if (gst_cnn_classify_latency_changed (self))
     gst_element_post_message (GST_ELEMENT (self),

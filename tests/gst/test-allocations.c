@@ -275,11 +275,17 @@ GST_END_TEST;
 /* Frames counted through the element. */
 #define N_ELEMENT_FRAMES 32
 
+/* Called on @h's element between the frames that set up and those
+ * counted. */
+typedef void (*BeforeCounting) (GstElement * element);
+
 /* Steady streaming through @h, after three frames that set up what
- * lasts; returns the allocations of N_ELEMENT_FRAMES frames, and in
- * @valid whether each came out with a real result. */
+ * lasts (and @before, unless NULL); returns the allocations of
+ * N_ELEMENT_FRAMES frames, and in @valid whether each came out with a
+ * real result. */
 static gint
-count_harness_frames (GstHarness * h, gboolean * valid)
+count_harness_frames (GstHarness * h, BeforeCounting before,
+    gboolean * valid)
 {
   GstBuffer *in[N_ELEMENT_FRAMES];
   gboolean all_zeros = TRUE;
@@ -295,6 +301,8 @@ count_harness_frames (GstHarness * h, gboolean * valid)
     gst_buffer_unref (gst_harness_push_and_pull (h, paper_buffer (&info)));
   for (guint i = 0; i < N_ELEMENT_FRAMES; i++)
     in[i] = paper_buffer (&info);
+  if (before != NULL)
+    before (h->element);
 
   /* Steady streaming: each frame is let go before the next comes, as a
    * sink does, so the meta's item (from g_slice) is the one just freed. */
@@ -324,7 +332,7 @@ GST_START_TEST (test_element_allocates_nothing)
 
   g_object_set (h->element, "model", SOURCE_MODEL, "post-messages", FALSE,
       NULL);
-  n = count_harness_frames (h, &valid);
+  n = count_harness_frames (h, NULL, &valid);
   fail_unless (valid, "a frame's meta is not the ring's class 0");
   g_print ("cnnclassify, post-messages=false: %d allocations in %d frames\n",
       n, N_ELEMENT_FRAMES);
@@ -344,13 +352,46 @@ GST_START_TEST (test_interval_and_publish_allocate_nothing)
   gboolean valid;
   gint n;
 
-  n = count_harness_frames (h, &valid);
+  n = count_harness_frames (h, NULL, &valid);
   fail_unless (valid, "a frame's meta is not the ring's class 0");
   g_print ("cnnclassify interval=3 ! cnnpublish: %d allocations in %d "
       "frames\n", n, N_ELEMENT_FRAMES);
   fail_unless (n == 0, "%d allocations in %d frames", n, N_ELEMENT_FRAMES);
   gst_harness_teardown (h);
   g_free (launch);
+}
+
+GST_END_TEST;
+
+/* While playing: what the new settings need is made here, in the
+ * setters, and the first counted frame only swaps it in. */
+static void
+retune (GstElement * element)
+{
+  g_object_set (element, "threads", 3, "smoothing", 4, NULL);
+}
+
+/* Threads and smoothing changed between frames: the frames after the
+ * change allocate nothing either. */
+GST_START_TEST (test_retuned_frames_allocate_nothing)
+{
+  GstHarness *h = gst_harness_new ("cnnclassify");
+  gboolean valid;
+  guint threads, smoothing;
+  gint n;
+
+  g_object_set (h->element, "model", SOURCE_MODEL, "post-messages", FALSE,
+      NULL);
+  n = count_harness_frames (h, retune, &valid);
+  g_object_get (h->element, "threads", &threads, "smoothing", &smoothing,
+      NULL);
+  fail_unless_equals_int (threads, 3);
+  fail_unless_equals_int (smoothing, 4);
+  fail_unless (valid, "a frame's meta is not the ring's class 0");
+  g_print ("cnnclassify, threads and smoothing changed: %d allocations in "
+      "%d frames\n", n, N_ELEMENT_FRAMES);
+  fail_unless (n == 0, "%d allocations in %d frames", n, N_ELEMENT_FRAMES);
+  gst_harness_teardown (h);
 }
 
 GST_END_TEST;
@@ -365,6 +406,7 @@ allocations_suite (void)
   tcase_add_test (tc, test_libcnn_frames_allocate_nothing);
   tcase_add_test (tc, test_element_allocates_nothing);
   tcase_add_test (tc, test_interval_and_publish_allocate_nothing);
+  tcase_add_test (tc, test_retuned_frames_allocate_nothing);
   return s;
 }
 

@@ -117,6 +117,8 @@ save_corrupt_copy (const gchar * name, const gchar * of)
 static void
 models_setup (void)
 {
+  /* appsrc and appsink, for the tests in a playing pipeline */
+  test_load_system_plugin ("app");
   tmp_dir = g_dir_make_tmp ("test-cnnclassify-XXXXXX", NULL);
   fail_unless (tmp_dir != NULL);
   grey_model = save_model ("grey.safetensors", GREY_ARCH, "1x28x28", 1,
@@ -2005,6 +2007,300 @@ GST_START_TEST (test_smoothing_steady_label)
 
 GST_END_TEST;
 
+/* ---- tests: threads and smoothing changed while playing -------------- */
+
+/* appsrc ! cnnclassify ! appsink, playing: frames go through the
+ * element's streaming thread, one at a time, while the test thread (or
+ * another) sets properties. */
+typedef struct
+{
+  GstElement *pipeline, *src, *classify, *sink;
+} Playing;
+
+static void
+playing_start (Playing * p, const gchar * model, const GstVideoInfo * info)
+{
+  GstCaps *caps = gst_video_info_to_caps (info);
+  gchar *caps_text = gst_caps_to_string (caps);
+  gchar *launch = g_strdup_printf ("appsrc name=src format=time caps=\"%s\" "
+      "! cnnclassify name=classify model=%s post-messages=false "
+      "! appsink name=sink sync=false", caps_text, model);
+  GError *err = NULL;
+
+  p->pipeline = gst_parse_launch (launch, &err);
+  fail_unless (p->pipeline != NULL, "%s", err ? err->message : launch);
+  p->src = gst_bin_get_by_name (GST_BIN (p->pipeline), "src");
+  p->classify = gst_bin_get_by_name (GST_BIN (p->pipeline), "classify");
+  p->sink = gst_bin_get_by_name (GST_BIN (p->pipeline), "sink");
+  fail_if (gst_element_set_state (p->pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE);
+  gst_caps_unref (caps);
+  g_free (caps_text);
+  g_free (launch);
+}
+
+static void
+playing_stop (Playing * p)
+{
+  GstFlowReturn ret;
+
+  g_signal_emit_by_name (p->src, "end-of-stream", &ret);
+  fail_unless_equals_int (gst_element_set_state (p->pipeline,
+          GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (p->src);
+  gst_object_unref (p->classify);
+  gst_object_unref (p->sink);
+  gst_object_unref (p->pipeline);
+}
+
+/* Pushes @in, waits for it at the sink and copies its meta's @n_classes
+ * probabilities to @out. */
+static void
+playing_classify (Playing * p, GstBuffer * in, guint n_classes, gfloat * out)
+{
+  const GstCnnClassificationMeta *meta;
+  GstFlowReturn ret;
+  GstSample *sample = NULL;
+
+  g_signal_emit_by_name (p->src, "push-buffer", in, &ret);
+  gst_buffer_unref (in);
+  fail_unless_equals_int (ret, GST_FLOW_OK);
+  g_signal_emit_by_name (p->sink, "pull-sample", &sample);
+  fail_unless (sample != NULL, "no frame reached the sink");
+  meta = gst_buffer_get_cnn_classification_meta (gst_sample_get_buffer
+      (sample));
+  fail_unless (meta != NULL);
+  fail_unless_equals_int (meta->n_classes, n_classes);
+  memcpy (out, meta->probabilities, n_classes * sizeof (gfloat));
+  gst_sample_unref (sample);
+}
+
+static void
+playing_expect_bars (Playing * p, const GstVideoInfo * info, Bars bars,
+    const gfloat * expected, const gchar * what)
+{
+  gfloat got[BARS_CLASSES];
+
+  playing_classify (p, bars_buffer (info, bars), BARS_CLASSES, got);
+  assert_probabilities_near (got, expected, BARS_CLASSES, 1e-6, what);
+}
+
+/* The setters prepare, the next frame takes it up: a new smoothing
+ * starts from that frame, a new thread count keeps the frames averaged,
+ * and a new mode is a new smoothing. */
+GST_START_TEST (test_retune_while_playing)
+{
+  GstVideoInfo info;
+  gfloat *a, *b, mean[BARS_CLASSES];
+  const gfloat *seq[3];
+  Playing p;
+
+  test_video_info (&info, "GRAY8", 64, 64);
+  a = bars_reference (&info, ACROSS);
+  b = bars_reference (&info, UPRIGHT);
+  check_bars_references (a, b, NULL);
+  playing_start (&p, bars_model, &info);
+
+  playing_expect_bars (&p, &info, ACROSS, a, "no smoothing");
+  g_object_set (p.classify, "smoothing", 3, NULL);
+  playing_expect_bars (&p, &info, UPRIGHT, b, "a new smoothing: B alone");
+  seq[0] = b;
+  seq[1] = a;
+  seq[2] = a;
+  mean_of (seq, 2, mean);
+  playing_expect_bars (&p, &info, ACROSS, mean, "(B + A) / 2");
+
+  g_object_set (p.classify, "threads", 3, NULL);
+  mean_of (seq, 3, mean);
+  playing_expect_bars (&p, &info, ACROSS, mean,
+      "3 threads, the window kept: (B + A + A) / 3");
+
+  g_object_set (p.classify, "smoothing", 4, NULL);
+  gst_util_set_object_arg (G_OBJECT (p.classify), "smoothing-mode",
+      "exponential");
+  playing_expect_bars (&p, &info, UPRIGHT, b, "exponential: B alone");
+  for (guint c = 0; c < BARS_CLASSES; c++)
+    mean[c] = b[c] + 0.4 * (a[c] - b[c]);
+  playing_expect_bars (&p, &info, ACROSS, mean, "B + 0.4 (A - B)");
+
+  g_object_set (p.classify, "threads", 1, "smoothing", 1, NULL);
+  playing_expect_bars (&p, &info, UPRIGHT, b, "back to none");
+  playing_stop (&p);
+  g_free (a);
+  g_free (b);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  GstElement *element;
+  gint done;
+} Retuner;
+
+/* Threads 1 to 4 and smoothing 1 to 5 in both modes, over and over. */
+static gpointer
+retune_repeatedly (gpointer data)
+{
+  Retuner *r = data;
+
+  for (guint i = 0; i < 40; i++) {
+    g_object_set (r->element, "threads", 1 + i % 4, "smoothing", 1 + i % 5,
+        NULL);
+    gst_util_set_object_arg (G_OBJECT (r->element), "smoothing-mode",
+        i % 3 ? "window" : "exponential");
+  }
+  g_object_set (r->element, "threads", 2, "smoothing", 2, NULL);
+  gst_util_set_object_arg (G_OBJECT (r->element), "smoothing-mode", "window");
+  g_atomic_int_set (&r->done, 1);
+  return NULL;
+}
+
+/* Changed from another thread while frames stream: every frame of one
+ * picture keeps that picture's probabilities (a mean of equal frames is
+ * that frame, whatever the smoothing; threads only reorder sums), and
+ * the last settings are the ones left in use. */
+GST_START_TEST (test_retune_race)
+{
+  gfloat *one = classify_picture (grey_model, GREY_CLASSES, "GRAY8", 56, 42,
+      FALSE);
+  Retuner retuner = { NULL, 0 };
+  gfloat got[GREY_CLASSES];
+  GstVideoInfo info;
+  GThread *thread;
+  guint frames = 0;
+  Playing p;
+
+  test_video_info (&info, "GRAY8", 56, 42);
+  playing_start (&p, grey_model, &info);
+  retuner.element = p.classify;
+  thread = g_thread_new ("retune", retune_repeatedly, &retuner);
+  for (; frames < 60 || !g_atomic_int_get (&retuner.done); frames++) {
+    playing_classify (&p, picture_buffer (&info, frames * GST_MSECOND),
+        GREY_CLASSES, got);
+    assert_probabilities_near (got, one, GREY_CLASSES, 1e-5,
+        "while retuned");
+  }
+  g_thread_join (thread);
+  GST_INFO ("%u frames while retuned", frames);
+  playing_stop (&p);
+  g_free (one);
+}
+
+GST_END_TEST;
+
+/* The last settings of the race are in use: two frames averaged. */
+GST_START_TEST (test_retune_last_settings_used)
+{
+  GstVideoInfo info;
+  gfloat *a, *b, mean[BARS_CLASSES];
+  const gfloat *pair[2];
+  Retuner retuner = { NULL, 0 };
+  Playing p;
+
+  test_video_info (&info, "GRAY8", 64, 64);
+  a = bars_reference (&info, ACROSS);
+  b = bars_reference (&info, UPRIGHT);
+  playing_start (&p, bars_model, &info);
+  playing_expect_bars (&p, &info, ACROSS, a, "before");
+  retuner.element = p.classify;
+  retune_repeatedly (&retuner);
+  playing_expect_bars (&p, &info, ACROSS, a, "a new smoothing: A alone");
+  pair[0] = a;
+  pair[1] = b;
+  mean_of (pair, 2, mean);
+  playing_expect_bars (&p, &info, UPRIGHT, mean, "(A + B) / 2");
+  playing_expect_bars (&p, &info, UPRIGHT, b, "(B + B) / 2");
+  playing_stop (&p);
+  g_free (a);
+  g_free (b);
+}
+
+GST_END_TEST;
+
+/* Sets @property to @value on @h's started element, which cannot have
+ * it within its memory limit: a warning naming the setting and the
+ * limit, the property back at @kept, and frames classified as before. */
+static void
+check_retune_refused (GstHarness * h, const GstVideoInfo * info,
+    const gchar * property, guint value, guint kept)
+{
+  GstBuffer *out;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *debug = NULL, *what = g_strdup_printf ("Could not use %s %u",
+      property, value);
+  guint now;
+
+  g_object_set (h->element, property, value, NULL);
+  msg = pop_message (h->element, GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL, "no warning for %s", what);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_WARNING);
+  gst_message_parse_warning (msg, &err, &debug);
+  /* The memory limit is a resource that failed, not a bad setting. */
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_FAILED), "%s", err->message);
+  fail_unless (g_str_has_prefix (err->message, what), "%s", err->message);
+  fail_unless (strstr (err->message, "memory limit") != NULL, "%s",
+      err->message);
+  g_object_get (h->element, property, &now, NULL);
+  fail_unless_equals_int (now, kept);
+  out = push_picture (h, info, GST_SECOND);
+  fail_unless (gst_buffer_get_cnn_classification_meta (out) != NULL);
+  gst_buffer_unref (out);
+  g_error_free (err);
+  g_free (debug);
+  g_free (what);
+  gst_message_unref (msg);
+}
+
+/* A setting whose memory the element cannot have is refused where it is
+ * set, with a warning, and the element carries on as it was. */
+GST_START_TEST (test_retune_refused)
+{
+  gchar *many = save_model ("many-classes.safetensors",
+      "flatten, dense 20000, softmax", "1x1x1", 4, NULL, NULL);
+  gchar *wide = save_model ("wide-scratch.safetensors",
+      "conv 2 3, maxpool 2, flatten, dense 2, softmax", "1x128x128", 5, NULL,
+      NULL);
+  GstElement *element;
+  GstVideoInfo info;
+  GstHarness *h;
+  GstBuffer *out;
+
+  /* 20,000 classes: 1,000 frames of them are 80 MB, 10 are 800 kB. */
+  test_video_info (&info, "GRAY8", 32, 32);
+  element = test_classify_new (many);
+  g_object_set (element, "memory-limit", (guint64) 2 << 20, "smoothing", 2,
+      NULL);
+  h = harness_start (element, &info);
+  gst_buffer_unref (push_picture (h, &info, 0));
+  check_retune_refused (h, &info, "smoothing", 1000, 2);
+  g_object_set (h->element, "smoothing", 10, NULL);
+  fail_unless (pop_message (h->element,
+          GST_MESSAGE_ERROR | GST_MESSAGE_WARNING) == NULL);
+  out = push_picture (h, &info, 2 * GST_SECOND);
+  check_meta (out, 20000);
+  gst_buffer_unref (out);
+  harness_teardown (h);
+
+  /* A 128x128 input's im2col is 571 kB a thread: 64 threads are 37 MB. */
+  test_video_info (&info, "GRAY8", 128, 128);
+  element = test_classify_new (wide);
+  g_object_set (element, "memory-limit", (guint64) 8 << 20, NULL);
+  h = harness_start (element, &info);
+  gst_buffer_unref (push_picture (h, &info, 0));
+  check_retune_refused (h, &info, "threads", 64, 1);
+  harness_teardown (h);
+
+  g_unlink (many);
+  g_unlink (wide);
+  g_free (many);
+  g_free (wide);
+}
+
+GST_END_TEST;
+
 /* ---- tests: the meta -------------------------------------------------- */
 
 GST_START_TEST (test_meta_transforms)
@@ -2138,6 +2434,10 @@ cnnclassify_suite (void)
   tcase_add_test (tc, test_smoothing_with_interval);
   tcase_add_test (tc, test_smoothing_no_ink);
   tcase_add_test (tc, test_smoothing_steady_label);
+  tcase_add_test (tc, test_retune_while_playing);
+  tcase_add_test (tc, test_retune_race);
+  tcase_add_test (tc, test_retune_last_settings_used);
+  tcase_add_test (tc, test_retune_refused);
   tcase_add_test (tc, test_meta_transforms);
   tcase_add_test (tc, test_meta_many_classes);
   return s;

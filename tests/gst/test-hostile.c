@@ -281,6 +281,98 @@ GST_START_TEST (test_models_beyond_the_memory_limit)
 
 GST_END_TEST;
 
+/* The next error or warning on @bus from @src: @type, in GStreamer's
+ * resource domain with @code, naming "memory limit". */
+static void
+check_resource_failure (GstBus * bus, GstObject * src, GstMessageType type,
+    gint code)
+{
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
+      GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+  GError *err = NULL;
+
+  fail_unless (msg != NULL, "nothing posted");
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), type);
+  fail_unless (GST_MESSAGE_SRC (msg) == src);
+  if (type == GST_MESSAGE_ERROR)
+    gst_message_parse_error (msg, &err, NULL);
+  else
+    gst_message_parse_warning (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR, code),
+      "%s %d: %s", g_quark_to_string (err->domain), err->code, err->message);
+  fail_unless (strstr (err->message, "memory limit") != NULL, "%s",
+      err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+}
+
+/* libcnn's "out of memory" (CNN_ERROR_NOMEM: a network, input or
+ * workspace past the memory limit) reaches the application as a
+ * resource that FAILED, not as a bad setting: an ERROR when the pipeline
+ * cannot start, a WARNING when a model or thread count set while
+ * playing is refused and the element carries on. */
+GST_START_TEST (test_memory_limit_is_resource_failed)
+{
+  GstElement *pipeline, *classify;
+  GstBus *bus;
+  guint64 classified_before, classified_after;
+
+  test_load_system_plugin ("coreelements");
+  test_load_system_plugin ("videotestsrc");
+  pipeline = gst_parse_launch ("videotestsrc is-live=true ! "
+      "video/x-raw,format=GRAY8,width=28,height=28,framerate=100/1 ! "
+      "cnnclassify name=c post-messages=false ! fakesink sync=false", NULL);
+  fail_unless (pipeline != NULL);
+  classify = gst_bin_get_by_name (GST_BIN (pipeline), "c");
+  bus = gst_element_get_bus (pipeline);
+
+  /* 274 GB of weights, then a 27 kB network against 16 kB. */
+  g_object_set (classify, "model", huge_conv_model, NULL);
+  fail_unless_equals_int (gst_element_set_state (pipeline,
+          GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  check_resource_failure (bus, GST_OBJECT (classify), GST_MESSAGE_ERROR,
+      GST_RESOURCE_ERROR_FAILED);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_object_set (classify, "model", good_model, "memory-limit",
+      (guint64) 16 << 10, NULL);
+  fail_unless_equals_int (gst_element_set_state (pipeline,
+          GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  check_resource_failure (bus, GST_OBJECT (classify), GST_MESSAGE_ERROR,
+      GST_RESOURCE_ERROR_FAILED);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+
+  /* Playing with room for the good model, but not for a 1 GiB input nor
+   * for 64 threads' working memory (1.1 MB). */
+  g_object_set (classify, "memory-limit", (guint64) 1 << 20, NULL);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
+          GST_CLOCK_TIME_NONE), GST_STATE_CHANGE_SUCCESS);
+  g_object_set (classify, "model", huge_input_model, NULL);
+  check_resource_failure (bus, GST_OBJECT (classify), GST_MESSAGE_WARNING,
+      GST_RESOURCE_ERROR_FAILED);
+  g_object_set (classify, "threads", 64, NULL);
+  check_resource_failure (bus, GST_OBJECT (classify), GST_MESSAGE_WARNING,
+      GST_RESOURCE_ERROR_FAILED);
+
+  /* It goes on classifying, with the model it had. */
+  g_object_get (classify, "frames-classified", &classified_before, NULL);
+  g_usleep (100 * 1000);
+  g_object_get (classify, "frames-classified", &classified_after, NULL);
+  fail_unless (classified_after > classified_before, "%" G_GUINT64_FORMAT
+      " frames, then %" G_GUINT64_FORMAT, classified_before,
+      classified_after);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR) == NULL);
+
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (bus);
+  gst_object_unref (classify);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* gst-launch sets properties before the element has a bus, so a
  * warning at set time reached no one: the start fails instead. */
 GST_START_TEST (test_invalid_roi_fails_start)
@@ -319,6 +411,7 @@ hostile_suite (void)
   tcase_add_test (tc, test_sync_handler_answers_start_error);
   tcase_add_test (tc, test_models_beyond_the_memory_limit);
   tcase_add_test (tc, test_invalid_roi_fails_start);
+  tcase_add_test (tc, test_memory_limit_is_resource_failed);
   return s;
 }
 

@@ -662,6 +662,31 @@ test_load_io_errors (void)
   remove_tmp_dir (dir);
 }
 
+/* A valid file whose network does not fit the memory limit: out of
+ * memory (CNN_ERROR_NOMEM, which cnnclassify reports as a resource that
+ * failed), not a bad file. */
+static void
+test_load_over_memory_limit (void)
+{
+  gchar *dir = make_tmp_dir ();
+  gchar *path = g_build_filename (dir, "colour.safetensors", NULL);
+  CnnModel *model = colour_model ();
+  GError *err = NULL;
+
+  save_ok (model, path);
+  cnn_model_free (model);
+  g_assert_null (cnn_model_load_full (path, 16 << 10, &err));
+  g_assert_error (err, CNN_ERROR, CNN_ERROR_NOMEM);
+  g_assert_true (g_str_has_prefix (err->message, path));
+  g_assert_nonnull (strstr (err->message, "more than the memory limit"));
+  g_clear_error (&err);
+  model = cnn_model_load_full (path, 16 << 20, &err);
+  g_assert_no_error (err);
+  cnn_model_free (model);
+  g_free (path);
+  remove_tmp_dir (dir);
+}
+
 /* ---- corrupt files ------------------------------------------------- */
 
 /* A valid file taken apart, to be edited and put together again. */
@@ -1284,6 +1309,8 @@ main (int argc, char **argv)
   g_test_add_func ("/model/save/missing-dir", test_save_missing_dir);
   g_test_add_func ("/model/save/replaces", test_save_replaces);
   g_test_add_func ("/model/load/io-errors", test_load_io_errors);
+  g_test_add_func ("/model/load/over-memory-limit",
+      test_load_over_memory_limit);
   g_test_add_func ("/model/corrupt/control", test_corrupt_control);
   g_test_add_func ("/model/corrupt/truncated", test_truncated);
   g_test_add_func ("/model/corrupt/header-mutations", test_header_mutations);

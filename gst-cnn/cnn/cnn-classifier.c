@@ -1,0 +1,301 @@
+/* A loaded model ready to classify regions of frames (docs/design.md
+ * §1): the model, its labels, the preprocessing, a workspace and the
+ * smoothing, all allocated when it is made; cnnclassify's, with no
+ * GStreamer in it. */
+#include "cnn.h"
+
+#include <string.h>
+
+static gboolean
+replace_labels (CnnClassifier * classifier, const gchar * labels_path,
+    GError ** error)
+{
+  GError *err = NULL;
+  gchar **labels = cnn_labels_read (labels_path, error);
+  gboolean ok;
+
+  if (labels == NULL)
+    return FALSE;
+  ok = cnn_model_set_labels (classifier->model,
+      (const gchar * const *) labels, &err);
+  if (!ok) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "labels file %s does not fit model %s: %s", labels_path,
+        cnn_model_name (classifier->model), err->message);
+    g_error_free (err);
+  }
+  g_strfreev (labels);
+  return ok;
+}
+
+/* Frames give 1 (grey) or 3 (RGB) channels. */
+static gboolean
+check_input (CnnClassifier * classifier, const gchar * model_path,
+    GError ** error)
+{
+  CnnShape input = cnn_network_input_shape (classifier->network);
+
+  if (input.c != 1 && input.c != 3) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "%s: the model takes %u channels; frames give 1 (grey) or 3 (RGB)",
+        model_path, input.c);
+    return FALSE;
+  }
+  if (cnn_model_n_labels (classifier->model) != classifier->n_classes) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "%s: %u labels for %u network outputs", model_path,
+        cnn_model_n_labels (classifier->model), classifier->n_classes);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static const gchar *
+choose_preprocess (CnnClassifier * classifier, const gchar * preprocess)
+{
+  if (preprocess != NULL && preprocess[0] != '\0')
+    return preprocess;
+  preprocess = cnn_model_get_metadata (classifier->model, "preprocess");
+  if (preprocess != NULL && preprocess[0] != '\0')
+    return preprocess;
+  return CNN_DEFAULT_PREPROCESS;
+}
+
+/* The per-class arrays, which classifying a frame writes to. */
+static gboolean
+alloc_results (CnnClassifier * classifier, const gchar * model_path,
+    GError ** error)
+{
+  CnnShape input = cnn_network_input_shape (classifier->network);
+  guint n = classifier->n_classes;
+
+  /* The network's memory check counted the input and the output. */
+  classifier->input = g_try_new0 (gfloat, cnn_shape_size (input));
+  classifier->frame_probabilities = g_try_new0 (gfloat, n);
+  classifier->probabilities = g_try_new0 (gfloat, n);
+  if (classifier->input && classifier->frame_probabilities
+      && classifier->probabilities)
+    return TRUE;
+  g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM, "%s: cannot allocate "
+      "the input and results of %u classes", model_path, n);
+  return FALSE;
+}
+
+/* The model's calibrated "no digit" confidence (metadata reject-below,
+ * written by cnn train --augment webcam); 0 when it has none. */
+static gboolean
+read_reject_below (CnnClassifier * classifier, const gchar * model_path,
+    GError ** error)
+{
+  const gchar *text = cnn_model_get_metadata (classifier->model,
+      "reject-below");
+  gchar *end = NULL;
+  gdouble value;
+
+  classifier->reject_below = 0.0;
+  if (!text)
+    return TRUE;
+  value = g_ascii_strtod (text, &end);
+  if (end == text || *end != '\0' || !(value >= 0.0 && value <= 1.0)) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_MODEL, "%s: __metadata__ "
+        "'reject-below' is \"%s\", not a probability from 0 to 1",
+        model_path, text);
+    return FALSE;
+  }
+  classifier->reject_below = value;
+  return TRUE;
+}
+
+static gboolean
+prepare (CnnClassifier * classifier, const gchar * model_path,
+    const gchar * preprocess, GError ** error)
+{
+  CnnShape input = cnn_network_input_shape (classifier->network);
+  const gchar *spec;
+  GError *err = NULL;
+
+  classifier->n_classes =
+      cnn_shape_size (cnn_network_output_shape (classifier->network));
+  if (!check_input (classifier, model_path, error))
+    return FALSE;
+  if (!read_reject_below (classifier, model_path, error))
+    return FALSE;
+
+  spec = choose_preprocess (classifier, preprocess);
+  classifier->preprocessor = cnn_preprocessor_new_full (spec, input,
+      classifier->memory_limit, &err);
+  if (classifier->preprocessor == NULL) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "%s: preprocess \"%s\": %s", model_path, spec, err->message);
+    g_error_free (err);
+    return FALSE;
+  }
+  if (!alloc_results (classifier, model_path, error))
+    return FALSE;
+  return TRUE;
+}
+
+/* The workspace and the smoothing @tuning asks for. */
+static gboolean
+tune (CnnClassifier * classifier, const gchar * model_path,
+    const CnnClassifierTuning * tuning, GError ** error)
+{
+  GError *err = NULL;
+
+  classifier->ws = cnn_classifier_workspace_new (classifier, tuning->threads,
+      &err);
+  if (classifier->ws != NULL)
+    classifier->smoothing = cnn_classifier_smoothing_new (classifier,
+        tuning->smoothing, tuning->smoothing_mode, &err);
+  if (classifier->smoothing != NULL)
+    return TRUE;
+  g_set_error (error, err->domain, err->code, "%s: %s", model_path,
+      err->message);
+  g_error_free (err);
+  return FALSE;
+}
+
+CnnClassifier *
+cnn_classifier_new (const gchar * model_path, const gchar * labels_path,
+    const gchar * preprocess, guint64 memory_limit,
+    const CnnClassifierTuning * tuning, CnnClassifierStep * failed,
+    GError ** error)
+{
+  CnnClassifier *classifier = g_new0 (CnnClassifier, 1);
+
+  classifier->memory_limit = memory_limit;
+  *failed = CNN_CLASSIFIER_STEP_MODEL;
+  classifier->model = cnn_model_load_full (model_path, memory_limit, error);
+  if (classifier->model == NULL)
+    goto failed;
+  classifier->network = cnn_model_network (classifier->model);
+  *failed = CNN_CLASSIFIER_STEP_LABELS;
+  if (labels_path != NULL && labels_path[0] != '\0'
+      && !replace_labels (classifier, labels_path, error))
+    goto failed;
+  *failed = CNN_CLASSIFIER_STEP_SETTINGS;
+  if (!prepare (classifier, model_path, preprocess, error)
+      || !tune (classifier, model_path, tuning, error))
+    goto failed;
+  return classifier;
+
+failed:
+  cnn_classifier_free (classifier);
+  return NULL;
+}
+
+void
+cnn_classifier_free (CnnClassifier * classifier)
+{
+  if (classifier == NULL)
+    return;
+  if (classifier->preprocessor != NULL)
+    cnn_preprocessor_free (classifier->preprocessor);
+  cnn_workspace_free (classifier->ws);
+  if (classifier->model != NULL)
+    cnn_model_free (classifier->model);
+  g_free (classifier->input);
+  g_free (classifier->frame_probabilities);
+  g_free (classifier->probabilities);
+  cnn_smoothing_free (classifier->smoothing);
+  g_free (classifier);
+}
+
+/* The frame's own probabilities, all 0 when there is nothing to
+ * classify. */
+static void
+run_frame (CnnClassifier * classifier, const CnnImage * image,
+    CnnRect roi)
+{
+  gfloat *probabilities = classifier->frame_probabilities;
+  gsize size = classifier->n_classes * sizeof (gfloat);
+  const gfloat *output;
+
+  classifier->input_valid = cnn_preprocessor_run (classifier->preprocessor,
+      image, roi, classifier->input);
+  if (!classifier->input_valid) {
+    memset (probabilities, 0, size);
+    return;
+  }
+  output = cnn_workspace_forward (classifier->ws, classifier->input, 1);
+  cnn_network_probabilities (classifier->network, output, probabilities);
+}
+
+CnnWorkspace *
+cnn_classifier_workspace_new (CnnClassifier * classifier, guint n_threads,
+    GError ** error)
+{
+  /* Reads only the frozen network, which passes do not write. */
+  return cnn_workspace_new (classifier->network, 1, n_threads, error);
+}
+
+CnnWorkspace *
+cnn_classifier_swap_workspace (CnnClassifier * classifier, CnnWorkspace * ws)
+{
+  CnnWorkspace *old = classifier->ws;
+
+  classifier->ws = ws;
+  return old;
+}
+
+CnnSmoothing *
+cnn_classifier_smoothing_new (CnnClassifier * classifier, guint n_frames,
+    CnnSmoothingMode mode, GError ** error)
+{
+  return cnn_smoothing_new (classifier->n_classes, n_frames, mode,
+      classifier->memory_limit, error);
+}
+
+CnnSmoothing *
+cnn_classifier_swap_smoothing (CnnClassifier * classifier,
+    CnnSmoothing * smoothing)
+{
+  CnnSmoothing *old = classifier->smoothing;
+
+  g_return_val_if_fail (smoothing->n_classes == classifier->n_classes,
+      smoothing);
+  classifier->smoothing = smoothing;
+  return old;
+}
+
+void
+cnn_classifier_get_tuning (const CnnClassifier * classifier,
+    CnnClassifierTuning * tuning)
+{
+  tuning->threads = cnn_workspace_n_threads (classifier->ws);
+  tuning->smoothing = classifier->smoothing->n_frames;
+  tuning->smoothing_mode = classifier->smoothing->mode;
+}
+
+void
+cnn_classifier_reset_smoothing (CnnClassifier * classifier)
+{
+  cnn_smoothing_reset (classifier->smoothing);
+}
+
+gint
+cnn_classifier_classify (CnnClassifier * classifier, const CnnImage * image,
+    CnnRect roi)
+{
+  guint best;
+
+  run_frame (classifier, image, roi);
+  cnn_smoothing_add (classifier->smoothing, classifier->frame_probabilities,
+      classifier->probabilities);
+  best = cnn_argmax (classifier->probabilities, classifier->n_classes);
+  return classifier->probabilities[best] > 0.0f ? (gint) best : -1;
+}
+
+const gchar *
+cnn_classifier_label (const CnnClassifier * classifier, gint class_id)
+{
+  if (class_id < 0)
+    return NULL;
+  return cnn_model_label (classifier->model, class_id);
+}
+
+const gchar *
+cnn_classifier_name (const CnnClassifier * classifier)
+{
+  return cnn_model_name (classifier->model);
+}
