@@ -1,31 +1,36 @@
 /* A loaded model ready to classify regions of frames (docs/design.md
  * §1): the model, its labels, the preprocessing, a workspace and the
  * smoothing, all allocated when it is made; cnnclassify's, with no
- * GStreamer in it. */
+ * GStreamer in it.  The model is shared with the other classifiers of
+ * the same file in the process (cnn_model_load_shared()), so everything
+ * that changes (labels from a file, the workspace, the smoothing) is the
+ * classifier's own. */
 #include "cnn.h"
 
 #include <string.h>
 
+/* The classifier's own labels, in place of the (shared, read-only)
+ * model's. */
 static gboolean
 replace_labels (CnnClassifier * classifier, const gchar * labels_path,
     GError ** error)
 {
-  GError *err = NULL;
   gchar **labels = cnn_labels_read (labels_path, error);
-  gboolean ok;
+  guint n;
 
   if (labels == NULL)
     return FALSE;
-  ok = cnn_model_set_labels (classifier->model,
-      (const gchar * const *) labels, &err);
-  if (!ok) {
+  n = g_strv_length (labels);
+  if (n != classifier->n_classes) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
-        "labels file %s does not fit model %s: %s", labels_path,
-        cnn_model_name (classifier->model), err->message);
-    g_error_free (err);
+        "labels file %s does not fit model %s: %u labels given but the "
+        "network has %u outputs", labels_path,
+        cnn_model_name (classifier->model), n, classifier->n_classes);
+    g_strfreev (labels);
+    return FALSE;
   }
-  g_strfreev (labels);
-  return ok;
+  classifier->labels = labels;
+  return TRUE;
 }
 
 /* Frames give 1 (grey) or 3 (RGB) channels. */
@@ -114,8 +119,6 @@ prepare (CnnClassifier * classifier, const gchar * model_path,
   const gchar *spec;
   GError *err = NULL;
 
-  classifier->n_classes =
-      cnn_shape_size (cnn_network_output_shape (classifier->network));
   if (!check_input (classifier, model_path, error))
     return FALSE;
   if (!read_reject_below (classifier, model_path, error))
@@ -165,10 +168,12 @@ cnn_classifier_new (const gchar * model_path, const gchar * labels_path,
 
   classifier->memory_limit = memory_limit;
   *failed = CNN_CLASSIFIER_STEP_MODEL;
-  classifier->model = cnn_model_load_full (model_path, memory_limit, error);
+  classifier->model = cnn_model_load_shared (model_path, memory_limit, error);
   if (classifier->model == NULL)
     goto failed;
   classifier->network = cnn_model_network (classifier->model);
+  classifier->n_classes =
+      cnn_shape_size (cnn_network_output_shape (classifier->network));
   *failed = CNN_CLASSIFIER_STEP_LABELS;
   if (labels_path != NULL && labels_path[0] != '\0'
       && !replace_labels (classifier, labels_path, error))
@@ -198,6 +203,7 @@ cnn_classifier_free (CnnClassifier * classifier)
   g_free (classifier->frame_probabilities);
   g_free (classifier->probabilities);
   cnn_smoothing_free (classifier->smoothing);
+  g_strfreev (classifier->labels);
   g_free (classifier);
 }
 
@@ -291,6 +297,8 @@ cnn_classifier_label (const CnnClassifier * classifier, gint class_id)
 {
   if (class_id < 0)
     return NULL;
+  if (classifier->labels != NULL)
+    return classifier->labels[class_id];
   return cnn_model_label (classifier->model, class_id);
 }
 

@@ -13,7 +13,7 @@
  * "sha256" (of the data section, from the current parameters) when it is
  * asked for and when the model is saved.
  */
-#include "cnn-private.h"
+#include "cnn-model-private.h"
 #include "cnn-safetensors.h"
 
 #include <errno.h>
@@ -36,14 +36,6 @@
 /* Labels are a flat array of strings. */
 #define LABELS_MAX_DEPTH 1
 
-struct _CnnModel
-{
-  CnnNetwork *net;
-  gchar **labels;               /* one per output, NULL-terminated */
-  guint n_labels;
-  GHashTable *metadata;         /* "__metadata__": every key */
-  gchar *file_stem;             /* loaded file's basename sans extension */
-};
 
 /* Derived from the model; cnn_model_set_metadata() refuses them. */
 static const gchar *const library_keys[] = {
@@ -241,6 +233,15 @@ cnn_model_free (CnnModel * model)
 {
   if (!model)
     return;
+  if (model->cache_entry)
+    cnn_model_cache_release (model);
+  else
+    cnn_model_destroy (model);
+}
+
+void
+cnn_model_destroy (CnnModel * model)
+{
   cnn_network_free (model->net);
   g_strfreev (model->labels);
   g_hash_table_unref (model->metadata);
@@ -293,14 +294,12 @@ read_to_end (gint fd, const gchar * path, gsize size_hint, gsize * length,
   return buf;
 }
 
-/* The whole file, which must be a regular one: a FIFO or a device would
- * block or never end. */
-static guint8 *
-read_regular_file (const gchar * path, gsize * length, GError ** error)
+/* @path opened for reading, with what fstat() says of it in @st; it must
+ * be a regular file (a FIFO or a device would block or never end) and
+ * not too large.  -1 on error. */
+gint
+cnn_model_open_regular (const gchar * path, struct stat *st, GError ** error)
 {
-  struct stat st;
-  guint8 *buf;
-  gsize got = 0;
   gint fd;
 
   /* Non-blocking, or opening a FIFO would wait for a writer. */
@@ -308,36 +307,54 @@ read_regular_file (const gchar * path, gsize * length, GError ** error)
   if (fd < 0) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_IO, "%s: cannot open: %s", path,
         g_strerror (errno));
-    return NULL;
+    return -1;
   }
-  if (fstat (fd, &st) != 0) {
+  if (fstat (fd, st) != 0) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_IO, "%s: cannot stat: %s", path,
         g_strerror (errno));
     close (fd);
-    return NULL;
+    return -1;
   }
-  if (!S_ISREG (st.st_mode)) {
+  if (!S_ISREG (st->st_mode)) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_IO, "%s: not a regular file",
         path);
     close (fd);
-    return NULL;
+    return -1;
   }
-  if ((guint64) st.st_size > MAX_READ_BYTES) {
+  if ((guint64) st->st_size > MAX_READ_BYTES) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_IO, "%s: too large to read (%"
         G_GINT64_FORMAT " bytes, more than %" G_GUINT64_FORMAT " MiB)", path,
-        (gint64) st.st_size, MAX_READ_BYTES >> 20);
+        (gint64) st->st_size, MAX_READ_BYTES >> 20);
     close (fd);
-    return NULL;
+    return -1;
   }
-  buf = read_to_end (fd, path, st.st_size, &got, error);
-  if (!buf) {
-    close (fd);
-    return NULL;
-  }
+  return fd;
+}
+
+/* The rest of @fd (opened by cnn_model_open_regular(), @st its stat),
+ * NUL-terminated after its @length bytes; closes @fd. */
+guint8 *
+cnn_model_read_open (gint fd, const gchar * path, const struct stat *st,
+    gsize * length, GError ** error)
+{
+  gsize got = 0;
+  guint8 *buf = read_to_end (fd, path, st->st_size, &got, error);
+
   close (fd);
+  if (!buf)
+    return NULL;
   buf[got] = 0;
   *length = got;
   return buf;
+}
+
+static guint8 *
+read_regular_file (const gchar * path, gsize * length, GError ** error)
+{
+  struct stat st;
+  gint fd = cnn_model_open_regular (path, &st, error);
+
+  return fd < 0 ? NULL : cnn_model_read_open (fd, path, &st, length, error);
 }
 
 static gboolean
@@ -651,11 +668,7 @@ CnnModel *
 cnn_model_load_full (const gchar * path, guint64 memory_limit,
     GError ** error)
 {
-  CnnSafetensors *st = NULL;
-  CnnNetwork *net = NULL;
-  CnnModel *model = NULL;
-  gchar **labels = NULL;
-  g_autofree gchar *what = NULL;
+  CnnModel *model;
   guint8 *contents;
   gsize length;
 
@@ -664,6 +677,22 @@ cnn_model_load_full (const gchar * path, guint64 memory_limit,
   contents = read_regular_file (path, &length, error);
   if (!contents)
     return NULL;
+  model = cnn_model_from_contents (path, contents, length, memory_limit,
+      error);
+  g_free (contents);
+  return model;
+}
+
+CnnModel *
+cnn_model_from_contents (const gchar * path, const guint8 * contents,
+    gsize length, guint64 memory_limit, GError ** error)
+{
+  CnnSafetensors *st = NULL;
+  CnnNetwork *net = NULL;
+  CnnModel *model = NULL;
+  gchar **labels = NULL;
+  g_autofree gchar *what = NULL;
+
   st = cnn_safetensors_parse (path, contents, length, error);
   if (!st
       || !check_required_keys (path, st->metadata, error)
@@ -692,7 +721,6 @@ out:
   g_strfreev (labels);
   cnn_network_free (net);
   cnn_safetensors_free (st);
-  g_free (contents);
   return model;
 }
 
@@ -756,6 +784,7 @@ cnn_model_set_labels (CnnModel * model, const gchar * const *labels,
   guint n;
 
   g_return_val_if_fail (model != NULL && labels != NULL, FALSE);
+  g_return_val_if_fail (model->cache_entry == NULL, FALSE);
 
   n = g_strv_length ((gchar **) labels);
   if (n != model->n_labels) {
@@ -794,6 +823,7 @@ cnn_model_set_metadata (CnnModel * model, const gchar * key,
     const gchar * value)
 {
   g_return_if_fail (model != NULL && key != NULL && *key);
+  g_return_if_fail (model->cache_entry == NULL);
   g_return_if_fail (!is_library_key (key));
   g_return_if_fail (!g_str_equal (key, "preprocess") || (value && *value));
   g_return_if_fail (g_utf8_validate (key, -1, NULL));

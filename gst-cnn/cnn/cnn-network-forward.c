@@ -38,6 +38,7 @@ cnn_network_reserve (CnnNetwork * net, guint max_batch, GError ** error)
   CnnWorkspace *ws;
 
   g_return_val_if_fail (max_batch > 0, FALSE);
+  g_return_val_if_fail (!net->shared, FALSE);
 
   ws = cnn_workspace_new (net, max_batch, cnn_network_get_threads (net),
       error);
@@ -184,6 +185,7 @@ cnn_workspace_forward (CnnWorkspace * ws, const gfloat * input, guint batch)
 const gfloat *
 cnn_network_forward (CnnNetwork * net, const gfloat * input, guint batch)
 {
+  g_return_val_if_fail (!net->shared, NULL);
   return cnn_workspace_forward (net->ws, input, batch);
 }
 
@@ -235,6 +237,7 @@ use_threads (CnnNetwork * net, guint n_threads)
 void
 cnn_network_set_threads (CnnNetwork * net, guint n_threads)
 {
+  g_return_if_fail (!net->shared);
   n_threads = CLAMP (n_threads, 1, CNN_MAX_THREADS);
   if (n_threads != cnn_network_get_threads (net)
       && !use_threads (net, n_threads))

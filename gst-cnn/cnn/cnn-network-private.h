@@ -80,6 +80,10 @@ struct _CnnNetwork
   /* cnn_network_freeze() was called, and no writable pointer to the
    * weights handed out since. */
   gboolean frozen;
+  /* Frozen for good, read by several holders at once (a shared model's,
+   * cnn_network_share()): nothing of it may be written, and it has no
+   * workspace of its own. */
+  gboolean shared;
   CnnStep *plan;                /* n_layers: how inference runs each */
   guint split;                  /* inference runs [0, split) per sample */
 

@@ -298,6 +298,7 @@ cnn_network_layer_tensor (CnnNetwork * net, guint layer, guint tensor,
   CnnLayer *l;
 
   g_return_val_if_fail (layer < net->n_layers, NULL);
+  g_return_val_if_fail (!net->shared, NULL);
   l = &net->layers[layer];
   g_return_val_if_fail (l->n_weight && tensor < 2, NULL);
   set_frozen (net, FALSE);
@@ -332,9 +333,19 @@ cnn_network_freeze (CnnNetwork * net)
   set_frozen (net, TRUE);
 }
 
+void
+cnn_network_share (CnnNetwork * net)
+{
+  g_return_if_fail (net->frozen && net->training == NULL);
+  net->shared = TRUE;
+  cnn_workspace_free (net->ws);
+  net->ws = NULL;
+}
+
 gfloat *
 cnn_network_params (CnnNetwork * net)
 {
+  g_return_val_if_fail (!net->shared, NULL);
   set_frozen (net, FALSE);
   return net->params;
 }
@@ -344,6 +355,7 @@ cnn_network_init_params (CnnNetwork * net, guint64 seed)
 {
   guint64 state = seed;
 
+  g_return_if_fail (!net->shared);
   set_frozen (net, FALSE);
   for (guint i = 0; i < net->n_layers; i++) {
     CnnLayer *l = &net->layers[i];

@@ -196,6 +196,11 @@ struct _CnnLayer
  * the weights out for writing, by cnn_network_params(),
  * cnn_network_layer_tensor() or cnn_network_init_params(), thaws them. */
 void cnn_network_freeze (CnnNetwork * net);
+/* Makes a frozen @net read-only for good, for holders that run it in
+ * workspaces of their own (cnn_model_load_shared()): its own workspace
+ * is freed, and what would write to it (the weights, reserve, threads,
+ * training) is refused with a critical. */
+void cnn_network_share (CnnNetwork * net);
 
 /* cnn-layer.c: ops shared by parameter-free layer kinds. */
 gboolean cnn_layer_setup_same_shape (CnnLayer * layer, GError ** error);

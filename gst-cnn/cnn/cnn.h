@@ -278,6 +278,27 @@ CnnModel *cnn_model_load (const gchar * path, GError ** error);
  * cnn_memory_limit()); see cnn_network_new_full(). */
 CnnModel *cnn_model_load_full (const gchar * path, guint64 memory_limit,
     GError ** error);
+/* The model in @path, shared with whatever else in this process holds
+ * it, as cnn_model_load_full() would load it: a holder that asks again
+ * for the same file (the same path naming the same file as before: its
+ * device, inode, size and modification time), with the same memory
+ * limit, gets the model loaded before instead of a copy, without reading
+ * the file again.  Thread-safe.  A shared model is read-only: its labels
+ * and metadata cannot be set (a critical), and its network, frozen for
+ * good, refuses writable weights, cnn_network_reserve(),
+ * cnn_network_set_threads(), cnn_network_forward() and training: it has
+ * no workspace of its own, and each holder runs passes in a workspace of
+ * its own (cnn_workspace_new(), cnn_workspace_forward()), which may run
+ * at the same time.  cnn_model_free() lets go of one hold; the last one
+ * frees it. */
+CnnModel *cnn_model_load_shared (const gchar * path, guint64 memory_limit,
+    GError ** error);
+/* Whether @model came from cnn_model_load_shared(); how many hold it
+ * (1 for a model of one's own); how many shared models are held in the
+ * process: for diagnostics. */
+gboolean cnn_model_is_shared (const CnnModel * model);
+guint cnn_model_n_holders (const CnnModel * model);
+guint cnn_model_cache_size (void);
 /* Writes atomically: a temporary file beside @path, fsync, rename. */
 gboolean cnn_model_save (CnnModel * model, const gchar * path,
     GError ** error);
@@ -421,8 +442,9 @@ typedef struct
  * between two frames.  The fields are for reading. */
 typedef struct
 {
-  CnnModel *model;
+  CnnModel *model;              /* shared, read-only (cnn_model_load_shared) */
   CnnNetwork *network;          /* owned by model; frozen */
+  gchar **labels;               /* from a labels file, or NULL: the model's */
   CnnWorkspace *ws;             /* this classifier's passes of the network */
   CnnPreprocessor *preprocessor;
   gfloat *input;                /* one model input, C×H×W */
@@ -444,8 +466,9 @@ typedef enum
   CNN_CLASSIFIER_STEP_SETTINGS, /* preprocess, memory, the model's shape */
 } CnnClassifierStep;
 
-/* Loads @model_path, replaces its labels by those of @labels_path when
- * not NULL, prepares frames as @preprocess says (NULL: as the model
+/* Loads @model_path (shared with the process's other holders of that
+ * file), takes the labels of @labels_path instead of its own when not
+ * NULL, prepares frames as @preprocess says (NULL: as the model
  * says) and runs as @tuning says, all within @memory_limit bytes (0:
  * libcnn's default).  Errors are CNN_ERROR: _IO and _MODEL for files
  * that cannot be read, _INVALID for settings that do not fit the model,

@@ -15,6 +15,7 @@
  * alone.  Both include the source's few 640x480 buffers and the fakesink
  * (well under 1 MiB).  A benchmark: it asserts nothing.  Uses GST_PLUGIN_PATH as
  * usual. */
+#include "bench-pipeline.h"
 #include "bench-sort.h"
 #include "cnn.h"
 
@@ -69,29 +70,9 @@ time_loads (const gchar * path, guint runs, gdouble * min_ms)
 static GstElement *
 start_instance (void)
 {
-  GError *err = NULL;
-  GstElement *pipeline = gst_parse_launch ("videotestsrc num-buffers=5 "
+  return bench_start_pipeline ("bench-memory", "videotestsrc num-buffers=5 "
       "! video/x-raw,format=I420,width=640,height=480 "
-      "! cnnclassify post-messages=false ! fakesink", &err);
-  GstMessage *msg;
-  gboolean ok;
-
-  if (!pipeline) {
-    g_printerr ("bench-memory: %s\n", err->message);
-    return NULL;
-  }
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipeline),
-      GST_CLOCK_TIME_NONE, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  ok = GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS;
-  if (!ok) {
-    gst_message_parse_error (msg, &err, NULL);
-    g_printerr ("bench-memory: %s\n", err->message);
-    gst_element_set_state (pipeline, GST_STATE_NULL);
-    gst_clear_object (&pipeline);
-  }
-  gst_message_unref (msg);
-  return pipeline;
+      "! cnnclassify post-messages=false ! fakesink");
 }
 
 int

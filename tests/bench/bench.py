@@ -19,6 +19,8 @@ object:
                the bare network's
   training     bench-train: batch 128 on 2 threads, images/s
   memory       bench-memory: model load time, RSS per cnnclassify
+  instances    bench-instances: peak RSS of 1 and 17 cnnclassify
+               instances of one model, 64x64 GRAY8, and per extra one
   onnxruntime  with --onnxruntime: bench-onnxruntime.sh's figures for
                ONNX Runtime on the same network and weights, and ours
                over its (needs onnxruntime-node, see that script)
@@ -88,6 +90,10 @@ def measure(args):
     result["memory"] = run_json(
         [os.path.join(bench, "bench-memory"), "--runs",
          "3" if args.quick else "20"], "1", env=plugin_env)
+    print("bench: instances of one model ...", file=sys.stderr)
+    result["instances"] = run_json(
+        [os.path.join(bench, "bench-instances"), "--json", "--instances",
+         "3" if args.quick else "17"], "1", env=plugin_env)
     return result
 
 
@@ -153,6 +159,12 @@ def print_table(r):
     print(f"training, batch {t['batch']} {t['optimizer']}, 2 threads"
           f"  {t['threads2_images_per_s']:8.0f} images/s")
     print("memory: " + json.dumps(r["memory"]))
+    i = r["instances"]
+    print(f"instances of one model ({i['caps']}): peak RSS"
+          f" {i['peak_rss_1_kib'] / 1024:.1f} MB with 1,"
+          f" {i['peak_rss_%d_kib' % i['instances']] / 1024:.1f} MB with"
+          f" {i['instances']}: {i['per_extra_instance_kib'] / 1024:.2f} MB"
+          " per extra instance")
     o = r.get("onnxruntime")
     if o:
         print("ONNX Runtime, same network and weights (ours / ORT)")

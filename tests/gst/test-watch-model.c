@@ -161,6 +161,32 @@ GST_START_TEST (test_replaced_model_taken_into_use)
 
 GST_END_TEST;
 
+/* Two instances watching one file share the model it holds (issue 13
+ * item 6); replaced, it is a new model for both, each taking it up. */
+GST_START_TEST (test_two_watchers_follow_the_file)
+{
+  GstHarness *a, *b;
+  gchar *name;
+
+  save_named ("first", 1);
+  a = start_watching (TRUE);
+  b = start_watching (TRUE);
+  name = model_of_next_frame (a);
+  fail_unless_equals_string (name, "first");
+  g_free (name);
+  name = model_of_next_frame (b);
+  fail_unless_equals_string (name, "first");
+  g_free (name);
+
+  save_named ("second", 2);
+  fail_unless (wait_for_model (a, "second"), "the first never took it");
+  fail_unless (wait_for_model (b, "second"), "the second never took it");
+  test_harness_teardown (a);
+  test_harness_teardown (b);
+}
+
+GST_END_TEST;
+
 /* An application answering the warning from the bus's sync handler,
  * which runs on the watch's own thread, by naming another model: the
  * element replaces that very watch from inside its callback. */
@@ -311,6 +337,7 @@ watch_model_suite (void)
   tcase_add_checked_fixture (tc, dir_setup, dir_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_replaced_model_taken_into_use);
+  tcase_add_test (tc, test_two_watchers_follow_the_file);
   tcase_add_test (tc, test_sync_handler_replaces_watch);
   tcase_add_test (tc, test_unwatched_model_stays);
   tcase_add_test (tc, test_training_into_watched_file);
