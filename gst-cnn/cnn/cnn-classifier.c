@@ -66,23 +66,35 @@ choose_preprocess (CnnClassifier * classifier, const gchar * preprocess)
   return CNN_DEFAULT_PREPROCESS;
 }
 
-/* The per-class arrays, which classifying a frame writes to. */
+/* The regions' inputs and results, which classifying a frame writes
+ * to, within the memory limit. */
 static gboolean
 alloc_results (CnnClassifier * classifier, const gchar * model_path,
     GError ** error)
 {
-  CnnShape input = cnn_network_input_shape (classifier->network);
-  guint n = classifier->n_classes;
+  guint64 input = cnn_shape_size (cnn_network_input_shape
+      (classifier->network));
+  guint64 n = classifier->n_classes, regions = classifier->max_regions;
+  guint64 bytes = (regions * (input + n) + n) * sizeof (gfloat)
+      + regions * sizeof (gboolean);
+  gchar *what = g_strdup_printf ("%s: the inputs and results of %"
+      G_GUINT64_FORMAT " region(s)", model_path, regions);
+  gboolean fits = cnn_memory_check (bytes, classifier->memory_limit, what,
+      error);
 
-  /* The network's memory check counted the input and the output. */
-  classifier->input = g_try_new0 (gfloat, cnn_shape_size (input));
-  classifier->frame_probabilities = g_try_new0 (gfloat, n);
+  g_free (what);
+  if (!fits)
+    return FALSE;
+  classifier->input = g_try_new0 (gfloat, regions * input);
+  classifier->input_valid = g_try_new0 (gboolean, regions);
+  classifier->frame_probabilities = g_try_new0 (gfloat, regions * n);
   classifier->probabilities = g_try_new0 (gfloat, n);
-  if (classifier->input && classifier->frame_probabilities
-      && classifier->probabilities)
+  if (classifier->input && classifier->input_valid
+      && classifier->frame_probabilities && classifier->probabilities)
     return TRUE;
   g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM, "%s: cannot allocate "
-      "the input and results of %u classes", model_path, n);
+      "the inputs and results of %" G_GUINT64_FORMAT " region(s) of %"
+      G_GUINT64_FORMAT " classes", model_path, regions, n);
   return FALSE;
 }
 
@@ -160,13 +172,19 @@ tune (CnnClassifier * classifier, const gchar * model_path,
 
 CnnClassifier *
 cnn_classifier_new (const gchar * model_path, const gchar * labels_path,
-    const gchar * preprocess, guint64 memory_limit,
+    const gchar * preprocess, guint64 memory_limit, guint max_regions,
     const CnnClassifierTuning * tuning, CnnClassifierStep * failed,
     GError ** error)
 {
-  CnnClassifier *classifier = g_new0 (CnnClassifier, 1);
+  CnnClassifier *classifier;
 
+  g_return_val_if_fail (max_regions >= 1
+      && max_regions <= CNN_CLASSIFIER_MAX_REGIONS, NULL);
+
+  classifier = g_new0 (CnnClassifier, 1);
   classifier->memory_limit = memory_limit;
+  classifier->max_regions = max_regions;
+  classifier->batch = MIN (max_regions, CNN_CLASSIFIER_BATCH);
   *failed = CNN_CLASSIFIER_STEP_MODEL;
   classifier->model = cnn_model_load_shared (model_path, memory_limit, error);
   if (classifier->model == NULL)
@@ -200,6 +218,7 @@ cnn_classifier_free (CnnClassifier * classifier)
   if (classifier->model != NULL)
     cnn_model_free (classifier->model);
   g_free (classifier->input);
+  g_free (classifier->input_valid);
   g_free (classifier->frame_probabilities);
   g_free (classifier->probabilities);
   cnn_smoothing_free (classifier->smoothing);
@@ -207,24 +226,39 @@ cnn_classifier_free (CnnClassifier * classifier)
   g_free (classifier);
 }
 
-/* The frame's own probabilities, all 0 when there is nothing to
- * classify. */
-static void
-run_frame (CnnClassifier * classifier, const CnnImage * image,
-    CnnRect roi)
+static gsize
+input_size (const CnnClassifier * classifier)
 {
-  gfloat *probabilities = classifier->frame_probabilities;
-  gsize size = classifier->n_classes * sizeof (gfloat);
+  return cnn_shape_size (cnn_network_input_shape (classifier->network));
+}
+
+/* Regions [first, first + count) (count ≤ batch) prepared and, those
+ * with something to classify, through the network in one pass; their
+ * own probabilities, all 0 when there was nothing to classify. */
+static void
+run_regions (CnnClassifier * classifier, const CnnImage * image,
+    const CnnRect * rois, guint first, guint count)
+{
+  gsize in_size = input_size (classifier), n = classifier->n_classes;
+  gfloat *input = classifier->input + first * in_size;
+  gfloat *probabilities = classifier->frame_probabilities + first * n;
+  gboolean *valid = classifier->input_valid + first;
+  gboolean any = FALSE;
   const gfloat *output;
 
-  classifier->input_valid = cnn_preprocessor_run (classifier->preprocessor,
-      image, roi, classifier->input);
-  if (!classifier->input_valid) {
-    memset (probabilities, 0, size);
-    return;
+  for (guint i = 0; i < count; i++) {
+    valid[i] = cnn_preprocessor_run (classifier->preprocessor, image,
+        rois[i], input + i * in_size);
+    any = any || valid[i];
   }
-  output = cnn_workspace_forward (classifier->ws, classifier->input, 1);
-  cnn_network_probabilities (classifier->network, output, probabilities);
+  output = any ? cnn_workspace_forward (classifier->ws, input, count) : NULL;
+  for (guint i = 0; i < count; i++) {
+    if (valid[i])
+      cnn_network_probabilities (classifier->network, output + i * n,
+          probabilities + i * n);
+    else
+      memset (probabilities + i * n, 0, n * sizeof (gfloat));
+  }
 }
 
 CnnWorkspace *
@@ -232,7 +266,8 @@ cnn_classifier_workspace_new (CnnClassifier * classifier, guint n_threads,
     GError ** error)
 {
   /* Reads only the frozen network, which passes do not write. */
-  return cnn_workspace_new (classifier->network, 1, n_threads, error);
+  return cnn_workspace_new (classifier->network, classifier->batch,
+      n_threads, error);
 }
 
 CnnWorkspace *
@@ -280,16 +315,51 @@ cnn_classifier_reset_smoothing (CnnClassifier * classifier)
 }
 
 gint
+cnn_classifier_best (const CnnClassifier * classifier,
+    const gfloat * probabilities)
+{
+  guint best = cnn_argmax (probabilities, classifier->n_classes);
+
+  return probabilities[best] > 0.0f ? (gint) best : -1;
+}
+
+gint
 cnn_classifier_classify (CnnClassifier * classifier, const CnnImage * image,
     CnnRect roi)
 {
-  guint best;
-
-  run_frame (classifier, image, roi);
+  run_regions (classifier, image, &roi, 0, 1);
   cnn_smoothing_add (classifier->smoothing, classifier->frame_probabilities,
       classifier->probabilities);
-  best = cnn_argmax (classifier->probabilities, classifier->n_classes);
-  return classifier->probabilities[best] > 0.0f ? (gint) best : -1;
+  return cnn_classifier_best (classifier, classifier->probabilities);
+}
+
+void
+cnn_classifier_classify_regions (CnnClassifier * classifier,
+    const CnnImage * image, const CnnRect * rois, guint n)
+{
+  g_return_if_fail (n <= classifier->max_regions);
+
+  for (guint first = 0; first < n; first += classifier->batch)
+    run_regions (classifier, image, rois + first, first,
+        MIN (classifier->batch, n - first));
+}
+
+const gfloat *
+cnn_classifier_region_probabilities (const CnnClassifier * classifier,
+    guint region)
+{
+  g_return_val_if_fail (region < classifier->max_regions, NULL);
+  return classifier->frame_probabilities
+      + (gsize) region * classifier->n_classes;
+}
+
+const gfloat *
+cnn_classifier_region_input (const CnnClassifier * classifier, guint region)
+{
+  g_return_val_if_fail (region < classifier->max_regions, NULL);
+  if (!classifier->input_valid[region])
+    return NULL;
+  return classifier->input + region * input_size (classifier);
 }
 
 const gchar *

@@ -440,6 +440,12 @@ typedef struct
  * new settings may be made for it on another thread while it classifies
  * (cnn_classifier_workspace_new(), _smoothing_new()), to be swapped in
  * between two frames.  The fields are for reading. */
+/* Regions a classifier classifies in one frame at the most
+ * (cnn_classifier_classify_regions()), and how many go through the
+ * network in one pass. */
+#define CNN_CLASSIFIER_MAX_REGIONS 32
+#define CNN_CLASSIFIER_BATCH 4
+
 typedef struct
 {
   CnnModel *model;              /* shared, read-only (cnn_model_load_shared) */
@@ -447,11 +453,16 @@ typedef struct
   gchar **labels;               /* from a labels file, or NULL: the model's */
   CnnWorkspace *ws;             /* this classifier's passes of the network */
   CnnPreprocessor *preprocessor;
-  gfloat *input;                /* one model input, C×H×W */
-  gboolean input_valid;         /* input holds the last frame's (it had
-                                 * something to classify) */
-  gfloat *frame_probabilities;  /* n_classes: the last frame's own */
-  gfloat *probabilities;        /* n_classes: the result, smoothed */
+  guint max_regions;            /* regions of a frame it has room for */
+  guint batch;                  /* regions a pass takes: the workspace's */
+  /* Region i's: its model input (C×H×W, at i × the input size), whether
+   * that holds the last frame's (it had something to classify), and its
+   * own probabilities (n_classes, at i × n_classes).  cnn_classifier_
+   * classify() uses region 0. */
+  gfloat *input;
+  gboolean *input_valid;
+  gfloat *frame_probabilities;
+  gfloat *probabilities;        /* n_classes: classify()'s result, smoothed */
   gdouble reject_below;         /* the model's "no class" confidence, or 0 */
   guint n_classes;
   guint64 memory_limit;         /* 0: libcnn's, cnn_memory_limit () */
@@ -469,20 +480,23 @@ typedef enum
 /* Loads @model_path (shared with the process's other holders of that
  * file), takes the labels of @labels_path instead of its own when not
  * NULL, prepares frames as @preprocess says (NULL: as the model
- * says) and runs as @tuning says, all within @memory_limit bytes (0:
+ * says), makes room for @max_regions regions a frame (1 to
+ * CNN_CLASSIFIER_MAX_REGIONS; 1 for cnn_classifier_classify() alone)
+ * and runs as @tuning says, all within @memory_limit bytes (0:
  * libcnn's default).  Errors are CNN_ERROR: _IO and _MODEL for files
  * that cannot be read, _INVALID for settings that do not fit the model,
  * _NOMEM past the memory limit; @failed says which step. */
 CnnClassifier *cnn_classifier_new (const gchar * model_path,
     const gchar * labels_path, const gchar * preprocess,
-    guint64 memory_limit, const CnnClassifierTuning * tuning,
-    CnnClassifierStep * failed, GError ** error);
+    guint64 memory_limit, guint max_regions,
+    const CnnClassifierTuning * tuning, CnnClassifierStep * failed,
+    GError ** error);
 void cnn_classifier_free (CnnClassifier * classifier);
 
-/* A workspace for @classifier's network on @n_threads threads, or a
- * smoothing of @n_frames frames as @mode says for its classes: within
- * its memory limit (CNN_ERROR_NOMEM), and safe to call on one thread
- * while another classifies with @classifier. */
+/* A workspace for @classifier's network (passes of its batch) on
+ * @n_threads threads, or a smoothing of @n_frames frames as @mode says
+ * for its classes: within its memory limit (CNN_ERROR_NOMEM), and safe
+ * to call on one thread while another classifies with @classifier. */
 CnnWorkspace *cnn_classifier_workspace_new (CnnClassifier * classifier,
     guint n_threads, GError ** error);
 CnnSmoothing *cnn_classifier_smoothing_new (CnnClassifier * classifier,
@@ -508,6 +522,22 @@ void cnn_classifier_reset_smoothing (CnnClassifier * classifier);
  * classify in any frame averaged). */
 gint cnn_classifier_classify (CnnClassifier * classifier,
     const CnnImage * image, CnnRect roi);
+
+/* Classifies each of @n regions (@n ≤ max_regions) of @image on its own,
+ * unsmoothed: region i's probabilities go to
+ * cnn_classifier_region_probabilities (i) (all 0 when there was nothing
+ * to classify in it) and its input to cnn_classifier_region_input (i)
+ * (NULL then).  Regions go through the network @batch at a time. */
+void cnn_classifier_classify_regions (CnnClassifier * classifier,
+    const CnnImage * image, const CnnRect * rois, guint n);
+const gfloat *cnn_classifier_region_probabilities (const CnnClassifier *
+    classifier, guint region);
+const gfloat *cnn_classifier_region_input (const CnnClassifier * classifier,
+    guint region);
+/* The most probable class of @probabilities (n_classes), or -1 when they
+ * are all 0. */
+gint cnn_classifier_best (const CnnClassifier * classifier,
+    const gfloat * probabilities);
 
 /* @class_id's label (NULL for -1), and the model's name. */
 const gchar *cnn_classifier_label (const CnnClassifier * classifier,

@@ -30,6 +30,21 @@
  * 640×480 frame is classified in 80,0,480,480; for another input the
  * largest centred region with its aspect ratio.
  *
+ * ## Regions of interest
+ *
+ * With #GstCnnClassify:inference-region `roi-list` the element classifies
+ * the regions of interest that upstream marked on the frame
+ * (#GstVideoRegionOfInterestMeta, e.g. a detector's faces or digits;
+ * with #GstCnnClassify:object-class set, only those of that type), up
+ * to 32 a frame, each on its own.  Each gets a #GstCnnClassificationMeta
+ * with its region and a `cnn-classification` param on its ROI meta
+ * (fields `class-id`, `label`, `confidence`, `probabilities`, `model`,
+ * as the message's), and a message of its own when messages are posted;
+ * `cnnoverlay` draws every one.  #GstCnnClassify:roi and smoothing do
+ * not apply.  A frame without ROI metas gets no result.  The param, the
+ * messages and, for each new size of region, the scaler's weights are
+ * allocated per frame.
+ *
  * ## Smoothing
  *
  * A webcam's frames differ by noise even when nothing moves, and a
@@ -100,7 +115,8 @@
  * ## The message
  *
  * When #GstCnnClassify:post-messages is %TRUE, every classified frame
- * (and only those: one message per classification) also posts an
+ * (and only those: one message per classification; in `roi-list` one
+ * for each region classified) also posts an
  * element message whose structure is named
  * `cnn-classification`, with these fields:
  *
@@ -138,6 +154,9 @@
  * |[
  * gst-launch-1.0 -m filesrc location=digits.mp4 ! decodebin ! cnnclassify model=my.safetensors roi=160,80,320,320 ! fakesink
  * ]| Classifies a 320×320 square of a video file with another model.
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! facedetect ! cnnclassify inference-region=roi-list object-class=face model=expressions.safetensors ! cnnoverlay ! videoconvert ! autovideosink
+ * ]| Classifies each face a detector found, and draws every result.
  */
 
 #include "gstcnnclassify.h"
@@ -162,6 +181,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_cnn_classify_debug);
 #define DEFAULT_SMOOTHING_MODE CNN_SMOOTHING_WINDOW
 #define DEFAULT_MEMORY_LIMIT 0
 #define DEFAULT_WATCH_MODEL FALSE
+#define DEFAULT_INFERENCE_REGION GST_CNN_INFERENCE_REGION_FULL_FRAME
 
 enum
 {
@@ -178,6 +198,8 @@ enum
   PROP_SMOOTHING_MODE,
   PROP_MEMORY_LIMIT,
   PROP_WATCH_MODEL,
+  PROP_INFERENCE_REGION,
+  PROP_OBJECT_CLASS,
   PROP_FRAMES_CLASSIFIED,
   PROP_FRAMES_SKIPPED,
   PROP_LAST_INFERENCE_TIME,
@@ -210,14 +232,20 @@ typedef struct
   guint threads;
   guint smoothing;
   CnnSmoothingMode smoothing_mode;
+  GQuark object_class;          /* roi-list: the ROI metas' type; 0: any */
 } GstCnnClassifySettings;
 
+/* One region's result.  Its probabilities and input are the
+ * classifier's, which keep them until its next classification. */
 typedef struct
 {
   gint class_id;                /* after the threshold */
   const gchar *label;           /* NULL when class_id is -1 */
   gfloat confidence;
   CnnRect roi;                  /* clipped to the frame */
+  const gfloat *probabilities;  /* n_classes */
+  const gfloat *input;          /* the model input, NULL when there was
+                                 * nothing to classify */
 } GstCnnClassifyResult;
 
 /* The statistics the properties and the LATENCY query read.  Each is
@@ -259,6 +287,13 @@ typedef struct
   GstCnnClassifyPending taken;
 } GstCnnClassifySnapshot;
 
+/* What the element classifies in a frame. */
+typedef enum
+{
+  GST_CNN_INFERENCE_REGION_FULL_FRAME,  /* roi, or the centred region */
+  GST_CNN_INFERENCE_REGION_ROI_LIST,    /* each upstream ROI meta */
+} GstCnnInferenceRegion;
+
 /* What a model load reads from the properties. */
 typedef struct
 {
@@ -266,6 +301,7 @@ typedef struct
   gchar *labels;
   gchar *preprocess;
   guint64 memory_limit;         /* 0: libcnn's default */
+  GstCnnInferenceRegion region; /* the classifier's room for regions */
 } GstCnnClassifyLoad;
 
 struct _GstCnnClassify
@@ -278,6 +314,7 @@ struct _GstCnnClassify
   gchar *labels_path;
   gchar *preprocess;
   guint64 memory_limit;
+  GstCnnInferenceRegion inference_region;
   /* What the newest classifier loaded while running was loaded from: a
    * failed swap sets the properties back to it. */
   GstCnnClassifyLoad in_use;
@@ -310,10 +347,11 @@ struct _GstCnnClassify
   GstCnnFrameLayout layout;
   guint64 frame_count;
   gdouble total_time_us;        /* of the classifications since start() */
-  /* The last classification, carried to the frames after it (with the
-   * classifier's probabilities and input, which stay until its next frame);
-   * forgotten with the classifier, at a flush and on new caps. */
-  GstCnnClassifyResult latest;
+  /* The last classification's results (one a region), carried to the
+   * frames after it; forgotten with the classifier, at a flush and on
+   * new caps. */
+  GstCnnClassifyResult latest[CNN_CLASSIFIER_MAX_REGIONS];
+  guint n_latest;
   gboolean have_latest;
   guint latest_age;             /* frames since it */
   gboolean owed;                /* a due frame was late: classify the next */
@@ -358,6 +396,7 @@ gst_cnn_classify_load_copy (GstCnnClassifyLoad * dest,
   dest->labels = g_strdup (src->labels);
   dest->preprocess = g_strdup (src->preprocess);
   dest->memory_limit = src->memory_limit;
+  dest->region = src->region;
 }
 
 #define gst_cnn_classify_parent_class parent_class
@@ -403,6 +442,26 @@ gst_cnn_smoothing_mode_get_type (void)
   if (g_once_init_enter (&type))
     g_once_init_leave (&type,
         g_enum_register_static ("GstCnnSmoothingMode", modes));
+  return type;
+}
+
+#define GST_TYPE_CNN_INFERENCE_REGION (gst_cnn_inference_region_get_type ())
+static GType
+gst_cnn_inference_region_get_type (void)
+{
+  static const GEnumValue regions[] = {
+    {GST_CNN_INFERENCE_REGION_FULL_FRAME,
+        "One region of the frame: roi, or the centred region", "full-frame"},
+    {GST_CNN_INFERENCE_REGION_ROI_LIST,
+          "Each region of interest upstream marked (GstVideoRegionOfInterestMeta)",
+        "roi-list"},
+    {0, NULL, NULL},
+  };
+  static gsize type = 0;
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("GstCnnInferenceRegion", regions));
   return type;
 }
 
@@ -525,6 +584,26 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
           "model in use stays (default false)", DEFAULT_WATCH_MODEL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_INFERENCE_REGION,
+      g_param_spec_enum ("inference-region", "Inference region",
+          "What is classified in a frame: \"full-frame\" (default), one "
+          "region, the roi property's or the centred one; \"roi-list\", "
+          "each region of interest upstream put on the frame "
+          "(GstVideoRegionOfInterestMeta, from a detector or an application; "
+          "those of object-class only, when it is set), up to 32, each given "
+          "a meta of its own and a \"cnn-classification\" param on its ROI "
+          "meta. Smoothing applies to full-frame only. Changing it while "
+          "playing loads the classifier again, switching between two frames",
+          GST_TYPE_CNN_INFERENCE_REGION, DEFAULT_INFERENCE_REGION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_OBJECT_CLASS,
+      g_param_spec_string ("object-class", "Object class",
+          "With inference-region=roi-list, classify only the regions of "
+          "interest of this type (the ROI meta's roi_type, e.g. \"face\"). "
+          "Default: empty, every region", "",
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_FRAMES_CLASSIFIED,
       g_param_spec_uint64 ("frames-classified", "Frames classified",
           "Number of frames classified since the element last started "
@@ -587,6 +666,7 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
   /* Register the meta's API with the type system before any app asks. */
   gst_cnn_classification_meta_get_info ();
   gst_type_mark_as_plugin_api (GST_TYPE_CNN_SMOOTHING_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_CNN_INFERENCE_REGION, 0);
 }
 
 static void
@@ -600,6 +680,7 @@ gst_cnn_classify_init (GstCnnClassify * self)
   self->settings.threads = DEFAULT_THREADS;
   self->settings.smoothing = DEFAULT_SMOOTHING;
   self->settings.smoothing_mode = DEFAULT_SMOOTHING_MODE;
+  self->inference_region = DEFAULT_INFERENCE_REGION;
   g_mutex_init (&self->load_lock);
 
   /* Passthrough: frames are mapped read-only and never copied; see
@@ -772,6 +853,7 @@ gst_cnn_classify_read_load (GstCnnClassify * self, GstCnnClassifyLoad * load)
   load->labels = g_strdup (self->labels_path);
   load->preprocess = g_strdup (self->preprocess);
   load->memory_limit = self->memory_limit;
+  load->region = self->inference_region;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -792,7 +874,8 @@ gst_cnn_classify_load_classifier (GstCnnClassify * self,
   GST_OBJECT_UNLOCK (self);
 
   classifier = cnn_classifier_new (model, load->labels, load->preprocess,
-      load->memory_limit, tuning, step, err);
+      load->memory_limit, load->region == GST_CNN_INFERENCE_REGION_ROI_LIST ?
+      CNN_CLASSIFIER_MAX_REGIONS : 1, tuning, step, err);
   if (classifier == NULL)
     return NULL;
   GST_INFO_OBJECT (self, "loaded model %s (%s), %u classes, preprocess %s; "
@@ -830,6 +913,8 @@ gst_cnn_classify_revert_load (GstCnnClassify * self,
       self->in_use.preprocess);
   if (self->memory_limit == tried->memory_limit)
     self->memory_limit = self->in_use.memory_limit;
+  if (self->inference_region == tried->region)
+    self->inference_region = self->in_use.region;
 }
 
 /* The model, labels or preprocess setting changed.  While stopped the
@@ -840,7 +925,7 @@ gst_cnn_classify_revert_load (GstCnnClassify * self,
 static void
 gst_cnn_classify_reload (GstCnnClassify * self)
 {
-  GstCnnClassifyLoad load = { NULL, NULL, NULL, 0 };
+  GstCnnClassifyLoad load = { NULL, NULL, NULL, 0, 0 };
   GstCnnClassifyPending unused = { NULL, NULL, NULL };
   CnnClassifier *classifier = NULL;
   CnnClassifierStep step = CNN_CLASSIFIER_STEP_MODEL;
@@ -1059,7 +1144,7 @@ static gboolean
 gst_cnn_classify_start (GstBaseTransform * trans)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
-  GstCnnClassifyLoad load = { NULL, NULL, NULL, 0 };
+  GstCnnClassifyLoad load = { NULL, NULL, NULL, 0, 0 };
   GstCnnClassifyPending unused = { NULL, NULL, NULL };
   CnnClassifier *classifier;
   CnnClassifierStep step = CNN_CLASSIFIER_STEP_MODEL;
@@ -1204,6 +1289,23 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id,
       self->memory_limit = g_value_get_uint64 (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_INFERENCE_REGION:
+      GST_OBJECT_LOCK (self);
+      self->inference_region = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      gst_cnn_classify_reload (self);
+      break;
+    case PROP_OBJECT_CLASS:
+    {
+      const gchar *name = g_value_get_string (value);
+      /* Made here, not per frame: a quark's first use allocates. */
+      GQuark quark = name && *name ? g_quark_from_string (name) : 0;
+
+      GST_OBJECT_LOCK (self);
+      self->settings.object_class = quark;
+      GST_OBJECT_UNLOCK (self);
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1254,6 +1356,13 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id,
       break;
     case PROP_WATCH_MODEL:
       g_value_set_boolean (value, self->watch_model);
+      break;
+    case PROP_INFERENCE_REGION:
+      g_value_set_enum (value, self->inference_region);
+      break;
+    case PROP_OBJECT_CLASS:
+      g_value_set_string (value, self->settings.object_class ?
+          g_quark_to_string (self->settings.object_class) : "");
       break;
     case PROP_FRAMES_CLASSIFIED:
       g_value_set_uint64 (value, atomic_load (&self->stats.frames_classified));
@@ -1567,28 +1676,94 @@ gst_cnn_classify_choose_roi (const GstCnnClassifySettings * settings,
   return roi;
 }
 
-/* Returns the time taken, in microseconds. */
-static gdouble
-gst_cnn_classify_run (GstCnnClassify * self, const GstVideoFrame * frame,
-    const GstCnnClassifySettings * settings, GstCnnClassifyResult * result)
+/* @r's class from its probabilities (@best, or -1 for nothing to
+ * classify), then the threshold: the property's, else the model's. */
+static void
+gst_cnn_classify_decide (GstCnnClassify * self,
+    const GstCnnClassifySettings * settings, gint best,
+    GstCnnClassifyResult * r)
 {
   CnnClassifier *classifier = self->classifier;
-  const CnnImage *image;
-  GstClockTime start;
 
-  start = gst_util_get_timestamp ();
-  image = gst_cnn_frame_layout_apply (&self->layout, frame);
-  result->roi = gst_cnn_classify_choose_roi (settings, image->width,
-      image->height, cnn_network_input_shape (classifier->network));
-  result->class_id = cnn_classifier_classify (classifier, image, result->roi);
-  result->confidence = result->class_id < 0 ? 0.0f :
-      classifier->probabilities[result->class_id];
-  if (result->confidence < (settings->threshold >= 0.0 ? settings->threshold
+  r->class_id = best;
+  r->confidence = best < 0 ? 0.0f : r->probabilities[best];
+  if (r->confidence < (settings->threshold >= 0.0 ? settings->threshold
           : classifier->reject_below))
-    result->class_id = -1;
-  result->label = cnn_classifier_label (classifier, result->class_id);
+    r->class_id = -1;
+  r->label = cnn_classifier_label (classifier, r->class_id);
+}
 
-  return (gst_util_get_timestamp () - start) / 1000.0;
+/* full-frame: the one region, its result smoothed, in latest[0]. */
+static void
+gst_cnn_classify_run_full_frame (GstCnnClassify * self,
+    const CnnImage * image, const GstCnnClassifySettings * settings)
+{
+  CnnClassifier *classifier = self->classifier;
+  GstCnnClassifyResult *r = &self->latest[0];
+  gint best;
+
+  r->roi = gst_cnn_classify_choose_roi (settings, image->width,
+      image->height, cnn_network_input_shape (classifier->network));
+  best = cnn_classifier_classify (classifier, image, r->roi);
+  r->probabilities = classifier->probabilities;
+  r->input = cnn_classifier_region_input (classifier, 0);
+  gst_cnn_classify_decide (self, settings, best, r);
+  self->n_latest = 1;
+}
+
+/* roi-list: @buffer's region-of-interest metas of @object_class (0:
+ * any), as many as @max, each as a region of the @width × @height frame
+ * (clipped to it; those outside it left out) in @rois and itself in
+ * @metas.  Returns how many. */
+static guint
+gst_cnn_classify_collect_rois (GstCnnClassify * self, GstBuffer * buffer,
+    GQuark object_class, guint width, guint height,
+    GstVideoRegionOfInterestMeta ** metas, CnnRect * rois, guint max)
+{
+  gpointer state = NULL;
+  guint n = 0, left_out = 0;
+  GstMeta *m;
+
+  while ((m = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) m;
+
+    if (object_class != 0 && roi->roi_type != object_class)
+      continue;
+    if (n == max || roi->x >= width || roi->y >= height || roi->w == 0
+        || roi->h == 0) {
+      left_out++;
+      continue;
+    }
+    rois[n] = (CnnRect) {
+    roi->x, roi->y, MIN (roi->w, width - roi->x), MIN (roi->h,
+          height - roi->y)};
+    metas[n++] = roi;
+  }
+  if (left_out > 0)
+    GST_DEBUG_OBJECT (self, "%u region(s) of interest left out (outside "
+        "the frame, empty, or past %u)", left_out, max);
+  return n;
+}
+
+/* roi-list: each region of @metas' @n, unsmoothed, in latest[]. */
+static void
+gst_cnn_classify_run_regions (GstCnnClassify * self, const CnnImage * image,
+    const GstCnnClassifySettings * settings, const CnnRect * rois, guint n)
+{
+  CnnClassifier *classifier = self->classifier;
+
+  cnn_classifier_classify_regions (classifier, image, rois, n);
+  for (guint i = 0; i < n; i++) {
+    GstCnnClassifyResult *r = &self->latest[i];
+
+    r->roi = rois[i];
+    r->probabilities = cnn_classifier_region_probabilities (classifier, i);
+    r->input = cnn_classifier_region_input (classifier, i);
+    gst_cnn_classify_decide (self, settings, cnn_classifier_best (classifier,
+            r->probabilities), r);
+  }
+  self->n_latest = n;
 }
 
 /* @r, classified @frames_ago frames before @buffer's. */
@@ -1601,19 +1776,19 @@ gst_cnn_classify_attach_meta (GstCnnClassify * self, GstBuffer * buffer,
   GstCnnClassificationMeta *meta;
 
   meta = gst_buffer_add_cnn_classification_meta (buffer, r->class_id,
-      r->label, r->confidence, classifier->n_classes, classifier->probabilities,
+      r->label, r->confidence, classifier->n_classes, r->probabilities,
       r->roi.x, r->roi.y, r->roi.width, r->roi.height,
       cnn_classifier_name (classifier));
   if (meta == NULL)
     return;
   meta->frames_ago = frames_ago;
   /* For cnnoverlay's show-input: why a digit was read as it was. */
-  if (classifier->input_valid)
-    gst_cnn_classification_meta_set_input (meta, classifier->input, input.w,
+  if (r->input != NULL)
+    gst_cnn_classification_meta_set_input (meta, r->input, input.w,
         input.h);
 }
 
-/* A frame between two classifications carries the latest result, so
+/* A frame between two classifications carries the latest results, so
  * that what is drawn or read of it stays steady. */
 static void
 gst_cnn_classify_attach_latest (GstCnnClassify * self, GstBuffer * buffer)
@@ -1622,8 +1797,48 @@ gst_cnn_classify_attach_latest (GstCnnClassify * self, GstBuffer * buffer)
     return;
   if (self->latest_age < G_MAXUINT)
     self->latest_age++;
-  gst_cnn_classify_attach_meta (self, buffer, &self->latest,
-      self->latest_age);
+  for (guint i = 0; i < self->n_latest; i++)
+    gst_cnn_classify_attach_meta (self, buffer, &self->latest[i],
+        self->latest_age);
+}
+
+/* "cnn-classification" with @r's class-id, label, confidence and
+ * probabilities: the message's and the ROI param's common fields. */
+static GstStructure *
+gst_cnn_classify_result_structure (GstCnnClassify * self,
+    const GstCnnClassifyResult * r)
+{
+  GValue probabilities = G_VALUE_INIT;
+  GstStructure *s;
+
+  g_value_init (&probabilities, GST_TYPE_ARRAY);
+  for (guint i = 0; i < self->classifier->n_classes; i++) {
+    GValue p = G_VALUE_INIT;
+
+    g_value_init (&p, G_TYPE_DOUBLE);
+    g_value_set_double (&p, r->probabilities[i]);
+    gst_value_array_append_and_take_value (&probabilities, &p);
+  }
+  s = gst_structure_new ("cnn-classification",
+      "class-id", G_TYPE_INT, r->class_id,
+      "label", G_TYPE_STRING, r->label ? r->label : "",
+      "confidence", G_TYPE_DOUBLE, (gdouble) r->confidence, NULL);
+  gst_structure_take_value (s, "probabilities", &probabilities);
+  return s;
+}
+
+/* roi-list: the result goes on the ROI meta too, for whoever reads the
+ * detector's regions (a second classifier adds its own; the model field
+ * tells them apart). */
+static void
+gst_cnn_classify_add_roi_param (GstCnnClassify * self,
+    GstVideoRegionOfInterestMeta * roi, const GstCnnClassifyResult * r)
+{
+  GstStructure *s = gst_cnn_classify_result_structure (self, r);
+
+  gst_structure_set (s, "model", G_TYPE_STRING,
+      cnn_classifier_name (self->classifier), NULL);
+  gst_video_region_of_interest_meta_add_param (roi, s);
 }
 
 /* Without a lock: the streaming thread is the statistics' one writer. */
@@ -1644,11 +1859,9 @@ gst_cnn_classify_post_message (GstCnnClassify * self, GstBuffer * buffer,
     const GstCnnClassifyResult * r)
 {
   const GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
-  CnnClassifier *classifier = self->classifier;
   GstClockTime timestamp = GST_BUFFER_PTS (buffer);
   GstClockTime stream_time = GST_CLOCK_TIME_NONE;
   GstClockTime running_time = GST_CLOCK_TIME_NONE;
-  GValue probabilities = G_VALUE_INIT;
   GstStructure *s;
 
   if (segment->format == GST_FORMAT_TIME) {
@@ -1658,20 +1871,7 @@ gst_cnn_classify_post_message (GstCnnClassify * self, GstBuffer * buffer,
         timestamp);
   }
 
-  g_value_init (&probabilities, GST_TYPE_ARRAY);
-  for (guint i = 0; i < classifier->n_classes; i++) {
-    GValue p = G_VALUE_INIT;
-
-    g_value_init (&p, G_TYPE_DOUBLE);
-    g_value_set_double (&p, classifier->probabilities[i]);
-    gst_value_array_append_and_take_value (&probabilities, &p);
-  }
-
-  s = gst_structure_new ("cnn-classification",
-      "class-id", G_TYPE_INT, r->class_id,
-      "label", G_TYPE_STRING, r->label ? r->label : "",
-      "confidence", G_TYPE_DOUBLE, (gdouble) r->confidence, NULL);
-  gst_structure_take_value (s, "probabilities", &probabilities);
+  s = gst_cnn_classify_result_structure (self, r);
   gst_structure_set (s,
       "timestamp", G_TYPE_UINT64, timestamp,
       "stream-time", G_TYPE_UINT64, stream_time,
@@ -1685,13 +1885,45 @@ gst_cnn_classify_post_message (GstCnnClassify * self, GstBuffer * buffer,
       gst_message_new_element (GST_OBJECT (self), s));
 }
 
+/* Classifies @frame as the inference region says, attaching a meta for
+ * each region (and in roi-list a param on its ROI meta); returns the
+ * time taken, in microseconds. */
+static gdouble
+gst_cnn_classify_run (GstCnnClassify * self, GstVideoFrame * frame,
+    const GstCnnClassifySettings * settings)
+{
+  GstVideoRegionOfInterestMeta *metas[CNN_CLASSIFIER_MAX_REGIONS];
+  CnnRect rois[CNN_CLASSIFIER_MAX_REGIONS];
+  GstClockTime start = gst_util_get_timestamp ();
+  const CnnImage *image = gst_cnn_frame_layout_apply (&self->layout, frame);
+  /* The classifier says which: it has room for regions in roi-list. */
+  gboolean roi_list = self->classifier->max_regions > 1;
+  guint n = 0;
+
+  if (roi_list) {
+    n = gst_cnn_classify_collect_rois (self, frame->buffer,
+        settings->object_class, image->width, image->height, metas, rois,
+        self->classifier->max_regions);
+    gst_cnn_classify_run_regions (self, image, settings, rois, n);
+  } else {
+    gst_cnn_classify_run_full_frame (self, image, settings);
+  }
+  for (guint i = 0; i < self->n_latest; i++) {
+    gst_cnn_classify_attach_meta (self, frame->buffer, &self->latest[i], 0);
+    if (roi_list)
+      gst_cnn_classify_add_roi_param (self, metas[i], &self->latest[i]);
+  }
+  self->latest_age = 0;
+  self->have_latest = TRUE;
+  return (gst_util_get_timestamp () - start) / 1000.0;
+}
+
 static GstFlowReturn
 gst_cnn_classify_transform_frame_ip (GstVideoFilter * filter,
     GstVideoFrame * frame)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (filter);
   GstCnnClassifySnapshot snap;
-  GstCnnClassifyResult result;
   gboolean due;
   gdouble time_us;
 
@@ -1716,21 +1948,21 @@ gst_cnn_classify_transform_frame_ip (GstVideoFilter * filter,
   }
   self->owed = FALSE;
 
-  time_us = gst_cnn_classify_run (self, frame, &snap.settings, &result);
-  gst_cnn_classify_attach_meta (self, frame->buffer, &result, 0);
-  self->latest = result;
-  self->latest_age = 0;
-  self->have_latest = TRUE;
+  time_us = gst_cnn_classify_run (self, frame, &snap.settings);
   gst_cnn_classify_record_time (self, time_us);
   if (snap.settings.post_messages)
-    gst_cnn_classify_post_message (self, frame->buffer, &result);
+    for (guint i = 0; i < self->n_latest; i++)
+      gst_cnn_classify_post_message (self, frame->buffer, &self->latest[i]);
   if (gst_cnn_classify_latency_changed (self))
     gst_element_post_message (GST_ELEMENT (self),
         gst_message_new_latency (GST_OBJECT (self)));
 
-  GST_LOG_OBJECT (self, "class %d (%s) confidence %.3f in %.0f us",
-      result.class_id, GST_STR_NULL (result.label), result.confidence,
-      time_us);
+  if (self->n_latest == 1)
+    GST_LOG_OBJECT (self, "class %d (%s) confidence %.3f in %.0f us",
+        self->latest[0].class_id, GST_STR_NULL (self->latest[0].label),
+        self->latest[0].confidence, time_us);
+  else
+    GST_LOG_OBJECT (self, "%u regions in %.0f us", self->n_latest, time_us);
   return GST_FLOW_OK;
 
   /* ERRORS */

@@ -39,8 +39,10 @@
  *
  * Sizes follow the frame, so that the drawing stays legible from 160×120
  * to 1920×1080; #GstCnnOverlay:font-scale adjusts them.  The element
- * reads the first #GstCnnClassificationMeta of each buffer; buffers
- * without one pass untouched.  With `cnnclassify interval=N` the frames
+ * draws every #GstCnnClassificationMeta of a buffer (up to 32: one for
+ * each region `cnnclassify inference-region=roi-list` classified, or
+ * one for each classifier in series); buffers without one pass
+ * untouched.  With `cnnclassify interval=N` the frames
  * between classifications carry the latest result (its `frames_ago`
  * above 0), which is drawn the same, so the drawing stays steady.  Drawing happens in place on raw frames of
  * the usual grey, RGB and YUV formats, so no `videoconvert` is needed
@@ -170,6 +172,7 @@ typedef struct
   cairo_surface_t *surface;     /* on pixels */
   cairo_t *cr;
   GstBuffer *buffer;            /* wraps pixels, with its GstVideoMeta */
+  gboolean shown;               /* drawn for the key it belongs with */
 } GstCnnOverlayPart;
 
 enum
@@ -184,6 +187,17 @@ enum
   N_PARTS
 };
 
+/* Metas drawn on a frame at the most: cnnclassify's roi-list gives up
+ * to 32, one for each region. */
+#define MAX_DRAWINGS 32
+
+/* What one meta is drawn as, and the key it was drawn for. */
+typedef struct
+{
+  GstCnnOverlayKey key;
+  GstCnnOverlayPart parts[N_PARTS];
+} GstCnnOverlayDrawing;
+
 struct _GstCnnOverlay
 {
   GstVideoFilter parent;
@@ -196,9 +210,12 @@ struct _GstCnnOverlay
   PangoContext *pango;
   PangoLayout *layout;
   PangoFontDescription *font;
-  gboolean drawn_valid;
-  GstCnnOverlayKey drawn;       /* what composition shows */
-  GstCnnOverlayPart parts[N_PARTS];
+  /* What composition shows: n_drawn metas, each drawn as its key says
+   * (MAX_DRAWINGS of them, allocated with the element: more than a
+   * GObject instance may hold). */
+  GstCnnOverlayDrawing *drawings;
+  guint n_drawn;
+  GstCnnOverlayKey *keys;       /* MAX_DRAWINGS: the frame's, compared */
   GstVideoOverlayComposition *composition;      /* NULL: nothing */
 };
 
@@ -303,6 +320,8 @@ gst_cnn_overlay_init (GstCnnOverlay * self)
   self->settings.show_input = DEFAULT_SHOW_INPUT;
   self->settings.color = DEFAULT_COLOR;
   self->settings.font_scale = DEFAULT_FONT_SCALE;
+  self->drawings = g_new0 (GstCnnOverlayDrawing, MAX_DRAWINGS);
+  self->keys = g_new0 (GstCnnOverlayKey, MAX_DRAWINGS);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }
 
@@ -394,6 +413,7 @@ gst_cnn_overlay_add_part (GstCnnOverlay * self, GstCnnOverlayPart * part)
 {
   GstVideoOverlayRectangle *rect;
 
+  part->shown = TRUE;
   cairo_surface_flush (part->surface);
   rect = gst_video_overlay_rectangle_new_raw (part->buffer, part->x, part->y,
       part->width, part->height,
@@ -587,8 +607,8 @@ gst_cnn_overlay_show_text (GstCnnOverlay * self, cairo_t * cr, gdouble x,
 }
 
 static void
-gst_cnn_overlay_draw_box (GstCnnOverlay * self, const GstCnnOverlayKey * key,
-    const GstCnnOverlayMetrics * m)
+gst_cnn_overlay_draw_box (GstCnnOverlay * self, GstCnnOverlayPart * parts,
+    const GstCnnOverlayKey * key, const GstCnnOverlayMetrics * m)
 {
   const GstCnnOverlayRect *r = &key->roi;
   gint line = MIN ((gint) m->line, MIN (r->width, r->height) / 2);
@@ -605,7 +625,7 @@ gst_cnn_overlay_draw_box (GstCnnOverlay * self, const GstCnnOverlayKey * key,
       r->y + line, line, r->height - 2 * line);
 
   for (guint i = PART_TOP; i <= PART_RIGHT; i++) {
-    GstCnnOverlayPart *part = &self->parts[i];
+    GstCnnOverlayPart *part = &parts[i];
 
     if (edges[i].height <= 0 || !gst_cnn_overlay_part_begin (part, &edges[i],
             key->frame_width, key->frame_height))
@@ -654,10 +674,10 @@ gst_cnn_overlay_tag_color (const GstCnnOverlayKey * key)
 
 /* Draws the tag and returns where it went, for the input to go beside. */
 static GstCnnOverlayRect
-gst_cnn_overlay_draw_tag (GstCnnOverlay * self, const GstCnnOverlayKey * key,
-    const GstCnnOverlayMetrics * m)
+gst_cnn_overlay_draw_tag (GstCnnOverlay * self, GstCnnOverlayPart * parts,
+    const GstCnnOverlayKey * key, const GstCnnOverlayMetrics * m)
 {
-  GstCnnOverlayPart *part = &self->parts[PART_TAG];
+  GstCnnOverlayPart *part = &parts[PART_TAG];
   guint32 background = gst_cnn_overlay_tag_color (key);
   gint pad_x = m->pad + 1, pad_y = MAX (1, (gint) m->pad / 3);
   gint max_text = (gint) key->frame_width - 2 * pad_x;
@@ -731,11 +751,11 @@ gst_cnn_overlay_fill_cells (GstCnnOverlayPart * part,
 }
 
 static void
-gst_cnn_overlay_draw_input (GstCnnOverlay * self,
+gst_cnn_overlay_draw_input (GstCnnOverlay * self, GstCnnOverlayPart * parts,
     const GstCnnOverlayKey * key, const GstCnnOverlayMetrics * m,
     const GstCnnOverlayRect * tag)
 {
-  GstCnnOverlayPart *part = &self->parts[PART_INPUT];
+  GstCnnOverlayPart *part = &parts[PART_INPUT];
   gint width = key->input_width * m->cell + 2 * m->border;
   gint height = key->input_height * m->cell + 2 * m->border;
   GstCnnOverlayRect inset;
@@ -823,10 +843,10 @@ gst_cnn_overlay_draw_chart_row (GstCnnOverlay * self, cairo_t * cr,
 }
 
 static void
-gst_cnn_overlay_draw_chart (GstCnnOverlay * self,
+gst_cnn_overlay_draw_chart (GstCnnOverlay * self, GstCnnOverlayPart * parts,
     const GstCnnOverlayKey * key, const GstCnnOverlayMetrics * m)
 {
-  GstCnnOverlayPart *part = &self->parts[PART_CHART];
+  GstCnnOverlayPart *part = &parts[PART_CHART];
   guint n = key->n_bars;
   gint row = m->row, pad = MAX (2, (gint) lround (m->row * 0.35));
   gdouble font_px = m->bar_font_px;
@@ -864,32 +884,65 @@ gst_cnn_overlay_draw_chart (GstCnnOverlay * self,
   gst_cnn_overlay_add_part (self, part);
 }
 
-/* Draws what @key describes into the parts and gathers them in a new
+/* Draws what @d's key describes into its parts and adds them to the
  * composition. */
 static void
-gst_cnn_overlay_render (GstCnnOverlay * self, const GstCnnOverlayKey * key)
+gst_cnn_overlay_render (GstCnnOverlay * self, GstCnnOverlayDrawing * d)
 {
+  const GstCnnOverlayKey *key = &d->key;
   gboolean has_region = key->roi.width > 0 && key->roi.height > 0;
   GstCnnOverlayMetrics m;
   GstCnnOverlayRect tag;
 
-  /* First let go of the parts' buffers, so they can be drawn again. */
-  g_clear_pointer (&self->composition, gst_video_overlay_composition_unref);
+  for (guint i = 0; i < N_PARTS; i++)
+    d->parts[i].shown = FALSE;
   gst_cnn_overlay_compute_metrics (key->frame_width, key->frame_height,
       key->settings.font_scale, &m);
 
   if (key->settings.show_box && has_region)
-    gst_cnn_overlay_draw_box (self, key, &m);
+    gst_cnn_overlay_draw_box (self, d->parts, key, &m);
   if (key->n_bars > 0)
-    gst_cnn_overlay_draw_chart (self, key, &m);
-  tag = gst_cnn_overlay_draw_tag (self, key, &m);
+    gst_cnn_overlay_draw_chart (self, d->parts, key, &m);
+  tag = gst_cnn_overlay_draw_tag (self, d->parts, key, &m);
   if (key->input_width > 0)
-    gst_cnn_overlay_draw_input (self, key, &m, &tag);
+    gst_cnn_overlay_draw_input (self, d->parts, key, &m, &tag);
 
   GST_DEBUG_OBJECT (self, "drew class %d (%u%%), region %d,%d %dx%d, %u bars,"
       " input %ux%u", key->class_id, key->percent, key->roi.x, key->roi.y,
       key->roi.width, key->roi.height, key->n_bars, key->input_width,
       key->input_height);
+}
+
+/* The composition of the @n keys in self->keys: drawings whose key is
+ * unchanged keep their pictures (only put in the new composition),
+ * the others are drawn again; nothing at all when every key is the
+ * same as the last frame's. */
+static void
+gst_cnn_overlay_update (GstCnnOverlay * self, guint n)
+{
+  gboolean same = n == self->n_drawn;
+
+  for (guint i = 0; same && i < n; i++)
+    same = gst_cnn_overlay_key_equal (&self->keys[i],
+        &self->drawings[i].key);
+  if (same)
+    return;
+  /* First let go of the parts' buffers, so they can be drawn again. */
+  g_clear_pointer (&self->composition, gst_video_overlay_composition_unref);
+  for (guint i = 0; i < n; i++) {
+    GstCnnOverlayDrawing *d = &self->drawings[i];
+
+    if (i < self->n_drawn && gst_cnn_overlay_key_equal (&self->keys[i],
+            &d->key)) {
+      for (guint p = 0; p < N_PARTS; p++)
+        if (d->parts[p].shown)
+          gst_cnn_overlay_add_part (self, &d->parts[p]);
+      continue;
+    }
+    d->key = self->keys[i];
+    gst_cnn_overlay_render (self, d);
+  }
+  self->n_drawn = n;
 }
 
 /* ---- element ------------------------------------------------------------ */
@@ -898,15 +951,16 @@ static void
 gst_cnn_overlay_forget_drawing (GstCnnOverlay * self)
 {
   g_clear_pointer (&self->composition, gst_video_overlay_composition_unref);
-  self->drawn_valid = FALSE;
+  self->n_drawn = 0;
 }
 
 static void
 gst_cnn_overlay_free_drawing (GstCnnOverlay * self)
 {
   gst_cnn_overlay_forget_drawing (self);
-  for (guint i = 0; i < N_PARTS; i++)
-    gst_cnn_overlay_part_free (&self->parts[i]);
+  for (guint d = 0; d < MAX_DRAWINGS; d++)
+    for (guint i = 0; i < N_PARTS; i++)
+      gst_cnn_overlay_part_free (&self->drawings[d].parts[i]);
   g_clear_object (&self->layout);
   g_clear_object (&self->pango);
   g_clear_object (&self->font_map);
@@ -945,7 +999,11 @@ gst_cnn_overlay_stop (GstBaseTransform * trans)
 static void
 gst_cnn_overlay_finalize (GObject * object)
 {
-  gst_cnn_overlay_free_drawing (GST_CNN_OVERLAY (object));
+  GstCnnOverlay *self = GST_CNN_OVERLAY (object);
+
+  gst_cnn_overlay_free_drawing (self);
+  g_free (self->drawings);
+  g_free (self->keys);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -1037,18 +1095,32 @@ gst_cnn_overlay_prepare_output_buffer (GstBaseTransform * trans,
       (trans, input, output);
 }
 
+/* The keys of @buffer's classification metas (every one, up to
+ * MAX_DRAWINGS) in self->keys; returns how many. */
+static guint
+gst_cnn_overlay_make_keys (GstCnnOverlay * self, GstBuffer * buffer,
+    const GstCnnOverlaySettings * settings)
+{
+  gpointer state = NULL;
+  GstMeta *m;
+  guint n = 0;
+
+  while (n < MAX_DRAWINGS && (m = gst_buffer_iterate_meta_filtered (buffer,
+              &state, GST_CNN_CLASSIFICATION_META_API_TYPE)))
+    gst_cnn_overlay_make_key (self, (const GstCnnClassificationMeta *) m,
+        settings, &self->keys[n++]);
+  return n;
+}
+
 static GstFlowReturn
 gst_cnn_overlay_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
 {
   GstCnnOverlay *self = GST_CNN_OVERLAY (trans);
   GstVideoFilter *filter = GST_VIDEO_FILTER (trans);
-  GstCnnClassificationMeta *meta;
   GstCnnOverlaySettings settings;
-  GstCnnOverlayKey key;
   GstVideoFrame frame;
 
-  meta = gst_buffer_get_cnn_classification_meta (buffer);
-  if (meta == NULL)
+  if (gst_buffer_get_cnn_classification_meta (buffer) == NULL)
     return GST_FLOW_OK;
   if (G_UNLIKELY (self->layout == NULL))
     goto not_started;
@@ -1057,12 +1129,8 @@ gst_cnn_overlay_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   settings = self->settings;
   GST_OBJECT_UNLOCK (self);
 
-  gst_cnn_overlay_make_key (self, meta, &settings, &key);
-  if (!self->drawn_valid || !gst_cnn_overlay_key_equal (&key, &self->drawn)) {
-    gst_cnn_overlay_render (self, &key);
-    self->drawn = key;
-    self->drawn_valid = TRUE;
-  }
+  gst_cnn_overlay_update (self, gst_cnn_overlay_make_keys (self, buffer,
+          &settings));
   if (self->composition == NULL)
     return GST_FLOW_OK;
 

@@ -2009,66 +2009,32 @@ GST_END_TEST;
 
 /* ---- tests: threads and smoothing changed while playing -------------- */
 
-/* appsrc ! cnnclassify ! appsink, playing: frames go through the
- * element's streaming thread, one at a time, while the test thread (or
- * another) sets properties. */
-typedef struct
-{
-  GstElement *pipeline, *src, *classify, *sink;
-} Playing;
-
+/* appsrc ! cnnclassify on @model ! appsink, playing. */
 static void
-playing_start (Playing * p, const gchar * model, const GstVideoInfo * info)
+playing_start (TestPlaying * p, const gchar * model, const GstVideoInfo * info)
 {
   GstCaps *caps = gst_video_info_to_caps (info);
   gchar *caps_text = gst_caps_to_string (caps);
   gchar *launch = g_strdup_printf ("appsrc name=src format=time caps=\"%s\" "
-      "! cnnclassify name=classify model=%s post-messages=false "
+      "! cnnclassify name=c model=%s post-messages=false "
       "! appsink name=sink sync=false", caps_text, model);
-  GError *err = NULL;
 
-  p->pipeline = gst_parse_launch (launch, &err);
-  fail_unless (p->pipeline != NULL, "%s", err ? err->message : launch);
-  p->src = gst_bin_get_by_name (GST_BIN (p->pipeline), "src");
-  p->classify = gst_bin_get_by_name (GST_BIN (p->pipeline), "classify");
-  p->sink = gst_bin_get_by_name (GST_BIN (p->pipeline), "sink");
-  fail_if (gst_element_set_state (p->pipeline, GST_STATE_PLAYING)
-      == GST_STATE_CHANGE_FAILURE);
+  test_playing_start (p, launch);
   gst_caps_unref (caps);
   g_free (caps_text);
   g_free (launch);
 }
 
-static void
-playing_stop (Playing * p)
-{
-  GstFlowReturn ret;
-
-  g_signal_emit_by_name (p->src, "end-of-stream", &ret);
-  fail_unless_equals_int (gst_element_set_state (p->pipeline,
-          GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
-  gst_object_unref (p->src);
-  gst_object_unref (p->classify);
-  gst_object_unref (p->sink);
-  gst_object_unref (p->pipeline);
-}
-
 /* Pushes @in, waits for it at the sink and copies its meta's @n_classes
  * probabilities to @out. */
 static void
-playing_classify (Playing * p, GstBuffer * in, guint n_classes, gfloat * out)
+playing_classify (TestPlaying * p, GstBuffer * in, guint n_classes,
+    gfloat * out)
 {
-  const GstCnnClassificationMeta *meta;
-  GstFlowReturn ret;
-  GstSample *sample = NULL;
+  GstSample *sample = test_playing_push_pull (p, in);
+  const GstCnnClassificationMeta *meta =
+      gst_buffer_get_cnn_classification_meta (gst_sample_get_buffer (sample));
 
-  g_signal_emit_by_name (p->src, "push-buffer", in, &ret);
-  gst_buffer_unref (in);
-  fail_unless_equals_int (ret, GST_FLOW_OK);
-  g_signal_emit_by_name (p->sink, "pull-sample", &sample);
-  fail_unless (sample != NULL, "no frame reached the sink");
-  meta = gst_buffer_get_cnn_classification_meta (gst_sample_get_buffer
-      (sample));
   fail_unless (meta != NULL);
   fail_unless_equals_int (meta->n_classes, n_classes);
   memcpy (out, meta->probabilities, n_classes * sizeof (gfloat));
@@ -2076,7 +2042,7 @@ playing_classify (Playing * p, GstBuffer * in, guint n_classes, gfloat * out)
 }
 
 static void
-playing_expect_bars (Playing * p, const GstVideoInfo * info, Bars bars,
+playing_expect_bars (TestPlaying * p, const GstVideoInfo * info, Bars bars,
     const gfloat * expected, const gchar * what)
 {
   gfloat got[BARS_CLASSES];
@@ -2093,7 +2059,7 @@ GST_START_TEST (test_retune_while_playing)
   GstVideoInfo info;
   gfloat *a, *b, mean[BARS_CLASSES];
   const gfloat *seq[3];
-  Playing p;
+  TestPlaying p;
 
   test_video_info (&info, "GRAY8", 64, 64);
   a = bars_reference (&info, ACROSS);
@@ -2125,7 +2091,7 @@ GST_START_TEST (test_retune_while_playing)
 
   g_object_set (p.classify, "threads", 1, "smoothing", 1, NULL);
   playing_expect_bars (&p, &info, UPRIGHT, b, "back to none");
-  playing_stop (&p);
+  test_playing_stop (&p);
   g_free (a);
   g_free (b);
 }
@@ -2169,7 +2135,7 @@ GST_START_TEST (test_retune_race)
   GstVideoInfo info;
   GThread *thread;
   guint frames = 0;
-  Playing p;
+  TestPlaying p;
 
   test_video_info (&info, "GRAY8", 56, 42);
   playing_start (&p, grey_model, &info);
@@ -2183,7 +2149,7 @@ GST_START_TEST (test_retune_race)
   }
   g_thread_join (thread);
   GST_INFO ("%u frames while retuned", frames);
-  playing_stop (&p);
+  test_playing_stop (&p);
   g_free (one);
 }
 
@@ -2196,7 +2162,7 @@ GST_START_TEST (test_retune_last_settings_used)
   gfloat *a, *b, mean[BARS_CLASSES];
   const gfloat *pair[2];
   Retuner retuner = { NULL, 0 };
-  Playing p;
+  TestPlaying p;
 
   test_video_info (&info, "GRAY8", 64, 64);
   a = bars_reference (&info, ACROSS);
@@ -2211,7 +2177,7 @@ GST_START_TEST (test_retune_last_settings_used)
   mean_of (pair, 2, mean);
   playing_expect_bars (&p, &info, UPRIGHT, mean, "(A + B) / 2");
   playing_expect_bars (&p, &info, UPRIGHT, b, "(B + B) / 2");
-  playing_stop (&p);
+  test_playing_stop (&p);
   g_free (a);
   g_free (b);
 }

@@ -214,3 +214,50 @@ test_run_to_sink (const gchar * launch, gboolean digests, TestSinkLog * log)
   gst_object_unref (sink);
   gst_object_unref (pipeline);
 }
+
+void
+test_playing_start (TestPlaying * p, const gchar * launch)
+{
+  GError *err = NULL;
+
+  p->pipeline = gst_parse_launch (launch, &err);
+  fail_unless (p->pipeline != NULL, "%s", err ? err->message : launch);
+  p->src = gst_bin_get_by_name (GST_BIN (p->pipeline), "src");
+  p->classify = gst_bin_get_by_name (GST_BIN (p->pipeline), "c");
+  p->sink = gst_bin_get_by_name (GST_BIN (p->pipeline), "sink");
+  fail_unless (p->src && p->classify && p->sink, "%s", launch);
+  fail_if (gst_element_set_state (p->pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE);
+}
+
+GstSample *
+test_playing_push_pull (TestPlaying * p, GstBuffer * in)
+{
+  GstSample *sample = NULL;
+  GstFlowReturn ret;
+
+  g_signal_emit_by_name (p->src, "push-buffer", in, &ret);
+  gst_buffer_unref (in);
+  fail_unless_equals_int (ret, GST_FLOW_OK);
+  g_signal_emit_by_name (p->sink, "pull-sample", &sample);
+  fail_unless (sample != NULL, "no frame reached the sink");
+  return sample;
+}
+
+void
+test_playing_stop (TestPlaying * p)
+{
+  GstBus *bus = gst_element_get_bus (p->pipeline);
+  GstMessage *error = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  GstFlowReturn ret;
+
+  fail_unless (error == NULL, "the pipeline posted an error");
+  gst_object_unref (bus);
+  g_signal_emit_by_name (p->src, "end-of-stream", &ret);
+  fail_unless_equals_int (gst_element_set_state (p->pipeline,
+          GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (p->src);
+  gst_object_unref (p->classify);
+  gst_object_unref (p->sink);
+  gst_object_unref (p->pipeline);
+}

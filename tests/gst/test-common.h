@@ -80,4 +80,20 @@ typedef struct
 void test_run_to_sink (const gchar * launch, gboolean digests,
     TestSinkLog * log);
 
+/* A playing "appsrc name=src ... ! cnnclassify name=c ... ! ... appsink
+ * name=sink" pipeline (@launch names the three so): frames go through
+ * the elements' streaming threads, one at a time, while the test thread
+ * (or another) sets properties. */
+typedef struct
+{
+  GstElement *pipeline, *src, *classify, *sink;
+} TestPlaying;
+
+void test_playing_start (TestPlaying * p, const gchar * launch);
+/* Pushes @in (taken) and waits for it at the sink; free the sample with
+ * gst_sample_unref(). */
+GstSample *test_playing_push_pull (TestPlaying * p, GstBuffer * in);
+/* Stops the pipeline, failing the test if it posted an error. */
+void test_playing_stop (TestPlaying * p);
+
 G_END_DECLS
