@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """classify-app.py — an application embedding cnnclassify, in Python.
 
-The same as classify-app.c, with stock PyGObject: a digit is drawn in dark
+The same as classify-app.c, with PyGObject and gst-python's overrides
+(Debian: python3-gi, python3-gst-1.0): a digit is drawn in dark
 ink on paper-white video, every frame is classified by the bundled digit
 model, and each result is printed twice: as read from the buffer's
 GstCnnClassificationMeta in a pad probe (through the GstCnn typelib), and
@@ -19,7 +20,6 @@ From the build tree (installed, the variables are not needed):
 import argparse
 import sys
 import threading
-import warnings
 
 import gi
 
@@ -72,15 +72,11 @@ def print_meta(pad, info):
 
 
 def message_probabilities(s):
-    # Without gst-python's overrides PyGObject cannot hold a GstValueArray;
-    # gst_structure_get_array() hands it over as a GValueArray copy, whose
-    # only accessor PyGObject offers is the deprecated get_nth().
-    found, array = s.get_array('probabilities')
-    if not found:
-        return []
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', DeprecationWarning)
-        return [array.get_nth(i) for i in range(array.n_values)]
+    # A GstValueArray: gst-python's overrides (python3-gst-1.0) hand it
+    # over as a Gst.ValueArray, a sequence of floats.  Without them
+    # PyGObject cannot hold one at all.
+    probabilities = s.get_value('probabilities')
+    return [probabilities[i] for i in range(len(probabilities))]
 
 
 def print_classification(s):
@@ -94,6 +90,11 @@ def print_classification(s):
 
 
 def main():
+    if not hasattr(Gst, 'ValueArray') or 'overrides' not in \
+            getattr(Gst.ValueArray, '__module__', ''):
+        print('classify-app.py: reading the message needs gst-python\'s '
+              'overrides (python3-gst-1.0)', file=sys.stderr)
+        return 1
     parser = argparse.ArgumentParser(
         description='classify a drawn digit with cnnclassify')
     parser.add_argument('--frames', '-n', type=int, default=5,
