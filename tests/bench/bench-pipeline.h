@@ -13,9 +13,11 @@ bench_start_pipeline (const gchar * program, const gchar * launch)
   GstElement *pipeline = gst_parse_launch (launch, &err);
   GstMessage *msg;
 
-  if (!pipeline) {
+  /* A pipeline may come back with an error too (an element missing). */
+  if (err) {
     g_printerr ("%s: %s\n", program, err->message);
     g_error_free (err);
+    gst_clear_object (&pipeline);
     return NULL;
   }
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
