@@ -11,8 +11,6 @@ region, and the buffer's times.
 Run by meson (suite 'python') with GST_PLUGIN_PATH, GI_TYPELIB_PATH and
 LD_LIBRARY_PATH pointing at the build.
 """
-import struct
-import sys
 import warnings
 
 warnings.simplefilter('error', DeprecationWarning)
@@ -23,16 +21,9 @@ gi.require_version('Gst', '1.0')
 gi.require_version('GstCnn', '1.0')
 from gi.repository import Gst, GstCnn  # noqa: E402
 
+from gi_checks import as_float32, fail  # noqa: E402
+
 FRAMES = 8
-
-
-def as_float32(value):
-    return struct.unpack('f', struct.pack('f', value))[0]
-
-
-def fail(text):
-    print('FAIL: ' + text, file=sys.stderr)
-    sys.exit(1)
 
 
 def probabilities_of(s):

@@ -11,7 +11,6 @@ LD_LIBRARY_PATH pointing at the build; argv[1] is a scratch folder.
 """
 import json
 import os
-import struct
 import sys
 
 import gi
@@ -20,16 +19,9 @@ gi.require_version('Gst', '1.0')
 gi.require_version('GstCnn', '1.0')
 from gi.repository import Gst, GstCnn  # noqa: E402
 
+from gi_checks import as_float32, fail  # noqa: E402
+
 FRAMES = 6
-
-
-def as_float32(value):
-    return struct.unpack('f', struct.pack('f', value))[0]
-
-
-def fail(text):
-    print('FAIL: ' + text, file=sys.stderr)
-    sys.exit(1)
 
 
 def main():
