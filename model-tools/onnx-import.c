@@ -180,6 +180,9 @@ attr_auto_pad (const Importer * im, gint64 kernel, gint64 stride,
     return TRUE;
   if (a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING)
     return refuse (im, error, "attribute 'auto_pad' is not a STRING");
+  /* Checked first: protobuf-c unpacks an empty bytes field as NULL. */
+  if (a->s.len == 0)
+    return refuse (im, error, "attribute 'auto_pad' is an empty string");
   mode = g_strndup ((const gchar *) a->s.data, a->s.len);
   if (g_str_equal (mode, "NOTSET"))
     return TRUE;

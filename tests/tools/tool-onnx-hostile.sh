@@ -47,6 +47,11 @@ elif case == "dilation":
     nodes[0] = helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", dilations=[2, 2])
 elif case == "branch":
     nodes[1] = helper.make_node("Relu", ["x"], ["r"], name="relu")
+elif case == "empty-auto-pad":
+    # An empty STRING attribute: protobuf-c unpacks its bytes as NULL.
+    nodes[0] = helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", kernel_shape=[3, 3])
+    nodes[0].attribute.append(helper.make_attribute("auto_pad", ""))
+    nodes[0].attribute[-1].type = 3
 elif case == "rank3":
     shape = ["N", 4, 4]
 graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", 1, shape)],
@@ -75,6 +80,9 @@ hostile dilation f.onnx
 expect_exit 2 "node 0 'conv' (Conv): dilation 2, group 1" "$CNN" import f.onnx -o out.safetensors
 hostile branch f.onnx
 expect_exit 2 "node 1 'relu' (Relu): its input 'x' is not the output of the node before ('c')" \
+  "$CNN" import f.onnx -o out.safetensors
+hostile empty-auto-pad f.onnx
+expect_exit 2 "node 0 'conv' (Conv): attribute 'auto_pad' is an empty string" \
   "$CNN" import f.onnx -o out.safetensors
 hostile rank3 f.onnx
 expect_exit 2 "the graph's input 'x' has 3 dims" "$CNN" import f.onnx -o out.safetensors
