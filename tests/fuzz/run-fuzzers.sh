@@ -6,6 +6,11 @@
 # in OUT_DIR (default: BUILD_DIR/fuzz-out/<target>/).
 #
 #   bash tests/fuzz/run-fuzzers.sh BUILD_DIR SECONDS [TARGET...]
+#
+# FUZZ_SEED (default 1) seeds libFuzzer's mutations, so that a run's
+# verdict can be reproduced: CI replays seed 1, and a finding there is
+# found again by the same command.  FUZZ_SEED=0 picks a new seed each
+# run, for exploring (as before a release, for longer).
 set -uo pipefail
 
 if [ $# -lt 2 ]; then
@@ -40,6 +45,7 @@ for t in "${targets[@]}"; do
   # one input, 2 GiB resident, or one allocation over 1 GiB, so that a
   # memory bomb counts as a finding (the targets hold libcnn to 256 MiB).
   (cd "$out" && "$exe" -max_total_time="$seconds" -print_final_stats=1 \
+      -seed="${FUZZ_SEED:-1}" \
       -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
       -artifact_prefix="$out/" corpus) >"$out/log" 2>&1
   rc=$?
