@@ -145,6 +145,55 @@ starts_value (const gchar * text, gsize i)
   return c == '"' || c == '{' || c == '[' || c == '-' || g_ascii_isdigit (c);
 }
 
+/* The code unit of "\uXXXX" at text[i] (at the backslash), or -1 if
+ * the four hex digits are not there. */
+static gint
+escaped_unit (const gchar * text, gsize len, gsize i)
+{
+  gint unit = 0;
+
+  if (i + 6 > len || text[i + 1] != 'u')
+    return -1;
+  for (gsize k = i + 2; k < i + 6; k++) {
+    if (!g_ascii_isxdigit (text[k]))
+      return -1;
+    unit = unit * 16 + g_ascii_xdigit_value (text[k]);
+  }
+  return unit;
+}
+
+/* The length of the escape at text[i] (a backslash in a string), or 0
+ * with @problem set.  JSON has eight one-letter escapes and \uXXXX;
+ * json-glib's scanner would take others (\3 as an octal byte) and
+ * decode surrogates alone, either into bytes that are not UTF-8, and
+ * \u0000 would cut the string short. */
+static gsize
+escape_length (const gchar * text, gsize len, gsize i, const gchar ** problem)
+{
+  gint unit, low;
+
+  if (i + 1 < len && text[i + 1] != '\0' && strchr ("\"\\/bfnrt",
+          text[i + 1]))
+    return 2;
+  unit = escaped_unit (text, len, i);
+  if (unit < 0) {
+    *problem = "an escape JSON does not have";
+    return 0;
+  }
+  if (unit == 0) {
+    *problem = "an escaped NUL character";
+    return 0;
+  }
+  if (unit < 0xd800 || unit > 0xdfff)
+    return 6;
+  low = escaped_unit (text, len, i + 6);
+  if (unit > 0xdbff || low < 0xdc00 || low > 0xdfff) {
+    *problem = "a UTF-16 surrogate not in a pair";
+    return 0;
+  }
+  return 12;
+}
+
 gboolean
 cnn_json_check (const gchar * text, gsize len, guint max_depth,
     gsize * offset, const gchar ** problem)
@@ -157,10 +206,15 @@ cnn_json_check (const gchar * text, gsize len, guint max_depth,
 
     *offset = i;
     if (in_string) {
-      if (c == '\\')
-        i++;
-      else if (c == '"')
+      if (c == '\\') {
+        gsize n = escape_length (text, len, i, problem);
+
+        if (n == 0)
+          return FALSE;
+        i += n - 1;
+      } else if (c == '"') {
         in_string = FALSE;
+      }
       continue;
     }
     if (starts_value (text, i) && ++n_values > MAX_JSON_VALUES) {

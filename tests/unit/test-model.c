@@ -1079,6 +1079,18 @@ static const CorruptCase corrupt_cases[] = {
   {"json-string", edit_text, "\"model\"", "is a string, not a JSON object"},
   {"not-utf8", edit_replace, "gst-cnn|gst-\xff", "is not valid UTF-8"},
   {"nul-byte", edit_nul, NULL, "NUL byte at byte 16"},
+  /* Escapes json-glib would decode into bytes that are not UTF-8, or
+   * into a NUL that cuts the string short. */
+  {"octal-escape", edit_replace, "gst-cnn|gst-\\314",
+      "not valid JSON for this reader: an escape JSON does not have"},
+  {"lone-surrogate", edit_replace, "gst-cnn|gst-\\udc00",
+      "not valid JSON for this reader: a UTF-16 surrogate not in a pair"},
+  {"reversed-surrogates", edit_replace, "gst-cnn|gst-\\udc00\\ud800",
+      "a UTF-16 surrogate not in a pair"},
+  {"escaped-nul", edit_replace, "gst-cnn|gst-\\u0000cnn",
+      "not valid JSON for this reader: an escaped NUL character"},
+  {"short-unicode-escape", edit_replace, "gst-cnn|gst-\\u12",
+      "an escape JSON does not have"},
   {"huge-integer", edit_replace, "[0,864]|[0,18446744073709551616]",
       "a number too large for 64 bits"},
   {"no-metadata", edit_no_metadata, NULL, "has no '__metadata__'"},
@@ -1294,6 +1306,39 @@ test_header_mutations (void)
   corrupt_clear (&c);
 }
 
+/* cnn_json_check() lets every escape JSON has through, a surrogate
+ * pair among them, and stops at the first one it has not. */
+static void
+test_json_escapes (void)
+{
+  static const gchar good[] =
+      "{\"a\": \"\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\ud83d\\ude00\"}";
+  static const struct
+  {
+    const gchar *text;
+    gsize offset;
+    const gchar *problem;
+  } bad[] = {
+    {"{\"a\": \"x\\x\"}", 8, "an escape JSON does not have"},
+    {"{\"a\": \"\\u00g0\"}", 7, "an escape JSON does not have"},
+    {"{\"a\": \"\\ud83d x\"}", 7, "a UTF-16 surrogate not in a pair"},
+    {"{\"a\": \"\\ude00\\ud83d\"}", 7, "a UTF-16 surrogate not in a pair"},
+    {"{\"a\": \"\\u0000\"}", 7, "an escaped NUL character"},
+    {"{\"a\": \"\\", 7, "an escape JSON does not have"},
+  };
+  const gchar *problem = NULL;
+  gsize offset = 0;
+
+  g_assert_true (cnn_json_check (good, strlen (good), 4, &offset, &problem));
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    problem = NULL;
+    g_assert_false (cnn_json_check (bad[i].text, strlen (bad[i].text), 4,
+            &offset, &problem));
+    g_assert_cmpstr (problem, ==, bad[i].problem);
+    g_assert_cmpuint (offset, ==, bad[i].offset);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1304,6 +1349,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/file-layout", test_file_layout);
   g_test_add_func ("/model/new", test_new_model);
   g_test_add_func ("/model/metadata", test_metadata);
+  g_test_add_func ("/model/json-escapes", test_json_escapes);
   g_test_add_func ("/model/labels", test_labels);
   g_test_add_func ("/model/labels-file", test_labels_file);
   g_test_add_func ("/model/save/missing-dir", test_save_missing_dir);
