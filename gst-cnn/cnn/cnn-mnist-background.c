@@ -10,6 +10,19 @@
 #define FIT_ROUNDS 6
 /* Step 2 and 4: what counts as ink. */
 #define BORDER_QUANTILE 0.75    /* of the border: its paper, though shaded in part */
+/* Stroke polarity: strokes up to 2r wide for r = 2, 4, 8, 16 cells, on
+ * every STROKE_ROW_STEP-th row.  A work cell is at most a frame pixel's
+ * size or three times a 28×28 digit's (an 84-cell grid): from a thin
+ * pen's stroke (a cell or two) to a bold MNIST one (about 9). */
+#define MIN_STROKE_RADIUS 2
+#define MAX_STROKE_RADIUS 16
+#define STROKE_ROW_STEP 4
+#define MIN_STROKE_POLARITY 0.2 /* clear enough to decide alone */
+/* Excess of one kind over the other, summed (ink levels × cells) on the
+ * sampled rows, below which there are no strokes to tell by: a faint
+ * ballpoint digit on the development desk frames gives 1.9 or more,
+ * blank paper (a strip or a table edge at the border) under 0.5. */
+#define MIN_STROKE_EXCESS 1.0
 
 /* ---- the block grid ------------------------------------------------ */
 
@@ -166,12 +179,82 @@ border_polarity (CnnMnist * m)
   return hi > lo ? ((hi - border) - (border - lo)) / (hi - lo) : 0.0;
 }
 
-/* Whether the ink is darker than the background. */
+/* The thin structures' excess over the cells @r away on both sides
+ * along rows and columns, beyond @tau: dark (a valley) into dark[],
+ * light (a ridge) into light[], eight lanes each.  Every fourth row. */
+static void
+sum_valleys_and_ridges (const CnnMnist * m, guint r, gfloat tau,
+    gfloat dark[8], gfloat light[8])
+{
+  const gsize w = m->w;
+
+  for (guint y = r; y + r < m->h; y += STROKE_ROW_STEP) {
+    const gfloat *row = m->grey + y * w, *up = row - r * w, *down = row + r * w;
+    gsize x = r;                /* not guint: x + k must not wrap */
+
+    for (; x + 8 + r <= w; x += 8) {
+      for (guint k = 0; k < 8; k++) {
+        const gfloat c = row[x + k];
+        const gfloat a = row[x + k - r], b = row[x + k + r];
+        const gfloat u = up[x + k], d = down[x + k];
+
+        dark[k] += MAX (MIN (a, b) - c - tau, 0.0f)
+            + MAX (MIN (u, d) - c - tau, 0.0f);
+        light[k] += MAX (c - MAX (a, b) - tau, 0.0f)
+            + MAX (c - MAX (u, d) - tau, 0.0f);
+      }
+    }
+    for (; x + r < w; x++) {
+      const gfloat c = row[x];
+
+      dark[0] += MAX (MIN (row[x - r], row[x + r]) - c - tau, 0.0f)
+          + MAX (MIN (up[x], down[x]) - c - tau, 0.0f);
+      light[0] += MAX (c - MAX (row[x - r], row[x + r]) - tau, 0.0f)
+          + MAX (c - MAX (up[x], down[x]) - tau, 0.0f);
+    }
+  }
+}
+
+/* Polarity as thin structures see it: a stroke is darker (or lighter)
+ * than the paper on both sides of it, the edge of a shadow or of a lit
+ * patch is a step, darker on one side only, and counts for neither.
+ * Over widths from a thin pen's to a bold MNIST stroke's on the work
+ * grid.  In -1 (dark strokes) .. 1 (light ones); 0 with too few to
+ * tell. */
+static gdouble
+stroke_polarity (const CnnMnist * m, gfloat noise)
+{
+  const gfloat tau = 3.0f * noise + 1.0f / 255;
+  gfloat d[8] = { 0 }, l[8] = { 0 };
+  gdouble dark = 0.0, light = 0.0;
+
+  for (guint r = MIN_STROKE_RADIUS; r <= MAX_STROKE_RADIUS; r *= 2)
+    if (2 * r < MIN (m->w, m->h))
+      sum_valleys_and_ridges (m, r, tau, d, l);
+  for (guint k = 0; k < 8; k++) {
+    dark += d[k];
+    light += l[k];
+  }
+  if (fabs (light - dark) < MIN_STROKE_EXCESS)
+    return 0.0;
+  return (light - dark) / (light + dark);
+}
+
+/* Whether the ink is darker than the background.  The strokes decide
+ * when they are clear: a lit patch or a shadow covering much of the
+ * region stands out from the local median and shifts the border's
+ * level, and would turn a faint digit into background.  Where they are
+ * not (blank paper, a blurred blob), the local median and the border
+ * do. */
 static gboolean
 ink_is_dark (CnnMnist * m, gfloat noise)
 {
-  gdouble local = local_polarity (m, noise), border = border_polarity (m);
+  gdouble stroke = stroke_polarity (m, noise), local, border;
 
+  if (fabs (stroke) >= MIN_STROKE_POLARITY)
+    return stroke < 0.0;
+  local = local_polarity (m, noise);
+  border = border_polarity (m);
   return (fabs (local) >= fabs (border) ? local : border) < 0.0;
 }
 

@@ -14,7 +14,7 @@
                                  * the border to be a digit cut by it */
 #define MAX_SIDE_TO_SIDE 0.5    /* of the region: a long way */
 #define STRAIGHT_ELONGATION 4.0 /* long over wide: straight */
-#define BORDER_PENALTY 0.02     /* on the score of a digit cut by the border */
+#define BORDER_PENALTY 0.001    /* on the score of a digit cut by the border */
 /* Step 4b: rulings, and strokes that are not a digit's. */
 #define FLAT_ELONGATION 6.0     /* long over wide, of a flat stroke */
 #define FLAT_ANGLE 20.0         /* degrees from level */
@@ -104,8 +104,10 @@ is_blob (const CnnComponent * c, gdouble aspect)
 
 /* The main ink component, 0 if none is large enough: the best by area
  * over (1 + (distance to the centre / radius)²).  Of those on the
- * region's border, only the ones it may have cut count, at a fiftieth:
- * any digit inside wins over them, but not a speck 50 times smaller. */
+ * region's border, only the ones it may have cut count, at a thousandth:
+ * any digit inside wins over them, even a thin 1 beside a finger that
+ * comes in from the edge (a thick stroke cut by the border, to these
+ * tests); specks are out already (MIN_AREA_FRACTION). */
 guint32
 cnn_mnist_choose_main (const CnnMnist * m, gdouble aspect)
 {

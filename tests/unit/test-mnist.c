@@ -172,6 +172,9 @@ typedef struct
   gdouble paper_angle;          /* degrees the sheet is turned by */
   gboolean finger;              /* a finger coming in from the left */
   gdouble cast;                 /* a shadow across the sheet: light lost */
+  gdouble lit;                  /* dim light, but for a sunlit patch at the
+                                 * bottom left @lit + 1 times as bright */
+  gboolean thumb;               /* a thumb coming in slanted at the bottom */
 } Scene;
 
 enum
@@ -180,6 +183,8 @@ enum
 #define RULING_SPACING 30.0     /* px, as a school exercise book */
 #define RULING_WIDTH 1.6        /* px */
 #define RULING_ABSORB 0.3       /* light a ruling takes (a light blue) */
+
+#define THUMB_HALF_WIDTH 42.0   /* px */
 
 #define FRAME_W 640
 #define FRAME_H 480
@@ -262,6 +267,31 @@ on_finger (guint x, guint y)
   return dx * dx + dy * dy < 25.0 * 25.0;
 }
 
+/* How far (x, y) lies from the thumb's axis, a slanted segment from
+ * below the bottom edge up to (250, 200), and across it (-1 .. 1 of
+ * its half width, 0 on the axis; beyond 1 off the thumb). */
+static gdouble
+thumb_across (guint x, guint y)
+{
+  const gdouble ax = 120.0, ay = 560.0, bx = 250.0, by = 200.0;
+  const gdouble dx = bx - ax, dy = by - ay;
+  const gdouble t = CLAMP (((x - ax) * dx + (y - ay) * dy)
+      / (dx * dx + dy * dy), 0.0, 1.0);
+  const gdouble px = x - (ax + t * dx), py = y - (ay + t * dy);
+
+  return sqrt (px * px + py * py) / THUMB_HALF_WIDTH;
+}
+
+/* How far (x, y) lies in the sunlit patch: the corner below a line from
+ * (0, 200) to (420, 480), its edge sharp (a window frame's shadow). */
+static gdouble
+lit_share (guint x, guint y)
+{
+  const gdouble d = ((gdouble) y - 200.0 - x * 280.0 / 420.0) / 1.2;
+
+  return CLAMP (0.5 + d / 2.0, 0.0, 1.0);
+}
+
 /* How far (x, y) lies in the cast shadow: the half-plane above a line
  * from (0, 420) to (640, 60), its edge soft over 30 px. */
 static gdouble
@@ -293,6 +323,9 @@ paper_frame (const guint8 * digit, const Scene * s, GRand * rand)
       if (s->finger && on_finger (x, y))
         v = 0.6 * lighting (x, y, s->vignette) * (1.0 - 0.2
             * fabs ((gdouble) y - 360.0) / 25.0);
+      if (s->thumb && thumb_across (x, y) < 1.0)
+        v = 0.55 * lighting (x, y, s->vignette) * (1.0 - 0.25
+            * thumb_across (x, y));
       if (s->strip && x < 22)
         v = 40.0;
       if (s->shadow && sx * sx + sy * sy < 150.0 * 150.0)
@@ -302,6 +335,8 @@ paper_frame (const guint8 * digit, const Scene * s, GRand * rand)
         v = 60.0;
       if (s->cast > 0.0)
         v *= 1.0 - s->cast * cast_shade (x, y);
+      if (s->lit > 0.0)
+        v *= (1.0 + s->lit * lit_share (x, y)) / (1.0 + s->lit);
       v += s->noise * gaussian (rand);
       frame[y * FRAME_W + x] = (guint8) CLAMP (lround (v), 0, 255);
     }
@@ -709,6 +744,41 @@ test_cast_shadow (void)
   cnn_preprocessor_free (pre);
 }
 
+/* Dim light but for a sunlit patch over a corner of the region: the
+ * patch stands far above the local median and lifts the border's
+ * level, yet the ink is the digit's dark strokes, not the patch (the
+ * strokes' polarity decides). */
+static void
+test_sunlit_patch (void)
+{
+  const CnnDataset *ds = need_mnist ();
+  GRand *rand = g_rand_new_with_seed (21);
+  const Scene scenes[] = {
+    {300, 40, 4, TRUE, 5.0,.lit = 1.0},
+    {380, 80, 4, TRUE, 4.0,.lit = 1.3,.vignette = 0.3},
+  };
+
+  check_scenes (ds, scenes, G_N_ELEMENTS (scenes), rand);
+  g_rand_free (rand);
+}
+
+/* A thumb coming in slanted at the bottom edge, far larger than the
+ * digit beside it: the digit is taken, small and thin as it may be (a
+ * 1 of 40 px against 80 × 300 of thumb). */
+static void
+test_thumb_beside_digit (void)
+{
+  const CnnDataset *ds = need_mnist ();
+  GRand *rand = g_rand_new_with_seed (22);
+  const Scene scenes[] = {
+    {400, 220, 2, TRUE, 4.0,.thumb = TRUE},
+    {380, 150, 3, TRUE, 4.0,.thumb = TRUE,.paper = PAPER_RULED},
+  };
+
+  check_scenes (ds, scenes, G_N_ELEMENTS (scenes), rand);
+  g_rand_free (rand);
+}
+
 /* The region is what is looked at, clipped to the frame as "resize"
  * clips it. */
 static void
@@ -924,6 +994,8 @@ main (int argc, char **argv)
   g_test_add_func ("/mnist/ruled-paper", test_ruled_paper);
   g_test_add_func ("/mnist/blank-rulings", test_blank_rulings);
   g_test_add_func ("/mnist/cast-shadow", test_cast_shadow);
+  g_test_add_func ("/mnist/sunlit-patch", test_sunlit_patch);
+  g_test_add_func ("/mnist/thumb-beside-digit", test_thumb_beside_digit);
   g_test_add_func ("/mnist/region", test_region);
   g_test_add_func ("/mnist/prefers-the-centre", test_prefers_the_centre);
   g_test_add_func ("/mnist/input-sizes", test_other_input_sizes);
