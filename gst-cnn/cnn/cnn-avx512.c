@@ -687,7 +687,7 @@ cnn_conv3x3_direct_avx512 (const CnnWinograd * wg, const gfloat * w,
     }
 }
 
-/* ---- matrix-vector products (dense layers at batch 1) ---------------- */
+/* ---- matrix-vector products (dense layers at small batches) ---------- */
 
 /* 16 weights of a row from @w at @i, lanes past @keep zero: floats, or
  * (@half) fp16 widened to floats */
@@ -700,48 +700,71 @@ load_weights (const void *w, gsize i, __mmask16 keep, const gboolean half)
   return _mm512_maskz_loadu_ps (keep, (const gfloat *) w + i);
 }
 
-/* Σ a (n) · x (n) for four rows a0..a3 at once, rows @stride weights
- * apart: x is loaded once for four rows, and the weights, streamed from
- * memory, set the pace. */
+/* Samples a pass over the weights takes at once: 4 rows × 4 samples of
+ * sums (16 registers of 32) and 4 inputs in flight. */
+#define GEMV_GROUP 4
+
+/* Σ a (n) · x_s (n) for four rows a0..a3 and @g samples x_0..x_g-1
+ * (@x_stride floats apart) at once, rows @stride weights apart: each
+ * weight, streamed from memory, is loaded once for all @g samples, each
+ * input once for four rows. */
 static ALWAYS_INLINE void
-dot4 (const void *w, gsize stride, const gfloat * x, guint n, gfloat out[4],
-    const gboolean half)
+dot4 (const void *w, gsize stride, const gfloat * x, gsize x_stride, guint n,
+    const guint g, gfloat out[4][GEMV_GROUP], const gboolean half)
 {
-  __m512 acc[4];
+  __m512 acc[4][GEMV_GROUP];
   guint i = 0;
 
 #pragma GCC unroll 16
   for (guint r = 0; r < 4; r++)
-    acc[r] = _mm512_setzero_ps ();
+#pragma GCC unroll 4
+    for (guint k = 0; k < g; k++)
+      acc[r][k] = _mm512_setzero_ps ();
   for (; i + LANES <= n; i += LANES) {
-    __m512 xv = _mm512_loadu_ps (x + i);
+    __m512 xv[GEMV_GROUP];
 
+#pragma GCC unroll 4
+    for (guint k = 0; k < g; k++)
+      xv[k] = _mm512_loadu_ps (x + k * x_stride + i);
 #pragma GCC unroll 16
-    for (guint r = 0; r < 4; r++)
-      acc[r] = _mm512_fmadd_ps (load_weights (w, r * stride + i, 0xffff,
-              half), xv, acc[r]);
+    for (guint r = 0; r < 4; r++) {
+      __m512 wv = load_weights (w, r * stride + i, 0xffff, half);
+
+#pragma GCC unroll 4
+      for (guint k = 0; k < g; k++)
+        acc[r][k] = _mm512_fmadd_ps (wv, xv[k], acc[r][k]);
+    }
   }
   if (i < n) {
     __mmask16 keep = first_lanes ((gint) (n - i));
-    __m512 xv = _mm512_maskz_loadu_ps (keep, x + i);
+    __m512 xv[GEMV_GROUP];
 
+#pragma GCC unroll 4
+    for (guint k = 0; k < g; k++)
+      xv[k] = _mm512_maskz_loadu_ps (keep, x + k * x_stride + i);
 #pragma GCC unroll 16
-    for (guint r = 0; r < 4; r++)
-      acc[r] = _mm512_fmadd_ps (load_weights (w, r * stride + i, keep,
-              half), xv, acc[r]);
+    for (guint r = 0; r < 4; r++) {
+      __m512 wv = load_weights (w, r * stride + i, keep, half);
+
+#pragma GCC unroll 4
+      for (guint k = 0; k < g; k++)
+        acc[r][k] = _mm512_fmadd_ps (wv, xv[k], acc[r][k]);
+    }
   }
 #pragma GCC unroll 16
   for (guint r = 0; r < 4; r++)
-    out[r] = _mm512_reduce_add_ps (acc[r]);
+#pragma GCC unroll 4
+    for (guint k = 0; k < g; k++)
+      out[r][k] = _mm512_reduce_add_ps (acc[r][k]);
 }
 
 #include "cnn-gemv-rows.h"
 
 void
 cnn_gemv_avx512 (const gfloat * w, const gfloat * x, const gfloat * b,
-    guint n_out, guint n_in, gfloat * y)
+    guint n_out, guint n_in, guint batch, gfloat * y)
 {
-  gemv (w, x, b, n_out, n_in, y, FALSE);
+  gemv (w, x, b, n_out, n_in, batch, y, FALSE);
 }
 
 gboolean
@@ -769,7 +792,7 @@ cnn_f16_pack_avx512 (const gfloat * w, guint16 * half, gsize n)
 
 void
 cnn_gemv_f16_avx512 (const guint16 * w, const gfloat * x, const gfloat * b,
-    guint n_out, guint n_in, gfloat * y)
+    guint n_out, guint n_in, guint batch, gfloat * y)
 {
-  gemv (w, x, b, n_out, n_in, y, TRUE);
+  gemv (w, x, b, n_out, n_in, batch, y, TRUE);
 }

@@ -7,6 +7,13 @@
  * the core's L2 cache from one pass to the next, and halving them gains
  * nothing. */
 #define F16_MIN_WEIGHTS 65536
+/* Up to this many samples, the fast kernels' matrix-vector products run
+ * (reading the weights once for a few samples at a time) rather than a
+ * GEMM: OpenBLAS packs the whole weight matrix for a GEMM (4.7 MB for
+ * the reference network), which cost more than the products themselves
+ * at small batches (a number's digits, cnn_number_reader_run()): the
+ * reference network's batch of 4 took 439 µs, against 78 at batch 1. */
+#define GEMV_MAX_BATCH 8
 
 /* The fast path's state, l->fast: the weights in fp16 (see
  * CnnKernelOps.f16_pack), made while they are frozen; NULL: the float
@@ -59,30 +66,29 @@ dense_setup (CnnLayer * l, GError ** error)
   return TRUE;
 }
 
-/* x (batch × in) · Wᵀ (in × out) + b → y (batch × out); at batch 1,
- * W (out × in) · x (in) + b → y (out) */
+/* x (batch × in) · Wᵀ (in × out) + b → y (batch × out); at small
+ * batches, W (out × in) · x_s (in) + b → y_s (out) for each sample s */
 static void
 dense_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
     CnnScratch * scratch)
 {
+  const CnnKernelOps *ops = cnn_kernels_ops (l->kernels);
   guint n_in = l->in.c, n_out = l->out.c;
 
-  /* One sample is a matrix-vector product: a GEMM of one row would pack
-   * the whole weight matrix first, for nothing.  It stays on this thread
-   * even when a team is there: reading the weights sets its pace, and
-   * waking a second thread costs more than it saves. */
+  /* A few samples are matrix-vector products: a GEMM of a few rows would
+   * pack the whole weight matrix first, for nothing.  They stay on this
+   * thread even when a team is there: reading the weights sets their
+   * pace, and waking a second thread costs more than it saves. */
+  if (ops && batch <= GEMV_MAX_BATCH) {
+    if (l->fast)
+      ops->gemv_f16 (l->fast, in, l->bias, n_out, n_in, batch, out);
+    else
+      ops->gemv (l->weight, in, l->bias, n_out, n_in, batch, out);
+    return;
+  }
   if (batch == 1) {
-    const CnnKernelOps *ops = cnn_kernels_ops (l->kernels);
-    const guint16 *half = l->fast;
-
-    if (half) {
-      ops->gemv_f16 (half, in, l->bias, n_out, n_in, out);
-    } else if (ops) {
-      ops->gemv (l->weight, in, l->bias, n_out, n_in, out);
-    } else {
-      memcpy (out, l->bias, n_out * sizeof (gfloat));
-      cnn_sgemv (n_out, n_in, l->weight, n_in, in, 1.0f, out);
-    }
+    memcpy (out, l->bias, n_out * sizeof (gfloat));
+    cnn_sgemv (n_out, n_in, l->weight, n_in, in, 1.0f, out);
     return;
   }
   for (guint b = 0; b < batch; b++)

@@ -69,9 +69,11 @@ typedef struct
   guint direct_max_channels;
   void (*conv3x3_direct) (const CnnWinograd * wg, const gfloat * w,
       const gfloat * bias, const gfloat * x, gfloat * y, gfloat * scratch);
-  /* W (out × in) · x (in) + b (out) → y (out) */
+  /* W (out × in) · x_s (in) + b (out) → y_s (out) for each of @batch
+   * samples s, x and y one after another; the weights are read once for
+   * a few samples at a time */
   void (*gemv) (const gfloat * w, const gfloat * x, const gfloat * b,
-      guint n_out, guint n_in, gfloat * y);
+      guint n_out, guint n_in, guint batch, gfloat * y);
   /* Half-precision weights for the matrix-vector product: a dense
    * layer's weights at batch 1 are read once per pass and, at 4.7 MB in
    * the reference network, from L3 cache or memory, so the bytes set
@@ -81,9 +83,9 @@ typedef struct
    * @half unusable, when a value is not finite or beyond fp16's
    * ±65504. */
   gboolean (*f16_pack) (const gfloat * w, guint16 * half, gsize n);
-  /* W (out × in, fp16) · x (in) + b (out) → y (out) */
+  /* W (out × in, fp16) · x_s (in) + b (out) → y_s (out), as gemv */
   void (*gemv_f16) (const guint16 * w, const gfloat * x, const gfloat * b,
-      guint n_out, guint n_in, gfloat * y);
+      guint n_out, guint n_in, guint batch, gfloat * y);
 } CnnKernelOps;
 
 /* The table of @kernels (either AVX-512 for both of its variants); NULL
@@ -104,11 +106,11 @@ const CnnKernelOps *cnn_kernels_ops (CnnKernels kernels);
       const gfloat * w, const gfloat * bias, const gfloat * x, gfloat * y, \
       gfloat * scratch); \
   void cnn_gemv_##suffix (const gfloat * w, const gfloat * x, \
-      const gfloat * b, guint n_out, guint n_in, gfloat * y); \
+      const gfloat * b, guint n_out, guint n_in, guint batch, gfloat * y); \
   gboolean cnn_f16_pack_##suffix (const gfloat * w, guint16 * half, \
       gsize n); \
   void cnn_gemv_f16_##suffix (const guint16 * w, const gfloat * x, \
-      const gfloat * b, guint n_out, guint n_in, gfloat * y);
+      const gfloat * b, guint n_out, guint n_in, guint batch, gfloat * y);
 
 CNN_KERNEL_FAMILY (avx512)
 CNN_KERNEL_FAMILY (avx2)

@@ -646,7 +646,7 @@ KERNEL (cnn_conv3x3_direct) (const CnnWinograd * wg, const gfloat * w,
     }
 }
 
-/* ---- matrix-vector products (dense layers at batch 1) ---------------- */
+/* ---- matrix-vector products (dense layers at small batches) ---------- */
 
 #define STEP (2 * LANES)        /* weights of a row per step, 2 vectors */
 
@@ -672,13 +672,18 @@ sum_lanes (vf a)
   return b[0];
 }
 
-/* Σ a (n) · x (n) for four rows a0..a3 at once, rows @stride weights
- * apart, two vectors a row at a time (8 sums in flight): x is loaded
- * once for four rows, and the weights, streamed from memory, set the
- * pace. */
+/* Samples a pass over the weights takes at once: with 16 vector
+ * registers, 4 rows × 2 samples of sums and 2 inputs. */
+#define GEMV_GROUP 2
+
+/* Σ a (n) · x_s (n) for four rows a0..a3 and @g samples (@x_stride
+ * floats apart) at once, rows @stride weights apart: each weight,
+ * streamed from memory, is loaded once for the @g samples, each input
+ * once for four rows; one sample takes two vectors a row at a time (8
+ * sums in flight). */
 static ALWAYS_INLINE void
-dot4 (const void *w, gsize stride, const gfloat * x, guint n, gfloat out[4],
-    const gboolean half)
+dot4 (const void *w, gsize stride, const gfloat * x, gsize x_stride, guint n,
+    const guint g, gfloat out[4][GEMV_GROUP], const gboolean half)
 {
   vf acc[4][2];
   guint i = 0;
@@ -686,35 +691,61 @@ dot4 (const void *w, gsize stride, const gfloat * x, guint n, gfloat out[4],
 #pragma GCC unroll 8
   for (guint r = 0; r < 4; r++)
     acc[r][0] = acc[r][1] = splat (0.0f);
-  for (; i + STEP <= n; i += STEP) {
-    vf x0 = load (x + i), x1 = load (x + i + LANES);
+  if (g == 1) {
+    for (; i + STEP <= n; i += STEP) {
+      vf x0 = load (x + i), x1 = load (x + i + LANES);
 
 #pragma GCC unroll 4
-    for (guint r = 0; r < 4; r++) {
-      acc[r][0] += load_weights (w, r * stride + i, LANES, half) * x0;
-      acc[r][1] += load_weights (w, r * stride + i + LANES, LANES, half) * x1;
+      for (guint r = 0; r < 4; r++) {
+        acc[r][0] += load_weights (w, r * stride + i, LANES, half) * x0;
+        acc[r][1] += load_weights (w, r * stride + i + LANES, LANES,
+            half) * x1;
+      }
+    }
+  } else {
+    for (; i + LANES <= n; i += LANES) {
+      vf x0 = load (x + i), x1 = load (x + x_stride + i);
+
+#pragma GCC unroll 4
+      for (guint r = 0; r < 4; r++) {
+        vf wv = load_weights (w, r * stride + i, LANES, half);
+
+        acc[r][0] += wv * x0;
+        acc[r][1] += wv * x1;
+      }
     }
   }
   for (; i < n; i += LANES) {
     gint left = (gint) (n - i);
-    vf xv = left >= LANES ? load (x + i) : load_first (x + i, left);
+
+#pragma GCC unroll 2
+    for (guint k = 0; k < g; k++) {
+      const gfloat *xk = x + k * x_stride + i;
+      vf xv = left >= LANES ? load (xk) : load_first (xk, left);
 
 #pragma GCC unroll 4
-    for (guint r = 0; r < 4; r++)
-      acc[r][0] += load_weights (w, r * stride + i, left, half) * xv;
+      for (guint r = 0; r < 4; r++)
+        acc[r][k] += load_weights (w, r * stride + i, left, half) * xv;
+    }
   }
 #pragma GCC unroll 4
-  for (guint r = 0; r < 4; r++)
-    out[r] = sum_lanes (acc[r][0] + acc[r][1]);
+  for (guint r = 0; r < 4; r++) {
+    if (g == 1) {
+      out[r][0] = sum_lanes (acc[r][0] + acc[r][1]);
+    } else {
+      out[r][0] = sum_lanes (acc[r][0]);
+      out[r][1] = sum_lanes (acc[r][1]);
+    }
+  }
 }
 
 #include "cnn-gemv-rows.h"
 
 void
 KERNEL (cnn_gemv) (const gfloat * w, const gfloat * x, const gfloat * b,
-    guint n_out, guint n_in, gfloat * y)
+    guint n_out, guint n_in, guint batch, gfloat * y)
 {
-  gemv (w, x, b, n_out, n_in, y, FALSE);
+  gemv (w, x, b, n_out, n_in, batch, y, FALSE);
 }
 
 gboolean
@@ -740,7 +771,7 @@ KERNEL (cnn_f16_pack) (const gfloat * w, guint16 * half, gsize n)
 
 void
 KERNEL (cnn_gemv_f16) (const guint16 * w, const gfloat * x,
-    const gfloat * b, guint n_out, guint n_in, gfloat * y)
+    const gfloat * b, guint n_out, guint n_in, guint batch, gfloat * y)
 {
-  gemv (w, x, b, n_out, n_in, y, TRUE);
+  gemv (w, x, b, n_out, n_in, batch, y, TRUE);
 }

@@ -847,6 +847,56 @@ test_fast_dense_frozen_f16 (void)
   }
 }
 
+/* Dense at small batches (a number's digits): the matrix-vector kernels
+ * take a few samples a pass over the weights (4 with AVX-512, 2 with
+ * AVX2), so every count of samples in a group and past it, float and
+ * frozen fp16 weights, is held to naive double loops per sample. */
+static void
+test_fast_dense_small_batches (void)
+{
+  const guint n_in = 9216, n_out = 13, max_batch = 9;
+  CnnNetwork *net = network_or_die ("dense 13", (CnnShape) { n_in, 1, 1 });
+  g_autofree gfloat *x = g_new (gfloat, (gsize) max_batch * n_in);
+  g_autofree gdouble *want = g_new (gdouble, (gsize) max_batch * n_out);
+  g_autofree gdouble *bound = g_new (gdouble, (gsize) max_batch * n_out);
+  gfloat *w = cnn_network_params (net);
+
+  g_assert_true (cnn_network_reserve (net, max_batch, NULL));
+  fill_random (w, cnn_network_param_count (net), 5);
+  for (gsize i = 0; i < (gsize) n_in * n_out; i++)
+    w[i] /= sqrtf ((gfloat) n_in);
+  fill_random (x, (gsize) max_batch * n_in, 6);
+  for (guint b = 0; b < max_batch; b++)
+    for (guint j = 0; j < n_out; j++) {
+      gdouble sum = w[(gsize) n_out * n_in + j], size = 0.0;
+
+      for (guint i = 0; i < n_in; i++) {
+        sum += (gdouble) w[(gsize) j * n_in + i] * x[(gsize) b * n_in + i];
+        size += fabs ((gdouble) w[(gsize) j * n_in + i]
+            * x[(gsize) b * n_in + i]);
+      }
+      want[b * n_out + j] = sum;
+      bound[b * n_out + j] = F16_REL * size + REL_TOL * MAX (1.0, fabs (sum));
+    }
+  for (guint frozen = 0; frozen < 2; frozen++) {
+    if (frozen)
+      cnn_network_freeze (net);
+    for (guint batch = 1; batch <= max_batch; batch++) {
+      const gfloat *y = cnn_network_forward (net, x, batch);
+
+      if (!frozen) {
+        assert_close (y, want, (gsize) batch * n_out);
+        continue;
+      }
+      for (guint k = 0; k < batch * n_out; k++)
+        if (fabs (y[k] - want[k]) > bound[k])
+          g_error ("batch %u, output %u: got %.9g, want %.9g (+/- %.3g)",
+              batch, k, y[k], want[k], bound[k]);
+    }
+  }
+  cnn_network_free (net);
+}
+
 /* A weight beyond fp16's range keeps the layer on its float weights. */
 static void
 test_fast_dense_frozen_out_of_range (void)
@@ -937,6 +987,7 @@ main (int argc, char **argv)
       test_fast_conv_frozen_then_written);
   g_test_add_func ("/fast/dense-one-sample", test_fast_dense_one_sample);
   g_test_add_func ("/fast/dense-frozen-f16", test_fast_dense_frozen_f16);
+  g_test_add_func ("/fast/dense-small-batches", test_fast_dense_small_batches);
   g_test_add_func ("/fast/dense-frozen-out-of-range",
       test_fast_dense_frozen_out_of_range);
   g_test_add_func ("/fast/portable-agrees", test_kernels_portable_agrees);
