@@ -125,7 +125,7 @@ read_reject_below (CnnClassifier * classifier, const gchar * model_path,
 
 static gboolean
 prepare (CnnClassifier * classifier, const gchar * model_path,
-    const gchar * preprocess, GError ** error)
+    const gchar * preprocess, gboolean numbers, GError ** error)
 {
   CnnShape input = cnn_network_input_shape (classifier->network);
   const gchar *spec;
@@ -137,9 +137,13 @@ prepare (CnnClassifier * classifier, const gchar * model_path,
     return FALSE;
 
   spec = choose_preprocess (classifier, preprocess);
-  classifier->preprocessor = cnn_preprocessor_new_full (spec, input,
-      classifier->memory_limit, &err);
-  if (classifier->preprocessor == NULL) {
+  if (numbers)
+    classifier->reader = cnn_number_reader_new (classifier->network, spec,
+        classifier->memory_limit, &err);
+  else
+    classifier->preprocessor = cnn_preprocessor_new_full (spec, input,
+        classifier->memory_limit, &err);
+  if (classifier->preprocessor == NULL && classifier->reader == NULL) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
         "%s: preprocess \"%s\": %s", model_path, spec, err->message);
     g_error_free (err);
@@ -170,11 +174,11 @@ tune (CnnClassifier * classifier, const gchar * model_path,
   return FALSE;
 }
 
-CnnClassifier *
-cnn_classifier_new (const gchar * model_path, const gchar * labels_path,
-    const gchar * preprocess, guint64 memory_limit, guint max_regions,
-    const CnnClassifierTuning * tuning, CnnClassifierStep * failed,
-    GError ** error)
+static CnnClassifier *
+classifier_new (const gchar * model_path, const gchar * labels_path,
+    const gchar * preprocess, gboolean numbers, guint64 memory_limit,
+    guint max_regions, const CnnClassifierTuning * tuning,
+    CnnClassifierStep * failed, GError ** error)
 {
   CnnClassifier *classifier;
 
@@ -184,7 +188,9 @@ cnn_classifier_new (const gchar * model_path, const gchar * labels_path,
   classifier = g_new0 (CnnClassifier, 1);
   classifier->memory_limit = memory_limit;
   classifier->max_regions = max_regions;
-  classifier->batch = MIN (max_regions, CNN_CLASSIFIER_BATCH);
+  /* A number's pieces go through the network in batches. */
+  classifier->batch = numbers ? CNN_NUMBER_BATCH
+      : MIN (max_regions, CNN_CLASSIFIER_BATCH);
   *failed = CNN_CLASSIFIER_STEP_MODEL;
   classifier->model = cnn_model_load_shared (model_path, memory_limit, error);
   if (classifier->model == NULL)
@@ -197,7 +203,7 @@ cnn_classifier_new (const gchar * model_path, const gchar * labels_path,
       && !replace_labels (classifier, labels_path, error))
     goto failed;
   *failed = CNN_CLASSIFIER_STEP_SETTINGS;
-  if (!prepare (classifier, model_path, preprocess, error)
+  if (!prepare (classifier, model_path, preprocess, numbers, error)
       || !tune (classifier, model_path, tuning, error))
     goto failed;
   return classifier;
@@ -207,6 +213,26 @@ failed:
   return NULL;
 }
 
+CnnClassifier *
+cnn_classifier_new (const gchar * model_path, const gchar * labels_path,
+    const gchar * preprocess, guint64 memory_limit, guint max_regions,
+    const CnnClassifierTuning * tuning, CnnClassifierStep * failed,
+    GError ** error)
+{
+  return classifier_new (model_path, labels_path, preprocess, FALSE,
+      memory_limit, max_regions, tuning, failed, error);
+}
+
+CnnClassifier *
+cnn_classifier_new_number (const gchar * model_path,
+    const gchar * labels_path, const gchar * preprocess,
+    guint64 memory_limit, const CnnClassifierTuning * tuning,
+    CnnClassifierStep * failed, GError ** error)
+{
+  return classifier_new (model_path, labels_path, preprocess, TRUE,
+      memory_limit, 1, tuning, failed, error);
+}
+
 void
 cnn_classifier_free (CnnClassifier * classifier)
 {
@@ -214,6 +240,7 @@ cnn_classifier_free (CnnClassifier * classifier)
     return;
   if (classifier->preprocessor != NULL)
     cnn_preprocessor_free (classifier->preprocessor);
+  cnn_number_reader_free (classifier->reader);
   cnn_workspace_free (classifier->ws);
   if (classifier->model != NULL)
     cnn_model_free (classifier->model);
@@ -283,6 +310,9 @@ CnnSmoothing *
 cnn_classifier_smoothing_new (CnnClassifier * classifier, guint n_frames,
     CnnSmoothingMode mode, GError ** error)
 {
+  if (classifier->reader != NULL)
+    return cnn_smoothing_new_texts (classifier->n_classes, n_frames, mode,
+        classifier->memory_limit, error);
   return cnn_smoothing_new (classifier->n_classes, n_frames, mode,
       classifier->memory_limit, error);
 }

@@ -245,3 +245,19 @@ cnn_mnist_stroke_width (const CnnMnist * m)
   return edges ? 2.0 * area / edges : 0.0;
 }
 
+
+/* The tests above, for readers of several digits (cnn-number.c): a
+ * component that is no digit's part (a blob) or no digit on its own (a
+ * flat stroke, which may still be a part). */
+gboolean
+cnn_mnist_component_is_blob (const CnnComponent * c, gdouble aspect)
+{
+  return is_blob (c, aspect);
+}
+
+gboolean
+cnn_mnist_component_is_flat (const CnnMnist * m, const CnnComponent * c,
+    gdouble aspect)
+{
+  return is_flat_stroke (m, c, aspect);
+}

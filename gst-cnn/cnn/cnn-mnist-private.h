@@ -110,6 +110,22 @@ component_edges (const CnnComponent * c)
   return 2 * (guint64) c->n_runs + 2 * ((guint64) c->area - c->shared);
 }
 
+/* cnn-mnist.c, the steps as cnn_mnist_run() takes them, for other
+ * readers of the work picture (cnn-number.c).  Steps 1 to 4b: m->grey →
+ * m->ink, its components labelled and the rulings erased; ink above
+ * @zero is the digits', cells above @thr are components'. */
+void cnn_mnist_find_ink (CnnMnist * m, gfloat * zero, gfloat * thr);
+/* The level of component @main's ink (@ink), and the peak that parts
+ * of its digit reach; FALSE when it stands too little above the paper
+ * to be a digit. */
+gboolean cnn_mnist_digit_level (CnnMnist * m, guint32 main, gfloat zero,
+    gfloat thr, gfloat * ink, gfloat * part_min_peak);
+/* Steps 5 to 7: the selected components framed into @out, their strokes
+ * brought to MNIST's widths; m->box ends as the digit's box, @placement
+ * says which cells of m->ink were rewritten (its window). */
+void cnn_mnist_frame_digit (CnnMnist * m, gdouble aspect, gfloat zero,
+    gfloat ink, CnnPlacement * placement, gfloat * out);
+
 /* cnn-mnist-background.c.  Steps 1 to 3: m->grey → m->ink, the ink
  * bright over a background at about 0.  Returns the noise's standard
  * deviation. */
@@ -130,6 +146,12 @@ gfloat cnn_mnist_ink_level (CnnMnist * m, guint32 id, gfloat thr);
 void cnn_mnist_select_parts (CnnMnist * m, guint32 main, gdouble aspect,
     gfloat min_peak);
 gdouble cnn_mnist_stroke_width (const CnnMnist * m);
+/* The main component's tests, for components of several digits: a
+ * filled blob is no digit's part, a flat stroke no digit alone. */
+gboolean cnn_mnist_component_is_blob (const CnnComponent * c,
+    gdouble aspect);
+gboolean cnn_mnist_component_is_flat (const CnnMnist * m,
+    const CnnComponent * c, gdouble aspect);
 
 /* cnn-mnist-framing.c.  Steps 5 and 6: the selected components, ink
  * from @zero (→ 0) to @zero + 1 / @scale (→ 1), framed into @out;

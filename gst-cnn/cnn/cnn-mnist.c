@@ -157,19 +157,31 @@ allocate_buffers (CnnMnist * m, gsize n)
 CnnMnist *
 cnn_mnist_new (guint out_w, guint out_h, guint scale, GError ** error)
 {
+  g_return_val_if_fail (scale >= 1, NULL);
+
+  return cnn_mnist_new_sized (out_w, out_h,
+      MIN ((guint64) out_w * scale, CNN_MNIST_MAX_WORK_SIDE),
+      MIN ((guint64) out_h * scale, CNN_MNIST_MAX_WORK_SIDE), error);
+}
+
+CnnMnist *
+cnn_mnist_new_sized (guint out_w, guint out_h, guint work_w, guint work_h,
+    GError ** error)
+{
   CnnMnist *m;
-  guint ix[CNN_MNIST_MAX_WORK_SIDE];      /* each column's block, for x_stretch */
+  guint ix[CNN_MNIST_MAX_GRID_SIDE];    /* each column's block, for x_stretch */
   gsize n;
 
   g_return_val_if_fail (out_w >= CNN_MNIST_MIN_SIDE
       && out_h >= CNN_MNIST_MIN_SIDE, NULL);
-  g_return_val_if_fail (scale >= 1, NULL);
+  g_return_val_if_fail (work_w >= GRID && work_w <= CNN_MNIST_MAX_GRID_SIDE
+      && work_h >= GRID && work_h <= CNN_MNIST_MAX_GRID_SIDE, NULL);
 
   m = g_new0 (CnnMnist, 1);
   m->out_w = out_w;
   m->out_h = out_h;
-  m->w = MIN ((guint64) out_w * scale, CNN_MNIST_MAX_WORK_SIDE);
-  m->h = MIN ((guint64) out_h * scale, CNN_MNIST_MAX_WORK_SIDE);
+  m->w = work_w;
+  m->h = work_h;
   n = (gsize) m->w * m->h;
   /* Two 8-connected components cannot share a 2×2 square. */
   m->max_comps = ((m->w + 1) / 2) * ((m->h + 1) / 2);
@@ -234,36 +246,57 @@ cnn_mnist_work (CnnMnist * m)
 
 /* ---- per frame ----------------------------------------------------- */
 
+void
+cnn_mnist_find_ink (CnnMnist * m, gfloat * zero, gfloat * thr)
+{
+  gfloat noise;
+
+  noise = cnn_mnist_flatten (m);
+  cnn_shadows_flatten (m->shadows, m->ink, MAX (SHADOW_SIGMAS * noise,
+          SHADOW_MIN_DEPTH));
+
+  *zero = cnn_mnist_median_ink (m) + NOISE_SIGMAS_ZERO * noise;
+  *thr = *zero + MAX (NOISE_SIGMAS_DETECT * noise, MIN_CONTRAST);
+  cnn_mnist_label (m, *thr);
+  if (cnn_rulings_erase (m->rulings, m->ink, *zero, *thr) > 0)
+    cnn_mnist_label (m, *thr);
+}
+
+gboolean
+cnn_mnist_digit_level (CnnMnist * m, guint32 main, gfloat zero, gfloat thr,
+    gfloat * ink, gfloat * part_min_peak)
+{
+  *ink = cnn_mnist_ink_level (m, main, thr);
+  *part_min_peak = zero + PART_MIN_PEAK * (*ink - zero);
+  return *ink - zero >= MIN_INK_CONTRAST;
+}
+
+void
+cnn_mnist_frame_digit (CnnMnist * m, gdouble aspect, gfloat zero, gfloat ink,
+    CnnPlacement * placement, gfloat * out)
+{
+  cnn_mnist_frame (m, aspect, zero, 1.0f / (ink - zero), placement, out);
+  /* In the pixels of a 28×28 input, which MNIST's widths are in. */
+  cnn_strokes_normalise (out, m->out_w, m->out_h, cnn_mnist_stroke_width (m)
+      * placement->sy * 28.0 / MIN (m->out_w, m->out_h), m->strokes);
+}
+
 gboolean
 cnn_mnist_run (CnnMnist * m, gdouble aspect, gfloat * out)
 {
-  gfloat noise, zero, thr, ink;
+  gfloat zero, thr, ink, min_peak;
   guint32 main;
   CnnPlacement placement;
 
   g_return_val_if_fail (m != NULL && out != NULL, FALSE);
   g_return_val_if_fail (aspect > 0.0 && isfinite (aspect), FALSE);
 
-  noise = cnn_mnist_flatten (m);
-  cnn_shadows_flatten (m->shadows, m->ink, MAX (SHADOW_SIGMAS * noise,
-          SHADOW_MIN_DEPTH));
-
-  zero = cnn_mnist_median_ink (m) + NOISE_SIGMAS_ZERO * noise;
-  thr = zero + MAX (NOISE_SIGMAS_DETECT * noise, MIN_CONTRAST);
-  cnn_mnist_label (m, thr);
-  if (cnn_rulings_erase (m->rulings, m->ink, zero, thr) > 0)
-    cnn_mnist_label (m, thr);
+  cnn_mnist_find_ink (m, &zero, &thr);
   main = cnn_mnist_choose_main (m, aspect);
-  if (main == 0)
+  if (main == 0 || !cnn_mnist_digit_level (m, main, zero, thr, &ink,
+          &min_peak))
     return FALSE;
-  ink = cnn_mnist_ink_level (m, main, thr);
-  if (ink - zero < MIN_INK_CONTRAST)
-    return FALSE;
-
-  cnn_mnist_select_parts (m, main, aspect, zero + PART_MIN_PEAK * (ink - zero));
-  cnn_mnist_frame (m, aspect, zero, 1.0f / (ink - zero), &placement, out);
-  /* In the pixels of a 28×28 input, which MNIST's widths are in. */
-  cnn_strokes_normalise (out, m->out_w, m->out_h, cnn_mnist_stroke_width (m)
-      * placement.sy * 28.0 / MIN (m->out_w, m->out_h), m->strokes);
+  cnn_mnist_select_parts (m, main, aspect, min_peak);
+  cnn_mnist_frame_digit (m, aspect, zero, ink, &placement, out);
   return TRUE;
 }

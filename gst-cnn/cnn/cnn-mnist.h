@@ -22,8 +22,10 @@ typedef struct
 
 typedef struct _CnnMnist CnnMnist;
 
-/* The work grid's longest side, in cells. */
+/* The work grid's longest side, in cells, for one digit ... */
 #define CNN_MNIST_MAX_WORK_SIDE 256
+/* ... and for any use (a number's is wider). */
+#define CNN_MNIST_MAX_GRID_SIDE 512
 
 /* Work cells per model pixel, each way: enough for a small digit in a
  * large region (a 45-pixel digit in a 480-pixel region is 21 cells of a
@@ -40,6 +42,10 @@ typedef struct _CnnMnist CnnMnist;
  * cnn_mnist_work_size(); all memory is allocated here. */
 CnnMnist *cnn_mnist_new (guint out_w, guint out_h, guint scale,
     GError ** error);
+/* The same on a work grid of @work_w × @work_h cells (GRID (8) ..
+ * CNN_MNIST_MAX_GRID_SIDE each). */
+CnnMnist *cnn_mnist_new_sized (guint out_w, guint out_h, guint work_w,
+    guint work_h, GError ** error);
 void cnn_mnist_free (CnnMnist * mnist);
 
 void cnn_mnist_work_size (const CnnMnist * mnist, guint * width,

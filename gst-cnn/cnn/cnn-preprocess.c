@@ -27,6 +27,7 @@
 #include "cnn-private.h"
 #include "cnn-clones.h"
 #include "cnn-mnist.h"
+#include "cnn-number.h"
 #include "cnn-resize.h"
 
 #include <errno.h>
@@ -45,14 +46,25 @@ static const gchar *const mode_names[] = { "resize", "mnist" };
 
 /* A grid the region is scaled to, its scaler, and the mean sample value
  * (0..255) of each source plane over each cell: 3 planes × h × w; for
- * "mnist", the digit finder working on it. */
+ * "mnist", the digit finder working on it, and for numbers their
+ * reader. */
 typedef struct
 {
   guint w, h;
   CnnResizer *resizer;
   gfloat *means[3];
   CnnMnist *mnist;
+  CnnNumber *number;
 } CnnGrid;
+
+/* The number reader's work grid (cnn_preprocessor_new_number()): as
+ * many cells as "mnist"'s 224 × 224 for one digit, so that reading a
+ * number costs the same preprocessing as reading a digit (a 320 × 240
+ * grid read 1 % more numbers of tests/eval/number-eval.sh --dev, and
+ * made number mode 2.05 times digit mode's cost for 4 digits against
+ * 1.84; tests/bench/bench-element.py --number). */
+#define NUMBER_WORK_W 256
+#define NUMBER_WORK_H 192
 
 struct _CnnPreprocessor
 {
@@ -63,6 +75,7 @@ struct _CnnPreprocessor
   gfloat std[3];
   gfloat inv_std[3];            /* 1 / std: no division per value */
   gboolean normalises;          /* some mean != 0 or std != 1 */
+  gboolean reads_numbers;       /* one grid, NUMBER_WORK_W × _H */
 
   /* The grids a region is scaled to: the input's H × W, or for "mnist"
    * the digit finder's work grid and a compact one for small regions. */
@@ -276,10 +289,18 @@ grid_init (CnnPreprocessor * pre, CnnGrid * g, guint scale, GError ** error)
   g->w = pre->input.w;
   g->h = pre->input.h;
   if (pre->mode == CNN_PREPROCESS_MNIST) {
-    g->mnist = cnn_mnist_new (pre->input.w, pre->input.h, scale, error);
+    g->mnist = pre->reads_numbers ? cnn_mnist_new_sized (pre->input.w,
+        pre->input.h, NUMBER_WORK_W, NUMBER_WORK_H, error)
+        : cnn_mnist_new (pre->input.w, pre->input.h, scale, error);
     if (!g->mnist)
       return FALSE;
     cnn_mnist_work_size (g->mnist, &g->w, &g->h);
+  }
+  if (pre->reads_numbers && !(g->number = cnn_number_new (g->mnist))) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM,
+        "preprocess '%s': cannot allocate a number reader for a %ux%u "
+        "grid", pre->spec, g->w, g->h);
+    return FALSE;
   }
   g->resizer = cnn_resizer_new (g->w, g->h, error);
   if (!g->resizer)
@@ -301,6 +322,7 @@ static void
 grid_clear (CnnGrid * g)
 {
   cnn_resizer_free (g->resizer);
+  cnn_number_free (g->number);
   cnn_mnist_free (g->mnist);
   g_free (g->means[0]);
 }
@@ -325,11 +347,15 @@ make_grids (CnnPreprocessor * pre, guint64 memory_limit, GError ** error)
               CNN_MNIST_COMPACT_SCALE), mnist_side (in.h,
               CNN_MNIST_COMPACT_SCALE))) : preprocessor_bytes (in.w, in.h);
   g_autofree gchar *what = g_strdup_printf ("preprocess '%s' for a %ux%ux%u "
-      "model input", pre->spec, in.c, in.h, in.w);
+      "model input%s", pre->spec, in.c, in.h, in.w, pre->reads_numbers ?
+      ", reading numbers" : "");
 
+  if (pre->reads_numbers)
+    bytes = cnn_bytes_add (preprocessor_bytes (NUMBER_WORK_W, NUMBER_WORK_H),
+        cnn_number_bytes (NUMBER_WORK_W, NUMBER_WORK_H));
   if (!cnn_memory_check (bytes, memory_limit, what, error))
     return FALSE;
-  pre->n_grids = mnist ? 2 : 1;
+  pre->n_grids = mnist && !pre->reads_numbers ? 2 : 1;
   for (guint i = 0; i < pre->n_grids; i++)
     if (!grid_init (pre, &pre->grids[i], i == 0 ? CNN_MNIST_WORK_SCALE
             : CNN_MNIST_COMPACT_SCALE, error))
@@ -337,8 +363,25 @@ make_grids (CnnPreprocessor * pre, guint64 memory_limit, GError ** error)
   return TRUE;
 }
 
+static CnnPreprocessor *preprocessor_new (const gchar * spec,
+    CnnShape input, gboolean numbers, guint64 memory_limit, GError ** error);
+
 CnnPreprocessor *
 cnn_preprocessor_new_full (const gchar * spec, CnnShape input,
+    guint64 memory_limit, GError ** error)
+{
+  return preprocessor_new (spec, input, FALSE, memory_limit, error);
+}
+
+CnnPreprocessor *
+cnn_preprocessor_new_number (const gchar * spec, CnnShape input,
+    guint64 memory_limit, GError ** error)
+{
+  return preprocessor_new (spec, input, TRUE, memory_limit, error);
+}
+
+static CnnPreprocessor *
+preprocessor_new (const gchar * spec, CnnShape input, gboolean numbers,
     guint64 memory_limit, GError ** error)
 {
   CnnPreprocessor *pre;
@@ -364,6 +407,13 @@ cnn_preprocessor_new_full (const gchar * spec, CnnShape input,
   if (!parse_spec (pre, spec, error))
     goto failed;
   pre->spec = canonical_spec (pre);
+  if (numbers && pre->mode != CNN_PREPROCESS_MNIST) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_INVALID,
+        "preprocess '%s': numbers are read digit by digit as mode mnist "
+        "prepares them, not with mode %s", spec, mode_names[pre->mode]);
+    goto failed;
+  }
+  pre->reads_numbers = numbers;
   if (pre->mode == CNN_PREPROCESS_MNIST
       && !check_mnist_input (pre, spec, error))
     goto failed;
@@ -591,37 +641,74 @@ normalise (const CnnPreprocessor * pre, gfloat * out)
   }
 }
 
+/* @roi of @image → the grey work picture of its grid's digit finder;
+ * the grid, or NULL when there is nothing to read.  *@rect is the
+ * region clipped, *@aspect a work cell's width over its height. */
+static CnnGrid *
+fill_work_picture (CnnPreprocessor * pre, const CnnImage * image, CnnRect roi,
+    CnnRect * rect, gdouble * aspect)
+{
+  CnnGrid *grid;
+
+  if (!clip_roi (image, roi, rect))
+    return NULL;
+  grid = grid_for (pre, *rect);
+  if (!average_planes (grid, image, n_source_planes (pre, image), *rect))
+    return NULL;
+  /* Work cells are rect / grid frame pixels each way. */
+  *aspect = ((gdouble) rect->width * grid->h)
+      / ((gdouble) rect->height * grid->w);
+  convert_grey (grid, image, cnn_mnist_work (grid->mnist));
+  return grid;
+}
+
 CNN_VECTOR_CLONES gboolean
 cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
     CnnRect roi, gfloat * out)
 {
   CnnRect rect;
   CnnGrid *grid;
-  guint n_planes;
+  gdouble aspect;
 
   g_return_val_if_fail (pre != NULL && image != NULL && out != NULL, FALSE);
 
-  n_planes = n_source_planes (pre, image);
-  if (!image_is_valid (pre, image, n_planes))
-    return FALSE;
-  if (!clip_roi (image, roi, &rect))
-    return FALSE;
-
-  grid = grid_for (pre, rect);
-  if (!average_planes (grid, image, n_planes, rect))
+  if (!image_is_valid (pre, image, n_source_planes (pre, image)))
     return FALSE;
   if (pre->mode == CNN_PREPROCESS_MNIST) {
-    /* Work cells are rect / grid frame pixels each way. */
-    gdouble aspect = ((gdouble) rect.width * grid->h)
-        / ((gdouble) rect.height * grid->w);
-
-    convert_grey (grid, image, cnn_mnist_work (grid->mnist));
-    if (!cnn_mnist_run (grid->mnist, aspect, out))
+    grid = fill_work_picture (pre, image, roi, &rect, &aspect);
+    if (!grid || !cnn_mnist_run (grid->mnist, aspect, out))
       return FALSE;
   } else {
+    if (!clip_roi (image, roi, &rect))
+      return FALSE;
+    grid = grid_for (pre, rect);
+    if (!average_planes (grid, image, n_source_planes (pre, image), rect))
+      return FALSE;
     convert_colour (pre, grid, image, out);
   }
   if (pre->normalises)
     normalise (pre, out);
   return TRUE;
+}
+
+CNN_VECTOR_CLONES CnnNumber *
+cnn_preprocessor_number_picture (CnnPreprocessor * pre, const CnnImage * image,
+    CnnRect roi, CnnRect * rect, gdouble * aspect)
+{
+  CnnGrid *grid;
+
+  g_return_val_if_fail (pre != NULL && pre->reads_numbers && image != NULL,
+      NULL);
+
+  if (!image_is_valid (pre, image, n_source_planes (pre, image)))
+    return NULL;
+  grid = fill_work_picture (pre, image, roi, rect, aspect);
+  return grid ? grid->number : NULL;
+}
+
+void
+cnn_preprocessor_finish (const CnnPreprocessor * pre, gfloat * out)
+{
+  if (pre->normalises)
+    normalise (pre, out);
 }

@@ -1,6 +1,7 @@
 /* Smoothing probabilities over frames (docs/design.md §1): the mean of
  * the last N frames' probabilities, or a mean in which each new frame
- * weighs 2 / (N + 1). */
+ * weighs 2 / (N + 1); for numbers, the text read most often of the last
+ * N frames'. */
 #include "cnn.h"
 
 #include <string.h>
@@ -35,12 +36,40 @@ cnn_smoothing_new (guint n_classes, guint n_frames, CnnSmoothingMode mode,
   return smoothing;
 }
 
+CnnSmoothing *
+cnn_smoothing_new_texts (guint n_classes, guint n_frames,
+    CnnSmoothingMode mode, guint64 memory_limit, GError ** error)
+{
+  const guint64 bytes = (guint64) n_frames * CNN_NUMBER_TEXT_SIZE;
+  CnnSmoothing *smoothing;
+  gpointer texts;
+
+  g_return_val_if_fail (n_frames >= 1, NULL);
+
+  if (!cnn_memory_check (bytes, memory_limit, "the texts smoothed over",
+          error))
+    return NULL;
+  texts = g_try_malloc (bytes);
+  if (texts == NULL) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM, "cannot allocate the "
+        "texts of %u frames", n_frames);
+    return NULL;
+  }
+  smoothing = g_new0 (CnnSmoothing, 1);
+  smoothing->mode = mode;
+  smoothing->n_frames = n_frames;
+  smoothing->n_classes = n_classes;
+  smoothing->texts = texts;
+  return smoothing;
+}
+
 void
 cnn_smoothing_free (CnnSmoothing * smoothing)
 {
   if (smoothing == NULL)
     return;
   g_free (smoothing->window);
+  g_free (smoothing->texts);
   g_free (smoothing);
 }
 
@@ -93,4 +122,47 @@ cnn_smoothing_add (CnnSmoothing * s, const gfloat * frame, gfloat * mean)
       n * sizeof (gfloat));
   s->window_next = (s->window_next + 1) % s->n_frames;
   window_mean (s->window, s->n_smoothed, n, mean);
+}
+
+/* The kept text @age frames old (0: the newest). */
+static const gchar *
+kept_text (const CnnSmoothing * s, guint age)
+{
+  return s->texts[(s->window_next + s->n_frames - 1 - age) % s->n_frames];
+}
+
+/* Each distinct kept text's weight, newest first, so that an older one
+ * wins only by more: N² comparisons of a few bytes for N frames, nothing
+ * next to a pass of the network. */
+void
+cnn_smoothing_add_text (CnnSmoothing * s, const gchar * text, gchar * shown)
+{
+  const gdouble keep = s->mode == CNN_SMOOTHING_EXPONENTIAL ?
+      1.0 - 2.0 / (s->n_frames + 1) : 1.0;
+  gdouble best_weight = -1.0;
+  guint best = 0;
+
+  g_return_if_fail (s->texts != NULL);
+
+  g_strlcpy (s->texts[s->window_next], text, CNN_NUMBER_TEXT_SIZE);
+  s->window_next = (s->window_next + 1) % s->n_frames;
+  s->n_smoothed = MIN (s->n_smoothed + 1, s->n_frames);
+  for (guint age = 0; age < s->n_smoothed; age++) {
+    const gchar *candidate = kept_text (s, age);
+    gdouble weight = 0.0, w = 1.0;
+    gboolean counted = FALSE;
+
+    for (guint newer = 0; newer < age && !counted; newer++)
+      counted = strcmp (kept_text (s, newer), candidate) == 0;
+    if (counted)
+      continue;
+    for (guint other = 0; other < s->n_smoothed; other++, w *= keep)
+      if (strcmp (kept_text (s, other), candidate) == 0)
+        weight += w;
+    if (weight > best_weight) {
+      best_weight = weight;
+      best = age;
+    }
+  }
+  g_strlcpy (shown, kept_text (s, best), CNN_NUMBER_TEXT_SIZE);
 }

@@ -388,6 +388,70 @@ const gchar *cnn_preprocessor_spec (const CnnPreprocessor * pre);
 gboolean cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
     CnnRect roi, gfloat * out);
 
+/* ---- numbers: the digits written on one line ----------------------- */
+
+/* The most digits a number is read with, and the room for its text: a
+ * label a digit (the bundled model's are one byte) and a NUL. */
+#define CNN_NUMBER_MAX_DIGITS 12
+#define CNN_NUMBER_TEXT_SIZE (CNN_NUMBER_MAX_DIGITS + 1)
+/* The batch a number reader's workspace must take (cnn_workspace_new()):
+ * its pieces go through the network this many at a time. */
+#define CNN_NUMBER_BATCH 8
+
+typedef struct _CnnNumberReader CnnNumberReader;
+
+/* One digit of a number read. */
+typedef struct
+{
+  CnnRect box;                  /* its ink, in frame pixels */
+  const gfloat *input;          /* what the network was given: C×H×W */
+  const gfloat *probabilities;  /* one per class, as
+                                 * cnn_network_probabilities() gives them */
+} CnnNumberDigit;
+
+/* A reader of numbers written on one line (docs/design.md, "The number
+ * mode") for @net's input: the region is scaled to a work grid of 256 ×
+ * 192 cells (2.5 frame pixels a cell in a 640×480 frame: as many cells
+ * as "mnist"'s 224 × 224 for one digit, over a whole frame), the digits
+ * are found on it and each is prepared as @spec ("mnist" only) prepares
+ * one digit, then classified by the network.  Where the picture leaves
+ * a doubt (two strokes that may be one broken digit or two, a component
+ * that may be two touching digits) both readings are classified in the
+ * same batches and the surer one is kept.  Everything a frame needs is
+ * allocated here, within @memory_limit bytes (0: cnn_memory_limit());
+ * @net must outlive the reader. */
+CnnNumberReader *cnn_number_reader_new (CnnNetwork * net, const gchar * spec,
+    guint64 memory_limit, GError ** error);
+void cnn_number_reader_free (CnnNumberReader * reader);
+
+/* Reads the number in @roi (clipped to the frame) of @image, the network
+ * running in @ws (of the reader's network, for batches of at least
+ * CNN_NUMBER_BATCH): up to CNN_NUMBER_MAX_DIGITS digits in reading order
+ * along the line (left to right, the line turned by up to ±12°) in
+ * *@digits, which the reader owns until the next call.  Returns how many
+ * (0: none).  Allocates only as cnn_preprocessor_run() does (the
+ * scaler's tables, on the first frame of a region and layout). */
+guint cnn_number_reader_run (CnnNumberReader * reader, CnnWorkspace * ws,
+    const CnnImage * image, CnnRect roi, const CnnNumberDigit ** digits);
+
+/* What a number read says, after the threshold: each digit's class (-1
+ * below the threshold), confidence, box, probabilities and input (the
+ * reader's, valid until it reads the next frame); the text, each
+ * digit's label or "?" (a text stops before a label that would not fit
+ * CNN_NUMBER_TEXT_SIZE), and the text reported, voted over frames. */
+typedef struct
+{
+  CnnRect roi;                  /* the region read */
+  guint n_digits;
+  gint class_ids[CNN_NUMBER_MAX_DIGITS];
+  gfloat confidences[CNN_NUMBER_MAX_DIGITS];
+  CnnRect boxes[CNN_NUMBER_MAX_DIGITS];
+  const gfloat *probabilities[CNN_NUMBER_MAX_DIGITS];
+  const gfloat *inputs[CNN_NUMBER_MAX_DIGITS];
+  gchar text[CNN_NUMBER_TEXT_SIZE];     /* this frame's */
+  gchar shown[CNN_NUMBER_TEXT_SIZE];    /* smoothed over frames */
+} CnnReading;
+
 /* ---- smoothing probabilities over frames --------------------------- */
 
 /* How the probabilities of successive frames are combined. */
@@ -398,8 +462,9 @@ typedef enum
 } CnnSmoothingMode;
 
 /* The average of the probabilities of the last frames, of @n_classes
- * classes each.  Its window is allocated when it is made, so that adding
- * a frame allocates nothing; new settings are a new one. */
+ * classes each; or, for numbers, a vote over their texts.  Its window is
+ * allocated when it is made, so that adding a frame allocates nothing;
+ * new settings are a new one. */
 typedef struct
 {
   CnnSmoothingMode mode;
@@ -409,6 +474,7 @@ typedef struct
   guint window_next;            /* window row the next frame goes in */
   gfloat *window;               /* N × n_classes, a ring of frames' own
                                  * probabilities; window mode only */
+  gchar (*texts)[CNN_NUMBER_TEXT_SIZE]; /* N texts, for numbers; or NULL */
 } CnnSmoothing;
 
 /* @n_frames ≥ 1; the window (window mode) held to @memory_limit bytes
@@ -422,6 +488,16 @@ void cnn_smoothing_reset (CnnSmoothing * smoothing);
  * nothing to classify) and writes the mean to @mean (n_classes). */
 void cnn_smoothing_add (CnnSmoothing * smoothing, const gfloat * frame,
     gfloat * mean);
+/* For numbers: a vote over the texts of the last @n_frames frames, each
+ * weighing the same (window mode) or each older one 1 - 2 / (N + 1)
+ * less (exponential); otherwise as cnn_smoothing_new(). */
+CnnSmoothing *cnn_smoothing_new_texts (guint n_classes, guint n_frames,
+    CnnSmoothingMode mode, guint64 memory_limit, GError ** error);
+/* Adds @text (a frame's reading; "" when it had no digits) and writes to
+ * @shown (CNN_NUMBER_TEXT_SIZE) the text with the most weight among the
+ * last frames' (on a tie, the latest). */
+void cnn_smoothing_add_text (CnnSmoothing * smoothing, const gchar * text,
+    gchar * shown);
 
 /* ---- classifying frames -------------------------------------------- */
 
@@ -467,6 +543,10 @@ typedef struct
   guint n_classes;
   guint64 memory_limit;         /* 0: libcnn's, cnn_memory_limit () */
   CnnSmoothing *smoothing;
+  /* Number mode (cnn_classifier_new_number()): the reader in place of
+   * the preprocessor, and the last number read. */
+  CnnNumberReader *reader;
+  CnnReading reading;
 } CnnClassifier;
 
 /* The step of cnn_classifier_new() that failed. */
@@ -491,6 +571,13 @@ CnnClassifier *cnn_classifier_new (const gchar * model_path,
     guint64 memory_limit, guint max_regions,
     const CnnClassifierTuning * tuning, CnnClassifierStep * failed,
     GError ** error);
+/* The same for reading numbers (cnn_classifier_read_number()): the
+ * preprocessing must be "mnist", the workspaces take CNN_NUMBER_BATCH
+ * samples, the smoothing votes over texts. */
+CnnClassifier *cnn_classifier_new_number (const gchar * model_path,
+    const gchar * labels_path, const gchar * preprocess,
+    guint64 memory_limit, const CnnClassifierTuning * tuning,
+    CnnClassifierStep * failed, GError ** error);
 void cnn_classifier_free (CnnClassifier * classifier);
 
 /* A workspace for @classifier's network (passes of its batch) on
@@ -538,12 +625,16 @@ const gfloat *cnn_classifier_region_input (const CnnClassifier * classifier,
  * are all 0. */
 gint cnn_classifier_best (const CnnClassifier * classifier,
     const gfloat * probabilities);
+/* Number mode: reads the number in @roi of @image into
+ * classifier->reading, each digit below @threshold given no class, the
+ * text voted over frames as the smoothing says.  Returns its digits. */
+guint cnn_classifier_read_number (CnnClassifier * classifier,
+    const CnnImage * image, CnnRect roi, gdouble threshold);
 
 /* @class_id's label (NULL for -1), and the model's name. */
 const gchar *cnn_classifier_label (const CnnClassifier * classifier,
     gint class_id);
 const gchar *cnn_classifier_name (const CnnClassifier * classifier);
-
 /* ---- training ------------------------------------------------------ */
 
 /* Whether @net can be trained: its last layer gives probabilities (a
