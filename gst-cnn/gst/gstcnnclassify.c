@@ -161,6 +161,7 @@
 
 #include "gstcnnclassify.h"
 #include "gstcnnframe.h"
+#include "gstcnnnumber.h"
 #include "gstcnnwatch.h"
 
 #include <gst/cnn/cnnmeta.h>
@@ -182,6 +183,14 @@ GST_DEBUG_CATEGORY_STATIC (gst_cnn_classify_debug);
 #define DEFAULT_MEMORY_LIMIT 0
 #define DEFAULT_WATCH_MODEL FALSE
 #define DEFAULT_INFERENCE_REGION GST_CNN_INFERENCE_REGION_FULL_FRAME
+#define DEFAULT_MODE GST_CNN_MODE_DIGIT
+
+/* What a frame's region holds. */
+typedef enum
+{
+  GST_CNN_MODE_DIGIT,           /* one digit (or one object) */
+  GST_CNN_MODE_NUMBER,          /* digits written on one line */
+} GstCnnMode;
 
 enum
 {
@@ -200,6 +209,7 @@ enum
   PROP_WATCH_MODEL,
   PROP_INFERENCE_REGION,
   PROP_OBJECT_CLASS,
+  PROP_MODE,
   PROP_FRAMES_CLASSIFIED,
   PROP_FRAMES_SKIPPED,
   PROP_LAST_INFERENCE_TIME,
@@ -246,6 +256,8 @@ typedef struct
   const gfloat *probabilities;  /* n_classes */
   const gfloat *input;          /* the model input, NULL when there was
                                  * nothing to classify */
+  gboolean is_number;           /* mode=number: classifier->reading says
+                                 * the rest */
 } GstCnnClassifyResult;
 
 /* The statistics the properties and the LATENCY query read.  Each is
@@ -302,6 +314,7 @@ typedef struct
   gchar *preprocess;
   guint64 memory_limit;         /* 0: libcnn's default */
   GstCnnInferenceRegion region; /* the classifier's room for regions */
+  GstCnnMode mode;
 } GstCnnClassifyLoad;
 
 struct _GstCnnClassify
@@ -315,6 +328,7 @@ struct _GstCnnClassify
   gchar *preprocess;
   guint64 memory_limit;
   GstCnnInferenceRegion inference_region;
+  GstCnnMode mode;
   /* What the newest classifier loaded while running was loaded from: a
    * failed swap sets the properties back to it. */
   GstCnnClassifyLoad in_use;
@@ -397,6 +411,7 @@ gst_cnn_classify_load_copy (GstCnnClassifyLoad * dest,
   dest->preprocess = g_strdup (src->preprocess);
   dest->memory_limit = src->memory_limit;
   dest->region = src->region;
+  dest->mode = src->mode;
 }
 
 #define gst_cnn_classify_parent_class parent_class
@@ -442,6 +457,23 @@ gst_cnn_smoothing_mode_get_type (void)
   if (g_once_init_enter (&type))
     g_once_init_leave (&type,
         g_enum_register_static ("GstCnnSmoothingMode", modes));
+  return type;
+}
+
+#define GST_TYPE_CNN_MODE (gst_cnn_mode_get_type ())
+static GType
+gst_cnn_mode_get_type (void)
+{
+  static const GEnumValue modes[] = {
+    {GST_CNN_MODE_DIGIT, "The region holds one digit (or object)", "digit"},
+    {GST_CNN_MODE_NUMBER, "The region holds a number: digits written on "
+          "one line, read left to right", "number"},
+    {0, NULL, NULL},
+  };
+  static gsize type = 0;
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstCnnMode", modes));
   return type;
 }
 
@@ -604,6 +636,20 @@ gst_cnn_classify_install_properties (GObjectClass * gobject_class)
           "Default: empty, every region", "",
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MODE,
+      g_param_spec_enum ("mode", "Mode",
+          "What the region holds: \"digit\" (default), one digit, classified "
+          "once; \"number\", digits written on one line (a meter reading, "
+          "a year, a code), each found, prepared as \"mnist\" prepares "
+          "one and classified, and read left to right along the line: a "
+          "classification meta per digit, a reading meta with the text, "
+          "the message's text, n-digits, class-ids, confidences and rois. "
+          "Number mode needs an \"mnist\" model and reads one region "
+          "(inference-region=full-frame), by default the whole frame. "
+          "Changing it while playing loads the model again",
+          GST_TYPE_CNN_MODE, DEFAULT_MODE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_FRAMES_CLASSIFIED,
       g_param_spec_uint64 ("frames-classified", "Frames classified",
           "Number of frames classified since the element last started "
@@ -665,6 +711,8 @@ gst_cnn_classify_class_init (GstCnnClassifyClass * klass)
 
   /* Register the meta's API with the type system before any app asks. */
   gst_cnn_classification_meta_get_info ();
+  gst_cnn_reading_meta_get_info ();
+  gst_type_mark_as_plugin_api (GST_TYPE_CNN_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CNN_SMOOTHING_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CNN_INFERENCE_REGION, 0);
 }
@@ -681,6 +729,7 @@ gst_cnn_classify_init (GstCnnClassify * self)
   self->settings.smoothing = DEFAULT_SMOOTHING;
   self->settings.smoothing_mode = DEFAULT_SMOOTHING_MODE;
   self->inference_region = DEFAULT_INFERENCE_REGION;
+  self->mode = DEFAULT_MODE;
   g_mutex_init (&self->load_lock);
 
   /* Passthrough: frames are mapped read-only and never copied; see
@@ -854,6 +903,7 @@ gst_cnn_classify_read_load (GstCnnClassify * self, GstCnnClassifyLoad * load)
   load->preprocess = g_strdup (self->preprocess);
   load->memory_limit = self->memory_limit;
   load->region = self->inference_region;
+  load->mode = self->mode;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -873,17 +923,34 @@ gst_cnn_classify_load_classifier (GstCnnClassify * self,
   gst_cnn_classify_tuning_from (tuning, &self->settings);
   GST_OBJECT_UNLOCK (self);
 
-  classifier = cnn_classifier_new (model, load->labels, load->preprocess,
-      load->memory_limit, load->region == GST_CNN_INFERENCE_REGION_ROI_LIST ?
-      CNN_CLASSIFIER_MAX_REGIONS : 1, tuning, step, err);
+  if (load->mode == GST_CNN_MODE_NUMBER) {
+    if (load->region == GST_CNN_INFERENCE_REGION_ROI_LIST)
+      goto number_roi_list;
+    classifier = cnn_classifier_new_number (model, load->labels,
+        load->preprocess, load->memory_limit, tuning, step, err);
+  } else {
+    classifier = cnn_classifier_new (model, load->labels, load->preprocess,
+        load->memory_limit, load->region == GST_CNN_INFERENCE_REGION_ROI_LIST
+        ? CNN_CLASSIFIER_MAX_REGIONS : 1, tuning, step, err);
+  }
   if (classifier == NULL)
     return NULL;
-  GST_INFO_OBJECT (self, "loaded model %s (%s), %u classes, preprocess %s; "
+  GST_INFO_OBJECT (self, "loaded model %s (%s), %u classes, preprocess %s%s; "
       "its weights held by %u classifier(s) in this process", model,
       cnn_classifier_name (classifier), classifier->n_classes,
-      cnn_preprocessor_spec (classifier->preprocessor),
-      cnn_model_n_holders (classifier->model));
+      classifier->preprocessor ? cnn_preprocessor_spec
+      (classifier->preprocessor) : "mnist", classifier->reader ?
+      ", reading numbers" : "", cnn_model_n_holders (classifier->model));
   return classifier;
+
+  /* ERRORS */
+number_roi_list:
+  {
+    *step = CNN_CLASSIFIER_STEP_SETTINGS;
+    g_set_error (err, CNN_ERROR, CNN_ERROR_INVALID, "mode=number reads one "
+        "region of a frame: inference-region=roi-list is not supported");
+    return NULL;
+  }
 }
 
 /* Sets *@field back to @used unless it changed since @tried was read
@@ -915,6 +982,8 @@ gst_cnn_classify_revert_load (GstCnnClassify * self,
     self->memory_limit = self->in_use.memory_limit;
   if (self->inference_region == tried->region)
     self->inference_region = self->in_use.region;
+  if (self->mode == tried->mode)
+    self->mode = self->in_use.mode;
 }
 
 /* The model, labels or preprocess setting changed.  While stopped the
@@ -925,7 +994,7 @@ gst_cnn_classify_revert_load (GstCnnClassify * self,
 static void
 gst_cnn_classify_reload (GstCnnClassify * self)
 {
-  GstCnnClassifyLoad load = { NULL, NULL, NULL, 0, 0 };
+  GstCnnClassifyLoad load = { NULL, NULL, NULL, 0, 0, DEFAULT_MODE };
   GstCnnClassifyPending unused = { NULL, NULL, NULL };
   CnnClassifier *classifier = NULL;
   CnnClassifierStep step = CNN_CLASSIFIER_STEP_MODEL;
@@ -1144,7 +1213,7 @@ static gboolean
 gst_cnn_classify_start (GstBaseTransform * trans)
 {
   GstCnnClassify *self = GST_CNN_CLASSIFY (trans);
-  GstCnnClassifyLoad load = { NULL, NULL, NULL, 0, 0 };
+  GstCnnClassifyLoad load = { NULL, NULL, NULL, 0, 0, DEFAULT_MODE };
   GstCnnClassifyPending unused = { NULL, NULL, NULL };
   CnnClassifier *classifier;
   CnnClassifierStep step = CNN_CLASSIFIER_STEP_MODEL;
@@ -1295,6 +1364,12 @@ gst_cnn_classify_set_property (GObject * object, guint prop_id,
       GST_OBJECT_UNLOCK (self);
       gst_cnn_classify_reload (self);
       break;
+    case PROP_MODE:
+      GST_OBJECT_LOCK (self);
+      self->mode = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      gst_cnn_classify_reload (self);
+      break;
     case PROP_OBJECT_CLASS:
     {
       const gchar *name = g_value_get_string (value);
@@ -1359,6 +1434,9 @@ gst_cnn_classify_get_property (GObject * object, guint prop_id,
       break;
     case PROP_INFERENCE_REGION:
       g_value_set_enum (value, self->inference_region);
+      break;
+    case PROP_MODE:
+      g_value_set_enum (value, self->mode);
       break;
     case PROP_OBJECT_CLASS:
       g_value_set_string (value, self->settings.object_class ?
@@ -1660,15 +1738,17 @@ gst_cnn_classify_centred_roi (guint width, guint height, CnnShape input)
   return roi;
 }
 
-/* The region set, clipped to the frame, or the centred default. */
+/* The region set, clipped to the frame, or the default: the centred
+ * region shaped like the model's input, or for a number (@whole) the
+ * whole frame, since numbers are wider than high. */
 static CnnRect
 gst_cnn_classify_choose_roi (const GstCnnClassifySettings * settings,
-    guint width, guint height, CnnShape input)
+    guint width, guint height, CnnShape input, gboolean whole)
 {
-  CnnRect roi;
+  CnnRect roi = { 0, 0, width, height };
 
   if (!settings->roi_set)
-    return gst_cnn_classify_centred_roi (width, height, input);
+    return whole ? roi : gst_cnn_classify_centred_roi (width, height, input);
   roi.x = MIN (settings->roi.x, width);
   roi.y = MIN (settings->roi.y, height);
   roi.width = MIN (settings->roi.width, width - roi.x);
@@ -1693,6 +1773,28 @@ gst_cnn_classify_decide (GstCnnClassify * self,
   r->label = cnn_classifier_label (classifier, r->class_id);
 }
 
+/* Number mode: the digits of @r's region (classifier->reading), their
+ * text voted over the frames as the smoothing says; the result's class is
+ * none, its confidence the least sure digit's. */
+static void
+gst_cnn_classify_read_number (GstCnnClassify * self, const CnnImage * image,
+    const GstCnnClassifySettings * settings, GstCnnClassifyResult * r)
+{
+  CnnClassifier *classifier = self->classifier;
+  const CnnReading *reading = &classifier->reading;
+
+  cnn_classifier_read_number (classifier, image, r->roi,
+      settings->threshold >= 0.0 ? settings->threshold
+      : classifier->reject_below);
+  r->class_id = -1;
+  r->label = NULL;
+  r->probabilities = NULL;
+  r->input = NULL;
+  r->confidence = reading->n_digits > 0 ? 1.0f : 0.0f;
+  for (guint i = 0; i < reading->n_digits; i++)
+    r->confidence = MIN (r->confidence, reading->confidences[i]);
+}
+
 /* full-frame: the one region, its result smoothed, in latest[0]. */
 static void
 gst_cnn_classify_run_full_frame (GstCnnClassify * self,
@@ -1702,13 +1804,19 @@ gst_cnn_classify_run_full_frame (GstCnnClassify * self,
   GstCnnClassifyResult *r = &self->latest[0];
   gint best;
 
+  r->is_number = classifier->reader != NULL;
   r->roi = gst_cnn_classify_choose_roi (settings, image->width,
-      image->height, cnn_network_input_shape (classifier->network));
+      image->height, cnn_network_input_shape (classifier->network),
+      r->is_number);
+  self->n_latest = 1;
+  if (r->is_number) {
+    gst_cnn_classify_read_number (self, image, settings, r);
+    return;
+  }
   best = cnn_classifier_classify (classifier, image, r->roi);
   r->probabilities = classifier->probabilities;
   r->input = cnn_classifier_region_input (classifier, 0);
   gst_cnn_classify_decide (self, settings, best, r);
-  self->n_latest = 1;
 }
 
 /* roi-list: @buffer's region-of-interest metas of @object_class (0:
@@ -1758,6 +1866,7 @@ gst_cnn_classify_run_regions (GstCnnClassify * self, const CnnImage * image,
     GstCnnClassifyResult *r = &self->latest[i];
 
     r->roi = rois[i];
+    r->is_number = FALSE;
     r->probabilities = cnn_classifier_region_probabilities (classifier, i);
     r->input = cnn_classifier_region_input (classifier, i);
     gst_cnn_classify_decide (self, settings, cnn_classifier_best (classifier,
@@ -1775,6 +1884,11 @@ gst_cnn_classify_attach_meta (GstCnnClassify * self, GstBuffer * buffer,
   CnnShape input = cnn_network_input_shape (classifier->network);
   GstCnnClassificationMeta *meta;
 
+  if (r->is_number) {
+    gst_cnn_reading_attach (&classifier->reading, buffer, classifier,
+        frames_ago);
+    return;
+  }
   meta = gst_buffer_add_cnn_classification_meta (buffer, r->class_id,
       r->label, r->confidence, classifier->n_classes, r->probabilities,
       r->roi.x, r->roi.y, r->roi.width, r->roi.height,
@@ -1812,7 +1926,8 @@ gst_cnn_classify_result_structure (GstCnnClassify * self,
   GstStructure *s;
 
   g_value_init (&probabilities, GST_TYPE_ARRAY);
-  for (guint i = 0; i < self->classifier->n_classes; i++) {
+  /* A number has no one class: its digits' are in class-ids. */
+  for (guint i = 0; i < self->classifier->n_classes && !r->is_number; i++) {
     GValue p = G_VALUE_INIT;
 
     g_value_init (&p, G_TYPE_DOUBLE);
@@ -1880,6 +1995,11 @@ gst_cnn_classify_post_message (GstCnnClassify * self, GstBuffer * buffer,
       "roi-y", G_TYPE_UINT, r->roi.y,
       "roi-width", G_TYPE_UINT, r->roi.width,
       "roi-height", G_TYPE_UINT, r->roi.height, NULL);
+  if (r->is_number)
+    gst_cnn_reading_message_fields (&self->classifier->reading, s);
+  else
+    gst_structure_set (s, "text", G_TYPE_STRING, r->label ? r->label : "",
+        NULL);
 
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));

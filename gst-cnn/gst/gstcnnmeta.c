@@ -24,6 +24,8 @@
  * ]|
  */
 
+#include "gstcnnmeta-region.h"
+
 #include <gst/cnn/cnnmeta.h>
 #include <gst/video/video.h>
 
@@ -106,29 +108,6 @@ gst_cnn_classification_meta_free (GstMeta * meta, GstBuffer * buffer)
     g_free (cmeta->probabilities);
 }
 
-/* Maps the span [start, start + size) of @in pixels onto @out pixels,
- * widening to whole pixels so a non-empty span stays non-empty. */
-static void
-gst_cnn_classification_meta_scale_span (guint start, guint size, gint in,
-    gint out, guint * new_start, guint * new_size)
-{
-  guint64 first, end;
-
-  if (in <= 0 || out <= 0) {
-    *new_start = *new_size = 0;
-    return;
-  }
-  first = (guint64) start * out / in;
-  end = ((guint64) start + size) * out + in - 1;
-  end /= in;
-  if (size > 0 && end <= first)
-    end = first + 1;
-  first = MIN (first, (guint64) out);
-  end = CLAMP (end, first, (guint64) out);
-  *new_start = first;
-  *new_size = end - first;
-}
-
 static void
 gst_cnn_classification_meta_copy_input (GstCnnClassificationMeta * dest,
     const GstCnnClassificationMeta * src)
@@ -139,29 +118,6 @@ gst_cnn_classification_meta_copy_input (GstCnnClassificationMeta * dest,
       (gsize) src->input_width * src->input_height);
 }
 
-#ifdef GST_VIDEO_META_TRANSFORM_IS_MATRIX
-/* GStreamer 1.28 and later: where a crop, a border or a rotation puts
- * the region; FALSE when none of it is left in the output frame. */
-static gboolean
-gst_cnn_classification_meta_map_region (const GstCnnClassificationMeta * src,
-    const GstVideoMetaTransformMatrix * trans, guint * x, guint * y,
-    guint * width, guint * height)
-{
-  GstVideoRectangle rect = { (gint) src->roi_x, (gint) src->roi_y,
-    (gint) src->roi_width, (gint) src->roi_height
-  };
-
-  if (!gst_video_meta_transform_matrix_rectangle_clipped (trans, &rect)
-      || rect.x < 0 || rect.y < 0 || rect.w <= 0 || rect.h <= 0)
-    return FALSE;
-  *x = rect.x;
-  *y = rect.y;
-  *width = rect.w;
-  *height = rect.h;
-  return TRUE;
-}
-#endif
-
 static gboolean
 gst_cnn_classification_meta_transform (GstBuffer * dest, GstMeta * meta,
     GstBuffer * buffer, GQuark type, gpointer data)
@@ -171,31 +127,13 @@ gst_cnn_classification_meta_transform (GstBuffer * dest, GstMeta * meta,
   guint x = src->roi_x, y = src->roi_y;
   guint width = src->roi_width, height = src->roi_height;
 
-  if (GST_META_TRANSFORM_IS_COPY (type)) {
-    GstMetaTransformCopy *copy = data;
-
-    /* A part of the buffer's memory is no longer the frame we classified. */
-    if (copy->region)
+  switch (gst_cnn_meta_map_region (type, data, &x, &y, &width, &height)) {
+    case GST_CNN_REGION_MOVED:
+      break;
+    case GST_CNN_REGION_GONE:
       return TRUE;
-  } else if (GST_VIDEO_META_TRANSFORM_IS_SCALE (type)) {
-    GstVideoMetaTransform *trans = data;
-
-    gst_cnn_classification_meta_scale_span (src->roi_x, src->roi_width,
-        GST_VIDEO_INFO_WIDTH (trans->in_info),
-        GST_VIDEO_INFO_WIDTH (trans->out_info), &x, &width);
-    gst_cnn_classification_meta_scale_span (src->roi_y, src->roi_height,
-        GST_VIDEO_INFO_HEIGHT (trans->in_info),
-        GST_VIDEO_INFO_HEIGHT (trans->out_info), &y, &height);
-#ifdef GST_VIDEO_META_TRANSFORM_IS_MATRIX
-  } else if (GST_VIDEO_META_TRANSFORM_IS_MATRIX (type)) {
-    /* Cropped away entirely: nothing left to point at. */
-    if (!gst_cnn_classification_meta_map_region (src, data, &x, &y, &width,
-            &height))
+    default:
       return FALSE;
-#endif
-  } else {
-    /* Any other transform: the region would no longer mean anything. */
-    return FALSE;
   }
 
   added = gst_buffer_add_cnn_classification_meta (dest, src->class_id,

@@ -133,6 +133,74 @@ GList *gst_buffer_get_cnn_classification_metas (GstBuffer * buffer);
 void gst_cnn_classification_meta_set_input (GstCnnClassificationMeta * meta,
     const gfloat * values, guint width, guint height);
 
+/**
+ * GST_CNN_READING_META_API_TYPE:
+ *
+ * The #GType of the reading meta's API.
+ */
+#define GST_CNN_READING_META_API_TYPE (gst_cnn_reading_meta_api_get_type ())
+
+/**
+ * GST_CNN_READING_META_INFO:
+ *
+ * The #GstMetaInfo of the reading meta.
+ */
+#define GST_CNN_READING_META_INFO (gst_cnn_reading_meta_get_info ())
+
+/**
+ * GST_CNN_READING_META_MAX_TEXT:
+ *
+ * The longest text a reading meta holds, in bytes: the most digits
+ * `cnnclassify mode=number` reads.
+ */
+#define GST_CNN_READING_META_MAX_TEXT 12
+
+typedef struct _GstCnnReadingMeta GstCnnReadingMeta;
+
+/**
+ * GstCnnReadingMeta:
+ * @meta: the parent #GstMeta
+ * @frames_ago: as #GstCnnClassificationMeta's: 0 when this frame was read
+ * @n_digits: the digits found on the frame read, each of which has a
+ *   #GstCnnClassificationMeta of its own (attached with this one, in
+ *   reading order); 0 when none was found
+ * @roi_x: left edge of the region read, in frame pixels
+ * @roi_y: top edge of the region read, in frame pixels
+ * @roi_width: width of the region read, in frame pixels
+ * @roi_height: height of the region read, in frame pixels
+ * @text: (array fixed-size=13) (element-type gchar): the number read,
+ *   NUL-terminated: one character per digit, its label, or `?` for a
+ *   digit below the threshold; with `smoothing`, the reading seen most
+ *   often over the last frames, which may differ from the digits'
+ *   metas of this frame.  Read it with gst_cnn_reading_meta_get_text()
+ *
+ * What `cnnclassify mode=number` read in a region as a whole: the
+ * number's text, besides a #GstCnnClassificationMeta for each of its
+ * digits.  It survives copies and scaling (its region scaled), and is
+ * dropped by other transforms, as the classification meta is.
+ */
+struct _GstCnnReadingMeta
+{
+  GstMeta meta;
+
+  guint frames_ago;
+  guint n_digits;
+  guint roi_x, roi_y, roi_width, roi_height;
+  gchar text[GST_CNN_READING_META_MAX_TEXT + 1];
+};
+
+GType gst_cnn_reading_meta_api_get_type (void);
+
+const GstMetaInfo *gst_cnn_reading_meta_get_info (void);
+
+GstCnnReadingMeta *gst_buffer_add_cnn_reading_meta (GstBuffer * buffer,
+    const gchar * text, guint n_digits, guint roi_x, guint roi_y,
+    guint roi_width, guint roi_height);
+
+GstCnnReadingMeta *gst_buffer_get_cnn_reading_meta (GstBuffer * buffer);
+
+const gchar *gst_cnn_reading_meta_get_text (const GstCnnReadingMeta * meta);
+
 G_END_DECLS
 
 #endif /* __GST_CNN_META_H__ */
