@@ -471,9 +471,11 @@ draw_capsule (gfloat * cov, guint w, guint h, gfloat ax, gfloat ay,
   }
 }
 
-/* The skeleton's nodes in the frame, and the box their strokes cover. */
+/* The skeleton's nodes in the frame at @pose, and the box their strokes
+ * cover. */
 static Rect
-place_nodes (Skeleton * k, const DeskScene * s, gfloat r)
+place_nodes (Skeleton * k, const DeskScene * s, const DeskPose * pose,
+    gfloat r)
 {
   gdouble x0 = G_MAXDOUBLE, y0 = G_MAXDOUBLE, x1 = -G_MAXDOUBLE,
       y1 = -G_MAXDOUBLE;
@@ -481,7 +483,7 @@ place_nodes (Skeleton * k, const DeskScene * s, gfloat r)
   for (guint n = 0; n < k->n_nodes; n++) {
     gdouble x, y;
 
-    desk_pose_map (&s->pose, k->u[n], k->v[n], &x, &y);
+    desk_pose_map (pose, k->u[n], k->v[n], &x, &y);
     k->x[n] = x;
     k->y[n] = y;
     x0 = MIN (x0, x);
@@ -517,19 +519,19 @@ draw_strokes (const Skeleton * k, gfloat * cov, guint w, guint h, gfloat r)
 }
 
 static void
-draw_digit (const DeskScene * s, const guint8 * digit, DeskWork * work)
+draw_digit (const DeskScene * s, const DeskGlyph * glyph, DeskWork * work)
 {
   Skeleton *k = &work->skel;
   const gfloat r = 0.5f * s->pen_width;
   const gfloat ink = 1.0f - s->ink_reflect;
   Rect box;
 
-  if (!fill_grid (k, digit))
+  if (!fill_grid (k, glyph->digit28))
     return;
   while (thin_pass (k, TRUE) + thin_pass (k, FALSE) > 0);
   prune_spurs (k);
   make_nodes (k);
-  box = place_nodes (k, s, r);
+  box = place_nodes (k, s, &glyph->pose, r);
   for (gint y = box.y0; y <= box.y1; y++)
     memset (work->scratch + (gsize) y * s->width + box.x0, 0,
         sizeof (gfloat) * (box.x1 - box.x0 + 1));
@@ -964,6 +966,17 @@ desk_scene_render (const DeskScene * s, const guint8 * digit28,
     guint8 * frame, guint width, guint height, gsize stride,
     DeskWork * work, GError ** error)
 {
+  const DeskGlyph glyph = { digit28, s->pose };
+
+  return desk_scene_render_glyphs (s, &glyph, s->blank ? 0 : 1, frame, width,
+      height, stride, work, error);
+}
+
+gboolean
+desk_scene_render_glyphs (const DeskScene * s, const DeskGlyph * glyphs,
+    guint n_glyphs, guint8 * frame, guint width, guint height, gsize stride,
+    DeskWork * work, GError ** error)
+{
   gfloat *radiance = work->reflect;
 
   if (s->width != width || s->height != height || work->width != width
@@ -975,8 +988,8 @@ desk_scene_render (const DeskScene * s, const guint8 * digit28,
     return FALSE;
   }
   draw_paper (s, work->reflect);
-  if (!s->blank)
-    draw_digit (s, digit28, work);
+  for (guint i = 0; i < n_glyphs; i++)
+    draw_digit (s, &glyphs[i], work);
   if (s->clutter == DESK_CLUTTER_TABLE)
     draw_table (s, work->reflect);
   else if (s->clutter == DESK_CLUTTER_FINGER)

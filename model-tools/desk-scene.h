@@ -171,6 +171,21 @@ gboolean desk_scene_render (const DeskScene * s, const guint8 * digit28,
     guint8 * frame, guint width, guint height, gsize stride,
     DeskWork * work, GError ** error);
 
+/* A digit of a scene that holds several (a number written on the
+ * sheet): its 28×28 MNIST picture and where it lies. */
+typedef struct
+{
+  const guint8 *digit28;
+  DeskPose pose;
+} DeskGlyph;
+
+/* desk_scene_render() with @n_glyphs digits in the scene's pen and ink
+ * instead of its one digit; the sheet's rulings still follow the
+ * scene's pose. */
+gboolean desk_scene_render_glyphs (const DeskScene * s,
+    const DeskGlyph * glyphs, guint n_glyphs, guint8 * frame, guint width,
+    guint height, gsize stride, DeskWork * work, GError ** error);
+
 G_END_DECLS
 
 #endif /* TOOL_DESK_SCENE_H */

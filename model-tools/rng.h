@@ -27,6 +27,7 @@ typedef enum
   TOOL_RNG_WEBCAM_SCENES,       /* the seed of --augment webcam's scenes */
   TOOL_RNG_WEBCAM_PICK,         /* a sample's clean or webcam input */
   TOOL_RNG_WEBCAM_NEGATIVE,     /* ... or a negative in its place */
+  TOOL_RNG_NUMBER_SCENE,        /* tests/eval: a number written on a desk */
 } ToolRngStream;
 
 typedef struct
