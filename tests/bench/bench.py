@@ -17,6 +17,9 @@ object:
                without), 28x28 MNIST digits, 640x480 I420 and 1280x720
                NV12 desk frames; the message's share, and each cost over
                the bare network's
+  number       bench-number.py: mode=number against digit mode on
+               640x480 I420 frames of 4-digit numbers (issue 16: at most
+               2 times)
   training     bench-train: batch 128 on 2 threads, images/s
   memory       bench-memory: model load time, RSS per cnnclassify
   instances    bench-instances: peak RSS of 1 and 17 cnnclassify
@@ -78,6 +81,11 @@ def measure(args):
         ["/usr/bin/python3", os.path.join(HERE, "bench-element.py"),
          "--build", args.build, "--json", "--frames", str(args.frames),
          "--runs", str(args.runs), "--seconds", str(args.seconds)], "1")
+    print("bench: number mode ...", file=sys.stderr)
+    result["number"] = run_json(
+        ["/usr/bin/python3", os.path.join(HERE, "bench-number.py"),
+         "--build", args.build, "--json", "--runs", str(args.runs),
+         "--frames", "10" if args.quick else "100"], "1")
     print("bench: training ...", file=sys.stderr)
     train = run_json([os.path.join(bench, "bench-train"), "--json",
                       "--threads", "2", "--steps", str(args.train_steps)],
@@ -155,6 +163,11 @@ def print_table(r):
               f"   message {c['message_us_per_frame']:.1f} µs"
               f"   ({c['frames_given_a_class']} of {c['frames']} frames"
               " given a class)")
+    n = r["number"]
+    print(f"number mode, {n['frames']} frames of {n['digits']}-digit numbers"
+          f" ({n['case']}): {n['number_us_per_frame']:.1f} µs against digit"
+          f" mode's {n['digit_us_per_frame']:.1f}: × {n['number_over_digit']:.2f}"
+          f" (target ≤ 2)")
     t = r["training"]
     print(f"training, batch {t['batch']} {t['optimizer']}, 2 threads"
           f"  {t['threads2_images_per_s']:8.0f} images/s")
