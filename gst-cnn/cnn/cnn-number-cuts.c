@@ -195,6 +195,66 @@ piece_is_digit (const CnnNumber * n, const CnnPiece * p, guint total)
       && p->span.v1 - p->span.v0 >= PIECE_MIN_HEIGHT * n->height;
 }
 
+/* @path and @bound (a cut of the piece the path runs down) as one cut
+ * → @out: the rows of both, in each the column nearer the side kept
+ * (@keep_left: a right cut's, the lesser). */
+static void
+combine_cuts (const CnnNumber * n, const CnnCut * path, const CnnCut * bound,
+    gboolean keep_left, CnnCut * out)
+{
+  out->y0 = MIN (path->y0, bound->y0);
+  out->y1 = MAX (path->y1, bound->y1);
+  for (guint y = out->y0; y <= out->y1; y++) {
+    const gboolean in_path = y >= path->y0 && y <= path->y1;
+    const gboolean in_bound = y >= bound->y0 && y <= bound->y1;
+    /* Neither: a column that removes nothing. */
+    guint x = keep_left ? n->w : 0;
+
+    if (in_path && in_bound)
+      x = keep_left ? MIN (path->x[y], bound->x[y])
+          : MAX (path->x[y], bound->x[y]);
+    else if (in_path || in_bound)
+      x = in_path ? path->x[y] : bound->x[y];
+    out->x[y] = (guint16) x;
+  }
+}
+
+/* The sides of @p along the path in cut @index → @left and @right,
+ * each keeping what @p kept beyond its own cuts: where @p has one, the
+ * path joined with it in the next free cut.  FALSE when the cuts are
+ * used up. */
+static gboolean
+sides_of_path (CnnNumber * n, const CnnPiece * p, gint index,
+    CnnPiece * left, CnnPiece * right)
+{
+  gint next = index + 1;
+
+  left->right_cut = right->left_cut = index;
+  if (p->right_cut >= 0) {
+    if (next >= CNN_NUMBER_MAX_CUTS)
+      return FALSE;
+    combine_cuts (n, &n->cuts[index], &n->cuts[p->right_cut], TRUE,
+        &n->cuts[next]);
+    left->right_cut = next++;
+  }
+  if (p->left_cut >= 0) {
+    if (next >= CNN_NUMBER_MAX_CUTS)
+      return FALSE;
+    combine_cuts (n, &n->cuts[index], &n->cuts[p->left_cut], FALSE,
+        &n->cuts[next]);
+    right->left_cut = next++;
+  }
+  return TRUE;
+}
+
+/* The cuts @left and @right use, from the path in cut @index on. */
+static guint
+cuts_used (const CnnPiece * left, const CnnPiece * right, gint index)
+{
+  return (guint) (MAX (MAX (left->right_cut, right->left_cut), index)
+      - index + 1);
+}
+
 /* The two sides of the thinnest cut down piece @i, as another reading
  * of it, when the cut could part two digits; and so on for each side
  * still wide, @depth more times. */
@@ -213,7 +273,6 @@ propose_cut (CnnNumber * n, guint i, guint depth)
   if (bw < 5 || p->y1 <= p->y0 || n->n_cuts >= CNN_NUMBER_MAX_CUTS)
     return;
   costs = path_costs (n, p, stroke, bw);
-  left.right_cut = right.left_cut = index;
   left.split[0] = left.split[1] = right.split[0] = right.split[1] = -1;
   left.joined = right.joined = -1;
   /* The cheapest paths first: the first that leaves two digits. */
@@ -225,7 +284,8 @@ propose_cut (CnnNumber * n, guint i, guint depth)
       return;
     taken[end] = TRUE;
     ink = trace_path (n, p, bw, (guint) end, &n->cuts[index]);
-    if (ink > CUT_MAX_STROKES * stroke)
+    if (ink > CUT_MAX_STROKES * stroke
+        || !sides_of_path (n, p, index, &left, &right))
       return;
     cnn_number_piece_measure (n, &left);
     cnn_number_piece_measure (n, &right);
@@ -241,7 +301,7 @@ propose_cut (CnnNumber * n, guint i, guint depth)
   r = cnn_number_add_piece (n, &right);
   if (l < 0 || r < 0)
     return;
-  n->n_cuts++;
+  n->n_cuts += cuts_used (&left, &right, index);
   p = &n->pieces[i];
   p->split[0] = l;
   p->split[1] = r;

@@ -15,8 +15,10 @@
 
 G_BEGIN_DECLS
 
-/* Most cuts through touching digits a number can take. */
-#define CNN_NUMBER_MAX_CUTS CNN_NUMBER_MAX_DIGITS
+/* Most cuts through touching digits a number can take: a path, and for
+ * a piece already cut, the path joined with each of its cuts (its sides
+ * keep what the piece kept). */
+#define CNN_NUMBER_MAX_CUTS (3 * CNN_NUMBER_MAX_DIGITS)
 
 /* Where ink lies along the line (u) and across it (v, downwards), in
  * frame units about the grid's corner. */
