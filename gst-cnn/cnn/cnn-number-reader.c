@@ -31,6 +31,12 @@
 #define JOINT_MIN_WIDTH 0.9
 #define JOINT_MIN_SIDES 0.3
 #define JOINT_DOUBT 0.45
+/* Two units are read as one broken digit only when the network is less
+ * sure than this of one of them: it reads many a pair of sure digits
+ * as one surer still ("11" as a 4, "01" as a 0).  Development frames
+ * (number-eval.sh --dev --count 200, seeds 2 and 3): 76.5 and 79.5 % of
+ * numbers exact without it, 78.0 and 80.5 % with it. */
+#define JOIN_MAX_SURE 0.6
 
 struct _CnnNumberReader
 {
@@ -183,16 +189,20 @@ prefers_split (const CnnNumberReader * r, const CnnNumber * n, guint i)
 }
 
 /* Whether units @i and @i + 1 read better as one digit: the network is
- * surer of both together than of the less sure one, neither is better
- * cut, and the next pair does not read better still. */
+ * unsure of one of them (JOIN_MAX_SURE) and surer of both together than
+ * of the less sure one, neither is better cut, and the next pair does
+ * not read better still. */
 static gboolean
 prefers_join (const CnnNumberReader * r, const CnnNumber * n, guint i)
 {
   const CnnPiece *p = &n->pieces[i];
   const gfloat both = confidence (r, p->joined);
+  gfloat less_sure;
 
-  if (p->joined < 0 || i + 1 >= n->n_units || prefers_split (r, n, i + 1)
-      || both <= MIN (confidence (r, (gint) i), confidence (r, (gint) i + 1)))
+  if (p->joined < 0 || i + 1 >= n->n_units || prefers_split (r, n, i + 1))
+    return FALSE;
+  less_sure = MIN (confidence (r, (gint) i), confidence (r, (gint) i + 1));
+  if (less_sure >= JOIN_MAX_SURE || both <= less_sure)
     return FALSE;
   return i + 2 >= n->n_units || !prefers_join (r, n, i + 1)
       || confidence (r, n->pieces[i + 1].joined) <= both;
