@@ -35,7 +35,14 @@
  *   (#GstCnnOverlay:show-input, off by default).  It shows a person at
  *   a webcam why a digit is misread: a ruling taken for a stroke, a
  *   finger in the picture, a stroke lost to the light.  Frames whose
- *   meta has no input (no ink) get none.
+ *   meta has no input (no ink) get none;
+ * * the number: on a frame `cnnclassify mode=number` read, a
+ *   #GstCnnReadingMeta's text, e.g. "2026", large on a tag in
+ *   #GstCnnOverlay:color just below the boxes of its digits (above them
+ *   when there is no room below), each digit having its own box and tag
+ *   as above with its label alone (no confidence) and no chart, which
+ *   would cover its neighbours.  An empty
+ *   reading gets no text.
  *
  * Sizes follow the frame, so that the drawing stays legible from 160×120
  * to 1920×1080; #GstCnnOverlay:font-scale adjusts them.  The element
@@ -159,6 +166,11 @@ typedef struct
   guint16 bars[MAX_BARS];       /* bar lengths in pixels */
   guint input_width, input_height;      /* 0×0: no input shown */
   guint8 input[GST_CNN_CLASSIFICATION_META_MAX_INPUT];
+  /* A number's text (in label) under its digits' boxes (roi), in place
+   * of a classification's drawing. */
+  gboolean is_reading;
+  gboolean in_number;           /* a digit of a number: no chart, and its
+                                 * label alone on its tag */
 } GstCnnOverlayKey;
 
 /* One piece of the drawing (a box edge, the tag, the chart): an ARGB
@@ -495,10 +507,13 @@ gst_cnn_overlay_clip_roi (const GstCnnClassificationMeta * meta,
   return r;
 }
 
+/* @meta's key; without a chart when it is a digit of a number
+ * (@in_number). */
 static void
 gst_cnn_overlay_make_key (GstCnnOverlay * self,
     const GstCnnClassificationMeta * meta,
-    const GstCnnOverlaySettings * settings, GstCnnOverlayKey * key)
+    const GstCnnOverlaySettings * settings, gboolean in_number,
+    GstCnnOverlayKey * key)
 {
   const GstVideoInfo *info = &GST_VIDEO_FILTER (self)->in_info;
   guint width = GST_VIDEO_INFO_WIDTH (info);
@@ -511,6 +526,7 @@ gst_cnn_overlay_make_key (GstCnnOverlay * self,
   key->frame_height = height;
   key->roi = gst_cnn_overlay_clip_roi (meta, width, height);
   key->class_id = MAX (meta->class_id, -1);
+  key->in_number = in_number;
   key->percent = (guint) lround (gst_cnn_overlay_unit (meta->confidence) *
       100.0);
   key->has_label = meta->label != NULL;
@@ -519,7 +535,7 @@ gst_cnn_overlay_make_key (GstCnnOverlay * self,
   if (settings->show_input)
     gst_cnn_overlay_copy_input (key, meta);
 
-  if (!settings->show_bars || meta->probabilities == NULL
+  if (!settings->show_bars || in_number || meta->probabilities == NULL
       || meta->n_classes == 0 || meta->n_classes > MAX_BARS)
     return;
   gst_cnn_overlay_compute_metrics (width, height, settings->font_scale, &m);
@@ -544,6 +560,7 @@ gst_cnn_overlay_key_equal (const GstCnnOverlayKey * a,
       && a->has_label == b->has_label && strcmp (a->label, b->label) == 0
       && a->n_bars == b->n_bars
       && memcmp (a->bars, b->bars, a->n_bars * sizeof (a->bars[0])) == 0
+      && a->is_reading == b->is_reading && a->in_number == b->in_number
       && a->input_width == b->input_width
       && a->input_height == b->input_height
       && memcmp (a->input, b->input,
@@ -636,6 +653,54 @@ gst_cnn_overlay_draw_box (GstCnnOverlay * self, GstCnnOverlayPart * parts,
   }
 }
 
+/* Below the digits' boxes, flush with their left edge; above their tags
+ * (@tags_height) when there is no room below; moved to stay in the
+ * frame. */
+static GstCnnOverlayRect
+gst_cnn_overlay_place_reading (const GstCnnOverlayKey * key, gint gap,
+    gint tags_height, gint width, gint height)
+{
+  const GstCnnOverlayRect *r = &key->roi;
+  gint frame_w = key->frame_width, frame_h = key->frame_height;
+  GstCnnOverlayRect tag = { r->x, r->y + r->height + gap, width, height };
+
+  if (tag.y + height > frame_h)
+    tag.y = r->y - tags_height - gap - height;
+  tag.x = CLAMP (tag.x, 0, MAX (frame_w - width, 0));
+  tag.y = CLAMP (tag.y, 0, MAX (frame_h - height, 0));
+  return tag;
+}
+
+/* A number's text, twice the tag's size. */
+static void
+gst_cnn_overlay_draw_reading (GstCnnOverlay * self,
+    GstCnnOverlayPart * parts, const GstCnnOverlayKey * key,
+    const GstCnnOverlayMetrics * m)
+{
+  GstCnnOverlayPart *part = &parts[PART_TAG];
+  gint pad_x = 2 * m->pad + 1, pad_y = MAX (1, (gint) m->pad / 2);
+  gint max_text = (gint) key->frame_width - 2 * pad_x;
+  PangoRectangle extents;
+  GstCnnOverlayRect tag;
+
+  extents = gst_cnn_overlay_set_text (self, key->label, 2.0 * m->font_px,
+      PANGO_WEIGHT_BOLD, MAX (max_text, 1));
+  /* The digits' tags: a line of text and its padding. */
+  tag = gst_cnn_overlay_place_reading (key, m->gap,
+      (gint) ceil (1.4 * m->font_px) + 2 * MAX (1, (gint) m->pad / 3),
+      extents.width + 2 * pad_x, extents.height + 2 * pad_y);
+  if (!gst_cnn_overlay_part_begin (part, &tag, key->frame_width,
+          key->frame_height))
+    return;
+  gst_cnn_overlay_set_color (part->cr, key->settings.color, 1.0);
+  cairo_paint (part->cr);
+  gst_cnn_overlay_set_color (part->cr,
+      gst_cnn_overlay_text_color_on (key->settings.color | 0xff000000), 1.0);
+  gst_cnn_overlay_show_text (self, part->cr, pad_x - extents.x,
+      pad_y - extents.y);
+  gst_cnn_overlay_add_part (self, part);
+}
+
 /* "7  98%"; "?" when there is no class. */
 static void
 gst_cnn_overlay_format_tag (const GstCnnOverlayKey * key, gchar * text,
@@ -643,6 +708,8 @@ gst_cnn_overlay_format_tag (const GstCnnOverlayKey * key, gchar * text,
 {
   if (key->class_id < 0)
     g_strlcpy (text, "?", size);
+  else if (key->has_label && key->in_number)
+    g_strlcpy (text, key->label, size);
   else if (key->has_label)
     g_snprintf (text, size, "%s  %u%%", key->label, key->percent);
   else
@@ -898,6 +965,11 @@ gst_cnn_overlay_render (GstCnnOverlay * self, GstCnnOverlayDrawing * d)
     d->parts[i].shown = FALSE;
   gst_cnn_overlay_compute_metrics (key->frame_width, key->frame_height,
       key->settings.font_scale, &m);
+  if (key->is_reading) {
+    gst_cnn_overlay_draw_reading (self, d->parts, key, &m);
+    GST_DEBUG_OBJECT (self, "drew the number \"%s\"", key->label);
+    return;
+  }
 
   if (key->settings.show_box && has_region)
     gst_cnn_overlay_draw_box (self, d->parts, key, &m);
@@ -1095,20 +1167,59 @@ gst_cnn_overlay_prepare_output_buffer (GstBaseTransform * trans,
       (trans, input, output);
 }
 
+/* The key of @reading's text, under the union of the boxes of @keys
+ * [0, n) (its digits'; its region when there are none). */
+static void
+gst_cnn_overlay_make_reading_key (GstCnnOverlay * self,
+    const GstCnnReadingMeta * reading, const GstCnnOverlaySettings * settings,
+    const GstCnnOverlayKey * keys, guint n, GstCnnOverlayKey * key)
+{
+  const GstVideoInfo *info = &GST_VIDEO_FILTER (self)->in_info;
+  gint x0 = G_MAXINT, y0 = G_MAXINT, x1 = 0, y1 = 0;
+
+  memset (key, 0, sizeof (*key));
+  key->settings = *settings;
+  key->frame_width = GST_VIDEO_INFO_WIDTH (info);
+  key->frame_height = GST_VIDEO_INFO_HEIGHT (info);
+  key->is_reading = TRUE;
+  key->class_id = -1;
+  gst_cnn_overlay_copy_label (key->label,
+      gst_cnn_reading_meta_get_text (reading));
+  for (guint i = 0; i < n; i++) {
+    const GstCnnOverlayRect *r = &keys[i].roi;
+
+    x0 = MIN (x0, r->x);
+    y0 = MIN (y0, r->y);
+    x1 = MAX (x1, r->x + r->width);
+    y1 = MAX (y1, r->y + r->height);
+  }
+  if (n > 0)
+    key->roi = gst_cnn_overlay_rect (x0, y0, x1 - x0, y1 - y0);
+}
+
 /* The keys of @buffer's classification metas (every one, up to
- * MAX_DRAWINGS) in self->keys; returns how many. */
+ * MAX_DRAWINGS) in self->keys, then that of its reading meta's text
+ * when it has one that is not empty; returns how many. */
 static guint
 gst_cnn_overlay_make_keys (GstCnnOverlay * self, GstBuffer * buffer,
     const GstCnnOverlaySettings * settings)
 {
+  const GstCnnReadingMeta *reading = gst_buffer_get_cnn_reading_meta (buffer);
+  gboolean in_number = reading != NULL && reading->n_digits > 0;
   gpointer state = NULL;
   GstMeta *m;
   guint n = 0;
 
-  while (n < MAX_DRAWINGS && (m = gst_buffer_iterate_meta_filtered (buffer,
-              &state, GST_CNN_CLASSIFICATION_META_API_TYPE)))
+  while (n < MAX_DRAWINGS - (in_number ? 1 : 0)
+      && (m = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_CNN_CLASSIFICATION_META_API_TYPE)))
     gst_cnn_overlay_make_key (self, (const GstCnnClassificationMeta *) m,
-        settings, &self->keys[n++]);
+        settings, in_number, &self->keys[n++]);
+  if (in_number && gst_cnn_reading_meta_get_text (reading)[0] != '\0') {
+    gst_cnn_overlay_make_reading_key (self, reading, settings, self->keys, n,
+        &self->keys[n]);
+    n++;
+  }
   return n;
 }
 

@@ -679,6 +679,67 @@ GST_START_TEST (test_pipeline)
 
 GST_END_TEST;
 
+/* A number (cnnclassify mode=number): each digit's box and tag, no
+ * chart beside a digit, and the number's text under their boxes; an
+ * empty reading adds no text. */
+#define DIGIT_Y 150
+#define DIGIT_H 80
+
+static gboolean *
+number_changes (const gchar * text, guint n_digits)
+{
+  static const guint xs[] = { 200, 260 };
+  GstVideoInfo info;
+  GstHarness *h;
+  GstBuffer *in, *out;
+  gboolean *changed;
+
+  test_video_info (&info, "NV12", FRAME_W, FRAME_H);
+  h = overlay_harness (&info);
+  in = grey_buffer (&info);
+  for (guint i = 0; i < n_digits; i++)
+    add_meta (in, 4 - 2 * (gint) i, i ? "2" : "4", 0.9f, xs[i], DIGIT_Y, 50,
+        DIGIT_H);
+  if (text)
+    gst_buffer_add_cnn_reading_meta (in, text, n_digits, 0, 0, FRAME_W,
+        FRAME_H);
+  out = overlay_push (h, in);
+  changed = changed_pixels (&info, in, out);
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  return changed;
+}
+
+GST_START_TEST (test_number_reading)
+{
+  /* Under the boxes (they end at DIGIT_Y + DIGIT_H): the text's tag. */
+  const Area below = { 200, DIGIT_Y + DIGIT_H + BOX_REACH, 310,
+    DIGIT_Y + DIGIT_H + 2 * TAG_REACH
+  };
+  /* Right of the last box: a digit's chart. */
+  const Area right = { 310 + BOX_REACH, DIGIT_Y, 310 + CHART_REACH,
+    DIGIT_Y + DIGIT_H
+  };
+  gboolean *number = number_changes ("42", 2);
+  gboolean *digits = number_changes (NULL, 2);
+  gboolean *empty = number_changes ("", 2);
+
+  /* The boxes, both ways: the left edge of each, at its middle. */
+  fail_unless (changed_at (number, FRAME_W, 200, DIGIT_Y + DIGIT_H / 2));
+  fail_unless (changed_at (number, FRAME_W, 260, DIGIT_Y + DIGIT_H / 2));
+  fail_unless (count_in (number, FRAME_W, FRAME_H, below) > 200);
+  fail_unless_equals_int (count_in (number, FRAME_W, FRAME_H, right), 0);
+  /* Without a reading meta the metas are drawn as any, with a chart. */
+  fail_unless (count_in (digits, FRAME_W, FRAME_H, right) > 0);
+  fail_unless_equals_int (count_in (empty, FRAME_W, FRAME_H, below), 0);
+  g_free (number);
+  g_free (digits);
+  g_free (empty);
+}
+
+GST_END_TEST;
+
 static Suite *
 cnnoverlay_suite (void)
 {
@@ -698,6 +759,7 @@ cnnoverlay_suite (void)
   tcase_add_test (tc, test_shared_buffer_not_written);
   tcase_add_test (tc, test_properties_round_trip);
   tcase_add_test (tc, test_font_scale);
+  tcase_add_test (tc, test_number_reading);
   tcase_add_test (tc, test_pipeline);
   return s;
 }
