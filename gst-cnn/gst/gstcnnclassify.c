@@ -138,6 +138,25 @@
  *   compared with the pipeline clock's time minus its base time.
  * * `roi-x`, `roi-y`, `roi-width`, `roi-height` (#guint): the region
  *   classified, in frame pixels, after clipping to the frame.
+ * * `text` (#gchararray): in digit mode the label (as `label`); in number
+ *   mode the digits in reading order, `?` for a digit below the
+ *   threshold, "" when none was found, and with
+ *   #GstCnnClassify:smoothing the text read most often over the last
+ *   frames.
+ *
+ * In number mode (#GstCnnClassify:mode `number`) `class-id` is -1,
+ * `label` "", `confidence` the least sure digit's, `probabilities`
+ * empty, and the message also has:
+ *
+ * * `n-digits` (#guint): the digits found.
+ * * `class-ids` (#GstValueArray of #gint), `confidences` (#GstValueArray
+ *   of #gdouble): each digit's class (-1 below the threshold) and
+ *   confidence, in reading order.
+ * * `rois` (#GstValueArray of #GstValueArray of 4 #guint): each digit's
+ *   box, x, y, width, height in frame pixels.
+ *
+ * Each digit also has a #GstCnnClassificationMeta with its box, and the
+ * frame a #GstCnnReadingMeta with the text.
  *
  * The three times are -1 (#GST_CLOCK_TIME_NONE) when unknown, as in the
  * `level` element's messages.
@@ -157,6 +176,10 @@
  * |[
  * gst-launch-1.0 v4l2src ! videoconvert ! facedetect ! cnnclassify inference-region=roi-list object-class=face model=expressions.safetensors ! cnnoverlay ! videoconvert ! autovideosink
  * ]| Classifies each face a detector found, and draws every result.
+ * |[
+ * gst-launch-1.0 -m v4l2src ! videoconvert ! cnnclassify mode=number smoothing=5 ! cnnoverlay ! videoconvert ! autovideosink
+ * ]| Reads a number written on a sheet held up to the webcam: a box and
+ * label per digit, the number under them.
  */
 
 #include "gstcnnclassify.h"
