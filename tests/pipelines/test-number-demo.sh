@@ -15,7 +15,7 @@ cat "$work/out"
 rows=$(grep -cE '^ +[0-9.]+ s +[0-9]+ ' "$work/out" || true)
 right=$(awk '$2 == "s" && $3 == $4 { n++ } END { print n + 0 }' "$work/out")
 [ "$rows" -eq 5 ] || { echo "FAIL: expected 5 result lines (5 numbers), got $rows"; exit 1; }
-# 3 of these 5 are read exactly now (78 % of number-100's).
+# 3 of these 5 are read exactly now (79 % of number-100's).
 [ "$right" -ge 2 ] || { echo "FAIL: only $right of $rows numbers read exactly"; exit 1; }
 
 "$NUMBER_DEMO" --headless --seconds 1 --seed 6 --picture "$work/overlay.png" > "$work/out" 2>&1 || { cat "$work/out"; echo "FAIL: number.sh --picture exited non-zero"; exit 1; }
