@@ -33,6 +33,11 @@
  *   `x`, `y`, `width`, `height`, frame pixels), `model` (string or
  *   null) and `frames_ago` (integer, 0 when the frame itself was
  *   classified).
+ * * `readings` (array): one object per reading meta (`cnnclassify
+ *   mode=number`: the number read in a region, whose digits are among
+ *   `metas`), with `text` (string: the digits in order, `?` for one
+ *   below the threshold, "" when none was found), `n_digits` (integer),
+ *   `roi` (as above) and `frames_ago`; empty in digit mode.
  *
  * The names are the meta's own (as C and Python read them), with
  * underscores, so that `jq` reads them as `.class_id` and
@@ -327,10 +332,68 @@ gst_cnn_publish_append_time (GstCnnPublish * self, GstClockTime time)
     g_string_append (self->line, "null");
 }
 
+/* Writes one meta's object into self->line. */
+typedef void (*GstCnnPublishAppend) (GstCnnPublish * self,
+    const GstMeta * meta);
+
+/* "roi":{"x":…,"y":…,"width":…,"height":…} */
 static void
-gst_cnn_publish_append_meta (GstCnnPublish * self,
-    const GstCnnClassificationMeta * meta)
+gst_cnn_publish_append_roi (GstCnnPublish * self, guint x, guint y,
+    guint width, guint height)
 {
+  g_string_append (self->line, "\"roi\":{\"x\":");
+  gst_cnn_publish_append_int (self, x);
+  g_string_append (self->line, ",\"y\":");
+  gst_cnn_publish_append_int (self, y);
+  g_string_append (self->line, ",\"width\":");
+  gst_cnn_publish_append_int (self, width);
+  g_string_append (self->line, ",\"height\":");
+  gst_cnn_publish_append_int (self, height);
+  g_string_append_c (self->line, '}');
+}
+
+static void
+gst_cnn_publish_append_reading (GstCnnPublish * self, const GstMeta * meta)
+{
+  const GstCnnReadingMeta *reading = (const GstCnnReadingMeta *) meta;
+
+  g_string_append (self->line, "{\"text\":");
+  gst_cnn_publish_append_string (self, gst_cnn_reading_meta_get_text
+      (reading));
+  g_string_append (self->line, ",\"n_digits\":");
+  gst_cnn_publish_append_int (self, reading->n_digits);
+  g_string_append_c (self->line, ',');
+  gst_cnn_publish_append_roi (self, reading->roi_x, reading->roi_y,
+      reading->roi_width, reading->roi_height);
+  g_string_append (self->line, ",\"frames_ago\":");
+  gst_cnn_publish_append_int (self, reading->frames_ago);
+  g_string_append_c (self->line, '}');
+}
+
+/* ,"@name":[…] of @buffer's metas of @api, each by @append. */
+static void
+gst_cnn_publish_append_metas (GstCnnPublish * self, GstBuffer * buffer,
+    const gchar * name, GType api, GstCnnPublishAppend append)
+{
+  gpointer state = NULL;
+  GstMeta *meta;
+  guint n = 0;
+
+  g_string_append (self->line, ",\"");
+  g_string_append (self->line, name);
+  g_string_append (self->line, "\":[");
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state, api))) {
+    if (n++ > 0)
+      g_string_append_c (self->line, ',');
+    append (self, meta);
+  }
+  g_string_append_c (self->line, ']');
+}
+
+static void
+gst_cnn_publish_append_meta (GstCnnPublish * self, const GstMeta * m)
+{
+  const GstCnnClassificationMeta *meta = (const GstCnnClassificationMeta *) m;
   GString *line = self->line;
 
   g_string_append (line, "{\"class_id\":");
@@ -346,15 +409,10 @@ gst_cnn_publish_append_meta (GstCnnPublish * self,
       g_string_append_c (line, ',');
     gst_cnn_publish_append_float (self, meta->probabilities[i]);
   }
-  g_string_append (line, "],\"roi\":{\"x\":");
-  gst_cnn_publish_append_int (self, meta->roi_x);
-  g_string_append (line, ",\"y\":");
-  gst_cnn_publish_append_int (self, meta->roi_y);
-  g_string_append (line, ",\"width\":");
-  gst_cnn_publish_append_int (self, meta->roi_width);
-  g_string_append (line, ",\"height\":");
-  gst_cnn_publish_append_int (self, meta->roi_height);
-  g_string_append (line, "},\"model\":");
+  g_string_append (line, "],");
+  gst_cnn_publish_append_roi (self, meta->roi_x, meta->roi_y,
+      meta->roi_width, meta->roi_height);
+  g_string_append (line, ",\"model\":");
   gst_cnn_publish_append_string (self, meta->model);
   g_string_append (line, ",\"frames_ago\":");
   gst_cnn_publish_append_int (self, meta->frames_ago);
@@ -368,9 +426,6 @@ gst_cnn_publish_format (GstCnnPublish * self, GstBuffer * buffer)
   const GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
   GstClockTime pts = GST_BUFFER_PTS (buffer);
   GstClockTime running_time = GST_CLOCK_TIME_NONE;
-  gpointer state = NULL;
-  GstMeta *meta;
-  guint n = 0;
 
   if (segment->format == GST_FORMAT_TIME)
     running_time = gst_segment_to_running_time (segment, GST_FORMAT_TIME,
@@ -380,14 +435,11 @@ gst_cnn_publish_format (GstCnnPublish * self, GstBuffer * buffer)
   gst_cnn_publish_append_time (self, pts);
   g_string_append (self->line, ",\"running_time\":");
   gst_cnn_publish_append_time (self, running_time);
-  g_string_append (self->line, ",\"metas\":[");
-  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
-              GST_CNN_CLASSIFICATION_META_API_TYPE))) {
-    if (n++ > 0)
-      g_string_append_c (self->line, ',');
-    gst_cnn_publish_append_meta (self, (GstCnnClassificationMeta *) meta);
-  }
-  g_string_append (self->line, "]}\n");
+  gst_cnn_publish_append_metas (self, buffer, "metas",
+      GST_CNN_CLASSIFICATION_META_API_TYPE, gst_cnn_publish_append_meta);
+  gst_cnn_publish_append_metas (self, buffer, "readings",
+      GST_CNN_READING_META_API_TYPE, gst_cnn_publish_append_reading);
+  g_string_append (self->line, "}\n");
 }
 
 static GstFlowReturn

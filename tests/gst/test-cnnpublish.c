@@ -2,8 +2,8 @@
  * (videotestsrc ! cnnclassify ! cnnpublish location=FILE ! fakesink):
  * one JSON line per buffer with metas, read back with json-glib and
  * compared with the metas that reached the sink; nothing for buffers
- * without; strings escaped; the buffers untouched; errors for a file
- * that cannot be opened or written. */
+ * without; strings escaped; a number read by mode=number; the buffers
+ * untouched; errors for a file that cannot be opened or written. */
 #include <gst/check/gstcheck.h>
 #include <gst/video/video.h>
 #include <gst/cnn/cnnmeta.h>
@@ -17,6 +17,8 @@
 
 #define SOURCE "videotestsrc num-buffers=5 pattern=white " \
   "! video/x-raw,format=GRAY8,width=64,height=48,framerate=30/1 "
+
+#define READ_NUMBER "470"
 
 static TestModelFile model_file;
 static gchar *odd_labels_model, *out_dir;
@@ -162,6 +164,9 @@ GST_START_TEST (test_one_line_per_buffer)
     fail_unless_equals_int64 (json_object_get_int_member (o, "running_time"),
         gst_util_uint64_scale (i, GST_SECOND, 30));
     fail_unless_equals_int (json_array_get_length (metas), 1);
+    /* Digit mode reads no number. */
+    fail_unless_equals_int (json_array_get_length
+        (json_object_get_array_member (o, "readings")), 0);
     meta = json_array_get_object_element (metas, 0);
     check_meta_object (meta, &log.buffers[i], i);
     fail_unless_equals_int (log.buffers[i].frames_ago, i % 2);
@@ -218,6 +223,58 @@ GST_START_TEST (test_strings_escaped)
   }
   free_lines (lines);
   g_free (classify);
+}
+
+GST_END_TEST;
+
+/* cnnclassify mode=number (the bundled model) on "4 7 0" drawn by
+ * textoverlay: the line's one reading holds the number, over the whole
+ * frame, and its three digits are the metas, in reading order. */
+GST_START_TEST (test_number_reading)
+{
+  gchar *path = out_path ("number.jsonl");
+  gchar *launch = g_strdup_printf ("videotestsrc pattern=white "
+      "num-buffers=1 ! video/x-raw,format=I420,width=640,height=480 "
+      "! textoverlay text=\"4 7 0\" font-desc=\"Sans Bold 90\" "
+      "color=0xff1a1a1a draw-shadow=false draw-outline=false "
+      "valignment=center halignment=center ! cnnclassify mode=number "
+      "! cnnpublish location=%s ! fakesink name=sink sync=false", path);
+  TestSinkLog log;
+  JsonNode **lines;
+  JsonObject *o, *reading, *roi;
+  JsonArray *readings, *metas;
+  guint n;
+
+  load_plugins ();
+  test_load_system_plugin ("pango");
+  test_run_to_sink (launch, FALSE, &log);
+  lines = read_lines (path, &n);
+  fail_unless_equals_int (n, 1);
+  o = json_node_get_object (lines[0]);
+  readings = json_object_get_array_member (o, "readings");
+  metas = json_object_get_array_member (o, "metas");
+  fail_unless_equals_int (json_array_get_length (readings), 1);
+  reading = json_array_get_object_element (readings, 0);
+  fail_unless_equals_string (json_object_get_string_member (reading, "text"),
+      READ_NUMBER);
+  fail_unless_equals_int (json_object_get_int_member (reading, "n_digits"),
+      3);
+  fail_unless_equals_int (json_object_get_int_member (reading, "frames_ago"),
+      0);
+  roi = json_object_get_object_member (reading, "roi");
+  fail_unless_equals_int (json_object_get_int_member (roi, "width"), 640);
+  fail_unless_equals_int (json_object_get_int_member (roi, "height"), 480);
+  fail_unless_equals_int (json_array_get_length (metas), 3);
+  for (guint i = 0; i < 3; i++) {
+    const gchar want[2] = { READ_NUMBER[i], '\0' };
+
+    fail_unless_equals_string (json_object_get_string_member
+        (json_array_get_object_element (metas, i), "label"), want);
+  }
+  free_lines (lines);
+  g_unlink (path);
+  g_free (launch);
+  g_free (path);
 }
 
 GST_END_TEST;
@@ -338,6 +395,7 @@ cnnpublish_suite (void)
   tcase_add_test (tc, test_one_line_per_buffer);
   tcase_add_test (tc, test_no_meta_no_line);
   tcase_add_test (tc, test_strings_escaped);
+  tcase_add_test (tc, test_number_reading);
   tcase_add_test (tc, test_buffers_untouched);
   tcase_add_test (tc, test_bad_locations);
   tcase_add_test (tc, test_state_changes);
