@@ -6,32 +6,51 @@
 
 #include <string.h>
 
+/* A buffer of @bytes for the frames' window or texts, checked against
+ * @memory_limit first (@what names it in errors); NULL on failure. */
+static gpointer
+try_frames_buffer (guint64 bytes, const gchar * what, guint n_frames,
+    guint64 memory_limit, GError ** error)
+{
+  gpointer buffer;
+
+  if (!cnn_memory_check (bytes, memory_limit, what, error))
+    return NULL;
+  buffer = g_try_malloc (bytes);
+  if (buffer == NULL)
+    g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM, "cannot allocate %s "
+        "(%u frames)", what, n_frames);
+  return buffer;
+}
+
+static CnnSmoothing *
+smoothing_state (guint n_classes, guint n_frames, CnnSmoothingMode mode)
+{
+  CnnSmoothing *smoothing = g_new0 (CnnSmoothing, 1);
+
+  smoothing->mode = mode;
+  smoothing->n_frames = n_frames;
+  smoothing->n_classes = n_classes;
+  return smoothing;
+}
+
 CnnSmoothing *
 cnn_smoothing_new (guint n_classes, guint n_frames, CnnSmoothingMode mode,
     guint64 memory_limit, GError ** error)
 {
-  guint64 bytes = (guint64) n_frames * n_classes * sizeof (gfloat);
-  CnnSmoothing *smoothing;
   gfloat *window = NULL;
+  CnnSmoothing *smoothing;
 
   g_return_val_if_fail (n_frames >= 1, NULL);
 
   if (mode == CNN_SMOOTHING_WINDOW) {
-    if (!cnn_memory_check (bytes, memory_limit, "the smoothing window",
-            error))
+    window = try_frames_buffer ((guint64) n_frames * n_classes
+        * sizeof (gfloat), "the smoothing window", n_frames, memory_limit,
+        error);
+    if (window == NULL)
       return NULL;
-    window = g_try_malloc (bytes);
-    if (window == NULL) {
-      g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM, "cannot allocate "
-          "a smoothing window of %u frames of %u classes", n_frames,
-          n_classes);
-      return NULL;
-    }
   }
-  smoothing = g_new0 (CnnSmoothing, 1);
-  smoothing->mode = mode;
-  smoothing->n_frames = n_frames;
-  smoothing->n_classes = n_classes;
+  smoothing = smoothing_state (n_classes, n_frames, mode);
   smoothing->window = window;
   return smoothing;
 }
@@ -40,25 +59,16 @@ CnnSmoothing *
 cnn_smoothing_new_texts (guint n_classes, guint n_frames,
     CnnSmoothingMode mode, guint64 memory_limit, GError ** error)
 {
-  const guint64 bytes = (guint64) n_frames * CNN_NUMBER_TEXT_SIZE;
-  CnnSmoothing *smoothing;
   gpointer texts;
+  CnnSmoothing *smoothing;
 
   g_return_val_if_fail (n_frames >= 1, NULL);
 
-  if (!cnn_memory_check (bytes, memory_limit, "the texts smoothed over",
-          error))
+  texts = try_frames_buffer ((guint64) n_frames * CNN_NUMBER_TEXT_SIZE,
+      "the texts smoothed over", n_frames, memory_limit, error);
+  if (texts == NULL)
     return NULL;
-  texts = g_try_malloc (bytes);
-  if (texts == NULL) {
-    g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM, "cannot allocate the "
-        "texts of %u frames", n_frames);
-    return NULL;
-  }
-  smoothing = g_new0 (CnnSmoothing, 1);
-  smoothing->mode = mode;
-  smoothing->n_frames = n_frames;
-  smoothing->n_classes = n_classes;
+  smoothing = smoothing_state (n_classes, n_frames, mode);
   smoothing->texts = texts;
   return smoothing;
 }
