@@ -135,13 +135,13 @@ def launch(Gst, description):
     return seconds
 
 
-def frames_classified(Gst, src, props):
-    """The frames cnnclassify classified, and those given a class."""
-    pipeline = Gst.parse_launch(f"{src} ! cnnclassify name=classify {props}"
-                                " ! fakesink sync=false")
+def play_to_eos(Gst, description, on_classification):
+    """Plays @description to EOS, calling @on_classification with each
+    cnn-classification message's structure; the pipeline, still at EOS
+    (read its elements' properties, then set it to NULL)."""
+    pipeline = Gst.parse_launch(description)
     pipeline.set_state(Gst.State.PLAYING)
     bus = pipeline.get_bus()
-    with_class = 0
     while True:
         msg = bus.timed_pop_filtered(
             Gst.CLOCK_TIME_NONE, Gst.MessageType.EOS | Gst.MessageType.ERROR
@@ -149,16 +149,26 @@ def frames_classified(Gst, src, props):
         if msg.type == Gst.MessageType.ELEMENT:
             s = msg.get_structure()
             if s.get_name() == "cnn-classification":
-                with_class += s.get_value("class-id") >= 0
+                on_classification(s)
             continue
         if msg.type == Gst.MessageType.ERROR:
             err, _ = msg.parse_error()
-            sys.exit(f"bench-element: {err.message}")
-        break
+            sys.exit(f"{os.path.basename(sys.argv[0])}: {err.message}")
+        return pipeline
+
+
+def frames_classified(Gst, src, props):
+    """The frames cnnclassify classified, and those given a class."""
+    with_class = [0]
+
+    def count(s):
+        with_class[0] += s.get_value("class-id") >= 0
+    pipeline = play_to_eos(Gst, f"{src} ! cnnclassify name=classify {props}"
+                           " ! fakesink sync=false", count)
     classified = pipeline.get_by_name("classify").get_property(
         "frames-classified")
     pipeline.set_state(Gst.State.NULL)
-    return classified, with_class
+    return classified, with_class[0]
 
 
 def time_variant(Gst, src, props, frames, runs):

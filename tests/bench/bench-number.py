@@ -69,37 +69,21 @@ def number_frames(args, directory):
     return path, texts
 
 
-def texts_read(Gst, src):
+def texts_read(Gst, be, src):
     """The text of each cnn-classification message of mode=number."""
-    pipeline = Gst.parse_launch(f"{src} ! cnnclassify mode=number"
-                                " ! fakesink sync=false")
-    pipeline.set_state(Gst.State.PLAYING)
-    bus = pipeline.get_bus()
     texts = []
-    while True:
-        msg = bus.timed_pop_filtered(
-            Gst.CLOCK_TIME_NONE, Gst.MessageType.EOS | Gst.MessageType.ERROR
-            | Gst.MessageType.ELEMENT)
-        if msg.type == Gst.MessageType.ELEMENT:
-            s = msg.get_structure()
-            if s.get_name() == "cnn-classification":
-                texts.append(s.get_value("text"))
-            continue
-        if msg.type == Gst.MessageType.ERROR:
-            err, _ = msg.parse_error()
-            sys.exit(f"bench-number: {err.message}")
-        break
+    pipeline = be.play_to_eos(Gst, f"{src} ! cnnclassify mode=number"
+                              " ! fakesink sync=false",
+                              lambda s: texts.append(s.get_value("text")))
     pipeline.set_state(Gst.State.NULL)
     return texts
 
 
-def mean_inference_us(Gst, src, props):
+def mean_inference_us(Gst, be, src, props):
     """The element's mean-inference-time after a run, µs."""
-    pipeline = Gst.parse_launch(f"{src} ! cnnclassify name=classify {props}"
-                                " ! fakesink sync=false")
-    pipeline.set_state(Gst.State.PLAYING)
-    pipeline.get_bus().timed_pop_filtered(
-        Gst.CLOCK_TIME_NONE, Gst.MessageType.EOS | Gst.MessageType.ERROR)
+    pipeline = be.play_to_eos(Gst, f"{src} ! cnnclassify name=classify"
+                              f" {props} ! fakesink sync=false",
+                              lambda s: None)
     us = pipeline.get_by_name("classify").get_property("mean-inference-time")
     pipeline.set_state(Gst.State.NULL)
     return us
@@ -119,7 +103,7 @@ def measure(Gst, be, args, directory):
             seconds = be.launch(Gst, f"{src} ! cnnclassify mode={mode}"
                                 " ! fakesink sync=false")
             runs[mode].append((seconds - without) * 1e6 / frames)
-    read = texts_read(Gst, src)
+    read = texts_read(Gst, be, src)
     cost = {m: round(statistics.median(v), 1) for m, v in runs.items()}
     return {
         "case": f"{W}x{H} I420",
@@ -129,9 +113,9 @@ def measure(Gst, be, args, directory):
         "digit_us_per_frame": cost["digit"],
         "number_us_per_frame": cost["number"],
         "number_over_digit": round(cost["number"] / cost["digit"], 2),
-        "digit_mean_inference_us": round(mean_inference_us(Gst, src, ""), 1),
+        "digit_mean_inference_us": round(mean_inference_us(Gst, be, src, ""), 1),
         "number_mean_inference_us": round(mean_inference_us(
-            Gst, src, "mode=number"), 1),
+            Gst, be, src, "mode=number"), 1),
         "numbers_read_exactly": sum(t == r for t, r in zip(truth, read)),
     }
 
