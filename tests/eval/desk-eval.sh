@@ -49,9 +49,6 @@ eval_name=desk-eval
 dev=0 count=900 seed=1 smoothing=5 repeat=8 keep="" props="" min_accuracy=""
 max_blank="" build="$top/build"
 
-number () {
-  case "$2" in ''|*[!0-9.]*|*.*.*) eval_die "$1 takes a number, not '$2'" ;; esac
-}
 while [ $# -gt 0 ]; do
   [ $# -ge 2 ] || case "$1" in --no-smoothing|--dev|-h|--help) ;; *) eval_die "$1 needs a value" ;; esac
   case "$1" in
@@ -63,30 +60,19 @@ while [ $# -gt 0 ]; do
     --repeat) repeat=$2; shift ;;
     --keep) keep=$2; shift ;;
     --props) props=$2; shift ;;
-    --min-accuracy) number "$1" "$2"; min_accuracy=$2; shift ;;
-    --max-blank-rate) number "$1" "$2"; max_blank=$2; shift ;;
+    --min-accuracy) eval_need_number "$1" "$2"; min_accuracy=$2; shift ;;
+    --max-blank-rate) eval_need_number "$1" "$2"; max_blank=$2; shift ;;
     --build) build=$(cd "$2" && pwd) || eval_die "--build $2: no such folder"; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) eval_die "unknown option '$1' (see --help)" ;;
   esac
   shift
 done
-case "$smoothing$repeat$count$seed" in *[!0-9]*) eval_die "--smoothing, --repeat, --count and --seed take whole numbers" ;; esac
-[ "$count" -gt 0 ] || eval_die "--count must be positive"
+eval_check_counts "$smoothing" "$repeat" "$count" "$seed"
 eval_gen=${MAKE_DESK_FRAMES:-$build/tests/eval/make-desk-frames}
 eval_prepare "$smoothing" "$repeat" "$build" "$keep"
 out=$eval_out
-# shellcheck disable=SC2034
-eval_gen_args=(--images "$eval_images" --labels "$eval_labels" --count "$count" --seed "$seed")
-if [ "$dev" -eq 1 ]; then
-  # The development set: the last 1,000 of the 10,000 training digits,
-  # which training holds out for validation; preprocessing is tuned on
-  # these, never on the test digits.
-  [ "$count" -le 1000 ] || eval_die "--dev has 1000 digits; --count $count is more"
-  eval_gen_args=(--images "$eval_mnist/train10k-images-idx3-ubyte.gz"
-    --labels "$eval_mnist/train10k-labels-idx1-ubyte.gz" --first 9000
-    --count "$count" --seed "$seed")
-fi
+eval_set_digits "$dev" "$count" "$seed" 1000 digits
 # shellcheck disable=SC2034
 eval_use_png=0 eval_width=640 eval_height=480
 # shellcheck disable=SC2034

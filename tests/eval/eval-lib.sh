@@ -1,5 +1,6 @@
 # shellcheck shell=bash disable=SC2154  # the eval_* variables and $top are the caller's
-# Shell functions the evaluations share (webcam-eval.sh, desk-eval.sh):
+# Shell functions the evaluations share (webcam-eval.sh, desk-eval.sh,
+# number-eval.sh):
 # finding the tools and data, running a generator's frames through
 # cnnclassify branches with gst-launch-1.0, and reading the
 # cnn-classification messages back.  Source it; it sets nothing until
@@ -16,6 +17,35 @@
 
 # Prints "NAME: MESSAGE" to stderr and exits 2 (bad usage or setup).
 eval_die () { echo "$eval_name: $*" >&2; exit 2; }
+
+# Exits 2 unless option $1's value $2 is a number (a percentage).
+eval_need_number () {
+  case "$2" in ''|*[!0-9.]*|*.*.*) eval_die "$1 takes a number, not '$2'" ;; esac
+}
+
+# Exits 2 unless --smoothing $1, --repeat $2, --count $3 and --seed $4
+# are whole numbers, the count positive.
+eval_check_counts () {
+  case "$1$2$3$4" in *[!0-9]*) eval_die "--smoothing, --repeat, --count and --seed take whole numbers" ;; esac
+  [ "$3" -gt 0 ] || eval_die "--count must be positive"
+}
+
+# eval_gen_args for $2 frames of seed $3: of the MNIST test digits, or
+# with $1 = 1 of the development set, the last 1,000 of the 10,000
+# training digits, which training holds out for validation (tune on
+# these, never on the test digits); it holds $4 frames ($5: "digits",
+# "numbers"), at most.  After eval_prepare.
+eval_set_digits () {
+  local dev=$1 count=$2 seed=$3 most=$4 what=$5
+  # shellcheck disable=SC2034
+  eval_gen_args=(--images "$eval_images" --labels "$eval_labels" --count "$count" --seed "$seed")
+  [ "$dev" -eq 1 ] || return 0
+  [ "$count" -le "$most" ] || eval_die "--dev has $most $what; --count $count is more"
+  # shellcheck disable=SC2034
+  eval_gen_args=(--images "$eval_mnist/train10k-images-idx3-ubyte.gz"
+    --labels "$eval_mnist/train10k-labels-idx1-ubyte.gz" --first 9000
+    --count "$count" --seed "$seed")
+}
 
 # Sets GST_PLUGIN_PATH and GST_REGISTRY from build folder $1 unless
 # they are set, eval_mnist to the MNIST folder and eval_images /

@@ -56,9 +56,6 @@ eval_name=number-eval
 dev=0 hard=0 count=300 seed=1 smoothing=0 repeat=8 keep="" props=""
 single=0 min_exact="" min_digits="" build="$top/build"
 
-number () {
-  case "$2" in ''|*[!0-9.]*|*.*.*) eval_die "$1 takes a number, not '$2'" ;; esac
-}
 while [ $# -gt 0 ]; do
   [ $# -ge 2 ] || case "$1" in --dev|--hard|--single-digits|-h|--help) ;; *) eval_die "$1 needs a value" ;; esac
   case "$1" in
@@ -71,31 +68,21 @@ while [ $# -gt 0 ]; do
     --single-digits) single=1 ;;
     --keep) keep=$2; shift ;;
     --props) props=$2; shift ;;
-    --min-exact) number "$1" "$2"; min_exact=$2; shift ;;
-    --min-digits) number "$1" "$2"; min_digits=$2; shift ;;
+    --min-exact) eval_need_number "$1" "$2"; min_exact=$2; shift ;;
+    --min-digits) eval_need_number "$1" "$2"; min_digits=$2; shift ;;
     --build) build=$(cd "$2" && pwd) || eval_die "--build $2: no such folder"; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) eval_die "unknown option '$1' (see --help)" ;;
   esac
   shift
 done
-case "$smoothing$repeat$count$seed" in *[!0-9]*) eval_die "--smoothing, --repeat, --count and --seed take whole numbers" ;; esac
-[ "$count" -gt 0 ] || eval_die "--count must be positive"
+eval_check_counts "$smoothing" "$repeat" "$count" "$seed"
 eval_gen=${MAKE_NUMBER_FRAMES:-$build/tests/eval/make-number-frames}
 eval_prepare "$smoothing" "$repeat" "$build" "$keep"
 out=$eval_out
-gen_args=(--images "$eval_images" --labels "$eval_labels" --count "$count" --seed "$seed")
-if [ "$dev" -eq 1 ]; then
-  # The development set: the last 1,000 of the 10,000 training digits,
-  # which training holds out for validation (200 numbers).
-  [ "$count" -le 200 ] || eval_die "--dev has 200 numbers; --count $count is more"
-  gen_args=(--images "$eval_mnist/train10k-images-idx3-ubyte.gz"
-    --labels "$eval_mnist/train10k-labels-idx1-ubyte.gz" --first 9000
-    --count "$count" --seed "$seed")
-fi
-[ "$hard" -eq 0 ] || gen_args+=(--hard)
-# shellcheck disable=SC2034
-eval_gen_args=("${gen_args[@]}")
+eval_set_digits "$dev" "$count" "$seed" 200 numbers
+[ "$hard" -eq 0 ] || eval_gen_args+=(--hard)
+gen_args=("${eval_gen_args[@]}")
 # shellcheck disable=SC2034
 eval_use_png=0 eval_width=640 eval_height=480
 # shellcheck disable=SC2034
