@@ -6,7 +6,8 @@
 # noise), read by the bundled digit model, and the results printed as
 # they come: the number drawn and the number read.  With a display (and
 # no --headless) the frames are also shown in a window, with cnnoverlay
-# drawing a box and tag per digit and the number read under them.
+# drawing a box per digit, a tag per digit when no two tags overlap,
+# and the number read under them.
 #
 #   pipelines/number.sh [--headless] [--seconds N] [--digits D] [--seed S]
 #                       [--picture FILE]
@@ -35,7 +36,7 @@ while [ $# -gt 0 ]; do
     --digits) digits=${2:?--digits needs a value}; shift ;;
     --seed) seed=${2:?--seed needs a value}; shift ;;
     --picture) picture=${2:?--picture needs a file}; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "number.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift

@@ -36,8 +36,11 @@ run_left_out (const CnnMnist * m, const CnnRun * r)
 }
 
 /* m->box shrinks to the digit's cells at BOX_LEVEL or more: of the
- * selected components' runs, all inside m->box. */
-static void
+ * selected components' runs, all inside m->box.  FALSE, m->box left as
+ * it was, when there are none: the main component's ink level is 1,
+ * but a number's piece may have the main component's inkiest cells
+ * masked beyond its cuts (cnn-number.c). */
+static gboolean
 shrink_box (CnnMnist * m, gfloat zero, gfloat scale)
 {
   guint x0 = G_MAXUINT, y0 = G_MAXUINT, x1 = 0, y1 = 0;
@@ -61,11 +64,13 @@ shrink_box (CnnMnist * m, gfloat zero, gfloat scale)
     y0 = MIN (y0, r->y);
     y1 = MAX (y1, r->y);
   }
-  /* The main component's ink level is 1, so the box is never empty. */
+  if (x0 == G_MAXUINT)
+    return FALSE;
   m->box[0] = x0;
   m->box[1] = y0;
   m->box[2] = x1;
   m->box[3] = y1;
+  return TRUE;
 }
 
 /* ink → ink_value() over the placement's window, the only cells that
@@ -239,11 +244,13 @@ render_digit (CnnMnist * m, const CnnPlacement * p, gfloat * out)
 }
 
 
-CNN_VECTOR_CLONES void
+CNN_VECTOR_CLONES gboolean
 cnn_mnist_frame (CnnMnist * m, gdouble aspect, gfloat zero, gfloat scale,
     CnnPlacement * placement, gfloat * out)
 {
-  shrink_box (m, zero, scale);
+  if (!shrink_box (m, zero, scale))
+    return FALSE;
   place_digit (m, aspect, zero, scale, placement);
   render_digit (m, placement, out);
+  return TRUE;
 }

@@ -122,8 +122,10 @@ gboolean cnn_mnist_digit_level (CnnMnist * m, guint32 main, gfloat zero,
     gfloat thr, gfloat * ink, gfloat * part_min_peak);
 /* Steps 5 to 7: the selected components framed into @out, their strokes
  * brought to MNIST's widths; m->box ends as the digit's box, @placement
- * says which cells of m->ink were rewritten (its window). */
-void cnn_mnist_frame_digit (CnnMnist * m, gdouble aspect, gfloat zero,
+ * says which cells of m->ink were rewritten (its window).  FALSE, with
+ * nothing framed or rewritten, when none of their cells reaches the
+ * box's level (see cnn_mnist_frame()). */
+gboolean cnn_mnist_frame_digit (CnnMnist * m, gdouble aspect, gfloat zero,
     gfloat ink, CnnPlacement * placement, gfloat * out);
 
 /* cnn-mnist-background.c.  Steps 1 to 3: m->grey → m->ink, the ink
@@ -155,8 +157,10 @@ gboolean cnn_mnist_component_is_flat (const CnnMnist * m,
 
 /* cnn-mnist-framing.c.  Steps 5 and 6: the selected components, ink
  * from @zero (→ 0) to @zero + 1 / @scale (→ 1), framed into @out;
- * @placement says where the output lies on the work grid. */
-void cnn_mnist_frame (CnnMnist * m, gdouble aspect, gfloat zero,
+ * @placement says where the output lies on the work grid.  FALSE, with
+ * m->ink and @out untouched, when none of their cells is inked enough
+ * to bound a digit. */
+gboolean cnn_mnist_frame (CnnMnist * m, gdouble aspect, gfloat zero,
     gfloat scale, CnnPlacement * placement, gfloat * out);
 
 G_END_DECLS

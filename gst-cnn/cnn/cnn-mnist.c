@@ -271,14 +271,17 @@ cnn_mnist_digit_level (CnnMnist * m, guint32 main, gfloat zero, gfloat thr,
   return *ink - zero >= MIN_INK_CONTRAST;
 }
 
-void
+gboolean
 cnn_mnist_frame_digit (CnnMnist * m, gdouble aspect, gfloat zero, gfloat ink,
     CnnPlacement * placement, gfloat * out)
 {
-  cnn_mnist_frame (m, aspect, zero, 1.0f / (ink - zero), placement, out);
+  if (!cnn_mnist_frame (m, aspect, zero, 1.0f / (ink - zero), placement,
+          out))
+    return FALSE;
   /* In the pixels of a 28×28 input, which MNIST's widths are in. */
   cnn_strokes_normalise (out, m->out_w, m->out_h, cnn_mnist_stroke_width (m)
       * placement->sy * 28.0 / MIN (m->out_w, m->out_h), m->strokes);
+  return TRUE;
 }
 
 gboolean
@@ -297,6 +300,5 @@ cnn_mnist_run (CnnMnist * m, gdouble aspect, gfloat * out)
           &min_peak))
     return FALSE;
   cnn_mnist_select_parts (m, main, aspect, min_peak);
-  cnn_mnist_frame_digit (m, aspect, zero, ink, &placement, out);
-  return TRUE;
+  return cnn_mnist_frame_digit (m, aspect, zero, ink, &placement, out);
 }

@@ -113,8 +113,8 @@ number_piece_owns (const CnnNumber * n, const CnnPiece * p, guint32 id)
  * most CNN_NUMBER_MAX_DIGITS units are kept). */
 void cnn_number_segment (CnnNumber * n, gdouble aspect);
 /* Frames piece @p into @out as "mnist" frames one digit, its box of ink
- * into @box; FALSE when it is too faint to be a digit.  The work picture
- * is left as it was. */
+ * into @box; FALSE when it is too faint to be a digit (or what it keeps
+ * between its cuts is).  The work picture is left as it was. */
 gboolean cnn_number_frame (CnnNumber * n, const CnnPiece * p, gfloat * out,
     CnnCellBox * box);
 /* Whether cell (x, y) of a component of @p's is @p's (between its

@@ -739,6 +739,7 @@ cnn_number_frame (CnnNumber * n, const CnnPiece * p, gfloat * out,
   guint32 main = 0;
   gfloat ink, min_peak;
   CnnPlacement placement;
+  gboolean framed;
 
   for (guint32 id = 1; id <= m->n_comps; id++) {
     CnnComponent *c = &m->comps[id];
@@ -751,8 +752,11 @@ cnn_number_frame (CnnNumber * n, const CnnPiece * p, gfloat * out,
           &min_peak))
     return FALSE;
   mask_beyond_cuts (n, p, FALSE);
-  cnn_mnist_frame_digit (m, n->aspect, n->zero, ink, &placement, out);
+  framed = cnn_mnist_frame_digit (m, n->aspect, n->zero, ink, &placement,
+      out);
   mask_beyond_cuts (n, p, TRUE);
+  if (!framed)
+    return FALSE;
   restore_window (n, &placement);
   box->x0 = m->box[0];
   box->y0 = m->box[1];

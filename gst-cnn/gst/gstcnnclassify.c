@@ -185,6 +185,7 @@
 #include "gstcnnclassify.h"
 #include "gstcnnframe.h"
 #include "gstcnnnumber.h"
+#include "gstcnnarray.h"
 #include "gstcnnwatch.h"
 
 #include <gst/cnn/cnnmeta.h>
@@ -1950,13 +1951,9 @@ gst_cnn_classify_result_structure (GstCnnClassify * self,
 
   g_value_init (&probabilities, GST_TYPE_ARRAY);
   /* A number has no one class: its digits' are in class-ids. */
-  for (guint i = 0; i < self->classifier->n_classes && !r->is_number; i++) {
-    GValue p = G_VALUE_INIT;
-
-    g_value_init (&p, G_TYPE_DOUBLE);
-    g_value_set_double (&p, r->probabilities[i]);
-    gst_value_array_append_and_take_value (&probabilities, &p);
-  }
+  for (guint i = 0; i < self->classifier->n_classes && !r->is_number; i++)
+    gst_cnn_array_append (&probabilities, G_TYPE_DOUBLE,
+        (gdouble) r->probabilities[i]);
   s = gst_structure_new ("cnn-classification",
       "class-id", G_TYPE_INT, r->class_id,
       "label", G_TYPE_STRING, r->label ? r->label : "",

@@ -7,6 +7,7 @@
  * version 2.1 of the License, or (at your option) any later version.
  */
 #include "gstcnnnumber.h"
+#include "gstcnnarray.h"
 
 #include <gst/cnn/cnnmeta.h>
 
@@ -53,21 +54,6 @@ gst_cnn_reading_attach (const CnnReading * r, GstBuffer * buffer,
 
 /* ---- its message ------------------------------------------------------- */
 
-static void
-gst_cnn_reading_append_value (GValue * array, GType type, gconstpointer v)
-{
-  GValue value = G_VALUE_INIT;
-
-  g_value_init (&value, type);
-  if (type == G_TYPE_INT)
-    g_value_set_int (&value, *(const gint *) v);
-  else if (type == G_TYPE_UINT)
-    g_value_set_uint (&value, *(const guint *) v);
-  else
-    g_value_set_double (&value, *(const gdouble *) v);
-  gst_value_array_append_and_take_value (array, &value);
-}
-
 void
 gst_cnn_reading_message_fields (const CnnReading * r, GstStructure * s)
 {
@@ -77,17 +63,17 @@ gst_cnn_reading_message_fields (const CnnReading * r, GstStructure * s)
   g_value_init (&confidences, GST_TYPE_ARRAY);
   g_value_init (&rois, GST_TYPE_ARRAY);
   for (guint i = 0; i < r->n_digits; i++) {
-    const gdouble confidence = r->confidences[i];
     const guint box[4] = { r->boxes[i].x, r->boxes[i].y, r->boxes[i].width,
       r->boxes[i].height
     };
     GValue roi = G_VALUE_INIT;
 
-    gst_cnn_reading_append_value (&ids, G_TYPE_INT, &r->class_ids[i]);
-    gst_cnn_reading_append_value (&confidences, G_TYPE_DOUBLE, &confidence);
+    gst_cnn_array_append (&ids, G_TYPE_INT, r->class_ids[i]);
+    gst_cnn_array_append (&confidences, G_TYPE_DOUBLE,
+        (gdouble) r->confidences[i]);
     g_value_init (&roi, GST_TYPE_ARRAY);
     for (guint k = 0; k < 4; k++)
-      gst_cnn_reading_append_value (&roi, G_TYPE_UINT, &box[k]);
+      gst_cnn_array_append (&roi, G_TYPE_UINT, box[k]);
     gst_value_array_append_and_take_value (&rois, &roi);
   }
   gst_structure_set (s, "text", G_TYPE_STRING, r->shown, "n-digits",

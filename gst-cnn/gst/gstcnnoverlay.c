@@ -41,7 +41,9 @@
  *   #GstCnnOverlay:color just below the boxes of its digits (above them
  *   when there is no room below), each digit having its own box and tag
  *   as above with its label alone (no confidence) and no chart, which
- *   would cover its neighbours.  An empty
+ *   would cover its neighbours.  When any two digits' tags would
+ *   overlap or touch (digits written close, a narrow 1 beside the next
+ *   digit), no digit gets a tag: the number's text says them all.  An empty
  *   reading gets no text.
  *
  * Sizes follow the frame, so that the drawing stays legible from 160×120
@@ -72,6 +74,7 @@
  */
 
 #include "gstcnnoverlay.h"
+#include "gstcnnoverlay-layout.h"
 
 #include <gst/cnn/cnnmeta.h>
 #include <gst/video/video-overlay-composition.h>
@@ -146,11 +149,6 @@ typedef struct
   guint border;                 /* the input's frame */
 } GstCnnOverlayMetrics;
 
-typedef struct
-{
-  gint x, y, width, height;
-} GstCnnOverlayRect;
-
 /* Everything the drawing depends on, rounded to what can be seen: when
  * two frames have equal keys they get the same pixels. */
 typedef struct
@@ -171,6 +169,9 @@ typedef struct
   gboolean is_reading;
   gboolean in_number;           /* a digit of a number: no chart, and its
                                  * label alone on its tag */
+  gboolean hide_tags;           /* a number whose digits' tags would
+                                 * overlap or touch: none of them is drawn
+                                 * (gst_cnn_overlay_number_tags_fit()) */
 } GstCnnOverlayKey;
 
 /* One piece of the drawing (a box edge, the tag, the chart): an ARGB
@@ -561,6 +562,7 @@ gst_cnn_overlay_key_equal (const GstCnnOverlayKey * a,
       && a->n_bars == b->n_bars
       && memcmp (a->bars, b->bars, a->n_bars * sizeof (a->bars[0])) == 0
       && a->is_reading == b->is_reading && a->in_number == b->in_number
+      && a->hide_tags == b->hide_tags
       && a->input_width == b->input_width
       && a->input_height == b->input_height
       && memcmp (a->input, b->input,
@@ -685,8 +687,8 @@ gst_cnn_overlay_draw_reading (GstCnnOverlay * self,
 
   extents = gst_cnn_overlay_set_text (self, key->label, 2.0 * m->font_px,
       PANGO_WEIGHT_BOLD, MAX (max_text, 1));
-  /* The digits' tags: a line of text and its padding. */
-  tag = gst_cnn_overlay_place_reading (key, m->gap,
+  /* The digits' tags, when drawn: a line of text and its padding. */
+  tag = gst_cnn_overlay_place_reading (key, m->gap, key->hide_tags ? 0 :
       (gint) ceil (1.4 * m->font_px) + 2 * MAX (1, (gint) m->pad / 3),
       extents.width + 2 * pad_x, extents.height + 2 * pad_y);
   if (!gst_cnn_overlay_part_begin (part, &tag, key->frame_width,
@@ -716,19 +718,22 @@ gst_cnn_overlay_format_tag (const GstCnnOverlayKey * key, gchar * text,
     g_snprintf (text, size, "#%d  %u%%", key->class_id, key->percent);
 }
 
-/* Above the box's top-left corner, flush with its left edge; inside the
- * box when there is no room above; moved left to stay in the frame. */
+/* The tag's text set in the layout (its extents in @extents) and where
+ * the tag goes (gst_cnn_overlay_place_tag()), drawn or not. */
 static GstCnnOverlayRect
-gst_cnn_overlay_place_tag (const GstCnnOverlayKey * key, gint width,
-    gint height)
+gst_cnn_overlay_layout_tag (GstCnnOverlay * self,
+    const GstCnnOverlayKey * key, const GstCnnOverlayMetrics * m,
+    PangoRectangle * extents)
 {
-  GstCnnOverlayRect tag = { key->roi.x, key->roi.y - height, width, height };
+  gint pad_x = m->pad + 1, pad_y = MAX (1, (gint) m->pad / 3);
+  gint max_text = (gint) key->frame_width - 2 * pad_x;
+  gchar text[LABEL_MAX + 32];
 
-  if (tag.y < 0)
-    tag.y = key->roi.y;
-  if (tag.x + tag.width > (gint) key->frame_width)
-    tag.x = MAX ((gint) key->frame_width - tag.width, 0);
-  return tag;
+  gst_cnn_overlay_format_tag (key, text, sizeof (text));
+  *extents = gst_cnn_overlay_set_text (self, text, m->font_px,
+      PANGO_WEIGHT_BOLD, MAX (max_text, 1));
+  return gst_cnn_overlay_place_tag (&key->roi, extents->width + 2 * pad_x,
+      extents->height + 2 * pad_y, key->frame_width);
 }
 
 /* The tag's colour, and the input's frame's: grey when there is no
@@ -739,7 +744,8 @@ gst_cnn_overlay_tag_color (const GstCnnOverlayKey * key)
   return key->class_id < 0 ? 0xd9595959 : key->settings.color;
 }
 
-/* Draws the tag and returns where it went, for the input to go beside. */
+/* Draws the tag (unless a number's tags are hidden) and returns where it
+ * goes, for the input to go beside. */
 static GstCnnOverlayRect
 gst_cnn_overlay_draw_tag (GstCnnOverlay * self, GstCnnOverlayPart * parts,
     const GstCnnOverlayKey * key, const GstCnnOverlayMetrics * m)
@@ -747,18 +753,12 @@ gst_cnn_overlay_draw_tag (GstCnnOverlay * self, GstCnnOverlayPart * parts,
   GstCnnOverlayPart *part = &parts[PART_TAG];
   guint32 background = gst_cnn_overlay_tag_color (key);
   gint pad_x = m->pad + 1, pad_y = MAX (1, (gint) m->pad / 3);
-  gint max_text = (gint) key->frame_width - 2 * pad_x;
-  gchar text[LABEL_MAX + 32];
   PangoRectangle extents;
   GstCnnOverlayRect tag;
 
-  gst_cnn_overlay_format_tag (key, text, sizeof (text));
-  extents = gst_cnn_overlay_set_text (self, text, m->font_px,
-      PANGO_WEIGHT_BOLD, MAX (max_text, 1));
-  tag = gst_cnn_overlay_place_tag (key, extents.width + 2 * pad_x,
-      extents.height + 2 * pad_y);
-  if (!gst_cnn_overlay_part_begin (part, &tag, key->frame_width,
-          key->frame_height))
+  tag = gst_cnn_overlay_layout_tag (self, key, m, &extents);
+  if (key->hide_tags || !gst_cnn_overlay_part_begin (part, &tag,
+          key->frame_width, key->frame_height))
     return tag;
 
   gst_cnn_overlay_set_color (part->cr, background, 1.0);
@@ -1197,15 +1197,38 @@ gst_cnn_overlay_make_reading_key (GstCnnOverlay * self,
     key->roi = gst_cnn_overlay_rect (x0, y0, x1 - x0, y1 - y0);
 }
 
+/* Whether the tags of a number's digits, the @n keys @keys, may be
+ * drawn (gst_cnn_overlay_number_tags_fit()): each one is laid out as it
+ * would be drawn, and none may come closer to another than the gap
+ * between a box and its chart. */
+static gboolean
+gst_cnn_overlay_number_tags_shown (GstCnnOverlay * self,
+    const GstCnnOverlayKey * keys, guint n)
+{
+  GstCnnOverlayRect tags[MAX_DRAWINGS];
+  GstCnnOverlayMetrics m;
+  PangoRectangle extents;
+
+  if (n == 0)
+    return TRUE;
+  gst_cnn_overlay_compute_metrics (keys[0].frame_width, keys[0].frame_height,
+      keys[0].settings.font_scale, &m);
+  for (guint i = 0; i < n; i++)
+    tags[i] = gst_cnn_overlay_layout_tag (self, &keys[i], &m, &extents);
+  return gst_cnn_overlay_number_tags_fit (tags, n, m.gap);
+}
+
 /* The keys of @buffer's classification metas (every one, up to
  * MAX_DRAWINGS) in self->keys, then that of its reading meta's text
- * when it has one that is not empty; returns how many. */
+ * when it has one that is not empty; returns how many.  A number's
+ * digits' tags are all hidden when any two would overlap or touch. */
 static guint
 gst_cnn_overlay_make_keys (GstCnnOverlay * self, GstBuffer * buffer,
     const GstCnnOverlaySettings * settings)
 {
   const GstCnnReadingMeta *reading = gst_buffer_get_cnn_reading_meta (buffer);
   gboolean in_number = reading != NULL && reading->n_digits > 0;
+  gboolean hide_tags;
   gpointer state = NULL;
   GstMeta *m;
   guint n = 0;
@@ -1215,10 +1238,15 @@ gst_cnn_overlay_make_keys (GstCnnOverlay * self, GstBuffer * buffer,
               GST_CNN_CLASSIFICATION_META_API_TYPE)))
     gst_cnn_overlay_make_key (self, (const GstCnnClassificationMeta *) m,
         settings, in_number, &self->keys[n++]);
-  if (in_number && gst_cnn_reading_meta_get_text (reading)[0] != '\0') {
+  if (!in_number)
+    return n;
+  hide_tags = !gst_cnn_overlay_number_tags_shown (self, self->keys, n);
+  for (guint i = 0; i < n; i++)
+    self->keys[i].hide_tags = hide_tags;
+  if (gst_cnn_reading_meta_get_text (reading)[0] != '\0') {
     gst_cnn_overlay_make_reading_key (self, reading, settings, self->keys, n,
         &self->keys[n]);
-    n++;
+    self->keys[n++].hide_tags = hide_tags;
   }
   return n;
 }

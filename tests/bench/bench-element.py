@@ -37,7 +37,6 @@ Pin it (taskset -c 1) on a shared machine.  Uses this build's plugin
 (GST_PLUGIN_PATH) and Debian's python3-gi; CNN_KERNELS applies as usual.
 Prints a table, or with --json one JSON object.
 """
-import argparse
 import gzip
 import json
 import os
@@ -47,8 +46,9 @@ import sys
 import tempfile
 import time
 
+import bench_options
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 DEFAULT_CASES = ["28x28:GRAY8", "640x480:I420", "1280x720:NV12"]
 VARIANTS = {
     "defaults": "",
@@ -234,19 +234,13 @@ def print_table(result):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(TOP, "build"))
-    ap.add_argument("--mnist-dir",
-                    default=os.environ.get("CNN_MNIST_DIR") or os.path.join(
-                        TOP, "..", "shared", "data", "mnist"))
+    ap = bench_options.parser(runs=5)
     ap.add_argument("--frames", type=int, default=10000)
-    ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=2.0,
                     help="bench-forward's time for the bare network")
     ap.add_argument("--case", action="append",
                     help="WxH:FORMAT (repeatable; default: %s)"
                     % " ".join(DEFAULT_CASES))
-    ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     os.environ["GST_PLUGIN_PATH"] = os.path.join(args.build, "gst-cnn", "gst")
 

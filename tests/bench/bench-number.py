@@ -26,7 +26,6 @@ Pin it (taskset -c 1) on a shared machine.  Uses this build's plugin and
 Debian's python3-gi; CNN_KERNELS applies as usual.  Prints a table, or
 with --json one JSON object.
 """
-import argparse
 import importlib.util
 import json
 import os
@@ -35,8 +34,9 @@ import subprocess
 import sys
 import tempfile
 
+import bench_options
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 W, H = 640, 480
 
 
@@ -133,15 +133,9 @@ def print_table(r):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(TOP, "build"))
-    ap.add_argument("--mnist-dir",
-                    default=os.environ.get("CNN_MNIST_DIR") or os.path.join(
-                        TOP, "..", "shared", "data", "mnist"))
+    ap = bench_options.parser(runs=5)
     ap.add_argument("--frames", type=int, default=100)
-    ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--digits", type=int, default=4)
-    ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     os.environ["GST_PLUGIN_PATH"] = os.path.join(args.build, "gst-cnn", "gst")
 

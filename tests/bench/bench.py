@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """gst-cnn's benchmark (issue 6 item 1): every figure in one run.
 
-    bench.py [--build DIR] [--seconds S] [--frames N] [--runs N]
-             [--train-steps N] [--onnxruntime] [--quick] [--json]
+    bench.py [--build DIR] [--mnist-dir DIR] [--seconds S] [--frames N]
+             [--runs N] [--train-steps N] [--onnxruntime] [--quick] [--json]
 
 Runs this build's benchmarks one after the other, each pinned the same
 way (1-thread figures on core 1, 2-thread figures on cores 0 and 1, as
@@ -31,15 +31,15 @@ object:
 A benchmark, not a test: it asserts nothing.  --quick runs each part for
 a moment, to check that it all runs (CI does).
 """
-import argparse
 import json
 import os
 import re
 import subprocess
 import sys
 
+import bench_options
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 
 
 def run_json(cmd, cores, env=None):
@@ -79,12 +79,14 @@ def measure(args):
     print("bench: the element in pipelines ...", file=sys.stderr)
     result["element"] = run_json(
         ["/usr/bin/python3", os.path.join(HERE, "bench-element.py"),
-         "--build", args.build, "--json", "--frames", str(args.frames),
+         "--build", args.build, "--mnist-dir", args.mnist_dir, "--json",
+         "--frames", str(args.frames),
          "--runs", str(args.runs), "--seconds", str(args.seconds)], "1")
     print("bench: number mode ...", file=sys.stderr)
     result["number"] = run_json(
         ["/usr/bin/python3", os.path.join(HERE, "bench-number.py"),
-         "--build", args.build, "--json", "--runs", str(args.runs),
+         "--build", args.build, "--mnist-dir", args.mnist_dir, "--json",
+         "--runs", str(args.runs),
          "--frames", "10" if args.quick else "100"], "1")
     print("bench: training ...", file=sys.stderr)
     train = run_json([os.path.join(bench, "bench-train"), "--json",
@@ -196,15 +198,12 @@ def print_table(r):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(TOP, "build"))
+    ap = bench_options.parser(runs=5)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--frames", type=int, default=10000)
-    ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--train-steps", type=int, default=15)
     ap.add_argument("--onnxruntime", action="store_true")
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
     if args.quick:

@@ -23,7 +23,7 @@ shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(model idx arch preprocess checkpoint picture)
+  targets=(model idx arch preprocess number checkpoint picture)
   # cnn import, where the build has ONNX support (meson option onnx).
   [ -x "$build/tests/fuzz/fuzz-onnx" ] && targets+=(onnx)
 fi
