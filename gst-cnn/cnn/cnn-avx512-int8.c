@@ -527,18 +527,18 @@ store_sums (const gint32 sums[4][GROUP], const gfloat * scale,
           : NAN;
 }
 
-/* Rows [j, j + 4) of @g samples' outputs from their bytes (@row
- * apart); the last 1-3 rows by dot4_int8 with a stride of 0, which
- * reads one row 4 times from cache */
+/* Rows [j, j + @rows) of @g samples' outputs from their bytes (@row
+ * apart), @rows 4 or 1: one row by dot4_int8 with a stride of 0, which
+ * reads it 4 times from cache, as the last 1-3 rows of a layer can
+ * afford */
 static ALWAYS_INLINE void
-dense_rows (const void *packed, guint j, const guint8 * xq, gsize row,
-    const Quant * qt, const gfloat * b, guint n_out, const guint g,
-    gfloat * y)
+dense_rows (const void *packed, guint j, guint rows, const guint8 * xq,
+    gsize row, const Quant * qt, const gfloat * b, guint n_out,
+    const guint g, gfloat * y)
 {
   const gfloat *scale = packed;
   const gint32 *sum = (const gint32 *) packed + n_out;
   const gint8 *w = (const gint8 *) (sum + n_out);
-  guint rows = MIN (4, n_out - j);
   gint32 sums[4][GROUP];
 
   dot4_int8 (w + j * row, rows == 4 ? row : 0, xq, row, row, g, sums);
@@ -552,26 +552,29 @@ static void
 dense_chunk (const void *packed, const guint8 * xq, gsize row,
     const Quant * qt, const gfloat * b, guint n_out, guint n, gfloat * y)
 {
-  for (guint j = 0; j < n_out; j += 4)
+  for (guint j = 0, rows; j < n_out; j += rows) {
+    rows = n_out - j >= 4 ? 4 : 1;
     for (guint s = 0; s < n; s += GROUP) {
       gfloat *ys = y + (gsize) s * n_out;
       const guint8 *xs = xq + s * row;
 
       switch (MIN (n - s, GROUP)) {
         case 1:
-          dense_rows (packed, j, xs, row, qt + s, b, n_out, 1, ys);
+          dense_rows (packed, j, rows, xs, row, qt + s, b, n_out, 1, ys);
           break;
         case 2:
-          dense_rows (packed, j, xs, row, qt + s, b, n_out, 2, ys);
+          dense_rows (packed, j, rows, xs, row, qt + s, b, n_out, 2, ys);
           break;
         case 3:
-          dense_rows (packed, j, xs, row, qt + s, b, n_out, 3, ys);
+          dense_rows (packed, j, rows, xs, row, qt + s, b, n_out, 3, ys);
           break;
         default:
-          dense_rows (packed, j, xs, row, qt + s, b, n_out, GROUP, ys);
+          dense_rows (packed, j, rows, xs, row, qt + s, b, n_out, GROUP,
+              ys);
           break;
       }
     }
+  }
 }
 
 /* W (out × in, s8) · x_s + b → y_s, the samples CHUNK at a time:
