@@ -11,13 +11,12 @@
  * This file alone is compiled with -mavx512vnni; nothing here may run
  * before cnn_kernels_choose() has said the CPU has it. */
 #include "cnn-kernels.h"
+#include "cnn-avx512-lanes.h"
 
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
 
-#define LANES 16
-#define ALWAYS_INLINE inline __attribute__ ((always_inline))
 
 /* ---- quantisation ------------------------------------------------------ */
 
@@ -33,13 +32,6 @@ typedef struct
   gboolean finite;              /* FALSE: a NaN or infinity in the tensor */
 } Quant;
 
-/* Lanes [0, n) of a vector, n clamped to 0..16 */
-static ALWAYS_INLINE __mmask16
-first_lanes (gint n)
-{
-  return n >= LANES ? 0xFFFF : n <= 0 ? 0 : (__mmask16) ((1u << n) - 1);
-}
-
 /* The largest |x| of @n floats, and whether any is negative or not
  * finite: one pass, the tensor's scale for the pass (dynamic, per
  * tensor).  fpclass catches NaNs, which max and min would drop. */
@@ -49,7 +41,7 @@ quant_of (const gfloat * x, gsize n)
   __m512 hi = _mm512_setzero_ps (), lo = _mm512_setzero_ps ();
   __mmask16 odd = 0;
   Quant qt = { 0.0f, 0.0f, 0, TRUE };
-  gfloat amax;
+  gfloat amax, least, levels;
 
   for (gsize i = 0; i < n; i += LANES) {
     __m512 v = _mm512_maskz_loadu_ps (first_lanes ((gint) MIN (n - i,
@@ -64,10 +56,16 @@ quant_of (const gfloat * x, gsize n)
     qt.finite = FALSE;
     return qt;
   }
-  amax = MAX (_mm512_reduce_max_ps (hi), -_mm512_reduce_min_ps (lo));
-  qt.offset = _mm512_reduce_min_ps (lo) < 0.0f ? 128 : 0;
-  qt.scale = amax / (qt.offset ? 127.0f : 255.0f);
-  qt.inv = amax > 0.0f ? (qt.offset ? 127.0f : 255.0f) / amax : 0.0f;
+  least = _mm512_reduce_min_ps (lo);
+  amax = MAX (_mm512_reduce_max_ps (hi), -least);
+  qt.offset = least < 0.0f ? 128 : 0;
+  levels = qt.offset ? 127.0f : 255.0f;
+  /* Below ~1e-36 the inverse would overflow: such a tensor is zeros to
+   * the products (each off by less than 1e-36 · Σ |w|). */
+  if (amax > levels / G_MAXFLOAT) {
+    qt.scale = amax / levels;
+    qt.inv = levels / amax;
+  }
   return qt;
 }
 
@@ -103,8 +101,9 @@ weight_scale (const gfloat * w, gsize n, gfloat * scale, gfloat * inv)
     }
     amax = MAX (amax, a);
   }
-  *scale = amax / 127.0f;
-  *inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+  /* A row below ~1e-36 (whose inverse would overflow) is zeros. */
+  *scale = amax > 127.0f / G_MAXFLOAT ? amax / 127.0f : 0.0f;
+  *inv = amax > 127.0f / G_MAXFLOAT ? 127.0f / amax : 0.0f;
   return TRUE;
 }
 
