@@ -229,10 +229,12 @@ pack_input (const CnnWinograd * wg, const Geometry * g, const Quant * qt,
   gsize hw = (gsize) wg->height * wg->width;
 
   memset (q, qt->offset, g->groups * g->plane * sizeof (guint32));
-  for (guint k = 0; k < g->groups; k++)
-    for (guint y = 0; y < wg->height; y++)
-      for (guint x0 = 0; x0 < wg->width; x0 += LANES) {
-        __mmask16 keep = first_lanes ((gint) (wg->width - x0));
+  /* Columns outermost: each chunk's mask made once, not once a row */
+  for (guint x0 = 0; x0 < wg->width; x0 += LANES) {
+    __mmask16 keep = first_lanes ((gint) (wg->width - x0));
+
+    for (guint k = 0; k < g->groups; k++)
+      for (guint y = 0; y < wg->height; y++) {
         __m512i word = _mm512_setzero_si512 ();
 
         for (guint j = 0; j < 4; j++) {
@@ -246,6 +248,7 @@ pack_input (const CnnWinograd * wg, const Geometry * g, const Quant * qt,
         _mm512_mask_storeu_epi32 (q + k * g->plane + (gsize) (y + wg->pad)
             * g->wp + wg->pad + x0, keep, word);
       }
+  }
 }
 
 /* 8 filters' sums at 48 positions from t0: over every group of 4
@@ -296,15 +299,17 @@ static void
 output_plane (const CnnWinograd * wg, const Geometry * g, const gint32 * m,
     __m512i corr, __m512 scale, __m512 bias, gfloat * y)
 {
-  for (guint oy = 0; oy < wg->oh; oy++)
-    for (guint ox = 0; ox < wg->ow; ox += LANES) {
-      __mmask16 keep = first_lanes ((gint) (wg->ow - ox));
+  for (guint ox = 0; ox < wg->ow; ox += LANES) {
+    __mmask16 keep = first_lanes ((gint) (wg->ow - ox));
+
+    for (guint oy = 0; oy < wg->oh; oy++) {
       __m512i acc = _mm512_maskz_loadu_epi32 (keep, m + (gsize) oy * g->wp
           + ox);
 
       _mm512_mask_storeu_ps (y + (gsize) oy * wg->ow + ox, keep,
           rescale16 (acc, corr, scale, bias, wg->relu));
     }
+  }
 }
 
 /* One filter's sums → its pooled plane (oh/2 × ow/2): each window's
@@ -319,25 +324,28 @@ output_pooled (const CnnWinograd * wg, const Geometry * g, const gint32 * m,
   const __m512i odd = _mm512_add_epi32 (even, _mm512_set1_epi32 (1));
   guint ph = wg->oh / 2, pw = wg->ow / 2;
 
-  for (guint py = 0; py < ph; py++)
-    for (guint px = 0; px < pw; px += LANES) {
-      gint n = (gint) MIN (pw - px, LANES);
+  for (guint px = 0; px < pw; px += LANES) {
+    gint n = (gint) MIN (pw - px, LANES);
+    __mmask16 keep = first_lanes (n), first = first_lanes (2 * n);
+    __mmask16 second = first_lanes (2 * n - LANES);
+
+    for (guint py = 0; py < ph; py++) {
       __m512i best = _mm512_set1_epi32 (G_MININT32);
 
       for (guint dy = 0; dy < 2; dy++) {
         const gint32 *row = m + (gsize) (2 * py + dy) * g->wp + 2 * px;
-        __m512i a = _mm512_maskz_loadu_epi32 (first_lanes (2 * n), row);
-        __m512i b = _mm512_maskz_loadu_epi32 (first_lanes (2 * n - LANES),
-            row + LANES);
+        __m512i a = _mm512_maskz_loadu_epi32 (first, row);
+        __m512i b = _mm512_maskz_loadu_epi32 (second, row + LANES);
 
         best = _mm512_max_epi32 (best, _mm512_permutex2var_epi32 (a, even,
                 b));
         best = _mm512_max_epi32 (best, _mm512_permutex2var_epi32 (a, odd,
                 b));
       }
-      _mm512_mask_storeu_ps (y + (gsize) py * pw + px, first_lanes (n),
+      _mm512_mask_storeu_ps (y + (gsize) py * pw + px, keep,
           rescale16 (best, corr, scale, bias, wg->relu));
     }
+  }
 }
 
 /* A block's sums m (8 × positions) → its filters' planes of y */
