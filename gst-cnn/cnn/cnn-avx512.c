@@ -7,18 +7,17 @@
  * variant's functions (BF16) also need AVX512_BF16, which they alone are
  * compiled for. */
 #include "cnn-kernels.h"
+#include "cnn-avx512-lanes.h"
 
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
 
-#define LANES 16
 #define FILTER_BLOCK 8          /* filters per GEMM block: 8 broadcasts */
 #define TILE_VECTORS 3          /* 3 vectors of 16 tiles: 24 accumulators */
 #define TILE_BLOCK (TILE_VECTORS * LANES)
 #define POSITIONS 16            /* a 4×4 transformed tile */
 
-#define ALWAYS_INLINE inline __attribute__ ((always_inline))
 #define BF16 __attribute__ ((target ("avx512bf16")))
 
 /* The small fixed loops below are unrolled (#pragma GCC unroll) so that
@@ -165,13 +164,6 @@ pad_input (const CnnWinograd * wg, const Geometry * g, const gfloat * x,
           x + ((gsize) c * wg->height + y) * wg->width,
           wg->width * sizeof (gfloat));
   return buf;
-}
-
-/* Lanes [0, n) of a vector, n clamped to 0..16 */
-static ALWAYS_INLINE __mmask16
-first_lanes (gint n)
-{
-  return n >= LANES ? 0xFFFF : n <= 0 ? 0 : (__mmask16) ((1u << n) - 1);
 }
 
 /* One row of 16 tiles' patches: row (2·16 + 2 floats, @count of them

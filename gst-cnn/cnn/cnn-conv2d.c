@@ -1,7 +1,8 @@
 /* conv2d: k×k filters over all input channels, a bias per filter.
  * Computed as im2col + one sgemm per sample; for inference with fast
- * kernels (AVX-512, AVX2), 3×3 stride-1 convolutions go by Winograd,
- * fused with the ReLU and the 2×2 max pool that follow them. */
+ * kernels (AVX-512, AVX2), 3×3 stride-1 convolutions go by Winograd (or
+ * with CNN_KERNELS=avx512-int8 in int8), fused with the ReLU and the 2×2
+ * max pool that follow them. */
 #include "cnn-private.h"
 
 #include <string.h>
@@ -15,11 +16,38 @@ typedef struct
 {
   const CnnKernelOps *ops;
   CnnWinograd wg;
+  /* The int8 kernels' weights in packed, not Winograd's (see
+   * conv_fast_is_int8) */
+  gboolean int8;
   gfloat *packed;
   gfloat *packed_from;          /* n_weight, valid when packed_ok */
   gboolean packed_ok;
   gboolean frozen;
 } ConvFast;
+
+/* With int8 kernels, inputs of more channels than the direct kernel
+ * takes (the first layer of 1 channel stays in float: 9 products an
+ * output, already cheap) and not too deep for int32 sums. */
+static gboolean
+conv_fast_is_int8 (const CnnLayer * l, const CnnKernelOps * ops)
+{
+  return ops->int8 && l->in.c > ops->direct_max_channels
+      && (gsize) l->in.c * 9 <= CNN_INT8_MAX_DEPTH;
+}
+
+static gsize
+conv_fast_packed_floats (const ConvFast * fast)
+{
+  return fast->int8 ? fast->ops->int8->conv_packed_floats (&fast->wg)
+      : fast->ops->winograd_packed_floats (&fast->wg);
+}
+
+static gsize
+conv_fast_scratch_floats (const ConvFast * fast)
+{
+  return fast->int8 ? fast->ops->int8->conv_scratch_floats (&fast->wg)
+      : fast->ops->winograd_scratch_floats (&fast->wg);
+}
 
 /* Only the small state: its buffers, sized by the input, wait for
  * conv2d_alloc_kernels(), after the network's memory check. */
@@ -33,9 +61,9 @@ conv_fast_new (CnnLayer * l)
     l->in.c, l->in.h, l->in.w, l->spec.pad, l->spec.units, l->out.h,
     l->out.w, FALSE, FALSE, l->kernels == CNN_KERNELS_AVX512_BF16
   };
-  l->kernel_bytes = cnn_bytes_mul (cnn_bytes_add
-      (fast->ops->winograd_packed_floats (&fast->wg), l->n_weight),
-      sizeof (gfloat));
+  fast->int8 = conv_fast_is_int8 (l, fast->ops);
+  l->kernel_bytes = cnn_bytes_mul (cnn_bytes_add (conv_fast_packed_floats
+          (fast), l->n_weight), sizeof (gfloat));
   return fast;
 }
 
@@ -46,8 +74,7 @@ conv2d_alloc_kernels (CnnLayer * l)
 
   if (!fast)
     return TRUE;
-  fast->packed = g_try_new (gfloat,
-      fast->ops->winograd_packed_floats (&fast->wg));
+  fast->packed = g_try_new (gfloat, conv_fast_packed_floats (fast));
   fast->packed_from = g_try_new (gfloat, l->n_weight);
   return fast->packed && fast->packed_from;
 }
@@ -82,7 +109,7 @@ conv2d_setup (CnnLayer * l, GError ** error)
 
     l->fast = fast;
     l->scratch_floats = MAX (l->scratch_floats,
-        fast->ops->winograd_scratch_floats (&fast->wg));
+        conv_fast_scratch_floats (fast));
   }
   return TRUE;
 }
@@ -115,7 +142,7 @@ conv2d_fuse (CnnLayer * l, const CnnLayer * next, guint n_next)
 static gboolean
 conv_fast_is_direct (const ConvFast * fast)
 {
-  return fast->wg.channels <= fast->ops->direct_max_channels
+  return !fast->int8 && fast->wg.channels <= fast->ops->direct_max_channels
       && !fast->wg.pool;
 }
 
@@ -128,7 +155,10 @@ conv2d_prepare (CnnLayer * l)
   if (!fast || conv_fast_is_direct (fast) || (fast->packed_ok && (fast->frozen
               || memcmp (fast->packed_from, l->weight, bytes) == 0)))
     return;
-  fast->ops->winograd_pack (&fast->wg, l->weight, fast->packed);
+  if (fast->int8)
+    fast->ops->int8->conv_pack (&fast->wg, l->weight, fast->packed);
+  else
+    fast->ops->winograd_pack (&fast->wg, l->weight, fast->packed);
   memcpy (fast->packed_from, l->weight, bytes);
   fast->packed_ok = TRUE;
 }
@@ -160,6 +190,9 @@ conv2d_forward_fused (CnnLayer * l, const gfloat * in, gfloat * out,
   for (guint b = 0; b < batch; b++)
     if (direct)
       fast->ops->conv3x3_direct (&fast->wg, l->weight, l->bias,
+          in + b * in_size, out + b * out_size, scratch->floats);
+    else if (fast->int8)
+      fast->ops->int8->conv_forward (&fast->wg, fast->packed, l->bias,
           in + b * in_size, out + b * out_size, scratch->floats);
     else
       fast->ops->winograd_forward (&fast->wg, fast->packed, l->bias,

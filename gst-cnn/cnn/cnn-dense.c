@@ -16,7 +16,8 @@
 #define GEMV_MAX_BATCH 8
 
 /* The fast path's state, l->fast: the weights in fp16 (see
- * CnnKernelOps.f16_pack), made while they are frozen; NULL: the float
+ * CnnKernelOps.f16_pack), or with int8 kernels quantised to s8
+ * (CnnInt8Ops.dense_pack), made while they are frozen; NULL: the float
  * weights are used. */
 static gboolean
 dense_gains_from_f16 (const CnnLayer * l)
@@ -24,12 +25,32 @@ dense_gains_from_f16 (const CnnLayer * l)
   return l->kernels != CNN_KERNELS_PORTABLE && l->n_weight >= F16_MIN_WEIGHTS;
 }
 
+/* The same size of layer, with int8 kernels and not too deep for int32
+ * sums: the small ones (the reference network's last, 1,290 weights)
+ * stay in float, where they cost nothing and lose nothing. */
+static const CnnInt8Ops *
+dense_int8 (const CnnLayer * l)
+{
+  const CnnKernelOps *ops = cnn_kernels_ops (l->kernels);
+
+  return ops && ops->int8 && dense_gains_from_f16 (l)
+      && l->in.c <= CNN_INT8_MAX_DEPTH ? ops->int8 : NULL;
+}
+
 static void
 dense_set_frozen (CnnLayer * l, gboolean frozen)
 {
+  const CnnInt8Ops *int8 = dense_int8 (l);
+
   g_clear_pointer (&l->fast, g_free);
   if (!frozen || !dense_gains_from_f16 (l))
     return;
+  if (int8) {
+    l->fast = g_try_malloc (int8->dense_packed_bytes (l->out.c, l->in.c));
+    if (l->fast)
+      int8->dense_pack (l->weight, l->out.c, l->in.c, l->fast);
+    return;
+  }
   l->fast = g_try_new (guint16, l->n_weight);
   if (l->fast && !cnn_kernels_ops (l->kernels)->f16_pack (l->weight, l->fast,
           l->n_weight))
@@ -60,9 +81,15 @@ dense_setup (CnnLayer * l, GError ** error)
   l->n_weight = (gsize) l->spec.units * n_in;
   l->n_bias = l->spec.units;
   l->scratch_floats = 0;
-  /* The fp16 copy made while frozen. */
+  /* The fp16 or int8 copy made while frozen, and int8's quantised
+   * inputs. */
   l->kernel_bytes = dense_gains_from_f16 (l) ? cnn_bytes_mul (l->n_weight,
       sizeof (guint16)) : 0;
+  if (dense_int8 (l)) {
+    l->kernel_bytes = dense_int8 (l)->dense_packed_bytes (l->out.c,
+        l->in.c);
+    l->scratch_floats = dense_int8 (l)->dense_scratch_floats (l->in.c);
+  }
   return TRUE;
 }
 
@@ -75,6 +102,14 @@ dense_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
   const CnnKernelOps *ops = cnn_kernels_ops (l->kernels);
   guint n_in = l->in.c, n_out = l->out.c;
 
+  /* int8 at every batch: its weights, a quarter of float's, are read
+   * once per 16 samples, and its products are 4 times fewer
+   * instructions than a GEMM's. */
+  if (l->fast && dense_int8 (l)) {
+    dense_int8 (l)->dense_forward (l->fast, in, l->bias, n_out, n_in, batch,
+        out, scratch->floats);
+    return;
+  }
   /* A few samples are matrix-vector products: a GEMM of a few rows would
    * pack the whole weight matrix first, for nothing.  They stay on this
    * thread even when a team is there: reading the weights sets their

@@ -29,6 +29,16 @@ cpu_has_bf16 (void)
 #endif
 }
 
+static gboolean
+cpu_has_vnni (void)
+{
+#if defined(CNN_HAVE_AVX512_INT8)
+  return cpu_has_avx512 () && __builtin_cpu_supports ("avx512vnni");
+#else
+  return FALSE;
+#endif
+}
+
 /* AVX2 and FMA, and F16C for the fp16 weights: every CPU with the first
  * two has the third (x86-64-v3 counts it in), but it is its own CPUID
  * bit, which clang's __builtin_cpu_supports does not know. */
@@ -55,6 +65,8 @@ cnn_kernels_choose (void)
     return CNN_KERNELS_PORTABLE;
   if (want && g_str_equal (want, "avx512-bf16") && cpu_has_bf16 ())
     return CNN_KERNELS_AVX512_BF16;
+  if (want && g_str_equal (want, "avx512-int8") && cpu_has_vnni ())
+    return CNN_KERNELS_AVX512_INT8;
   if (want && g_str_equal (want, "avx2") && cpu_has_avx2 ())
     return CNN_KERNELS_AVX2;
   if (cpu_has_avx512 ())
@@ -70,6 +82,8 @@ cnn_kernels_name (CnnKernels kernels)
       return "avx512";
     case CNN_KERNELS_AVX512_BF16:
       return "avx512-bf16";
+    case CNN_KERNELS_AVX512_INT8:
+      return "avx512-int8";
     case CNN_KERNELS_AVX2:
       return "avx2";
     default:
@@ -79,7 +93,7 @@ cnn_kernels_name (CnnKernels kernels)
 
 /* The tables of the families this build has; cnn_kernels_choose()
  * never picks one it has not. */
-#define CNN_KERNEL_TABLE(suffix, direct_channels) { \
+#define CNN_KERNEL_TABLE(suffix, direct_channels, int8_ops) { \
     .name = #suffix, \
     .winograd_packed_floats = cnn_winograd_packed_floats_##suffix, \
     .winograd_scratch_floats = cnn_winograd_scratch_floats_##suffix, \
@@ -90,13 +104,28 @@ cnn_kernels_name (CnnKernels kernels)
     .gemv = cnn_gemv_##suffix, \
     .f16_pack = cnn_f16_pack_##suffix, \
     .gemv_f16 = cnn_gemv_f16_##suffix, \
+    .int8 = int8_ops, \
   }
 
 #if defined(CNN_HAVE_AVX512)
-static const CnnKernelOps avx512_ops = CNN_KERNEL_TABLE (avx512, 2);
+static const CnnKernelOps avx512_ops = CNN_KERNEL_TABLE (avx512, 2, NULL);
+#endif
+#if defined(CNN_HAVE_AVX512_INT8)
+static const CnnInt8Ops int8_ops = {
+  .conv_packed_floats = cnn_conv_int8_packed_floats_avx512,
+  .conv_scratch_floats = cnn_conv_int8_scratch_floats_avx512,
+  .conv_pack = cnn_conv_int8_pack_avx512,
+  .conv_forward = cnn_conv_int8_forward_avx512,
+  .dense_packed_bytes = cnn_dense_int8_packed_bytes_avx512,
+  .dense_scratch_floats = cnn_dense_int8_scratch_floats_avx512,
+  .dense_pack = cnn_dense_int8_pack_avx512,
+  .dense_forward = cnn_dense_int8_forward_avx512,
+};
+static const CnnKernelOps avx512_int8_ops = CNN_KERNEL_TABLE (avx512, 2,
+    &int8_ops);
 #endif
 #if defined(CNN_HAVE_AVX2)
-static const CnnKernelOps avx2_ops = CNN_KERNEL_TABLE (avx2, 2);
+static const CnnKernelOps avx2_ops = CNN_KERNEL_TABLE (avx2, 2, NULL);
 #endif
 
 const CnnKernelOps *
@@ -107,6 +136,10 @@ cnn_kernels_ops (CnnKernels kernels)
     case CNN_KERNELS_AVX512:
     case CNN_KERNELS_AVX512_BF16:
       return &avx512_ops;
+#endif
+#if defined(CNN_HAVE_AVX512_INT8)
+    case CNN_KERNELS_AVX512_INT8:
+      return &avx512_int8_ops;
 #endif
 #if defined(CNN_HAVE_AVX2)
     case CNN_KERNELS_AVX2:

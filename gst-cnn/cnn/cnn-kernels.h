@@ -17,14 +17,16 @@ typedef enum
   CNN_KERNELS_AVX512,
   CNN_KERNELS_AVX512_BF16,      /* AVX-512, convolutions' products in bf16 */
   CNN_KERNELS_AVX2,             /* AVX2 + FMA + F16C (cnn-vector.c) */
+  CNN_KERNELS_AVX512_INT8,      /* AVX-512 + VNNI, int8 (cnn-avx512-int8.c) */
 } CnnKernels;
 
 /* The fastest kernels this build has and the CPU runs: AVX-512, else
  * AVX2 + FMA + F16C, else portable.  CNN_KERNELS=portable forces the
  * portable ones; CNN_KERNELS=avx2 the AVX2 ones where the CPU has them
  * (tests run both on a CPU with AVX-512); CNN_KERNELS=avx512-bf16, with
- * AVX512_BF16, the reduced-precision variant (opt-in).  Read afresh at
- * each call. */
+ * AVX512_BF16, the reduced-precision variant (opt-in);
+ * CNN_KERNELS=avx512-int8, with AVX512_VNNI, int8 convolutions and
+ * dense layers (opt-in).  Read afresh at each call. */
 CnnKernels cnn_kernels_choose (void);
 const gchar *cnn_kernels_name (CnnKernels kernels);
 
@@ -45,6 +47,40 @@ typedef struct
    * only. */
   gboolean bf16;
 } CnnWinograd;
+
+/* A convolution's int8 products in int32 sums can take this many
+ * products of a u8 input (≤ 255) and an s8 weight (|w| ≤ 127) before an
+ * int32 could overflow (255 · 127 · 66311 > 2³¹); deeper layers stay in
+ * float. */
+#define CNN_INT8_MAX_DEPTH 65536
+
+/* The int8 kernels (AVX512-VNNI, cnn-avx512-int8.c): weights quantised
+ * to s8 per output channel (symmetric, max |w| / 127) when packed,
+ * inputs to u8 per sample and layer as they come (the largest |x| of
+ * the layer's input to 255, or with negative values to 127 and offset by
+ * 128).  Outputs: float, scale · (int32 sum - correction) + bias. */
+typedef struct
+{
+  /* 3×3 stride-1 convolutions, described as for Winograd (bf16 unused),
+   * fused with bias, ReLU and 2×2 pool alike; @scratch as many floats
+   * as conv_scratch_floats */
+  gsize (*conv_packed_floats) (const CnnWinograd * wg);
+  gsize (*conv_scratch_floats) (const CnnWinograd * wg);
+  void (*conv_pack) (const CnnWinograd * wg, const gfloat * w,
+      gfloat * packed);
+  void (*conv_forward) (const CnnWinograd * wg, const gfloat * packed,
+      const gfloat * bias, const gfloat * x, gfloat * y, gfloat * scratch);
+  /* Dense layers: W (out × in) → packed (dense_packed_bytes); then
+   * W · x_s + b → y_s for @batch samples, @scratch as many floats as
+   * dense_scratch_floats */
+  gsize (*dense_packed_bytes) (guint n_out, guint n_in);
+  gsize (*dense_scratch_floats) (guint n_in);
+  void (*dense_pack) (const gfloat * w, guint n_out, guint n_in,
+      void *packed);
+  void (*dense_forward) (const void *packed, const gfloat * x,
+      const gfloat * b, guint n_out, guint n_in, guint batch, gfloat * y,
+      gfloat * scratch);
+} CnnInt8Ops;
 
 /* One family of fast kernels, what conv2d and dense call: one table per
  * instruction set, each function with the same contract in each. */
@@ -86,10 +122,13 @@ typedef struct
   /* W (out × in, fp16) · x_s (in) + b (out) → y_s (out), as gemv */
   void (*gemv_f16) (const guint16 * w, const gfloat * x, const gfloat * b,
       guint n_out, guint n_in, guint batch, gfloat * y);
+  /* The int8 kernels, for the layers that take them (conv2d.c,
+   * dense.c); NULL but for CNN_KERNELS_AVX512_INT8. */
+  const CnnInt8Ops *int8;
 } CnnKernelOps;
 
-/* The table of @kernels (either AVX-512 for both of its variants); NULL
- * for the portable path. */
+/* The table of @kernels (AVX-512's for its bf16 variant, and with int8
+ * kernels for its int8 one); NULL for the portable path. */
 const CnnKernelOps *cnn_kernels_ops (CnnKernels kernels);
 
 /* Each family's functions, suffixed with its name: cnn-avx512.c, and
@@ -114,6 +153,21 @@ const CnnKernelOps *cnn_kernels_ops (CnnKernels kernels);
 
 CNN_KERNEL_FAMILY (avx512)
 CNN_KERNEL_FAMILY (avx2)
+
+gsize cnn_conv_int8_packed_floats_avx512 (const CnnWinograd * wg);
+gsize cnn_conv_int8_scratch_floats_avx512 (const CnnWinograd * wg);
+void cnn_conv_int8_pack_avx512 (const CnnWinograd * wg, const gfloat * w,
+    gfloat * packed);
+void cnn_conv_int8_forward_avx512 (const CnnWinograd * wg,
+    const gfloat * packed, const gfloat * bias, const gfloat * x, gfloat * y,
+    gfloat * scratch);
+gsize cnn_dense_int8_packed_bytes_avx512 (guint n_out, guint n_in);
+gsize cnn_dense_int8_scratch_floats_avx512 (guint n_in);
+void cnn_dense_int8_pack_avx512 (const gfloat * w, guint n_out, guint n_in,
+    void *packed);
+void cnn_dense_int8_forward_avx512 (const void *packed, const gfloat * x,
+    const gfloat * b, guint n_out, guint n_in, guint batch, gfloat * y,
+    gfloat * scratch);
 
 G_END_DECLS
 

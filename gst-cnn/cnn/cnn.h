@@ -249,9 +249,11 @@ guint64 cnn_workspace_bytes (const CnnWorkspace * ws);
  * is @ws's until its next pass. */
 const gfloat *cnn_workspace_forward (CnnWorkspace * ws,
     const gfloat * input, guint batch);
-/* The kernels inference runs: "avx512", "avx512-bf16", "avx2" or
- * "portable" (chosen when the network is made, from the CPU;
- * CNN_KERNELS=portable or avx2 in the environment forces those). */
+/* The kernels inference runs: "avx512", "avx512-bf16", "avx512-int8",
+ * "avx2" or "portable" (chosen when the network is made, from the CPU;
+ * CNN_KERNELS=portable or avx2 in the environment forces those, and
+ * avx512-bf16 or avx512-int8 asks for those opt-in variants where the
+ * CPU has them). */
 const gchar *cnn_network_kernels (const CnnNetwork * net);
 
 /* ---- model files (safetensors, docs/design.md §3) ----------------- */

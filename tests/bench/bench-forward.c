@@ -1,11 +1,13 @@
 /* Forward-pass benchmark of the reference digit network (docs/design.md §2).
  *
  *   bench-forward [--json] [--seconds S] [--model FILE | --random]
- *   bench-forward --kernels avx512,avx2,portable [--seconds S] [--model FILE]
+ *   bench-forward --kernels avx512,avx512-int8,avx2 [--seconds S] [--model FILE]
  *
- * With --kernels, the model is loaded once per kernel set (CNN_KERNELS)
- * and each is timed in turn, batch 1 and batch 64 on 1 thread: medians
- * and each one's time over the first's, side by side in one run.
+ * With --kernels, the model is loaded once per kernel set (CNN_KERNELS:
+ * avx512, avx512-bf16, avx512-int8, avx2, portable) and each is timed in
+ * turn, batch 1 and batch 64 on 1 thread: medians and each one's time
+ * over the first's, side by side in one run; "ran" says which kernels
+ * the CPU gave (a set it lacks falls back to the default).
  *
  * Prints the median and p99 time of one batch-1 forward pass on one
  * thread, and images/s at batch 64 on 1 and 2 threads.  A benchmark, not
