@@ -121,13 +121,17 @@ start_stream (Stream * s, guint index, gsize max_latencies)
   GError *error = NULL;
   GstElement *sink;
 
-  s->pipeline = gst_parse_launch ("appsrc name=src is-live=true format=time"
-      " do-timestamp=true"
+  /* Fatal errors: without them a missing element (cnnclassify not on
+   * GST_PLUGIN_PATH) gives a pipeline without it and an error beside,
+   * and every frame would count as dropped. */
+  s->pipeline = gst_parse_launch_full ("appsrc name=src is-live=true"
+      " format=time do-timestamp=true"
       " caps=video/x-raw,format=I420,width=640,height=480,framerate=30/1"
       " ! cnnclassify name=classify ! fakesink name=sink sync=true"
-      " signal-handoffs=true", &error);
+      " signal-handoffs=true", NULL, GST_PARSE_FLAG_FATAL_ERRORS, &error);
   if (!s->pipeline) {
-    fprintf (stderr, "bench-streams: %s\n", error->message);
+    fprintf (stderr, "bench-streams: %s (is the plugin on "
+        "GST_PLUGIN_PATH?)\n", error->message);
     g_error_free (error);
     return FALSE;
   }
