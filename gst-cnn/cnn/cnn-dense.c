@@ -67,6 +67,7 @@ static gboolean
 dense_setup (CnnLayer * l, GError ** error)
 {
   gsize n_in = cnn_shape_size (l->in);
+  const CnnInt8Ops *int8;
 
   if (l->in.h != 1 || l->in.w != 1) {
     g_set_error (error, CNN_ERROR, CNN_ERROR_ARCH,
@@ -80,16 +81,13 @@ dense_setup (CnnLayer * l, GError ** error)
   l->weight_dims[1] = (guint) n_in;
   l->n_weight = (gsize) l->spec.units * n_in;
   l->n_bias = l->spec.units;
-  l->scratch_floats = 0;
   /* The fp16 or int8 copy made while frozen, and int8's quantised
    * inputs. */
-  l->kernel_bytes = dense_gains_from_f16 (l) ? cnn_bytes_mul (l->n_weight,
+  int8 = dense_int8 (l);
+  l->scratch_floats = int8 ? int8->dense_scratch_floats (l->in.c) : 0;
+  l->kernel_bytes = int8 ? int8->dense_packed_bytes (l->out.c, l->in.c)
+      : dense_gains_from_f16 (l) ? cnn_bytes_mul (l->n_weight,
       sizeof (guint16)) : 0;
-  if (dense_int8 (l)) {
-    l->kernel_bytes = dense_int8 (l)->dense_packed_bytes (l->out.c,
-        l->in.c);
-    l->scratch_floats = dense_int8 (l)->dense_scratch_floats (l->in.c);
-  }
   return TRUE;
 }
 
@@ -100,14 +98,16 @@ dense_forward (CnnLayer * l, const gfloat * in, gfloat * out, guint batch,
     CnnScratch * scratch)
 {
   const CnnKernelOps *ops = cnn_kernels_ops (l->kernels);
+  const CnnInt8Ops *int8 = l->fast ? dense_int8 (l) : NULL;
   guint n_in = l->in.c, n_out = l->out.c;
 
   /* int8 at every batch: its weights, a quarter of float's, are read
    * once per 16 samples, and its products are 4 times fewer
-   * instructions than a GEMM's. */
-  if (l->fast && dense_int8 (l)) {
-    dense_int8 (l)->dense_forward (l->fast, in, l->bias, n_out, n_in, batch,
-        out, scratch->floats);
+   * instructions than a GEMM's.  (l->fast holds int8 weights exactly
+   * when the layer takes int8 kernels: dense_set_frozen().) */
+  if (int8) {
+    int8->dense_forward (l->fast, in, l->bias, n_out, n_in, batch, out,
+        scratch->floats);
     return;
   }
   /* A few samples are matrix-vector products: a GEMM of a few rows would
