@@ -686,9 +686,9 @@ GST_END_TEST;
 #define DIGIT_H 80
 
 static gboolean *
-number_changes (const gchar * text, guint n_digits)
+number_changes_at (const gchar * text, guint n_digits, guint second_x)
 {
-  static const guint xs[] = { 200, 260 };
+  const guint xs[] = { 200, second_x };
   GstVideoInfo info;
   GstHarness *h;
   GstBuffer *in, *out;
@@ -709,6 +709,12 @@ number_changes (const gchar * text, guint n_digits)
   gst_buffer_unref (out);
   gst_harness_teardown (h);
   return changed;
+}
+
+static gboolean *
+number_changes (const gchar * text, guint n_digits)
+{
+  return number_changes_at (text, n_digits, 260);
 }
 
 GST_START_TEST (test_number_reading)
@@ -740,6 +746,30 @@ GST_START_TEST (test_number_reading)
 
 GST_END_TEST;
 
+/* Digits' tags above their boxes when they fit apart; when the digits
+ * are written close and two tags would overlap, none of them, the
+ * number's text below saying it all. */
+GST_START_TEST (test_number_tags_never_overlap)
+{
+  const Area above = { 190, DIGIT_Y - TAG_REACH, 330, DIGIT_Y - BOX_REACH };
+  const Area below = { 200, DIGIT_Y + DIGIT_H + BOX_REACH, 310,
+    DIGIT_Y + DIGIT_H + 2 * TAG_REACH
+  };
+  gboolean *apart = number_changes_at ("42", 2, 260);
+  gboolean *close = number_changes_at ("42", 2, 212);
+
+  fail_unless (count_in (apart, FRAME_W, FRAME_H, above) > 100);
+  fail_unless_equals_int (count_in (close, FRAME_W, FRAME_H, above), 0);
+  fail_unless (count_in (close, FRAME_W, FRAME_H, below) > 200);
+  /* The boxes are still drawn, each of them. */
+  fail_unless (changed_at (close, FRAME_W, 200, DIGIT_Y + DIGIT_H / 2));
+  fail_unless (changed_at (close, FRAME_W, 212 + 49, DIGIT_Y + DIGIT_H / 2));
+  g_free (apart);
+  g_free (close);
+}
+
+GST_END_TEST;
+
 static Suite *
 cnnoverlay_suite (void)
 {
@@ -760,6 +790,7 @@ cnnoverlay_suite (void)
   tcase_add_test (tc, test_properties_round_trip);
   tcase_add_test (tc, test_font_scale);
   tcase_add_test (tc, test_number_reading);
+  tcase_add_test (tc, test_number_tags_never_overlap);
   tcase_add_test (tc, test_pipeline);
   return s;
 }
