@@ -108,8 +108,8 @@ is_blob (const CnnComponent * c, gdouble aspect)
  * any digit inside wins over them, even a thin 1 beside a finger that
  * comes in from the edge (a thick stroke cut by the border, to these
  * tests); specks are out already (MIN_AREA_FRACTION). */
-guint32
-cnn_mnist_choose_main (const CnnMnist * m, gdouble aspect)
+static guint32
+choose_best (const CnnMnist * m, gdouble aspect, gdouble border_penalty)
 {
   const gdouble half_short = 0.5 * MIN (m->w * aspect, (gdouble) m->h);
   const gdouble radius = CENTRE_RADIUS * half_short;
@@ -132,13 +132,28 @@ cnn_mnist_choose_main (const CnnMnist * m, gdouble aspect)
     dy = c->sum_y / c->area - 0.5 * m->h;
     score = c->area / (1.0 + (dx * dx + dy * dy) / (radius * radius));
     if (c->border)
-      score *= BORDER_PENALTY;
+      score *= border_penalty;
     if (score > best_score) {
       best = id;
       best_score = score;
     }
   }
   return best;
+}
+
+guint32
+cnn_mnist_choose_main (const CnnMnist * m, gdouble aspect)
+{
+  return choose_best (m, aspect, BORDER_PENALTY);
+}
+
+/* The component that would be the main one if the border cut nothing:
+ * the likeliest digit, even when a ruling or a faint line joins it to
+ * the border. */
+guint32
+cnn_mnist_choose_likeliest (const CnnMnist * m, gdouble aspect)
+{
+  return choose_best (m, aspect, 1.0);
 }
 
 /* The level of the main component's ink: its cells' 97th percentile. */

@@ -144,6 +144,9 @@ void cnn_mnist_label (CnnMnist * m, gfloat thr);
  * (c->selected, their box in m->box), and the selected components' mean
  * stroke width in work cells. */
 guint32 cnn_mnist_choose_main (const CnnMnist * m, gdouble aspect);
+guint32 cnn_mnist_choose_likeliest (const CnnMnist * m, gdouble aspect);
+guint32 cnn_mnist_choose_above_faint_lines (CnnMnist * m, gdouble aspect,
+    gfloat zero, gfloat * thr);
 gfloat cnn_mnist_ink_level (CnnMnist * m, guint32 id, gfloat thr);
 void cnn_mnist_select_parts (CnnMnist * m, guint32 main, gdouble aspect,
     gfloat min_peak);

@@ -66,6 +66,10 @@
 #define SHADOW_MIN_DEPTH 0.05   /* ... and at least this far */
 #define MIN_INK_CONTRAST 0.10   /* the digit's ink level above zero */
 #define PART_MIN_PEAK 0.5       /* of the ink level */
+/* Step 4c: cells below this share of the likeliest digit's ink level
+ * are not its ink.  Below PART_MIN_PEAK, so that a stroke that blur
+ * left fainter than the rest (one across a motion) stays. */
+#define FAINT_FRACTION 0.3
 
 /* ---- life cycle ---------------------------------------------------- */
 
@@ -262,6 +266,37 @@ cnn_mnist_find_ink (CnnMnist * m, gfloat * zero, gfloat * thr)
     cnn_mnist_label (m, *thr);
 }
 
+/* Step 4c: a digit's ink is as strong as its strongest strokes, while
+ * rulings that the projections missed (the page seen in perspective,
+ * or curved), a shadow's edge or a halo are fainter, and joined to the
+ * digit they make it touch the border or swell its box.  Labelled
+ * again above FAINT_FRACTION of the likeliest digit's level, they fall
+ * away; when nothing is left to be the digit, the first labelling
+ * stands.  The main component; *@thr the threshold it was found at. */
+guint32
+cnn_mnist_choose_above_faint_lines (CnnMnist * m, gdouble aspect,
+    gfloat zero, gfloat * thr)
+{
+  const guint32 likeliest = cnn_mnist_choose_likeliest (m, aspect);
+  gfloat level, raised;
+  guint32 main;
+
+  if (likeliest == 0)
+    return 0;
+  level = cnn_mnist_ink_level (m, likeliest, *thr);
+  raised = zero + FAINT_FRACTION * (level - zero);
+  if (raised <= *thr)
+    return cnn_mnist_choose_main (m, aspect);
+  cnn_mnist_label (m, raised);
+  main = cnn_mnist_choose_main (m, aspect);
+  if (main != 0) {
+    *thr = raised;
+    return main;
+  }
+  cnn_mnist_label (m, *thr);
+  return cnn_mnist_choose_main (m, aspect);
+}
+
 gboolean
 cnn_mnist_digit_level (CnnMnist * m, guint32 main, gfloat zero, gfloat thr,
     gfloat * ink, gfloat * part_min_peak)
@@ -295,7 +330,7 @@ cnn_mnist_run (CnnMnist * m, gdouble aspect, gfloat * out)
   g_return_val_if_fail (aspect > 0.0 && isfinite (aspect), FALSE);
 
   cnn_mnist_find_ink (m, &zero, &thr);
-  main = cnn_mnist_choose_main (m, aspect);
+  main = cnn_mnist_choose_above_faint_lines (m, aspect, zero, &thr);
   if (main == 0 || !cnn_mnist_digit_level (m, main, zero, thr, &ink,
           &min_peak))
     return FALSE;

@@ -175,6 +175,8 @@ typedef struct
   gdouble lit;                  /* dim light, but for a sunlit patch at the
                                  * bottom left @lit + 1 times as bright */
   gboolean thumb;               /* a thumb coming in slanted at the bottom */
+  gboolean faint_line;          /* a faint pencil line from the left edge
+                                 * into the digit's middle */
 } Scene;
 
 enum
@@ -282,6 +284,24 @@ thumb_across (guint x, guint y)
   return sqrt (px * px + py * py) / THUMB_HALF_WIDTH;
 }
 
+#define FAINT_LINE_ABSORB 0.2   /* a hard pencil's: the ink takes 0.75 */
+#define FAINT_LINE_HALF_WIDTH 1.5       /* px */
+
+/* Whether (x, y) is on the faint line: a segment falling at 30° from
+ * the left edge to the middle of the digit's 28×28 picture. */
+static gboolean
+on_faint_line (const Scene * s, guint x, guint y)
+{
+  const gdouble bx = s->left + 14.0 * s->scale, by = s->top + 14.0 * s->scale;
+  const gdouble ax = 0.0, ay = by - bx * tan (G_PI / 6.0);
+  const gdouble dx = bx - ax, dy = by - ay;
+  const gdouble t = CLAMP (((x - ax) * dx + (y - ay) * dy)
+      / (dx * dx + dy * dy), 0.0, 1.0);
+  const gdouble px = x - (ax + t * dx), py = y - (ay + t * dy);
+
+  return px * px + py * py <= FAINT_LINE_HALF_WIDTH * FAINT_LINE_HALF_WIDTH;
+}
+
 /* How far (x, y) lies in the sunlit patch: the corner below a line from
  * (0, 200) to (420, 480), its edge sharp (a window frame's shadow). */
 static gdouble
@@ -316,6 +336,8 @@ paper_frame (const guint8 * digit, const Scene * s, GRand * rand)
 
       if (s->paper != PAPER_PLAIN)
         v *= 1.0 - ruling_absorb (s, x, y);
+      if (s->faint_line && on_faint_line (s, x, y))
+        v *= 1.0 - FAINT_LINE_ABSORB;
       if (digit)
         v *= 1.0 - (s->absorb > 0.0 ? s->absorb : 0.75) * ink_at (digit, s,
             x, y);
@@ -779,6 +801,25 @@ test_thumb_beside_digit (void)
   g_rand_free (rand);
 }
 
+/* A faint line (a hard pencil's, a crease) runs from the region's edge
+ * into the digit: joined to it, it would make the digit one thing with
+ * the border, and a speck inside would be taken instead.  The digit
+ * comes back close to the clean one, the line left out. */
+static void
+test_faint_line_to_the_edge (void)
+{
+  const CnnDataset *ds = need_mnist ();
+  GRand *rand = g_rand_new_with_seed (23);
+  const Scene scenes[] = {
+    {250, 150, 5, TRUE, 4.0,.speck = TRUE,.faint_line = TRUE},
+    {220, 110, 6, TRUE, 4.0,.speck = TRUE,.faint_line = TRUE,
+        .paper = PAPER_RULED},
+  };
+
+  check_scenes (ds, scenes, G_N_ELEMENTS (scenes), rand);
+  g_rand_free (rand);
+}
+
 /* The region is what is looked at, clipped to the frame as "resize"
  * clips it. */
 static void
@@ -996,6 +1037,8 @@ main (int argc, char **argv)
   g_test_add_func ("/mnist/cast-shadow", test_cast_shadow);
   g_test_add_func ("/mnist/sunlit-patch", test_sunlit_patch);
   g_test_add_func ("/mnist/thumb-beside-digit", test_thumb_beside_digit);
+  g_test_add_func ("/mnist/faint-line-to-the-edge",
+      test_faint_line_to_the_edge);
   g_test_add_func ("/mnist/region", test_region);
   g_test_add_func ("/mnist/prefers-the-centre", test_prefers_the_centre);
   g_test_add_func ("/mnist/input-sizes", test_other_input_sizes);
