@@ -9,6 +9,10 @@
 #define N_TERMS 6               /* background: 1, u, v, u², uv, v² */
 #define FIT_ROUNDS 6
 /* Step 2 and 4: what counts as ink. */
+/* Paper under good light, and the least share of it that dim paper's
+ * ink contrast is scaled by (a room lit by a screen is about half). */
+#define LIT_PAPER 0.75
+#define MIN_LIGHT_SHARE 0.4
 #define BORDER_QUANTILE 0.75    /* of the border: its paper, though shaded in part */
 /* Stroke polarity: strokes up to 2r wide for r = 2, 4, 8, 16 cells, on
  * every STROKE_ROW_STEP-th row.  A work cell is at most a frame pixel's
@@ -412,13 +416,26 @@ cnn_mnist_median_ink (CnnMnist * m)
 }
 
 
+/* Light paper's brightness (the blocks' median upper quartile) over a
+ * well-lit page's, in MIN_LIGHT_SHARE .. 1. */
+static gfloat
+paper_light_share (CnnMnist * m)
+{
+  memcpy (m->scratch, m->q75, sizeof m->scratch);
+  return CLAMP (median_of (m->scratch, GRID * GRID) / LIT_PAPER,
+      MIN_LIGHT_SHARE, 1.0f);
+}
+
 CNN_VECTOR_CLONES gfloat
 cnn_mnist_flatten (CnnMnist * m)
 {
+  gboolean dark;
   gfloat noise;
 
   block_quartiles (m);
   noise = estimate_noise (m);
-  flatten_background (m, ink_is_dark (m, noise), noise);
+  dark = ink_is_dark (m, noise);
+  m->light_share = dark ? paper_light_share (m) : 1.0f;
+  flatten_background (m, dark, noise);
   return noise;
 }

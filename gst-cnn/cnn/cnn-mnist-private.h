@@ -82,6 +82,9 @@ struct _CnnMnist
   /* GRID × GRID blocks: bounds in cells, quartiles, filtered levels. */
   guint bx[GRID + 1], by[GRID + 1];
   gfloat q25[GRID * GRID], q50[GRID * GRID], q75[GRID * GRID];
+  /* The paper's brightness over a well-lit page's (at most 1): ink on
+   * dim paper stands out by that much less. */
+  gfloat light_share;
   gfloat level[GRID * GRID], scratch[GRID * GRID];
   gboolean fitted[GRID * GRID]; /* blocks the background fit uses */
   gdouble bu[GRID * GRID], bv[GRID * GRID];     /* block centres, -1..1 */

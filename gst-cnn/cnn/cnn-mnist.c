@@ -61,10 +61,12 @@
 /* Step 2 and 4: what counts as ink. */
 #define NOISE_SIGMAS_ZERO 2.0   /* background → 0 this far above its median */
 #define NOISE_SIGMAS_DETECT 3.0 /* cells this far above zero are ink ... */
-#define MIN_CONTRAST 0.08       /* ... and at least this far */
+#define MIN_CONTRAST 0.08       /* ... and at least this far (on paper in
+                                 * good light; dim paper's ink less) */
 #define SHADOW_SIGMAS 4.0       /* paper this far above the fit: shaded */
 #define SHADOW_MIN_DEPTH 0.05   /* ... and at least this far */
-#define MIN_INK_CONTRAST 0.10   /* the digit's ink level above zero */
+#define MIN_INK_CONTRAST 0.10   /* the digit's ink level above zero (in
+                                 * good light) */
 #define PART_MIN_PEAK 0.5       /* of the ink level */
 /* Step 4c: cells below this share of the likeliest digit's ink level
  * are not its ink.  Below PART_MIN_PEAK, so that a stroke that blur
@@ -260,7 +262,8 @@ cnn_mnist_find_ink (CnnMnist * m, gfloat * zero, gfloat * thr)
           SHADOW_MIN_DEPTH));
 
   *zero = cnn_mnist_median_ink (m) + NOISE_SIGMAS_ZERO * noise;
-  *thr = *zero + MAX (NOISE_SIGMAS_DETECT * noise, MIN_CONTRAST);
+  *thr = *zero + MAX (NOISE_SIGMAS_DETECT * noise,
+      MIN_CONTRAST * m->light_share);
   cnn_mnist_label (m, *thr);
   if (cnn_rulings_erase (m->rulings, m->ink, *zero, *thr) > 0)
     cnn_mnist_label (m, *thr);
@@ -303,7 +306,7 @@ cnn_mnist_digit_level (CnnMnist * m, guint32 main, gfloat zero, gfloat thr,
 {
   *ink = cnn_mnist_ink_level (m, main, thr);
   *part_min_peak = zero + PART_MIN_PEAK * (*ink - zero);
-  return *ink - zero >= MIN_INK_CONTRAST;
+  return *ink - zero >= MIN_INK_CONTRAST * m->light_share;
 }
 
 gboolean

@@ -24,12 +24,14 @@ void cnn_rulings_free (CnnRulings * rulings);
 
 /* Finds the straight lines across the whole grid in @ink (w × h, ink
  * bright: background up to @zero, strokes above @thr) and sets @ink to
- * at most 0 along each, except where a stroke crosses it.  Returns the
+ * at most 0 along each, except where a stroke crosses it; in passes
+ * over what the last one left, until one finds none.  Returns the
  * number of lines erased.  Allocates nothing. */
 guint cnn_rulings_erase (CnnRulings * rulings, gfloat * ink, gfloat zero,
     gfloat thr);
 
-/* The families the last cnn_rulings_erase() found. */
+/* The families the last cnn_rulings_erase() found in its first pass:
+ * the lines' main directions. */
 const CnnLineFamily *cnn_rulings_family (const CnnRulings * rulings,
     gboolean vertical);
 

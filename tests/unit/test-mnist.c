@@ -177,6 +177,7 @@ typedef struct
   gboolean thumb;               /* a thumb coming in slanted at the bottom */
   gboolean faint_line;          /* a faint pencil line from the left edge
                                  * into the digit's middle */
+  gdouble dim;                  /* the light's share left (0: all of it) */
 } Scene;
 
 enum
@@ -359,6 +360,8 @@ paper_frame (const guint8 * digit, const Scene * s, GRand * rand)
         v *= 1.0 - s->cast * cast_shade (x, y);
       if (s->lit > 0.0)
         v *= (1.0 + s->lit * lit_share (x, y)) / (1.0 + s->lit);
+      if (s->dim > 0.0)
+        v *= s->dim;
       v += s->noise * gaussian (rand);
       frame[y * FRAME_W + x] = (guint8) CLAMP (lround (v), 0, 255);
     }
@@ -445,6 +448,37 @@ check_scene (const CnnDataset * ds, guint index, const Scene * s,
   for (guint j = 0; j < G_N_ELEMENTS (test_digits); j++)
     if (ds->labels[test_digits[j]] != ds->labels[index])
       g_assert_false (looks_like (out, mnist_digit (ds, test_digits[j])));
+  g_free (frame);
+  cnn_preprocessor_free (pre);
+}
+
+/* A weaker check than check_scene()'s, for scenes whose strokes stand
+ * barely above the floor: the digit is found, its ink in the right
+ * places (mean |diff| as there), and it correlates better with the
+ * clean digit than with any other class's.  (Its strokes may come out
+ * wider: their width is measured above the threshold, a larger share
+ * of a faint stroke's profile.) */
+static void
+check_scene_found (const CnnDataset * ds, guint index, const Scene * s,
+    GRand * rand)
+{
+  CnnPreprocessor *pre = new_mnist ("mnist", DIGIT, DIGIT);
+  guint8 *frame = paper_frame (mnist_digit (ds, index), s, rand);
+  CnnImage img = grey_image (frame, FRAME_W, FRAME_H);
+  gfloat out[DIGIT_PIXELS];
+  Likeness same;
+
+  if (!cnn_preprocessor_run (pre, &img, whole_frame, out))
+    g_error ("digit %u at (%u, %u) x%u: no ink found", index, s->left, s->top,
+        s->scale);
+  same = compare (out, mnist_digit (ds, index));
+  g_test_message ("digit %u (a %u) x%u: mean |diff| %.4f, correlation %.4f",
+      index, ds->labels[index], s->scale, same.mad, same.correlation);
+  g_assert_cmpfloat (same.mad, <, MAX_MEAN_ABS_DIFF);
+  for (guint j = 0; j < G_N_ELEMENTS (test_digits); j++)
+    if (ds->labels[test_digits[j]] != ds->labels[index])
+      g_assert_cmpfloat (compare (out, mnist_digit (ds,
+                  test_digits[j])).correlation, <, same.correlation);
   g_free (frame);
   cnn_preprocessor_free (pre);
 }
@@ -820,6 +854,36 @@ test_faint_line_to_the_edge (void)
   g_rand_free (rand);
 }
 
+/* A dim room (the paper at about 80 of 255) and a light pen: the
+ * strokes stand some 24 grey levels below the paper, fewer than the
+ * floor for good light asks (0.10 of full scale), yet far above the
+ * noise; the digit is found, and is more like the clean digit than
+ * like any other (check_scene_found()).  Dim blank paper, ruled or not,
+ * still holds none. */
+static void
+test_dim_light (void)
+{
+  const CnnDataset *ds = need_mnist ();
+  CnnPreprocessor *pre = new_mnist ("mnist", DIGIT, DIGIT);
+  GRand *rand = g_rand_new_with_seed (24);
+  const Scene scenes[] = {
+    {250, 150, 5, TRUE, 2.5,.absorb = 0.3,.dim = 0.45},
+    {220, 110, 6, TRUE, 3.0,.absorb = 0.3,.dim = 0.42,.vignette = 0.3},
+  };
+  const Scene blanks[] = {
+    {0, 0, 1, FALSE, 2.5,.dim = 0.45},
+    {0, 0, 1, FALSE, 4.0,.dim = 0.42,.paper = PAPER_RULED},
+  };
+
+  check_no_digit (pre, blanks, G_N_ELEMENTS (blanks), rand,
+      "dim blank paper");
+  for (guint i = 0; ds && i < G_N_ELEMENTS (test_digits); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (scenes); j++)
+      check_scene_found (ds, test_digits[i], &scenes[j], rand);
+  g_rand_free (rand);
+  cnn_preprocessor_free (pre);
+}
+
 /* The region is what is looked at, clipped to the frame as "resize"
  * clips it. */
 static void
@@ -1039,6 +1103,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mnist/thumb-beside-digit", test_thumb_beside_digit);
   g_test_add_func ("/mnist/faint-line-to-the-edge",
       test_faint_line_to_the_edge);
+  g_test_add_func ("/mnist/dim-light", test_dim_light);
   g_test_add_func ("/mnist/region", test_region);
   g_test_add_func ("/mnist/prefers-the-centre", test_prefers_the_centre);
   g_test_add_func ("/mnist/input-sizes", test_other_input_sizes);

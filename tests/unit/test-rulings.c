@@ -169,6 +169,56 @@ test_squared (void)
   cnn_rulings_free (r);
 }
 
+/* Ruled paper seen in perspective: the lines run to a vanishing point
+ * far to the left, their slopes from -0.18 at the top to 0.18 at the
+ * bottom, more than one family's slope holds.  Each is one cell thick,
+ * ink 0.6, SPACING apart along the middle column. */
+#define VANISHING_X -500.0
+#define VANISHING_Y (SIDE / 2.0)
+
+static gboolean
+on_converging_ruling (guint x, guint y)
+{
+  const gdouble run = SIDE / 2.0 - VANISHING_X;
+  const gdouble t = (x + 0.5 - VANISHING_X) / run;     /* 1 at the middle */
+  /* The line through (x, y) meets the middle column at c. */
+  const gdouble c = VANISHING_Y + (y + 0.5 - VANISHING_Y) / t;
+  const gdouble n = round ((c - 7.0) / SPACING);
+
+  /* Distance across, in cells at (x, y): the offset at the middle
+   * column scaled back to this column. */
+  return fabs (c - 7.0 - n * SPACING) * t < 0.5;
+}
+
+static void
+test_converging (void)
+{
+  CnnRulings *r = cnn_rulings_new (SIDE, SIDE);
+  gfloat *ink = g_new0 (gfloat, CELLS);
+  guint cells = 0, left = 0;
+
+  for (guint y = 0; y < SIDE; y++)
+    for (guint x = 0; x < SIDE; x++)
+      if (on_converging_ruling (x, y))
+        ink[y * SIDE + x] = 0.6f;
+  g_assert_cmpuint (cnn_rulings_erase (r, ink, ZERO, THR), >=, 10);
+  /* Away from the top and bottom, where a line leaves the grid part
+   * way (too short to be a ruling), every line cell is gone. */
+  for (guint y = 40; y < SIDE - 40; y++)
+    for (guint x = 0; x < SIDE; x++) {
+      if (!on_converging_ruling (x, y))
+        continue;
+      cells++;
+      if (ink[y * SIDE + x] > 0.0f && left++ < 5)
+        g_test_message ("cell (%u, %u) left", x, y);
+    }
+  g_test_message ("%u of %u line cells left", left, cells);
+  g_assert_cmpuint (cells, >, 1000);
+  g_assert_cmpuint (left, ==, 0);
+  g_free (ink);
+  cnn_rulings_free (r);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -178,5 +228,6 @@ main (int argc, char **argv)
       test_stroke_along_ruling);
   g_test_add_func ("/rulings/not-rulings", test_not_rulings);
   g_test_add_func ("/rulings/squared", test_squared);
+  g_test_add_func ("/rulings/converging", test_converging);
   return g_test_run ();
 }
