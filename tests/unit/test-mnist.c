@@ -417,21 +417,33 @@ other_digit (const CnnDataset * ds, guint i)
 /* One of each class, and a second 9. */
 static const guint test_digits[] = { 0, 1, 2, 3, 4, 7, 11, 18, 61, 99 };
 
+/* Digit @index drawn in scene @s and prepared by a new "mnist"
+ * preprocessor into @out; it must be found. */
 static void
-check_scene (const CnnDataset * ds, guint index, const Scene * s,
-    GRand * rand)
+prepare_scene (const CnnDataset * ds, guint index, const Scene * s,
+    GRand * rand, gfloat * out)
 {
   CnnPreprocessor *pre = new_mnist ("mnist", DIGIT, DIGIT);
   guint8 *frame = paper_frame (mnist_digit (ds, index), s, rand);
   CnnImage img = grey_image (frame, FRAME_W, FRAME_H);
+
+  if (!cnn_preprocessor_run (pre, &img, whole_frame, out))
+    g_error ("digit %u at (%u, %u) x%u: no ink found", index, s->left, s->top,
+        s->scale);
+  g_free (frame);
+  cnn_preprocessor_free (pre);
+}
+
+static void
+check_scene (const CnnDataset * ds, guint index, const Scene * s,
+    GRand * rand)
+{
   const guint8 *want = mnist_digit (ds, index);
   const guint8 *other = mnist_digit (ds, other_digit (ds, index));
   gfloat out[DIGIT_PIXELS];
   Likeness same, diff;
 
-  if (!cnn_preprocessor_run (pre, &img, whole_frame, out))
-    g_error ("digit %u at (%u, %u) x%u: no ink found", index, s->left, s->top,
-        s->scale);
+  prepare_scene (ds, index, s, rand, out);
   same = compare (out, want);
   diff = compare (out, other);
   g_test_message ("digit %u (a %u) at (%u, %u) x%u: mean |diff| %.4f, "
@@ -448,8 +460,6 @@ check_scene (const CnnDataset * ds, guint index, const Scene * s,
   for (guint j = 0; j < G_N_ELEMENTS (test_digits); j++)
     if (ds->labels[test_digits[j]] != ds->labels[index])
       g_assert_false (looks_like (out, mnist_digit (ds, test_digits[j])));
-  g_free (frame);
-  cnn_preprocessor_free (pre);
 }
 
 /* A weaker check than check_scene()'s, for scenes whose strokes stand
@@ -462,15 +472,10 @@ static void
 check_scene_found (const CnnDataset * ds, guint index, const Scene * s,
     GRand * rand)
 {
-  CnnPreprocessor *pre = new_mnist ("mnist", DIGIT, DIGIT);
-  guint8 *frame = paper_frame (mnist_digit (ds, index), s, rand);
-  CnnImage img = grey_image (frame, FRAME_W, FRAME_H);
   gfloat out[DIGIT_PIXELS];
   Likeness same;
 
-  if (!cnn_preprocessor_run (pre, &img, whole_frame, out))
-    g_error ("digit %u at (%u, %u) x%u: no ink found", index, s->left, s->top,
-        s->scale);
+  prepare_scene (ds, index, s, rand, out);
   same = compare (out, mnist_digit (ds, index));
   g_test_message ("digit %u (a %u) x%u: mean |diff| %.4f, correlation %.4f",
       index, ds->labels[index], s->scale, same.mad, same.correlation);
@@ -479,8 +484,6 @@ check_scene_found (const CnnDataset * ds, guint index, const Scene * s,
     if (ds->labels[test_digits[j]] != ds->labels[index])
       g_assert_cmpfloat (compare (out, mnist_digit (ds,
                   test_digits[j])).correlation, <, same.correlation);
-  g_free (frame);
-  cnn_preprocessor_free (pre);
 }
 
 /* Every test digit in every one of the @n scenes. */
