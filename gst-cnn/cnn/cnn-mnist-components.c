@@ -204,3 +204,14 @@ cnn_mnist_label (CnnMnist * m, gfloat thr)
   count_shared_cells (m);
 }
 
+
+void
+cnn_mnist_label_hysteresis (CnnMnist * m, gfloat low, gfloat high)
+{
+  cnn_mnist_label (m, low);
+  if (high <= low)
+    return;
+  for (guint32 id = 1; id <= m->n_comps; id++)
+    if (m->comps[id].peak < high)
+      m->comps[id].area = 0;
+}

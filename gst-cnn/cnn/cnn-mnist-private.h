@@ -141,6 +141,9 @@ gfloat cnn_mnist_median_ink (CnnMnist * m);
 /* cnn-mnist-components.c.  Step 4: the cells of m->ink above @thr →
  * m->runs and m->comps. */
 void cnn_mnist_label (CnnMnist * m, gfloat thr);
+/* The same at @low, keeping only the components whose peak reaches
+ * @high: the others are left with no area, which no rule takes. */
+void cnn_mnist_label_hysteresis (CnnMnist * m, gfloat low, gfloat high);
 
 /* cnn-mnist-choice.c.  The main component (0: none), the level of its
  * ink (the 97th percentile of its cells), the parts that join it
@@ -148,8 +151,10 @@ void cnn_mnist_label (CnnMnist * m, gfloat thr);
  * stroke width in work cells. */
 guint32 cnn_mnist_choose_main (const CnnMnist * m, gdouble aspect);
 guint32 cnn_mnist_choose_likeliest (const CnnMnist * m, gdouble aspect);
-guint32 cnn_mnist_choose_above_faint_lines (CnnMnist * m, gdouble aspect,
-    gfloat zero, gfloat * thr);
+/* cnn-mnist.c.  Step 4c: labelled again at the threshold the likeliest
+ * digit's ink sets; the main component, *@thr the threshold used. */
+guint32 cnn_mnist_choose_digit (CnnMnist * m, gdouble aspect, gfloat zero,
+    gfloat * thr);
 gfloat cnn_mnist_ink_level (CnnMnist * m, guint32 id, gfloat thr);
 void cnn_mnist_select_parts (CnnMnist * m, guint32 main, gdouble aspect,
     gfloat min_peak);
