@@ -36,7 +36,8 @@
 #define COARSE_STEP 0.05
 #define FINE_STEP 0.01
 #define FINE_SPAN 3             /* fine slopes each side of the coarse one */
-#define FINE_STRIP 4            /* along-cells summed, for the fine search */
+#define FINE_STRIP 4            /* along-cells summed, for the fine search
+                                 * (sum_fine_strips() adds four) */
 #define COARSE_STRIP 16         /* ... and for the coarse one */
 /* A line crosses the whole region: its band holds ink at this fraction
  * of the along-positions where it lies in the grid, which themselves
@@ -147,9 +148,11 @@ cnn_rulings_new (guint w, guint h)
   r->h = h;
   axes_init (&r->axes[0], w, h, FALSE);
   axes_init (&r->axes[1], w, h, TRUE);
-  /* The profiles also hold one value per along-cell (line_level). */
+  /* The profiles also hold one value per along-cell (line_level), and
+   * a row's weights with its last strip's missing cells
+   * (sum_fine_strips). */
   offsets = MAX (MAX (r->axes[0].n_offsets, r->axes[1].n_offsets),
-      MAX (w, h));
+      MAX (w, h) + FINE_STRIP);
   /* The mask after the floats, in whole floats. */
   total = strip_floats (&r->axes[0]) + strip_floats (&r->axes[1])
       + 2 * offsets + ((gsize) w * h + sizeof (gfloat) - 1) / sizeof (gfloat);
@@ -225,14 +228,17 @@ sum_fine_strips (CnnRulings * r, const gfloat * ink, gfloat zero, gfloat thr)
     for (guint x = 0; x < r->w; x++)
       col_sums[x] += weights[x];
     /* Rows' strips lie across the rows: FINE_STRIP cells each, summed
-     * first so that one store a strip goes across. */
+     * first so that one store a strip goes across.  The last strip's
+     * missing cells weigh 0 (the profile buffer is longer than a row),
+     * so every strip is summed alike, in the cells' order, without a
+     * loop of its own. */
+    for (guint x = r->w; x < n * FINE_STRIP; x++)
+      weights[x] = 0.0f;
     for (guint s = 0; s < n; s++) {
-      const guint x0 = s * FINE_STRIP, x1 = MIN (x0 + FINE_STRIP, r->w);
-      gfloat sum = 0.0f;
+      const gfloat *cell = weights + s * FINE_STRIP;
 
-      for (guint x = x0; x < x1; x++)
-        sum += weights[x];
-      rows->fine[(gsize) s * r->h + y] = sum;
+      rows->fine[(gsize) s * r->h + y] = ((cell[0] + cell[1]) + cell[2])
+          + cell[3];
     }
   }
 }
