@@ -24,6 +24,17 @@
 #define PART_GAP 0.2            /* of the main one's longer side */
 #define PART_MIN_FRACTION 0.03  /* of the main one's area */
 #define MAX_GROWTH 2.0          /* the digit's side, over the main one's */
+/* Step 4c: cells below this share of the likeliest digit's ink level
+ * are not its ink.  Below PART_MIN_PEAK (cnn-mnist.c), so that a stroke
+ * that blur left fainter than the rest (one across a motion) stays. */
+#define FAINT_FRACTION 0.3
+/* ... unless that level is within this many thresholds (above zero) of
+ * the paper: then components are taken from this share of the
+ * threshold, when they reach it, if that joins this much more ink above
+ * it to the piece it gave. */
+#define WEAK_LEVEL 3.0
+#define WEAK_FRACTION 0.5
+#define JOIN_GROWTH 1.3
 /* Step 5 and 6. */
 #define INK_PERCENTILE 0.97
 
@@ -150,8 +161,8 @@ cnn_mnist_choose_main (const CnnMnist * m, gdouble aspect)
 /* The component that would be the main one if the border cut nothing:
  * the likeliest digit, even when a ruling or a faint line joins it to
  * the border. */
-guint32
-cnn_mnist_choose_likeliest (const CnnMnist * m, gdouble aspect)
+static guint32
+choose_likeliest (const CnnMnist * m, gdouble aspect)
 {
   return choose_best (m, aspect, 1.0);
 }
@@ -173,6 +184,107 @@ cnn_mnist_ink_level (CnnMnist * m, guint32 id, gfloat thr)
     m->hist.total += n;
   }
   return hist_quantile (&m->hist, INK_PERCENTILE);
+}
+
+/* ---- step 4c: the digit's own threshold ---------------------------- */
+
+/* Component @id's cells at or above @thr. */
+static guint
+strong_cells (const CnnMnist * m, guint32 id, gfloat thr)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < m->n_runs; i++) {
+    const CnnRun *r = &m->runs[i];
+    const gfloat *ink = m->ink + (gsize) r->y * m->w;
+
+    if (r->id != id)
+      continue;
+    for (guint x = r->x0; x <= r->x1; x++)
+      n += ink[x] >= thr;
+  }
+  return n;
+}
+
+/* A weakly inked digit: labelled with hysteresis from @low, keeping the
+ * components that reach @thr; the main component then, unless it holds
+ * less than JOIN_GROWTH times @piece_area (the piece the threshold
+ * gave; 0: none) of cells above @thr, when what came in is the strokes'
+ * faint edges (which would only widen them) or a faint thing beside
+ * them, not other pieces: 0 then, with the labelling at @thr back. */
+static guint32
+join_pieces (CnnMnist * m, gdouble aspect, gfloat low, gfloat thr,
+    guint piece_area)
+{
+  guint32 main;
+
+  cnn_mnist_label_hysteresis (m, low, thr);
+  main = cnn_mnist_choose_main (m, aspect);
+  if (main != 0 && strong_cells (m, main, thr) >= JOIN_GROWTH * piece_area)
+    return main;
+  cnn_mnist_label (m, thr);
+  return 0;
+}
+
+/* A strongly inked digit: labelled above @raised, the
+ * main component then; when that leaves none, 0 with the labelling at
+ * @thr back. */
+static guint32
+drop_faint_lines (CnnMnist * m, gdouble aspect, gfloat raised, gfloat thr)
+{
+  guint32 main;
+
+  cnn_mnist_label (m, raised);
+  main = cnn_mnist_choose_main (m, aspect);
+  if (main != 0)
+    return main;
+  cnn_mnist_label (m, thr);
+  return 0;
+}
+
+/* Step 4c: the digit labelled again, at a threshold its own ink sets,
+ * since a digit's ink is as strong as its strongest strokes:
+ *   - a strongly inked digit is labelled above FAINT_FRACTION of its
+ *     level: rulings that the projections missed (the page seen in
+ *     perspective, or curved), a pencil line, a shadow's edge or a halo
+ *     are fainter, and joined to the digit they make it touch the border
+ *     (so that a speck wins) or swell its box;
+ *   - a weakly inked one (a light ballpoint, low light, blur: its level
+ *     within WEAK_LEVEL thresholds of the paper), or one of which no
+ *     piece is large enough to be taken, breaks into pieces at the
+ *     threshold: labelled from WEAK_FRACTION of it with hysteresis, the
+ *     pieces join through their fainter parts and noise stays out.
+ * The likeliest digit is the best candidate were the border to cut
+ * nothing.  When neither labelling leaves a digit, the first stands.
+ * The main component; *@thr the threshold it was labelled at. */
+guint32
+cnn_mnist_choose_digit (CnnMnist * m, gdouble aspect, gfloat zero,
+    gfloat * thr)
+{
+  const guint32 likeliest = choose_likeliest (m, aspect);
+  const gfloat level = likeliest ? cnn_mnist_ink_level (m, likeliest, *thr)
+      : zero;
+  gfloat to;
+  guint32 main;
+
+  if (level - zero < WEAK_LEVEL * (*thr - zero)) {
+    const guint32 piece = cnn_mnist_choose_main (m, aspect);
+
+    to = zero + WEAK_FRACTION * (*thr - zero);
+    main = join_pieces (m, aspect, to, *thr, piece ? m->comps[piece].area
+        : 0);
+    if (main == 0)
+      return piece;
+  } else {
+    to = zero + FAINT_FRACTION * (level - zero);
+    if (to <= *thr)
+      return cnn_mnist_choose_main (m, aspect);
+    main = drop_faint_lines (m, aspect, to, *thr);
+    if (main == 0)
+      return cnn_mnist_choose_main (m, aspect);
+  }
+  *thr = to;
+  return main;
 }
 
 /* Cells between intervals [a0, a1] and [b0, b1]; 0 if they overlap. */

@@ -150,9 +150,8 @@ void cnn_mnist_label_hysteresis (CnnMnist * m, gfloat low, gfloat high);
  * (c->selected, their box in m->box), and the selected components' mean
  * stroke width in work cells. */
 guint32 cnn_mnist_choose_main (const CnnMnist * m, gdouble aspect);
-guint32 cnn_mnist_choose_likeliest (const CnnMnist * m, gdouble aspect);
-/* cnn-mnist.c.  Step 4c: labelled again at the threshold the likeliest
- * digit's ink sets; the main component, *@thr the threshold used. */
+/* Step 4c: labelled again at the threshold the likeliest digit's ink
+ * sets; the main component, *@thr the threshold used. */
 guint32 cnn_mnist_choose_digit (CnnMnist * m, gdouble aspect, gfloat zero,
     gfloat * thr);
 gfloat cnn_mnist_ink_level (CnnMnist * m, guint32 id, gfloat thr);

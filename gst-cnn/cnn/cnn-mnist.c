@@ -36,6 +36,10 @@
  *      stroke (a piece of a ruling, a pen's line along the page) is never
  *      the digit, since no digit is one.  What is left may hold nothing:
  *      that, not the network, says "no digit";
+ *   4c. the digit's own threshold (cnn-mnist-choice.c): labelled again
+ *      above a share of a strongly inked digit's level, so that fainter
+ *      lines joined to it fall away, or from half the threshold with
+ *      hysteresis for a weakly inked one, so that its pieces join;
  *   5. levels: background → 0 and the main component's 97th percentile
  *      → 1, clamped; percentiles shrug off noise and specks, min/max
  *      would not;
@@ -68,16 +72,6 @@
 #define MIN_INK_CONTRAST 0.10   /* the digit's ink level above zero (in
                                  * good light) */
 #define PART_MIN_PEAK 0.5       /* of the ink level */
-/* Step 4c: cells below this share of the likeliest digit's ink level
- * are not its ink.  Below PART_MIN_PEAK, so that a stroke that blur
- * left fainter than the rest (one across a motion) stays. */
-#define FAINT_FRACTION 0.3
-/* ... unless that level is within this many thresholds (above zero) of
- * the paper: then components are taken from this share of the
- * threshold, when they reach it. */
-#define WEAK_LEVEL 3.0
-#define WEAK_FRACTION 0.5
-#define JOIN_GROWTH 1.3        /* the joined digit's ink over the piece's */
 
 /* ---- life cycle ---------------------------------------------------- */
 
@@ -273,95 +267,6 @@ cnn_mnist_find_ink (CnnMnist * m, gfloat * zero, gfloat * thr)
   cnn_mnist_label (m, *thr);
   if (cnn_rulings_erase (m->rulings, m->ink, *zero, *thr) > 0)
     cnn_mnist_label (m, *thr);
-}
-
-/* Step 4c: the digit labelled again, at a threshold its own ink sets.
- * A digit's ink is as strong as its strongest strokes:
- *   - a strongly inked digit is labelled above FAINT_FRACTION of its
- *     level: rulings that the projections missed (the page seen in
- *     perspective, or curved), a shadow's edge or a halo are fainter,
- *     and joined to the digit they make it touch the border or swell
- *     its box;
- *   - a weakly inked one (a light ballpoint, low light, blur), whose
- *     level is within WEAK_LEVEL thresholds of the paper, or one of
- *     which no piece was large enough to be taken, breaks into pieces
- *     at the threshold: it is labelled at WEAK_FRACTION of it, keeping
- *     only the components that reach it, so that the pieces join
- *     through their fainter parts (hysteresis) and noise does not come
- *     in; unless the digit was whole at the threshold already (no
- *     larger after), whose strokes' edges stay where they were.
- * When that leaves nothing to be the digit, the first labelling stands.
- * The main component; *@thr the threshold it was labelled at. */
-/* Component @id's cells at or above @thr. */
-static guint
-strong_cells (const CnnMnist * m, guint32 id, gfloat thr)
-{
-  guint n = 0;
-
-  for (guint i = 0; i < m->n_runs; i++) {
-    const CnnRun *r = &m->runs[i];
-    const gfloat *ink = m->ink + (gsize) r->y * m->w;
-
-    if (r->id != id)
-      continue;
-    for (guint x = r->x0; x <= r->x1; x++)
-      n += ink[x] >= thr;
-  }
-  return n;
-}
-
-/* The weak digit's labelling (see below): hysteresis from @low, the
- * main component; 0, with the labelling at @thr back, when it found
- * none, or one that joined too little ink above @thr to the piece of
- * @piece_area cells the threshold gave (0: none): what it added is
- * then the strokes' faint edges (which would widen them) or a faint
- * thing beside them, not other pieces. */
-static guint32
-join_pieces (CnnMnist * m, gdouble aspect, gfloat low, gfloat thr,
-    guint piece_area)
-{
-  guint32 main;
-
-  cnn_mnist_label_hysteresis (m, low, thr);
-  main = cnn_mnist_choose_main (m, aspect);
-  if (main != 0 && strong_cells (m, main, thr) >= JOIN_GROWTH * piece_area)
-    return main;
-  cnn_mnist_label (m, thr);
-  return 0;
-}
-
-guint32
-cnn_mnist_choose_digit (CnnMnist * m, gdouble aspect, gfloat zero,
-    gfloat * thr)
-{
-  const guint32 likeliest = cnn_mnist_choose_likeliest (m, aspect);
-  const gfloat level = likeliest ? cnn_mnist_ink_level (m, likeliest, *thr)
-      : zero;
-  gfloat raised, low;
-  guint32 main;
-
-  if (level - zero < WEAK_LEVEL * (*thr - zero)) {
-    const guint32 piece = cnn_mnist_choose_main (m, aspect);
-
-    low = zero + WEAK_FRACTION * (*thr - zero);
-    main = join_pieces (m, aspect, low, *thr, piece ? m->comps[piece].area
-        : 0);
-    if (main == 0)
-      return piece;
-    *thr = low;
-    return main;
-  }
-  raised = zero + FAINT_FRACTION * (level - zero);
-  if (raised <= *thr)
-    return cnn_mnist_choose_main (m, aspect);
-  cnn_mnist_label (m, raised);
-  main = cnn_mnist_choose_main (m, aspect);
-  if (main != 0) {
-    *thr = raised;
-    return main;
-  }
-  cnn_mnist_label (m, *thr);
-  return cnn_mnist_choose_main (m, aspect);
 }
 
 gboolean
