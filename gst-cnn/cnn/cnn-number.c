@@ -3,7 +3,10 @@
  * (docs/design.md, "The number mode").
  *
  * The paper, the light, the rulings and the components are the digit
- * finder's own (cnn_mnist_find_ink()); then, in frame units:
+ * finder's own (cnn_mnist_find_ink()), and so is the threshold, which
+ * the first digit sets as it sets a digit's (cnn_mnist_choose_digit():
+ * faint lines dropped, a faint pen's pieces joined), the same pen
+ * having written the others; then, in frame units:
  *
  *   1. the line: the component that mnist mode would read is its first
  *      digit; the line grows from it, one component at a time, taking
@@ -779,7 +782,7 @@ cnn_number_segment (CnnNumber * n, gdouble aspect)
   n->sin_a = 0.0;
   n->n_pieces = n->n_units = 0;
   cnn_mnist_find_ink (m, &n->zero, &n->thr);
-  first = cnn_mnist_choose_main (m, aspect);
+  first = cnn_mnist_choose_digit (m, aspect, n->zero, &n->thr);
   if (first == 0 || !cnn_mnist_digit_level (m, first, n->zero, n->thr,
           &n->level, &min_peak))
     return;
