@@ -9,11 +9,11 @@
 #define N_TERMS 6               /* background: 1, u, v, u², uv, v² */
 #define FIT_ROUNDS 6
 /* Step 2 and 4: what counts as ink. */
+#define BORDER_QUANTILE 0.75    /* of the border: its paper, though shaded in part */
 /* Paper under good light, and the least share of it that dim paper's
  * ink contrast is scaled by (a room lit by a screen is about half). */
 #define LIT_PAPER 0.75
 #define MIN_LIGHT_SHARE 0.4
-#define BORDER_QUANTILE 0.75    /* of the border: its paper, though shaded in part */
 /* Stroke polarity: strokes up to 2r wide for r = 2, 4, 8, 16 cells, on
  * every STROKE_ROW_STEP-th row.  A work cell is at most a frame pixel's
  * size or three times a 28×28 digit's (an 84-cell grid): from a thin

@@ -205,13 +205,21 @@ cnn_mnist_label (CnnMnist * m, gfloat thr)
 }
 
 
+/* Labelled at @low; the components whose peak stays below @high are
+ * then emptied: statistics of no cells, which no rule takes and no
+ * measure divides by.  Their runs keep their ids, so that the framing
+ * still leaves their cells out as another component's. */
 void
 cnn_mnist_label_hysteresis (CnnMnist * m, gfloat low, gfloat high)
 {
   cnn_mnist_label (m, low);
   if (high <= low)
     return;
-  for (guint32 id = 1; id <= m->n_comps; id++)
-    if (m->comps[id].peak < high)
-      m->comps[id].area = 0;
+  for (guint32 id = 1; id <= m->n_comps; id++) {
+    CnnComponent *c = &m->comps[id];
+
+    if (c->peak < high)
+      *c = (CnnComponent) {
+      .x0 = G_MAXUINT,.y0 = G_MAXUINT,.peak = c->peak};
+  }
 }

@@ -142,7 +142,7 @@ gfloat cnn_mnist_median_ink (CnnMnist * m);
  * m->runs and m->comps. */
 void cnn_mnist_label (CnnMnist * m, gfloat thr);
 /* The same at @low, keeping only the components whose peak reaches
- * @high: the others are left with no area, which no rule takes. */
+ * @high: the others are emptied (statistics of no cells). */
 void cnn_mnist_label_hysteresis (CnnMnist * m, gfloat low, gfloat high);
 
 /* cnn-mnist-choice.c.  The main component (0: none), the level of its
