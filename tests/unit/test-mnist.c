@@ -496,16 +496,26 @@ check_scene_found (const CnnDataset * ds, guint index, const Scene * s,
                   test_digits[j])).correlation, <, same.correlation);
 }
 
-/* Every test digit in every one of the @n scenes. */
+typedef void (*SceneCheck) (const CnnDataset * ds, guint index,
+    const Scene * s, GRand * rand);
+
+/* @check on every test digit in every one of the @n scenes. */
 static void
-check_scenes (const CnnDataset * ds, const Scene * scenes, guint n,
-    GRand * rand)
+check_scenes_with (const CnnDataset * ds, const Scene * scenes, guint n,
+    GRand * rand, SceneCheck check)
 {
   if (!ds)
     return;
   for (guint i = 0; i < G_N_ELEMENTS (test_digits); i++)
     for (guint j = 0; j < n; j++)
-      check_scene (ds, test_digits[i], &scenes[j], rand);
+      check (ds, test_digits[i], &scenes[j], rand);
+}
+
+static void
+check_scenes (const CnnDataset * ds, const Scene * scenes, guint n,
+    GRand * rand)
+{
+  check_scenes_with (ds, scenes, n, rand, check_scene);
 }
 
 static void
@@ -890,9 +900,8 @@ test_dim_light (void)
 
   check_no_digit (pre, blanks, G_N_ELEMENTS (blanks), rand,
       "dim blank paper");
-  for (guint i = 0; ds && i < G_N_ELEMENTS (test_digits); i++)
-    for (guint j = 0; j < G_N_ELEMENTS (scenes); j++)
-      check_scene_found (ds, test_digits[i], &scenes[j], rand);
+  check_scenes_with (ds, scenes, G_N_ELEMENTS (scenes), rand,
+      check_scene_found);
   g_rand_free (rand);
   cnn_preprocessor_free (pre);
 }
@@ -912,9 +921,8 @@ test_pen_skipping (void)
     {220, 110, 6, TRUE, 2.0,.absorb = 0.28,.skips = TRUE,.vignette = 0.2},
   };
 
-  for (guint i = 0; ds && i < G_N_ELEMENTS (test_digits); i++)
-    for (guint j = 0; j < G_N_ELEMENTS (scenes); j++)
-      check_scene_found (ds, test_digits[i], &scenes[j], rand);
+  check_scenes_with (ds, scenes, G_N_ELEMENTS (scenes), rand,
+      check_scene_found);
   g_rand_free (rand);
 }
 
