@@ -14,9 +14,9 @@
  * family's search holds: passes over what the last ones left find the
  * rest, each at its own slope.
  *
- * A ruling's cells are erased (set to background) unless a stroke goes
- * on beyond the line on either side: a stroke crossing or touching the
- * line keeps its cells there, so a digit written across the rulings
+ * A ruling's cells are erased (its own ink taken off) unless a stroke
+ * goes on beyond the line on either side: a stroke crossing or touching
+ * the line keeps its cells there, so a digit written across the rulings
  * comes out whole.
  *
  * Coordinates: a family's lines run "along" (x for rows, y for
@@ -625,10 +625,13 @@ line_level (CnnRulings * r, const CnnAxes * ax, const gfloat * ink,
   return cnn_select_kth (peaks, ax->along, ax->along / 2);
 }
 
-/* Sets @line's band to at most 0, along-position by along-position,
- * where no stroke crosses it or runs along it: a stroke crossing reaches
- * beyond the band, one written along the line (a digit's base on the
- * ruling) inks it more than the line does. */
+/* Takes the line's own ink off @line's band, along-position by
+ * along-position, where no stroke crosses it or runs along it: a stroke
+ * crossing reaches beyond the band, one written along the line (a
+ * digit's base on the ruling) inks it more than the line does.  Taken
+ * off, not set to the background: a faint stroke whose crossing the
+ * threshold broke (a light ballpoint) stands above the line by its own
+ * ink, and is not cut at every ruling. */
 static void
 erase_line (CnnRulings * r, const CnnAxes * ax, gfloat * ink,
     const CnnLine * line, gfloat thr)
@@ -647,7 +650,7 @@ erase_line (CnnRulings * r, const CnnAxes * ax, gfloat * ink,
     for (gint c = MAX (c0, 0); c <= MIN (c1, (gint) ax->across - 1); c++) {
       gfloat *v = ink + cell_index (r, ax, a, c);
 
-      *v = MIN (*v, 0.0f);
+      *v -= level;
     }
   }
 }

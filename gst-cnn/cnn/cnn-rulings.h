@@ -23,9 +23,9 @@ CnnRulings *cnn_rulings_new (guint w, guint h);
 void cnn_rulings_free (CnnRulings * rulings);
 
 /* Finds the straight lines across the whole grid in @ink (w × h, ink
- * bright: background up to @zero, strokes above @thr) and sets @ink to
- * at most 0 along each, except where a stroke crosses it; in passes
- * over what the last one left, until one finds none.  Returns the
+ * bright: background up to @zero, strokes above @thr) and takes each
+ * line's own ink off @ink along it, except where a stroke crosses it;
+ * in passes over what the last one left, until one finds none.  Returns the
  * number of lines erased.  Allocates nothing. */
 guint cnn_rulings_erase (CnnRulings * rulings, gfloat * ink, gfloat zero,
     gfloat thr);

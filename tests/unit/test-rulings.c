@@ -125,6 +125,37 @@ test_stroke_along_ruling (void)
   cnn_rulings_free (r);
 }
 
+/* A faint stroke (a light ballpoint) below the threshold, across the
+ * rulings: no crossing is seen, but where it lies on a line it keeps
+ * its own ink, the line's taken off, and is not cut at every ruling.
+ * (Shorter than a ruling's least length: a faint straight stroke the
+ * grid's height would be a ruling.) */
+static void
+test_faint_stroke_across (void)
+{
+  CnnRulings *r = cnn_rulings_new (SIDE, SIDE);
+  gfloat *ink = ruled_grid ();
+  const gfloat faint = 0.15f;
+  guint on_lines = 0;
+
+  for (guint y = 80; y <= 140; y++)
+    for (guint x = 150; x <= 151; x++)
+      ink[y * SIDE + x] += faint;
+  g_assert_cmpuint (cnn_rulings_erase (r, ink, ZERO, THR), >=, 10);
+  for (guint y = 80; y <= 140; y++)
+    for (guint x = 150; x <= 151; x++) {
+      gint line;
+
+      if (!on_ruling (x, y, &line))
+        continue;
+      on_lines++;
+      g_assert_cmpfloat_with_epsilon (ink[y * SIDE + x], faint, 0.02);
+    }
+  g_assert_cmpuint (on_lines, >=, 6);
+  g_free (ink);
+  cnn_rulings_free (r);
+}
+
 /* A table edge (30 cells of ink along the bottom) and a tall stroke
  * (half the grid, a big "1") are no rulings. */
 static void
@@ -226,6 +257,8 @@ main (int argc, char **argv)
   g_test_add_func ("/rulings/ruled-with-stroke", test_ruled_with_stroke);
   g_test_add_func ("/rulings/stroke-along-ruling",
       test_stroke_along_ruling);
+  g_test_add_func ("/rulings/faint-stroke-across",
+      test_faint_stroke_across);
   g_test_add_func ("/rulings/not-rulings", test_not_rulings);
   g_test_add_func ("/rulings/squared", test_squared);
   g_test_add_func ("/rulings/converging", test_converging);
