@@ -435,6 +435,7 @@ cnn_mnist_flatten (CnnMnist * m)
   block_quartiles (m);
   noise = estimate_noise (m);
   dark = ink_is_dark (m, noise);
+  m->dark_ink = dark;
   m->light_share = dark ? paper_light_share (m) : 1.0f;
   flatten_background (m, dark, noise);
   return noise;

@@ -15,6 +15,11 @@
 #define MAX_SIDE_TO_SIDE 0.5    /* of the region: a long way */
 #define STRAIGHT_ELONGATION 4.0 /* long over wide: straight */
 #define BORDER_PENALTY 0.001    /* on the score of a digit cut by the border */
+/* Of its cells, those that are valleys (cnn-mnist-valleys.c) in a
+ * component of strokes: a shadow's edge, a table's or a finger's has
+ * few; the candidates tried in turn. */
+#define MIN_VALLEY_SHARE 0.4
+#define MAX_CANDIDATES 4
 /* Step 4b: rulings, and strokes that are not a digit's. */
 #define FLAT_ELONGATION 6.0     /* long over wide, of a flat stroke */
 #define FLAT_ANGLE 20.0         /* degrees from level */
@@ -134,7 +139,8 @@ choose_best (const CnnMnist * m, gdouble aspect, gdouble border_penalty)
     gdouble dx, dy, score;
 
     if (c->area < min_area || (c->border && !may_be_cut_digit (m, c, aspect))
-        || is_flat_stroke (m, c, aspect) || is_blob (c, aspect))
+        || is_flat_stroke (m, c, aspect) || is_blob (c, aspect)
+        || c->strokes < 0)
       continue;
     if (MAX ((c->x1 - c->x0 + 1) * aspect, (gdouble) c->y1 - c->y0 + 1)
         < min_extent)
@@ -152,19 +158,45 @@ choose_best (const CnnMnist * m, gdouble aspect, gdouble border_penalty)
   return best;
 }
 
-guint32
-cnn_mnist_choose_main (const CnnMnist * m, gdouble aspect)
+/* Whether component @id is made of strokes, tested once a labelling. */
+static gboolean
+is_strokes (CnnMnist * m, guint32 id)
 {
-  return choose_best (m, aspect, BORDER_PENALTY);
+  CnnComponent *c = &m->comps[id];
+
+  if (c->strokes == 0)
+    c->strokes = cnn_mnist_is_strokes (m, id, MIN_VALLEY_SHARE) ? 1 : -1;
+  return c->strokes > 0;
+}
+
+/* choose_best() of the components made of strokes: the best ones tried
+ * in turn (the valley test costs more than the shape's), 0 when
+ * MAX_CANDIDATES are clutter. */
+static guint32
+choose_strokes (CnnMnist * m, gdouble aspect, gdouble border_penalty)
+{
+  for (guint k = 0; k < MAX_CANDIDATES; k++) {
+    const guint32 best = choose_best (m, aspect, border_penalty);
+
+    if (best == 0 || is_strokes (m, best))
+      return best;
+  }
+  return 0;
+}
+
+guint32
+cnn_mnist_choose_main (CnnMnist * m, gdouble aspect)
+{
+  return choose_strokes (m, aspect, BORDER_PENALTY);
 }
 
 /* The component that would be the main one if the border cut nothing:
  * the likeliest digit, even when a ruling or a faint line joins it to
  * the border. */
 static guint32
-choose_likeliest (const CnnMnist * m, gdouble aspect)
+choose_likeliest (CnnMnist * m, gdouble aspect)
 {
-  return choose_best (m, aspect, 1.0);
+  return choose_strokes (m, aspect, 1.0);
 }
 
 /* The level of the main component's ink: its cells' 97th percentile. */

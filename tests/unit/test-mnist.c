@@ -172,6 +172,7 @@ typedef struct
   gdouble paper_angle;          /* degrees the sheet is turned by */
   gboolean finger;              /* a finger coming in from the left */
   gdouble cast;                 /* a shadow across the sheet: light lost */
+  gdouble cast_edge;            /* px its edge goes soft over; 0: 30 */
   gdouble lit;                  /* dim light, but for a sunlit patch at the
                                  * bottom left @lit + 1 times as bright */
   gboolean thumb;               /* a thumb coming in slanted at the bottom */
@@ -319,13 +320,14 @@ lit_share (guint x, guint y)
 }
 
 /* How far (x, y) lies in the cast shadow: the half-plane above a line
- * from (0, 420) to (640, 60), its edge soft over 30 px. */
+ * from (0, 420) to (640, 60), its edge soft over @s's cast_edge px. */
 static gdouble
-cast_shade (guint x, guint y)
+cast_shade (const Scene * s, guint x, guint y)
 {
   const gdouble d = ((gdouble) y - 420.0 + x * 360.0 / 640.0) / 1.147;
 
-  return CLAMP (0.5 - d / 30.0, 0.0, 1.0);
+  return CLAMP (0.5 - d / (s->cast_edge > 0.0 ? s->cast_edge : 30.0), 0.0,
+      1.0);
 }
 
 /* A FRAME_W × FRAME_H grey frame: paper under uneven light, the digit
@@ -362,7 +364,7 @@ paper_frame (const guint8 * digit, const Scene * s, GRand * rand)
           < 7.0 * 7.0)
         v = 60.0;
       if (s->cast > 0.0)
-        v *= 1.0 - s->cast * cast_shade (x, y);
+        v *= 1.0 - s->cast * cast_shade (s, x, y);
       if (s->lit > 0.0)
         v *= (1.0 + s->lit * lit_share (x, y)) / (1.0 + s->lit);
       if (s->dim > 0.0)
@@ -823,6 +825,38 @@ test_cast_shadow (void)
   cnn_preprocessor_free (pre);
 }
 
+/* A shadow's edge, hard (a ruler's, a phone's held close) or soft over
+ * up to 100 px in dim light: the background fit and the shadow lift,
+ * which work block by block, leave a band of ink along it on the shaded
+ * side, as thin and as long as a stroke; but it is a step, not a valley
+ * between paper on both sides, so it is no digit, alone or beside one.
+ * (Without the valley test the dim paper's soft edges are taken for
+ * one.) */
+static void
+test_shadow_edge (void)
+{
+  const CnnDataset *ds = need_mnist ();
+  CnnPreprocessor *pre = new_mnist ("mnist", DIGIT, DIGIT);
+  GRand *rand = g_rand_new_with_seed (23);
+  const Scene blanks[] = {
+    {0, 0, 1, FALSE, 4.0,.cast = 0.5,.cast_edge = 1.5},
+    {0, 0, 1, FALSE, 6.0,.cast = 0.4,.cast_edge = 3.0},
+    {0, 0, 1, FALSE, 6.0,.cast = 0.5,.cast_edge = 1.5,.paper = PAPER_RULED},
+    {0, 0, 1, FALSE, 10.0,.cast = 0.4,.cast_edge = 60.0,.dim = 0.45},
+    {0, 0, 1, FALSE, 10.0,.cast = 0.5,.cast_edge = 100.0,.dim = 0.45},
+    {0, 0, 1, FALSE, 10.0,.cast = 0.3,.cast_edge = 40.0,.dim = 0.5},
+  };
+  const Scene scenes[] = {
+    {300, 250, 3, TRUE, 4.0,.cast = 0.5,.cast_edge = 1.5},
+  };
+
+  check_no_digit (pre, blanks, G_N_ELEMENTS (blanks), rand,
+      "blank paper with a shadow's edge");
+  check_scenes (ds, scenes, G_N_ELEMENTS (scenes), rand);
+  g_rand_free (rand);
+  cnn_preprocessor_free (pre);
+}
+
 /* Dim light but for a sunlit patch over a corner of the region: the
  * patch stands far above the local median and lifts the border's
  * level, yet the ink is the digit's dark strokes, not the patch (the
@@ -1141,6 +1175,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mnist/ruled-paper", test_ruled_paper);
   g_test_add_func ("/mnist/blank-rulings", test_blank_rulings);
   g_test_add_func ("/mnist/cast-shadow", test_cast_shadow);
+  g_test_add_func ("/mnist/shadow-edge", test_shadow_edge);
   g_test_add_func ("/mnist/sunlit-patch", test_sunlit_patch);
   g_test_add_func ("/mnist/thumb-beside-digit", test_thumb_beside_digit);
   g_test_add_func ("/mnist/faint-line-to-the-edge",
