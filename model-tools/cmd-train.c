@@ -423,9 +423,9 @@ set_reject_threshold (CnnModel * model, Trainer * t)
         / 1e4);
 
     cnn_model_set_metadata (model, "reject-below", text);
-    printf ("reject-below %s: the confidence %.0f%% of %u held-out blank "
-        "scenes taken for ink stay under\n", text,
-        100.0 * TRAINER_REJECT_QUANTILE, n);
+    printf ("reject-below %s: the confidence under which all but %.0f%% "
+        "of the blank scenes stay (%u held out, taken for ink)\n", text,
+        100.0 * TRAINER_BLANK_RATE, n);
   }
 }
 

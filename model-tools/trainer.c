@@ -21,8 +21,7 @@
 #include "webcam-cache.h"
 
 /* One in this many of the negatives is held out to calibrate the
- * rejection threshold, which TRAINER_REJECT_QUANTILE of them fall
- * below. */
+ * rejection threshold (trainer_reject_threshold()). */
 #define CALIBRATION_EVERY 5
 #define MIN_CALIBRATION_NEGATIVES 20
 
@@ -305,11 +304,20 @@ trainer_reject_threshold (Trainer * t, gdouble * threshold, guint * n)
   const guint max = t->webcam ? webcam_cache_n_negatives (t->webcam) : 0;
   g_autofree gfloat *conf = g_new (gfloat, MAX (max, 1));
 
+  const WebcamStats *stats;
+  gdouble inked_over;
+  guint kept;
+
   *n = negative_confidences (t, conf, max);
   if (*n < MIN_CALIBRATION_NEGATIVES)
     return FALSE;
+  /* The inked scenes that may reach the threshold: TRAINER_BLANK_RATE
+   * of all blank scenes, as a share of the inked ones. */
+  stats = webcam_cache_stats (t->webcam);
+  inked_over = TRAINER_BLANK_RATE * stats->blanks / MAX (max, 1);
+  kept = (guint) CLAMP ((1.0 - inked_over) * *n, 0.0, *n - 1.0);
   qsort (conf, *n, sizeof (gfloat), compare_floats);
-  *threshold = conf[MIN ((guint) (TRAINER_REJECT_QUANTILE * *n), *n - 1)];
+  *threshold = conf[kept];
   return TRUE;
 }
 
