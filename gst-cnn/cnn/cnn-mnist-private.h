@@ -87,7 +87,7 @@ struct _CnnMnist
   /* The paper's brightness over a well-lit page's (at most 1): ink on
    * dim paper stands out by that much less. */
   gfloat light_share;
-  gboolean dark_ink;             /* strokes darker than the paper */
+  gboolean dark_ink;            /* strokes darker than the paper */
   gfloat level[GRID * GRID], scratch[GRID * GRID];
   gboolean fitted[GRID * GRID]; /* blocks the background fit uses */
   gdouble bu[GRID * GRID], bv[GRID * GRID];     /* block centres, -1..1 */
@@ -151,7 +151,8 @@ void cnn_mnist_label_hysteresis (CnnMnist * m, gfloat low, gfloat high);
 /* cnn-mnist-choice.c.  The main component (0: none), the level of its
  * ink (the 97th percentile of its cells), the parts that join it
  * (c->selected, their box in m->box), and the selected components' mean
- * stroke width in work cells. */
+ * stroke width in work cells.  choose_main notes the valley test's
+ * verdicts in m->comps, once a labelling. */
 guint32 cnn_mnist_choose_main (CnnMnist * m, gdouble aspect);
 /* Step 4c: labelled again at the threshold the likeliest digit's ink
  * sets; the main component, *@thr the threshold used. */
@@ -161,12 +162,12 @@ gfloat cnn_mnist_ink_level (CnnMnist * m, guint32 id, gfloat thr);
 void cnn_mnist_select_parts (CnnMnist * m, guint32 main, gdouble aspect,
     gfloat min_peak);
 gdouble cnn_mnist_stroke_width (const CnnMnist * m);
-/* The main component's tests, for components of several digits: a
- * filled blob is no digit's part, a flat stroke no digit alone. */
 /* Whether @min_share or more of component @id's cells (every other one)
  * are valleys of ink (cnn-mnist-valleys.c): strokes, not a step. */
 gboolean cnn_mnist_is_strokes (const CnnMnist * m, guint32 id,
     gdouble min_share);
+/* The main component's tests, for components of several digits: a
+ * filled blob is no digit's part, a flat stroke no digit alone. */
 gboolean cnn_mnist_component_is_blob (const CnnComponent * c,
     gdouble aspect);
 gboolean cnn_mnist_component_is_flat (const CnnMnist * m,
