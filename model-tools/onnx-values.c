@@ -95,7 +95,10 @@ static void
 copy_floats (const Onnx__TensorProto * t, gfloat * out, gsize n)
 {
   if (!t->has_raw_data) {
-    memcpy (out, t->float_data, n * sizeof (gfloat));
+    /* An empty tensor has no float_data array at all: memcpy must not
+     * be handed its NULL, even for no bytes. */
+    if (n > 0)
+      memcpy (out, t->float_data, n * sizeof (gfloat));
     return;
   }
   for (gsize i = 0; i < n; i++) {
