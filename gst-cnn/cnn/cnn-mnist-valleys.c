@@ -12,8 +12,6 @@
  */
 #include "cnn-mnist-private.h"
 
-#include <math.h>
-
 /* A valley stands above both sides by this share of its own ink. */
 #define VALLEY_DEPTH 0.5f
 /* Cells beyond the strokes' width: both sides are paper. */
@@ -81,19 +79,11 @@ cnn_mnist_is_strokes (const CnnMnist * m, guint32 id, gdouble min_share)
   const gint d = CLAMP ((gint) (width + VALLEY_MARGIN), MIN_VALLEY_DISTANCE,
       MAX_VALLEY_DISTANCE);
   const guint n = sampled_cells (m, id);
-  guint need, tested = 0, valleys = 0;
+  guint tested = 0, valleys = 0;
 
   /* Too small to sample: no sign of clutter. */
   if (n == 0)
     return TRUE;
-  /* The valleys it takes (the least count whose share of n reaches
-   * @min_share, in the same arithmetic); decided as soon as they are
-   * reached, or can no longer be. */
-  need = (guint) ceil (min_share * n);
-  while (need > 0 && (gdouble) (need - 1) / n >= min_share)
-    need--;
-  while ((gdouble) need / n < min_share)
-    need++;
   for (guint i = 0; i < m->n_runs; i++) {
     const CnnRun *r = &m->runs[i];
 
@@ -102,11 +92,12 @@ cnn_mnist_is_strokes (const CnnMnist * m, guint32 id, gdouble min_share)
     for (guint x = r->x0; x <= r->x1; x += 2) {
       tested++;
       valleys += is_valley (m, (gint) x, (gint) r->y, d);
-      if (valleys >= need)
+      /* Decided as soon as the share is reached, or can no longer be. */
+      if ((gdouble) valleys / n >= min_share)
         return TRUE;
-      if (valleys + (n - tested) < need)
+      if ((gdouble) (valleys + n - tested) / n < min_share)
         return FALSE;
     }
   }
-  return valleys >= need;
+  return (gdouble) valleys / n >= min_share;
 }
