@@ -194,6 +194,8 @@ cnn_mnist_label (CnnMnist * m, gfloat thr)
 
     if (root->id == 0 && m->n_comps < m->max_comps) {
       root->id = ++m->n_comps;
+      /* Every field not named is zeroed: strokes = 0 undoes the valley
+       * test's verdict on the last labelling's component of this id. */
       m->comps[root->id] = (CnnComponent) {
       .x0 = G_MAXUINT,.y0 = G_MAXUINT,.peak = -G_MAXFLOAT};
     }
@@ -218,6 +220,8 @@ cnn_mnist_label_hysteresis (CnnMnist * m, gfloat low, gfloat high)
   for (guint32 id = 1; id <= m->n_comps; id++) {
     CnnComponent *c = &m->comps[id];
 
+    /* Zeroed as a new component is, the verdict of the valley test
+     * with it. */
     if (c->peak < high)
       *c = (CnnComponent) {
       .x0 = G_MAXUINT,.y0 = G_MAXUINT,.peak = c->peak};
