@@ -723,6 +723,23 @@ check_no_digit (CnnPreprocessor * pre, const Scene * scenes, guint n,
   }
 }
 
+/* From one seed: none of the @n_blanks blank scenes (@what) is taken
+ * for a digit, then @check on every test digit in each of the @n
+ * scenes. */
+static void
+check_blanks_then_digits (guint32 seed, const Scene * blanks, guint n_blanks,
+    const gchar * what, const Scene * scenes, guint n, SceneCheck check)
+{
+  const CnnDataset *ds = need_mnist ();
+  CnnPreprocessor *pre = new_mnist ("mnist", DIGIT, DIGIT);
+  GRand *rand = g_rand_new_with_seed (seed);
+
+  check_no_digit (pre, blanks, n_blanks, rand, what);
+  check_scenes_with (ds, scenes, n, rand, check);
+  g_rand_free (rand);
+  cnn_preprocessor_free (pre);
+}
+
 /* Things at the region's edge that are not digits: a dark strip along
  * it, a shadow across a corner, a small speck. */
 static void
@@ -806,9 +823,6 @@ test_blank_rulings (void)
 static void
 test_cast_shadow (void)
 {
-  const CnnDataset *ds = need_mnist ();
-  CnnPreprocessor *pre = new_mnist ("mnist", DIGIT, DIGIT);
-  GRand *rand = g_rand_new_with_seed (19);
   const Scene blanks[] = {
     {0, 0, 1, FALSE, 5.0,.cast = 0.45},
     {0, 0, 1, FALSE, 8.0,.cast = 0.55,.paper = PAPER_RULED},
@@ -818,11 +832,9 @@ test_cast_shadow (void)
     {120, 40, 4, TRUE, 5.0,.cast = 0.5,.paper = PAPER_RULED},
   };
 
-  check_no_digit (pre, blanks, G_N_ELEMENTS (blanks), rand,
-      "blank paper with a shadow");
-  check_scenes (ds, scenes, G_N_ELEMENTS (scenes), rand);
-  g_rand_free (rand);
-  cnn_preprocessor_free (pre);
+  check_blanks_then_digits (19, blanks, G_N_ELEMENTS (blanks),
+      "blank paper with a shadow", scenes, G_N_ELEMENTS (scenes),
+      check_scene);
 }
 
 /* A shadow's edge, hard (a ruler's, a phone's held close) or soft over
@@ -835,9 +847,6 @@ test_cast_shadow (void)
 static void
 test_shadow_edge (void)
 {
-  const CnnDataset *ds = need_mnist ();
-  CnnPreprocessor *pre = new_mnist ("mnist", DIGIT, DIGIT);
-  GRand *rand = g_rand_new_with_seed (23);
   const Scene blanks[] = {
     {0, 0, 1, FALSE, 4.0,.cast = 0.5,.cast_edge = 1.5},
     {0, 0, 1, FALSE, 6.0,.cast = 0.4,.cast_edge = 3.0},
@@ -850,11 +859,9 @@ test_shadow_edge (void)
     {300, 250, 3, TRUE, 4.0,.cast = 0.5,.cast_edge = 1.5},
   };
 
-  check_no_digit (pre, blanks, G_N_ELEMENTS (blanks), rand,
-      "blank paper with a shadow's edge");
-  check_scenes (ds, scenes, G_N_ELEMENTS (scenes), rand);
-  g_rand_free (rand);
-  cnn_preprocessor_free (pre);
+  check_blanks_then_digits (23, blanks, G_N_ELEMENTS (blanks),
+      "blank paper with a shadow's edge", scenes, G_N_ELEMENTS (scenes),
+      check_scene);
 }
 
 /* Dim light but for a sunlit patch over a corner of the region: the
@@ -920,9 +927,6 @@ test_faint_line_to_the_edge (void)
 static void
 test_dim_light (void)
 {
-  const CnnDataset *ds = need_mnist ();
-  CnnPreprocessor *pre = new_mnist ("mnist", DIGIT, DIGIT);
-  GRand *rand = g_rand_new_with_seed (24);
   const Scene scenes[] = {
     {250, 150, 5, TRUE, 2.5,.absorb = 0.3,.dim = 0.45},
     {220, 110, 6, TRUE, 3.0,.absorb = 0.3,.dim = 0.42,.vignette = 0.3},
@@ -932,12 +936,8 @@ test_dim_light (void)
     {0, 0, 1, FALSE, 4.0,.dim = 0.42,.paper = PAPER_RULED},
   };
 
-  check_no_digit (pre, blanks, G_N_ELEMENTS (blanks), rand,
-      "dim blank paper");
-  check_scenes_with (ds, scenes, G_N_ELEMENTS (scenes), rand,
-      check_scene_found);
-  g_rand_free (rand);
-  cnn_preprocessor_free (pre);
+  check_blanks_then_digits (24, blanks, G_N_ELEMENTS (blanks),
+      "dim blank paper", scenes, G_N_ELEMENTS (scenes), check_scene_found);
 }
 
 /* A light pen running dry: every other band of rows is inked at less
