@@ -250,6 +250,12 @@ cnn_mnist_work (CnnMnist * m)
   return m->grey;
 }
 
+void
+cnn_mnist_digit_box (const CnnMnist * m, guint box[4])
+{
+  memcpy (box, m->box, sizeof m->box);
+}
+
 /* ---- per frame ----------------------------------------------------- */
 
 void

@@ -62,6 +62,10 @@ gfloat *cnn_mnist_work (CnnMnist * mnist);
  * nothing. */
 gboolean cnn_mnist_run (CnnMnist * mnist, gdouble cell_aspect, gfloat * out);
 
+/* The box of the ink the last successful cnn_mnist_run() framed, in
+ * work cells, inclusive: x0, y0, x1, y1. */
+void cnn_mnist_digit_box (const CnnMnist * mnist, guint box[4]);
+
 G_END_DECLS
 
 #endif /* CNN_MNIST_H */

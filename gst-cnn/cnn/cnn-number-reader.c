@@ -16,6 +16,7 @@
  */
 #include "cnn-number-private.h"
 #include "cnn-private.h"
+#include "cnn-resize.h"
 
 #include <string.h>
 
@@ -208,19 +209,6 @@ prefers_join (const CnnNumberReader * r, const CnnNumber * n, guint i)
       || confidence (r, n->pieces[i + 1].joined) <= both;
 }
 
-/* [c0, c1] of @cells cells over @length pixels from @origin → the
- * pixels they cover, [*start, *start + *size). */
-static void
-cells_to_pixels (guint c0, guint c1, guint cells, guint origin, guint length,
-    guint * start, guint * size)
-{
-  const guint64 first = (guint64) c0 * length / cells;
-  const guint64 end = ((guint64) (c1 + 1) * length + cells - 1) / cells;
-
-  *start = origin + (guint) first;
-  *size = (guint) MAX (end - first, 1);
-}
-
 /* Piece @i, framed, as the next digit. */
 static void
 add_digit (CnnNumberReader * r, const CnnNumber * n, CnnRect rect, gint i,
@@ -232,9 +220,9 @@ add_digit (CnnNumberReader * r, const CnnNumber * n, CnnRect rect, gint i,
 
   if (slot < 0 || *count >= CNN_NUMBER_MAX_DIGITS)
     return;
-  cells_to_pixels (c->x0, c->x1, n->w, rect.x, rect.width, &d->box.x,
+  cnn_cells_to_pixels (c->x0, c->x1, n->w, rect.x, rect.width, &d->box.x,
       &d->box.width);
-  cells_to_pixels (c->y0, c->y1, n->h, rect.y, rect.height, &d->box.y,
+  cnn_cells_to_pixels (c->y0, c->y1, n->h, rect.y, rect.height, &d->box.y,
       &d->box.height);
   d->input = r->inputs + slot * r->input_size;
   d->probabilities = r->probabilities + slot * r->n_classes;

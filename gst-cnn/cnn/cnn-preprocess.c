@@ -81,6 +81,10 @@ struct _CnnPreprocessor
    * the digit finder's work grid and a compact one for small regions. */
   CnnGrid grids[2];
   guint n_grids;
+
+  /* The ink the last "mnist" run framed, in frame pixels. */
+  CnnRect digit_box;
+  gboolean has_digit_box;
 };
 
 /* ---- the spec text ------------------------------------------------- */
@@ -662,6 +666,22 @@ fill_work_picture (CnnPreprocessor * pre, const CnnImage * image, CnnRect roi,
   return grid;
 }
 
+/* The ink @grid's digit finder framed, from its work cells to the
+ * pixels of @rect, the region the grid was scaled from. */
+static CnnRect
+digit_box_in_frame (const CnnGrid * grid, CnnRect rect)
+{
+  guint cells[4];
+  CnnRect box;
+
+  cnn_mnist_digit_box (grid->mnist, cells);
+  cnn_cells_to_pixels (cells[0], cells[2], grid->w, rect.x, rect.width,
+      &box.x, &box.width);
+  cnn_cells_to_pixels (cells[1], cells[3], grid->h, rect.y, rect.height,
+      &box.y, &box.height);
+  return box;
+}
+
 CNN_VECTOR_CLONES gboolean
 cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
     CnnRect roi, gfloat * out)
@@ -672,12 +692,15 @@ cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
 
   g_return_val_if_fail (pre != NULL && image != NULL && out != NULL, FALSE);
 
+  pre->has_digit_box = FALSE;
   if (!image_is_valid (pre, image, n_source_planes (pre, image)))
     return FALSE;
   if (pre->mode == CNN_PREPROCESS_MNIST) {
     grid = fill_work_picture (pre, image, roi, &rect, &aspect);
     if (!grid || !cnn_mnist_run (grid->mnist, aspect, out))
       return FALSE;
+    pre->digit_box = digit_box_in_frame (grid, rect);
+    pre->has_digit_box = TRUE;
   } else {
     if (!clip_roi (image, roi, &rect))
       return FALSE;
@@ -704,6 +727,16 @@ cnn_preprocessor_number_picture (CnnPreprocessor * pre, const CnnImage * image,
     return NULL;
   grid = fill_work_picture (pre, image, roi, rect, aspect);
   return grid ? grid->number : NULL;
+}
+
+gboolean
+cnn_preprocessor_digit_box (const CnnPreprocessor * pre, CnnRect * box)
+{
+  g_return_val_if_fail (pre != NULL && box != NULL, FALSE);
+
+  if (pre->has_digit_box)
+    *box = pre->digit_box;
+  return pre->has_digit_box;
 }
 
 void

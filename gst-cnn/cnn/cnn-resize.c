@@ -443,3 +443,14 @@ cnn_resizer_run (CnnResizer * r, const CnnPlane * const *planes,
   }
   return TRUE;
 }
+
+void
+cnn_cells_to_pixels (guint c0, guint c1, guint cells, guint origin,
+    guint length, guint * start, guint * size)
+{
+  const guint64 first = (guint64) c0 * length / cells;
+  const guint64 end = ((guint64) (c1 + 1) * length + cells - 1) / cells;
+
+  *start = origin + (guint) first;
+  *size = (guint) MAX (end - first, 1);
+}

@@ -32,6 +32,12 @@ guint64 cnn_resizer_bytes (guint width, guint height);
 gboolean cnn_resizer_run (CnnResizer * resizer, const CnnPlane * const *planes,
     guint n_planes, CnnRect rect, gfloat * const *out);
 
+/* Cells [@c0, @c1] of a grid of @cells cells over @length frame pixels
+ * from @origin (the region a grid was scaled from, one axis) → the
+ * pixels they cover, [*start, *start + *size), at least one. */
+void cnn_cells_to_pixels (guint c0, guint c1, guint cells, guint origin,
+    guint length, guint * start, guint * size);
+
 G_END_DECLS
 
 #endif /* CNN_RESIZE_H */

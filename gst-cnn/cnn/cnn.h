@@ -389,6 +389,11 @@ const gchar *cnn_preprocessor_spec (const CnnPreprocessor * pre);
  * no memory for those weights. */
 gboolean cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
     CnnRect roi, gfloat * out);
+/* After a cnn_preprocessor_run() of mode "mnist" that returned TRUE:
+ * the box of the ink it framed as the digit, in frame pixels.  FALSE
+ * (and @box untouched) after any other run and before the first. */
+gboolean cnn_preprocessor_digit_box (const CnnPreprocessor * pre,
+    CnnRect * box);
 
 /* ---- numbers: the digits written on one line ----------------------- */
 

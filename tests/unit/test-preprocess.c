@@ -4,6 +4,7 @@
 #include "cnn.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define BT601_KR 0.299f
@@ -564,6 +565,69 @@ test_empty_region (void)
   cnn_preprocessor_free (pre);
 }
 
+/* Ink drawn at a known place in a 640×480 frame: a "7" (a bar and a
+ * slanted stem, 6 pixels thick) inside x 300..359, y 150..269, dark
+ * grey on light paper.  Returns its bounds, from the drawing. */
+static CnnRect
+draw_seven (guint8 * frame, guint stride)
+{
+  const guint x0 = 300, y0 = 150, w = 60, h = 120, thick = 6;
+
+  for (guint y = y0; y < y0 + thick; y++)
+    memset (frame + (gsize) y * stride + x0, 40, w);
+  for (guint y = y0 + thick; y < y0 + h; y++) {
+    /* The stem runs from the bar's right end down to x0 + 10. */
+    const guint right = x0 + w - (y - y0 - thick) * (w - 10 - thick)
+        / (h - thick);
+
+    memset (frame + (gsize) y * stride + right - thick, 40, thick);
+  }
+  return (CnnRect) { x0, y0, w, h };
+}
+
+/* The box the "mnist" mode reports is the drawn ink's, in frame pixels
+ * (up to a work cell: 480 / 224 pixels here); nothing is reported for
+ * blank paper or in "resize" mode. */
+static void
+test_mnist_digit_box (void)
+{
+  const guint W = 640, H = 480;
+  g_autofree guint8 *frame = g_malloc ((gsize) W * H);
+  CnnImage img = { W, H, CNN_COLOR_GREY, {plane (frame, W, 1, 0, 0)},
+    FALSE, 0, 0
+  };
+  const CnnRect roi = { 80, 0, 480, 480 };
+  CnnPreprocessor *pre = new_pre ("mnist", 1, 28, 28);
+  CnnPreprocessor *resize = new_pre ("resize", 1, 28, 28);
+  gfloat out[28 * 28];
+  CnnRect drawn, box = { 0 };
+
+  memset (frame, 210, (gsize) W * H);
+  g_assert_false (cnn_preprocessor_digit_box (pre, &box));
+  g_assert_false (cnn_preprocessor_run (pre, &img, roi, out));
+  g_assert_false (cnn_preprocessor_digit_box (pre, &box));
+
+  drawn = draw_seven (frame, W);
+  g_assert_true (cnn_preprocessor_run (pre, &img, roi, out));
+  g_assert_true (cnn_preprocessor_digit_box (pre, &box));
+  g_assert_cmpint (abs ((gint) box.x - (gint) drawn.x), <=, 3);
+  g_assert_cmpint (abs ((gint) box.y - (gint) drawn.y), <=, 3);
+  g_assert_cmpint (abs ((gint) (box.x + box.width)
+          - (gint) (drawn.x + drawn.width)), <=, 3);
+  g_assert_cmpint (abs ((gint) (box.y + box.height)
+          - (gint) (drawn.y + drawn.height)), <=, 3);
+
+  /* A later run that finds nothing forgets the box. */
+  memset (frame, 210, (gsize) W * H);
+  g_assert_false (cnn_preprocessor_run (pre, &img, roi, out));
+  g_assert_false (cnn_preprocessor_digit_box (pre, &box));
+
+  g_assert_true (cnn_preprocessor_run (resize, &img, roi, out));
+  g_assert_false (cnn_preprocessor_digit_box (resize, &box));
+  cnn_preprocessor_free (pre);
+  cnn_preprocessor_free (resize);
+}
+
 /* A 3×1 frame into two cells of 1.5 pixels each: the middle pixel is
  * split between them, worked by hand. */
 static void
@@ -898,6 +962,7 @@ main (int argc, char **argv)
   g_test_add_func ("/preprocess/resize/other-subsampling",
       test_other_subsampling_against_reference);
   g_test_add_func ("/preprocess/resize/empty-region", test_empty_region);
+  g_test_add_func ("/preprocess/mnist/digit-box", test_mnist_digit_box);
   g_test_add_func ("/preprocess/resize/by-hand",
       test_fractional_coverage_by_hand);
   g_test_add_func ("/preprocess/layouts/grey-model", test_layouts_grey_model);
