@@ -723,6 +723,7 @@ cnn_preprocessor_number_picture (CnnPreprocessor * pre, const CnnImage * image,
   g_return_val_if_fail (pre != NULL && pre->reads_numbers && image != NULL,
       NULL);
 
+  pre->has_digit_box = FALSE;
   if (!image_is_valid (pre, image, n_source_planes (pre, image)))
     return NULL;
   grid = fill_work_picture (pre, image, roi, rect, aspect);
