@@ -220,10 +220,7 @@ add_digit (CnnNumberReader * r, const CnnNumber * n, CnnRect rect, gint i,
 
   if (slot < 0 || *count >= CNN_NUMBER_MAX_DIGITS)
     return;
-  cnn_cells_to_pixels (c->x0, c->x1, n->w, rect.x, rect.width, &d->box.x,
-      &d->box.width);
-  cnn_cells_to_pixels (c->y0, c->y1, n->h, rect.y, rect.height, &d->box.y,
-      &d->box.height);
+  d->box = cnn_cells_to_rect (c->x0, c->y0, c->x1, c->y1, n->w, n->h, rect);
   d->input = r->inputs + slot * r->input_size;
   d->probabilities = r->probabilities + slot * r->n_classes;
   (*count)++;

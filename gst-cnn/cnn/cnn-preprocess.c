@@ -82,9 +82,10 @@ struct _CnnPreprocessor
   CnnGrid grids[2];
   guint n_grids;
 
-  /* The ink the last "mnist" run framed, in frame pixels. */
-  CnnRect digit_box;
-  gboolean has_digit_box;
+  /* The grid whose digit finder framed a digit in the last run, and the
+   * region it was scaled from; NULL when the last run framed none. */
+  const CnnGrid *framed_grid;
+  CnnRect framed_rect;
 };
 
 /* ---- the spec text ------------------------------------------------- */
@@ -666,22 +667,6 @@ fill_work_picture (CnnPreprocessor * pre, const CnnImage * image, CnnRect roi,
   return grid;
 }
 
-/* The ink @grid's digit finder framed, from its work cells to the
- * pixels of @rect, the region the grid was scaled from. */
-static CnnRect
-digit_box_in_frame (const CnnGrid * grid, CnnRect rect)
-{
-  guint cells[4];
-  CnnRect box;
-
-  cnn_mnist_digit_box (grid->mnist, cells);
-  cnn_cells_to_pixels (cells[0], cells[2], grid->w, rect.x, rect.width,
-      &box.x, &box.width);
-  cnn_cells_to_pixels (cells[1], cells[3], grid->h, rect.y, rect.height,
-      &box.y, &box.height);
-  return box;
-}
-
 CNN_VECTOR_CLONES gboolean
 cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
     CnnRect roi, gfloat * out)
@@ -692,15 +677,16 @@ cnn_preprocessor_run (CnnPreprocessor * pre, const CnnImage * image,
 
   g_return_val_if_fail (pre != NULL && image != NULL && out != NULL, FALSE);
 
-  pre->has_digit_box = FALSE;
+  pre->framed_grid = NULL;
   if (!image_is_valid (pre, image, n_source_planes (pre, image)))
     return FALSE;
   if (pre->mode == CNN_PREPROCESS_MNIST) {
     grid = fill_work_picture (pre, image, roi, &rect, &aspect);
     if (!grid || !cnn_mnist_run (grid->mnist, aspect, out))
       return FALSE;
-    pre->digit_box = digit_box_in_frame (grid, rect);
-    pre->has_digit_box = TRUE;
+    /* Kept to map the box on demand, not on every frame. */
+    pre->framed_grid = grid;
+    pre->framed_rect = rect;
   } else {
     if (!clip_roi (image, roi, &rect))
       return FALSE;
@@ -723,7 +709,7 @@ cnn_preprocessor_number_picture (CnnPreprocessor * pre, const CnnImage * image,
   g_return_val_if_fail (pre != NULL && pre->reads_numbers && image != NULL,
       NULL);
 
-  pre->has_digit_box = FALSE;
+  pre->framed_grid = NULL;
   if (!image_is_valid (pre, image, n_source_planes (pre, image)))
     return NULL;
   grid = fill_work_picture (pre, image, roi, rect, aspect);
@@ -733,11 +719,18 @@ cnn_preprocessor_number_picture (CnnPreprocessor * pre, const CnnImage * image,
 gboolean
 cnn_preprocessor_digit_box (const CnnPreprocessor * pre, CnnRect * box)
 {
+  const CnnGrid *grid;
+  guint cells[4];
+
   g_return_val_if_fail (pre != NULL && box != NULL, FALSE);
 
-  if (pre->has_digit_box)
-    *box = pre->digit_box;
-  return pre->has_digit_box;
+  grid = pre->framed_grid;
+  if (!grid)
+    return FALSE;
+  cnn_mnist_digit_box (grid->mnist, cells);
+  *box = cnn_cells_to_rect (cells[0], cells[1], cells[2], cells[3], grid->w,
+      grid->h, pre->framed_rect);
+  return TRUE;
 }
 
 void

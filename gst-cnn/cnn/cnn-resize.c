@@ -444,13 +444,27 @@ cnn_resizer_run (CnnResizer * r, const CnnPlane * const *planes,
   return TRUE;
 }
 
-void
-cnn_cells_to_pixels (guint c0, guint c1, guint cells, guint origin,
-    guint length, guint * start, guint * size)
+/* [c0, c1] of @cells cells over @length pixels from @origin → the
+ * pixels they cover, [*start, *start + *size). */
+static void
+cells_to_pixels (guint c0, guint c1, guint cells, guint origin, guint length,
+    guint * start, guint * size)
 {
   const guint64 first = (guint64) c0 * length / cells;
   const guint64 end = ((guint64) (c1 + 1) * length + cells - 1) / cells;
 
   *start = origin + (guint) first;
   *size = (guint) MAX (end - first, 1);
+}
+
+CnnRect
+cnn_cells_to_rect (guint x0, guint y0, guint x1, guint y1, guint grid_w,
+    guint grid_h, CnnRect region)
+{
+  CnnRect r;
+
+  cells_to_pixels (x0, x1, grid_w, region.x, region.width, &r.x, &r.width);
+  cells_to_pixels (y0, y1, grid_h, region.y, region.height, &r.y,
+      &r.height);
+  return r;
 }

@@ -32,11 +32,11 @@ guint64 cnn_resizer_bytes (guint width, guint height);
 gboolean cnn_resizer_run (CnnResizer * resizer, const CnnPlane * const *planes,
     guint n_planes, CnnRect rect, gfloat * const *out);
 
-/* Cells [@c0, @c1] of a grid of @cells cells over @length frame pixels
- * from @origin (the region a grid was scaled from, one axis) → the
- * pixels they cover, [*start, *start + *size), at least one. */
-void cnn_cells_to_pixels (guint c0, guint c1, guint cells, guint origin,
-    guint length, guint * start, guint * size);
+/* The cells [@x0, @x1] × [@y0, @y1] of a @grid_w × @grid_h grid scaled
+ * from @region of a frame → the frame pixels they cover (at least one
+ * each way). */
+CnnRect cnn_cells_to_rect (guint x0, guint y0, guint x1, guint y1,
+    guint grid_w, guint grid_h, CnnRect region);
 
 G_END_DECLS
 
