@@ -133,6 +133,30 @@ glyph_box (const DeskPose * pose)
   return b;
 }
 
+gboolean
+desk_scene_ink_box (const DeskScene * s, const guint8 * digit28,
+    gdouble box[4])
+{
+  guint ink[4];
+
+  if (!desk_digit_ink_box (digit28, ink))
+    return FALSE;
+  box[0] = box[1] = G_MAXDOUBLE;
+  box[2] = box[3] = -G_MAXDOUBLE;
+  /* The pose maps a quadrilateral: its box is its corners'. */
+  for (guint i = 0; i < 4; i++) {
+    gdouble x, y;
+
+    desk_pose_map (&s->pose, i & 1 ? ink[2] + 1.0 : ink[0],
+        i & 2 ? ink[3] + 1.0 : ink[1], &x, &y);
+    box[0] = MIN (box[0], x);
+    box[1] = MIN (box[1], y);
+    box[2] = MAX (box[2], x);
+    box[3] = MAX (box[3], y);
+  }
+  return TRUE;
+}
+
 static gdouble
 point_box_distance (gdouble x, gdouble y, const Box * b)
 {

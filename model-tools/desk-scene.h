@@ -156,6 +156,10 @@ void desk_scene_describe (const DeskScene * s, GString * out);
 /* The ink box of a 28×28 digit, its nonzero pixels: box = x0, y0, x1,
  * y1, inclusive.  FALSE when the digit has no ink. */
 gboolean desk_digit_ink_box (const guint8 * digit28, guint box[4]);
+/* The frame box (x0, y0, x1, y1) that @digit28's ink box covers at
+ * @s's pose.  FALSE when the digit has no ink. */
+gboolean desk_scene_ink_box (const DeskScene * s, const guint8 * digit28,
+    gdouble box[4]);
 
 /* Working memory for frames of one size, allocated once. */
 typedef struct _DeskWork DeskWork;

@@ -807,7 +807,8 @@ fill_batch (Trainer * t, guint epoch, guint b)
       webcam_cache_get_negative (t->webcam, negative, x);
       t->labels[i] = CNN_LABEL_NONE;
     } else if (scene >= 0) {
-      webcam_cache_get (t->webcam, index, scene, x);
+      if (!webcam_cache_get (t->webcam, index, scene, x))
+        t->labels[i] = CNN_LABEL_NONE;
     } else if (t->aug) {
       tool_sample_to_unit (pixels, t->sample, t->unit);
       augmenter_apply (t->aug, tool_rng_key (t->s.seed, TOOL_RNG_AUGMENT,
@@ -918,11 +919,12 @@ render_webcam (Trainer * t, GError ** error)
   st = webcam_cache_stats (t->webcam);
   printf ("%s%swebcam scenes: %u of %u digits (%u each) and %u blank, "
       "rendered and preprocessed in %.1f s on %u thread(s); %u digit scenes "
-      "with no ink found (the clean digit instead), %u of %u blank scenes "
-      "taken for ink\n", t->out.name ? t->out.name : "",
+      "with no ink found (the clean digit instead), %u in which something "
+      "else was framed (learnt as no digit), %u of %u blank scenes taken "
+      "for ink\n", t->out.name ? t->out.name : "",
       t->out.name ? ": " : "", st->digits * st->per_digit, st->digits,
       st->per_digit, st->blanks, st->seconds, st->threads, st->no_ink,
-      st->blank_ink, st->blanks);
+      st->strays, st->blank_ink, st->blanks);
   fflush (stdout);
   return TRUE;
 }

@@ -20,11 +20,15 @@
 #define FRAME_H 480
 #define SIDE 28
 #define PIXELS (SIDE * SIDE)
+/* A scene is a stray when less than this share of the box framed lies
+ * in the digit's. */
+#define STRAY_OVERLAP 0.25
 
 struct _WebcamCache
 {
   WebcamStats stats;
   guint8 *inputs;               /* digits × per_digit × PIXELS */
+  gboolean *stray;              /* digits × per_digit: framed elsewhere */
   guint8 *blanks;               /* stats.blanks × PIXELS */
   gboolean *blank_inked;        /* stats.blanks */
   guint *negatives;             /* blank scenes taken for ink, in order */
@@ -37,7 +41,7 @@ typedef struct
   const CnnDataset *data;
   guint64 seed;
   guint first, step;
-  guint no_ink;
+  guint no_ink, strays;
   GError *error;
 } Share;
 
@@ -60,6 +64,25 @@ gray_frame (const guint8 * pixels, CnnRect * roi)
   *roi = (CnnRect) {
   (FRAME_W - FRAME_H) / 2, 0, FRAME_H, FRAME_H};
   return image;
+}
+
+/* Whether the ink @pre framed last lies mostly outside the box of
+ * @digit's ink in @scene (all of it when the digit has none). */
+static gboolean
+framed_elsewhere (const CnnPreprocessor * pre, const DeskScene * scene,
+    const guint8 * digit)
+{
+  gdouble ink[4], w, h;
+  CnnRect b;
+
+  if (!cnn_preprocessor_digit_box (pre, &b))
+    return FALSE;
+  if (!desk_scene_ink_box (scene, digit, ink))
+    return TRUE;
+  w = MIN (b.x + b.width, ink[2]) - MAX (b.x, ink[0]);
+  h = MIN (b.y + b.height, ink[3]) - MAX (b.y, ink[1]);
+  return MAX (w, 0.0) * MAX (h, 0.0)
+      < STRAY_OVERLAP * b.width * (gdouble) b.height;
 }
 
 /* Scene @j into its slot: TRUE when the preprocessing found ink. */
@@ -88,6 +111,7 @@ render_scene (Share * sh, guint j, DeskWork * work, CnnPreprocessor * pre,
       store_input (input, c->blanks + (gsize) index * PIXELS);
   } else if (*inked) {
     store_input (input, c->inputs + (gsize) j * PIXELS);
+    c->stray[j] = framed_elsewhere (pre, &scene, digit);
   } else {
     memcpy (c->inputs + (gsize) j * PIXELS, digit, PIXELS);
   }
@@ -111,7 +135,10 @@ render_share (gpointer data)
 
     if (!render_scene (sh, j, work, pre, frame, input, &inked))
       break;
-    sh->no_ink += j < total - c->stats.blanks && !inked;
+    if (j < total - c->stats.blanks) {
+      sh->no_ink += !inked;
+      sh->strays += c->stray[j];
+    }
   }
   cnn_preprocessor_free (pre);
   desk_work_free (work);
@@ -130,7 +157,7 @@ render_all (WebcamCache * c, const CnnDataset * data, guint64 seed,
 
   for (guint t = 0; t < threads; t++) {
     shares[t] = (Share) {
-    c, data, seed, t, threads, 0, NULL};
+    c, data, seed, t, threads, 0, 0, NULL};
     if (t > 0)
       running[t] = g_thread_new ("webcam", render_share, &shares[t]);
   }
@@ -139,6 +166,7 @@ render_all (WebcamCache * c, const CnnDataset * data, guint64 seed,
     if (t > 0)
       g_thread_join (running[t]);
     c->stats.no_ink += shares[t].no_ink;
+    c->stats.strays += shares[t].strays;
     if (shares[t].error && ok) {
       g_propagate_error (error, shares[t].error);
       ok = FALSE;
@@ -171,6 +199,7 @@ webcam_cache_new (const CnnDataset * data, guint n, guint per_digit,
       / WEBCAM_SCENES_PER_BLANK;
   c->stats.threads = threads;
   c->inputs = g_malloc ((gsize) n * per_digit * PIXELS);
+  c->stray = g_new0 (gboolean, (gsize) n * per_digit);
   c->blanks = g_malloc ((gsize) c->stats.blanks * PIXELS);
   c->blank_inked = g_new0 (gboolean, c->stats.blanks);
   c->negatives = g_new (guint, c->stats.blanks);
@@ -191,6 +220,7 @@ webcam_cache_free (WebcamCache * c)
   if (!c)
     return;
   g_free (c->inputs);
+  g_free (c->stray);
   g_free (c->blanks);
   g_free (c->blank_inked);
   g_free (c->negatives);
@@ -210,13 +240,16 @@ bytes_to_unit (const guint8 * in, gfloat * out)
     out[i] = in[i] / 255.0f;
 }
 
-void
+gboolean
 webcam_cache_get (const WebcamCache * c, guint index, guint scene,
     gfloat * out)
 {
-  g_return_if_fail (index < c->stats.digits && scene < c->stats.per_digit);
-  bytes_to_unit (c->inputs + ((gsize) index * c->stats.per_digit + scene)
-      * PIXELS, out);
+  const gsize j = (gsize) index * c->stats.per_digit + scene;
+
+  g_return_val_if_fail (index < c->stats.digits
+      && scene < c->stats.per_digit, FALSE);
+  bytes_to_unit (c->inputs + j * PIXELS, out);
+  return !c->stray[j];
 }
 
 guint

@@ -20,6 +20,8 @@ typedef struct
   guint digits, per_digit;      /* digits rendered, scenes of each */
   guint no_ink;                 /* digit scenes the preprocessing found no
                                  * ink in: the clean digit stands in */
+  guint strays;                 /* digit scenes in which it framed
+                                 * something else (webcam_cache_get()) */
   guint blanks, blank_ink;      /* blank scenes; of them taken for ink */
   guint threads;
   gdouble seconds;
@@ -37,9 +39,11 @@ void webcam_cache_free (WebcamCache * cache);
 const WebcamStats *webcam_cache_stats (const WebcamCache * cache);
 
 /* Scene @scene of digit @index as the network's input before
- * normalisation (28×28, 0..1) → @out. */
-void webcam_cache_get (const WebcamCache * cache, guint index, guint scene,
-    gfloat * out);
+ * normalisation (28×28, 0..1) → @out.  FALSE when that input is not the
+ * digit: most of what the preprocessing framed lies outside the digit's
+ * box (a finger, a shadow's edge), so it is to be learnt as no digit. */
+gboolean webcam_cache_get (const WebcamCache * cache, guint index,
+    guint scene, gfloat * out);
 /* The blank scenes taken for ink, in the same form. */
 guint webcam_cache_n_negatives (const WebcamCache * cache);
 void webcam_cache_get_negative (const WebcamCache * cache, guint i,

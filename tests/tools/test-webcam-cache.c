@@ -122,6 +122,53 @@ test_cache_matches_the_pipeline (void)
   free_digits (d);
 }
 
+/* Scenes in which the preprocessing framed something other than the
+ * digit are marked: every inked scene of an empty digit (what was framed
+ * can only be clutter or paper), never a scene of a real digit with no
+ * clutter. */
+static void
+test_strays_marked (void)
+{
+  const guint per_digit = 60;
+  CnnDataset *d = make_digits ();
+  g_autoptr (GError) error = NULL;
+  WebcamCache *c;
+  gfloat got[PIXELS];
+  guint empty_inked = 0, clean_scenes = 0, strays = 0;
+
+  /* Digit 4 is a ring, digit 5 empty. */
+  c = webcam_cache_new (d, 6, per_digit, SEED, 2, &error);
+  g_assert_no_error (error);
+  for (guint k = 0; k < per_digit; k++) {
+    DeskScene s;
+    gboolean digit;
+    gfloat ink = 0.0f;
+
+    digit = webcam_cache_get (c, 5, k, got);
+    for (guint i = 0; i < PIXELS; i++)
+      ink += got[i];
+    if (ink > 0.0f) {
+      empty_inked++;
+      g_assert_false (digit);
+    } else {
+      g_assert_true (digit);
+    }
+    desk_scene_draw (&s, 640, 480, SEED, 4 * per_digit + k, FALSE);
+    if (s.clutter == DESK_CLUTTER_NONE) {
+      clean_scenes++;
+      g_assert_true (webcam_cache_get (c, 4, k, got));
+    }
+  }
+  for (guint i = 0; i < 6; i++)
+    for (guint k = 0; k < per_digit; k++)
+      strays += !webcam_cache_get (c, i, k, got);
+  g_assert_cmpuint (empty_inked, >=, 1);
+  g_assert_cmpuint (clean_scenes, >=, 5);
+  g_assert_cmpuint (strays, ==, webcam_cache_stats (c)->strays);
+  webcam_cache_free (c);
+  free_digits (d);
+}
+
 static void
 test_threads_change_nothing (void)
 {
@@ -139,10 +186,14 @@ test_threads_change_nothing (void)
       webcam_cache_stats (three)->no_ink);
   g_assert_cmpuint (webcam_cache_stats (one)->blank_ink, ==,
       webcam_cache_stats (three)->blank_ink);
+  g_assert_cmpuint (webcam_cache_stats (one)->strays, ==,
+      webcam_cache_stats (three)->strays);
   for (guint i = 0; i < N_DIGITS; i++)
     for (guint k = 0; k < PER_DIGIT; k++) {
-      webcam_cache_get (one, i, k, a);
-      webcam_cache_get (three, i, k, b);
+      const gboolean digit = webcam_cache_get (one, i, k, a);
+
+      /* The stray marks too. */
+      g_assert_cmpint (webcam_cache_get (three, i, k, b), ==, digit);
       webcam_cache_get (other, i, k, o);
       g_assert_cmpmem (a, sizeof a, b, sizeof b);
       same_as_other += memcmp (a, o, sizeof a) == 0;
@@ -203,6 +254,7 @@ main (int argc, char **argv)
       test_cache_matches_the_pipeline);
   g_test_add_func ("/webcam/threads-change-nothing",
       test_threads_change_nothing);
+  g_test_add_func ("/webcam/strays-marked", test_strays_marked);
   g_test_add_func ("/webcam/pick", test_pick);
   g_test_add_func ("/webcam/bad-shape", test_bad_shape);
   return g_test_run ();

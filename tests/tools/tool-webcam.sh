@@ -17,7 +17,7 @@ run () {
 run --epochs 1 -o "$O/m.safetensors" > "$O/first.out"
 line=$(grep '^webcam scenes: ' "$O/first.out") || fail "no webcam line: $(cat "$O/first.out")"
 # 180 training digits (20 held out), one scene each, one blank per nine.
-echo "$line" | grep -qE '^webcam scenes: 180 of 180 digits \(1 each\) and 20 blank, rendered and preprocessed in [0-9.]+ s on 2 thread\(s\); [0-9]+ digit scenes with no ink found \(the clean digit instead\), [0-9]+ of 20 blank scenes taken for ink$' \
+echo "$line" | grep -qE '^webcam scenes: 180 of 180 digits \(1 each\) and 20 blank, rendered and preprocessed in [0-9.]+ s on 2 thread\(s\); [0-9]+ digit scenes with no ink found \(the clean digit instead\), [0-9]+ in which something else was framed \(learnt as no digit\), [0-9]+ of 20 blank scenes taken for ink$' \
   || fail "webcam line: $line"
 no_ink=$(echo "$line" | sed 's/.*; \([0-9]*\) digit scenes.*/\1/')
 [ "$no_ink" -lt 90 ] || fail "half the digit scenes had no ink: $line"
