@@ -177,6 +177,39 @@ render_all (WebcamCache * c, const CnnDataset * data, guint64 seed,
   return ok;
 }
 
+/* The cache's buffers for c->stats.digits × per_digit scenes and their
+ * blanks, within the memory limit (--memory-limit), or FALSE with
+ * @error: they grow with the training set and --augment webcam=K, so
+ * too many is an error, not an abort. */
+static gboolean
+cache_alloc (WebcamCache * c, GError ** error)
+{
+  const guint64 scenes = (guint64) c->stats.digits * c->stats.per_digit;
+  const guint64 blanks = (scenes + WEBCAM_SCENES_PER_BLANK - 1)
+      / WEBCAM_SCENES_PER_BLANK;
+  const guint64 bytes = scenes * (PIXELS + sizeof (gboolean))
+      + blanks * (PIXELS + sizeof (gboolean) + sizeof (guint));
+
+  if (scenes + blanks > G_MAXUINT || bytes > G_MAXSIZE) {
+    g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM, "--augment webcam: %"
+        G_GUINT64_FORMAT " scenes are more than can be counted", scenes);
+    return FALSE;
+  }
+  if (!cnn_memory_check (bytes, 0, "--augment webcam's scenes", error))
+    return FALSE;
+  c->stats.blanks = (guint) blanks;
+  c->inputs = g_try_malloc (scenes * PIXELS);
+  c->stray = g_try_new0 (gboolean, scenes);
+  c->blanks = g_try_malloc (blanks * PIXELS);
+  c->blank_inked = g_try_new0 (gboolean, blanks);
+  c->negatives = g_try_new (guint, blanks);
+  if (c->inputs && c->stray && c->blanks && c->blank_inked && c->negatives)
+    return TRUE;
+  g_set_error (error, CNN_ERROR, CNN_ERROR_NOMEM, "--augment webcam: out "
+      "of memory for %" G_GUINT64_FORMAT " MiB of scenes", bytes >> 20);
+  return FALSE;
+}
+
 WebcamCache *
 webcam_cache_new (const CnnDataset * data, guint n, guint per_digit,
     guint64 seed, guint threads, GError ** error)
@@ -195,14 +228,11 @@ webcam_cache_new (const CnnDataset * data, guint n, guint per_digit,
   c = g_new0 (WebcamCache, 1);
   c->stats.digits = n;
   c->stats.per_digit = per_digit;
-  c->stats.blanks = (n * per_digit + WEBCAM_SCENES_PER_BLANK - 1)
-      / WEBCAM_SCENES_PER_BLANK;
   c->stats.threads = threads;
-  c->inputs = g_malloc ((gsize) n * per_digit * PIXELS);
-  c->stray = g_new0 (gboolean, (gsize) n * per_digit);
-  c->blanks = g_malloc ((gsize) c->stats.blanks * PIXELS);
-  c->blank_inked = g_new0 (gboolean, c->stats.blanks);
-  c->negatives = g_new (guint, c->stats.blanks);
+  if (!cache_alloc (c, error)) {
+    webcam_cache_free (c);
+    return NULL;
+  }
   if (!render_all (c, data, seed, threads, error)) {
     webcam_cache_free (c);
     return NULL;

@@ -169,6 +169,32 @@ test_strays_marked (void)
   free_digits (d);
 }
 
+/* The scenes are held to the memory limit: refused with an error that
+ * says what needed the memory, nothing rendered and nothing aborted;
+ * under a limit they fit, made. */
+static void
+test_memory_limit (void)
+{
+  CnnDataset *d = make_digits ();
+  g_autoptr (GError) error = NULL;
+  WebcamCache *c;
+
+  /* 6 digits × 64 scenes of 784 bytes and their blanks: about 340 KB. */
+  cnn_set_memory_limit (256 * 1024);
+  c = webcam_cache_new (d, 6, 64, SEED, 1, &error);
+  g_assert_null (c);
+  g_assert_error (error, CNN_ERROR, CNN_ERROR_NOMEM);
+  g_assert_nonnull (strstr (error->message, "--augment webcam"));
+  g_clear_error (&error);
+  cnn_set_memory_limit (1024 * 1024);
+  c = webcam_cache_new (d, 6, 64, SEED, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (webcam_cache_stats (c)->blanks, ==, (6 * 64 + 8) / 9);
+  cnn_set_memory_limit (0);
+  webcam_cache_free (c);
+  free_digits (d);
+}
+
 static void
 test_threads_change_nothing (void)
 {
@@ -255,6 +281,7 @@ main (int argc, char **argv)
   g_test_add_func ("/webcam/threads-change-nothing",
       test_threads_change_nothing);
   g_test_add_func ("/webcam/strays-marked", test_strays_marked);
+  g_test_add_func ("/webcam/memory-limit", test_memory_limit);
   g_test_add_func ("/webcam/pick", test_pick);
   g_test_add_func ("/webcam/bad-shape", test_bad_shape);
   return g_test_run ();

@@ -40,6 +40,13 @@ tensor_data "$O/straight.safetensors" > "$O/straight.bin"
 tensor_data "$O/resumed.safetensors" > "$O/resumed.bin"
 cmp "$O/straight.bin" "$O/resumed.bin" || fail "1 + 1 epochs differ from 2 with webcam scenes"
 
+# The scenes are held to the memory limit (180 x 64 scenes: about 10 MB),
+# refused before anything is rendered or written.
+expect_exit 1 "--augment webcam's scenes needs" run --epochs 1 \
+  --augment webcam=64 --memory-limit 8M -o "$O/x.safetensors"
+[ ! -e "$O/x.safetensors" ] && [ ! -e "$O/x.safetensors.ckpt" ] \
+  || fail "a model or checkpoint written after the memory error"
+
 expect_exit 2 "whole number" run --epochs 1 --augment webcam=1.5 -o "$O/x.safetensors"
 expect_exit 2 "webcam-p" run --epochs 1 --augment webcam,webcam-p=2 -o "$O/x.safetensors"
 expect_exit 2 "needs --preprocess mnist" "$CNN" train $TRAIN --limit 100 --epochs 1 \
