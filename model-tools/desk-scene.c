@@ -114,17 +114,18 @@ desk_pose_map (const DeskPose * p, gdouble u, gdouble v, gdouble * x,
   *y = p->cy + ry / w;
 }
 
-/* The frame box of the nominal glyph box at @pose. */
+/* The frame box of the picture square [lo, hi]² at @pose: a pose maps
+ * a quadrilateral, whose box is its corners'. */
 static Box
-glyph_box (const DeskPose * pose)
+pose_box (const DeskPose * pose, gdouble x_lo, gdouble y_lo, gdouble x_hi,
+    gdouble y_hi)
 {
   Box b = { G_MAXDOUBLE, G_MAXDOUBLE, -G_MAXDOUBLE, -G_MAXDOUBLE };
 
   for (guint i = 0; i < 4; i++) {
     gdouble x, y;
 
-    desk_pose_map (pose, i & 1 ? GLYPH_HI : GLYPH_LO,
-        i & 2 ? GLYPH_HI : GLYPH_LO, &x, &y);
+    desk_pose_map (pose, i & 1 ? x_hi : x_lo, i & 2 ? y_hi : y_lo, &x, &y);
     b.x0 = MIN (b.x0, x);
     b.y0 = MIN (b.y0, y);
     b.x1 = MAX (b.x1, x);
@@ -133,27 +134,27 @@ glyph_box (const DeskPose * pose)
   return b;
 }
 
+/* The frame box of the nominal glyph box at @pose. */
+static Box
+glyph_box (const DeskPose * pose)
+{
+  return pose_box (pose, GLYPH_LO, GLYPH_LO, GLYPH_HI, GLYPH_HI);
+}
+
 gboolean
 desk_scene_ink_box (const DeskScene * s, const guint8 * digit28,
     gdouble box[4])
 {
   guint ink[4];
+  Box b;
 
   if (!desk_digit_ink_box (digit28, ink))
     return FALSE;
-  box[0] = box[1] = G_MAXDOUBLE;
-  box[2] = box[3] = -G_MAXDOUBLE;
-  /* The pose maps a quadrilateral: its box is its corners'. */
-  for (guint i = 0; i < 4; i++) {
-    gdouble x, y;
-
-    desk_pose_map (&s->pose, i & 1 ? ink[2] + 1.0 : ink[0],
-        i & 2 ? ink[3] + 1.0 : ink[1], &x, &y);
-    box[0] = MIN (box[0], x);
-    box[1] = MIN (box[1], y);
-    box[2] = MAX (box[2], x);
-    box[3] = MAX (box[3], y);
-  }
+  b = pose_box (&s->pose, ink[0], ink[1], ink[2] + 1.0, ink[3] + 1.0);
+  box[0] = b.x0;
+  box[1] = b.y0;
+  box[2] = b.x1;
+  box[3] = b.y1;
   return TRUE;
 }
 
